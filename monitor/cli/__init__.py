@@ -1,0 +1,60 @@
+"""The `monitor` command line.
+
+Each module in this package that defines ``register(app)`` adds its commands. Modules import
+only typer at top level; heavy libraries (pandas, scipy, evidently) load inside the commands
+that need them, so `monitor --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+from monitor.errors import MonitorError
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="monitor",
+        help="Drift and model-health monitoring.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+    return app
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from monitor import __version__
+
+        typer.echo(f"monitor {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Drift and model-health monitoring."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    app = build_app()
+    try:
+        app(args=argv, standalone_mode=True)
+    except MonitorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
