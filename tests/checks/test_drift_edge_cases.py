@@ -149,7 +149,7 @@ def test_fisher_exact_on_more_than_two_values_is_an_error_naming_the_column():
     s = pd.Series(list("abc") * 10)
     with pytest.raises(ValueError, match="binary"):
         evidently_drift(s, s, "categorical", "fisher_exact")
-    with pytest.raises(ColumnError, match="'x'.*binary"):
+    with pytest.raises(ColumnError, match=r"'x'.*binary"):
         ours(s, s, "categorical", "fisher_exact")
 
 
