@@ -203,3 +203,14 @@ def test_missing_share_checks_sit_beside_each_drift_test():
     result = compare_dataset(ref, cur)
     assert [m.check for m in result.missing] == [f"missing_share:n{i}" for i in range(4)]
     assert [m.passed for m in result.missing] == [True, True, False, True]
+
+
+def test_arrow_backed_frames_give_the_same_result_as_numpy_backed_ones():
+    # pd.read_parquet(..., dtype_backend="pyarrow") is the fast way to read large windows
+    rng = np.random.default_rng(8)
+    ref, cur = _frame(rng, 1500, False), _frame(rng, 1200, True)
+    ref.loc[::50, "age"] = np.nan
+    cur.loc[::40, "plan"] = None
+    arrow = compare_dataset(ref.convert_dtypes(dtype_backend="pyarrow"),
+                            cur.convert_dtypes(dtype_backend="pyarrow"))  # fmt: skip
+    assert arrow.to_json_dict() == compare_dataset(ref, cur).to_json_dict()
