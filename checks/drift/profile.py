@@ -166,8 +166,9 @@ def _categorical_counts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Int
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
-        keys = np.asarray(values.cat.categories)
-        return _finish(keys[counts > 0], counts[counts > 0].astype(np.int64), total)
+        seen = counts > 0
+        observed = list(values.cat.categories[seen])  # plain keys: strings become "<U"
+        return _finish(*_key_array(observed, counts[seen].astype(np.int64)), total)
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype | pd.StringDtype):
         return _arrow_counts(values, total)
     arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values).ravel()
