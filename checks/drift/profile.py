@@ -143,9 +143,9 @@ def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.ArrowDtype):
             values = _arrow(values).to_numpy()  # nulls become NaN
-        elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
-            values = values.to_numpy()
-        else:
+        elif isinstance(values.dtype, np.dtype | pd.CategoricalDtype):
+            values = values.to_numpy()  # no copy for numpy dtypes
+        else:  # pandas' masked dtypes (Int64, Float64, boolean): NA becomes NaN
             values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     arr = np.asarray(values)
     if arr.dtype == object:
