@@ -133,7 +133,7 @@ def _sorted_finite(arr: FloatArray) -> FloatArray:
 
 
 def _is_integer(values: pd.Series | np.ndarray) -> bool:
-    dtype = values.dtype
+    dtype = getattr(values, "dtype", None)
     if isinstance(dtype, pd.ArrowDtype):
         return dtype.kind in "iu"
     return isinstance(dtype, np.dtype) and dtype.kind in "iu"
