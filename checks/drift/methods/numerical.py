@@ -8,6 +8,7 @@ are invariant to the order of each sample).
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,14 @@ from checks.drift.profile import ColumnProfile, FloatArray, IntArray
 KS_MAX_EXACT_N = 10000
 
 
+#: ``warnings.catch_warnings`` swaps process-wide state; columns run in threads, so one at a time
+_WARNINGS_LOCK = threading.Lock()
+
+
 @contextmanager
 def quiet() -> Iterator[None]:
     """Silence scipy's small-sample and precision warnings: the outcome carries the verdict."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with _WARNINGS_LOCK, warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         yield
 
