@@ -12,9 +12,10 @@ from checks.outcome import Outcome
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A per-column choice of method and threshold (``None``: the method's default)."""
+    """A per-column method and threshold. ``None`` falls back to the dataset-wide setting, as
+    Evidently's ``per_column_method`` / ``per_column_threshold`` do."""
 
-    method: str = "auto"
+    method: str | None = None
     threshold: float | None = None
 
 

@@ -106,16 +106,23 @@ def _two_windows() -> tuple[pd.DataFrame, pd.DataFrame]:
     return ref, cur
 
 
-def test_threshold_and_method_apply_to_every_column_unless_per_column_overrides():
+def test_method_and_threshold_apply_to_every_column_unless_per_column_overrides_them():
     ref, cur = _two_windows()
     result = compare_dataset(
         ref, cur, method="psi", threshold=0.05,
-        per_column={"n3": ColumnSpec(method="wasserstein", threshold=0.3)},
+        per_column={
+            "n1": ColumnSpec(threshold=0.2),
+            "n2": ColumnSpec(method="jensenshannon"),
+            "n3": ColumnSpec(method="wasserstein", threshold=0.3),
+        },
     )  # fmt: skip
     methods = {c.column: (c.method, c.threshold) for c in result.columns}
     assert methods == {
-        "n0": ("psi", 0.05), "n1": ("psi", 0.05), "n2": ("psi", 0.05), "n3": ("wasserstein", 0.3)
-    }  # fmt: skip
+        "n0": ("psi", 0.05),
+        "n1": ("psi", 0.2),  # its own threshold, the dataset's method
+        "n2": ("jensenshannon", 0.05),  # its own method, the dataset's threshold
+        "n3": ("wasserstein", 0.3),
+    }
     for c in result.columns:
         theirs = evidently_drift(ref[c.column], cur[c.column], "numerical", c.method, c.threshold)
         assert c.value == pytest.approx(theirs.score, rel=1e-6)
