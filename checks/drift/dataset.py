@@ -66,7 +66,7 @@ def compare_dataset(
             column=column,
             column_type=types[column],
             method=spec.method or method,
-            threshold=threshold if spec.threshold is None else spec.threshold,
+            threshold=_spec_threshold(spec, threshold),
             seed=seed,
         )
         return drift, missing_share_check(ref, cur, column=column, tolerance=missing_tolerance)
@@ -85,6 +85,12 @@ def compare_dataset(
         share_drifted=share_drifted,
         dataset_drift=bool(columns) and share_drifted >= share,
     )
+
+
+def _spec_threshold(spec: ColumnSpec, threshold: float | None) -> float | None:
+    if spec.threshold is not None:
+        return spec.threshold
+    return threshold if spec.method is None else None
 
 
 def _column_types(

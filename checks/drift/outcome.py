@@ -12,8 +12,12 @@ from checks.outcome import Outcome
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A per-column method and threshold. ``None`` falls back to the dataset-wide setting, as
-    Evidently's ``per_column_method`` / ``per_column_threshold`` do."""
+    """A per-column method and threshold.
+
+    ``method=None`` keeps the dataset-wide method (and, without a threshold here, the
+    dataset-wide threshold); a column's own method with ``threshold=None`` brings that method's
+    default threshold, since a threshold set for one method rarely fits another.
+    """
 
     method: str | None = None
     threshold: float | None = None

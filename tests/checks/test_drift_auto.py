@@ -120,7 +120,7 @@ def test_method_and_threshold_apply_to_every_column_unless_per_column_overrides_
     assert methods == {
         "n0": ("psi", 0.05),
         "n1": ("psi", 0.2),  # its own threshold, the dataset's method
-        "n2": ("jensenshannon", 0.05),  # its own method, the dataset's threshold
+        "n2": ("jensenshannon", 0.1),  # its own method brings its default threshold
         "n3": ("wasserstein", 0.3),
     }
     for c in result.columns:
