@@ -370,3 +370,19 @@ def test_docstring_examples_run():
     for module in (checks.drift, checks.drift.methods.numerical):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+@pytest.mark.parametrize(("moved", "drifted"), [(False, False), (True, True)])
+def test_tvd_above_the_replay_size_draws_the_same_null_distribution(moved, drifted):
+    from checks.drift import profile_column
+    from checks.drift.methods import TVD
+
+    rng = np.random.default_rng(5)
+    shares = [0.5, 0.3, 0.2]
+    ref = pd.Series(rng.choice(list("abc"), 4000, p=shares))
+    cur = pd.Series(rng.choice(list("abc"), 3000, p=[0.46, 0.32, 0.22] if moved else shares))
+    profiles = profile_column(ref, "categorical"), profile_column(cur, "categorical")
+    replayed = TVD().score(*profiles)
+    drawn = TVD(replay_max_rows=1000).score(*profiles)
+    assert abs(replayed - drawn) < 0.05  # two Monte Carlo estimates of one p-value
+    assert (drawn < 0.1) is drifted and (replayed < 0.1) is drifted
