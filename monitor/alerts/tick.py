@@ -24,7 +24,8 @@ from monitor.alerts.store import Transition
 from monitor.alerts.timers import end_silences, end_snoozes, send_due_reminders
 
 NOTIFICATION_RETENTION = timedelta(days=30)
-_MAX_ROUNDS = 10  # a post unblocks its replies; a few rounds deliver a whole burst
+# Rows of one alert go one per round (in order); a few rounds deliver a whole burst.
+_MAX_ROUNDS = 20
 
 
 @dataclass
@@ -71,7 +72,7 @@ def deliver_due(
     """Claim and deliver due outbox rows until none is left (or a few rounds have run)."""
     report = report or DeliveryReport()
     for _ in range(_MAX_ROUNDS):
-        sent_before = report.sent
+        settled_before = report.sent + report.dropped + report.failed
         with _unit(sessions) as session:
             claimed = claim_due(session, now=now, limit=batch)
             session.commit()
@@ -81,7 +82,8 @@ def deliver_due(
                     session=session, row_id=row_id, notifier=notifier, now=now, report=report
                 )
                 session.commit()
-        if not claimed or report.sent == sent_before:
+        # Stop when a round only deferred rows: what is left waits for a later tick.
+        if not claimed or report.sent + report.dropped + report.failed == settled_before:
             break
     return report
 

@@ -41,16 +41,39 @@ def slack(fake_slack: FakeSlack) -> SlackNotifier:
     return SlackNotifier(client, interactive=True, public_url="https://monitor.example.com")
 
 
-def failing(check_id: str = "accuracy", severity: str = "warning", value: float = 0.74,
-            threshold: float = 0.80, segment: str | None = None) -> CheckSignal:
-    return CheckSignal(check_id, False, severity, value, threshold, segment,
-                       f"{check_id} {value:.2f} < {threshold:.2f}")
+def failing(
+    check_id: str = "accuracy",
+    severity: str = "warning",
+    value: float = 0.74,
+    threshold: float = 0.80,
+    segment: str | None = None,
+) -> CheckSignal:
+    return CheckSignal(
+        check_id,
+        False,
+        severity,
+        value,
+        threshold,
+        segment,
+        f"{check_id} {value:.2f} < {threshold:.2f}",
+    )
 
 
-def passing(check_id: str = "accuracy", value: float = 0.9, threshold: float = 0.80,
-            segment: str | None = None) -> CheckSignal:
-    return CheckSignal(check_id, True, "warning", value, threshold, segment,
-                       f"{check_id} {value:.2f} >= {threshold:.2f}")
+def passing(
+    check_id: str = "accuracy",
+    value: float = 0.9,
+    threshold: float = 0.80,
+    segment: str | None = None,
+) -> CheckSignal:
+    return CheckSignal(
+        check_id,
+        True,
+        "warning",
+        value,
+        threshold,
+        segment,
+        f"{check_id} {value:.2f} >= {threshold:.2f}",
+    )
 
 
 def run_scan(
@@ -65,8 +88,13 @@ def run_scan(
     """What the scan does: evaluate in the scan's transaction, then commit."""
     with sessions() as session:
         transitions = evaluate_scan(
-            session=session, model=model, window_end=window_end, signals=signals,
-            policy=policy or AlertPolicy(), routing=routing or Routing(), now=window_end,
+            session=session,
+            model=model,
+            window_end=window_end,
+            signals=signals,
+            policy=policy or AlertPolicy(),
+            routing=routing or Routing(),
+            now=window_end,
         )
         session.commit()
     return transitions
