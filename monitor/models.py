@@ -54,6 +54,9 @@ class Scan(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
     timings: Mapped[dict[str, float]] = mapped_column(json_type(), default=dict)
+    # Observed values whether or not a threshold is configured (latency percentiles,
+    # throughput, performance and its reference baseline), for the status report.
+    metrics: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
 
     results: Mapped[list[CheckResult]] = relationship(
         back_populates="scan",

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("started_at", _time(), nullable=False),
         sa.Column("finished_at", _time(), nullable=False),
         sa.Column("timings", _json(), nullable=False),
+        sa.Column("metrics", _json(), nullable=False),
         sa.CheckConstraint(
             "status IN ('ok', 'failed', 'no_data', 'error')", name=op.f("ck_scan_status_known")
         ),

@@ -25,11 +25,13 @@ from pydantic import (
     model_validator,
 )
 
+from checks.registry import get_metric
+from checks.thresholds import Bound, check_bound
 from monitor.windows import Cron, Every, Schedule, parse_duration, parse_instant, validate_cron
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Severity = Literal["warning", "critical"]
-Task = Literal["binary_classification", "multiclass_classification", "regression"]
+Task = Literal["binary_classification", "regression"]
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
@@ -172,15 +174,29 @@ class Threshold(Strict):
     severity: Severity = "warning"
 
     @model_validator(mode="after")
-    def _one_bound(self) -> Threshold:
-        if self.metric not in KNOWN_METRICS:
-            raise ValueError(f"unknown metric {self.metric!r}; known: {', '.join(KNOWN_METRICS)}")
-        bounds = [self.min, self.max, self.max_drop, self.max_drop_relative]
-        if sum(b is not None for b in bounds) != 1:
-            raise ValueError("give exactly one of min, max, max_drop, max_drop_relative")
-        if self.metric == "missing_share" and self.column is None:
-            raise ValueError("missing_share needs a column")
+    def _valid_bound(self) -> Threshold:
+        from checks.errors import ChecksError
+
+        try:
+            metric = get_metric(self.metric)
+            check_bound(self.metric, self.bound())
+        except ChecksError as exc:
+            raise ValueError(str(exc)) from None
+        if metric.per_column and self.column is None:
+            raise ValueError(f"{self.metric} needs a column")
+        if not metric.per_column and self.column is not None:
+            raise ValueError(f"{self.metric} does not take a column")
         return self
+
+    def bound(self) -> Bound:
+        """This entry as the checks library's bound (one rung of a ladder)."""
+        return Bound(
+            min=self.min,
+            max=self.max,
+            max_drop=self.max_drop,
+            max_drop_relative=self.max_drop_relative,
+            severity=self.severity,
+        )
 
     @property
     def check_id(self) -> str:
