@@ -1,0 +1,31 @@
+"""``monitor status``: each model's health, last scan, performance, drift and actions."""
+
+from __future__ import annotations
+
+import typer
+
+from monitor.cli._common import config_option, load, state_session
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+
+
+def status(
+    model: str | None = typer.Argument(None, help="One model (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="The status report as JSON."),
+    config: str | None = config_option(),
+) -> None:
+    """Show each model's health (green / yellow / red) and why."""
+    import json
+    from datetime import UTC, datetime
+
+    from monitor.status import status_report
+    from monitor.status_render import render_text
+
+    settings = load(config)
+    with state_session(settings.state_db) as session:
+        report = status_report(
+            settings, session=session, now=datetime.now(UTC), models=[model] if model else None
+        )
+    typer.echo(json.dumps(report, indent=2) if as_json else render_text(report))
