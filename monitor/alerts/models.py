@@ -8,26 +8,24 @@ reports.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    DateTime,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitor.db import Base
+from monitor.dbtypes import UTCDateTime, json_type
 
 # Segment value of a check computed on the whole window: a real value, not NULL, so the
 # partial unique index below treats "no segment" as one key on every backend.
@@ -36,26 +34,6 @@ WHOLE_WINDOW = ""
 OPEN_STATES = ("firing", "recovered", "acknowledged")
 ALL_STATES = (*OPEN_STATES, "resolved")
 SEVERITIES = ("warning", "critical")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every backend (SQLite stores naive text, so we store UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: alert times must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class AlertCondition(Base):
@@ -72,12 +50,12 @@ class AlertCondition(Base):
     breach_streak: Mapped[int] = mapped_column(Integer, default=0)
     ok_streak: Mapped[int] = mapped_column(Integer, default=0)
     # The latest window counted: a re-scan of it (or of an older one) does not count again.
-    last_window_end: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A changed threshold resets the streaks (the old evidence was judged by another rule).
     threshold_key: Mapped[str | None] = mapped_column(String(200))
     value: Mapped[float | None]
     threshold: Mapped[float | None]
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Alert(Base):
@@ -85,6 +63,9 @@ class Alert(Base):
 
     __tablename__ = "alert"
     __table_args__ = (
+        CheckConstraint(
+            "state IN ('firing', 'recovered', 'acknowledged', 'resolved')", name="state_known"
+        ),
         Index(
             "uq_alert_open_key",
             "model",
@@ -109,18 +90,18 @@ class Alert(Base):
     threshold: Mapped[float | None]
     summary: Mapped[str] = mapped_column(Text, default="")
     runbook: Mapped[str | None] = mapped_column(Text)
-    raised_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    last_breach_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    recovered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acked_by: Mapped[str | None] = mapped_column(String(200))
     ack_note: Mapped[str | None] = mapped_column(Text)
-    snoozed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     snoozed_by: Mapped[str | None] = mapped_column(String(200))
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolve_reason: Mapped[str | None] = mapped_column(String(64))
-    next_reminder_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Reminder interval for the current severity, copied from the policy when it is set, so
     # an unacknowledge from the CLI or the API can restart reminders without the config.
     remind_every_s: Mapped[int | None] = mapped_column(Integer)
@@ -141,7 +122,7 @@ class AlertEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
@@ -149,8 +130,8 @@ class AlertEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str | None] = mapped_column(Text)
-    window_end: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    details: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
 
 
 class Notification(Base):
@@ -172,13 +153,13 @@ class Notification(Base):
         String(16), default="pending"
     )  # pending|sent|failed|dropped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A claim is a lease: a worker killed mid-call leaves it to expire, then the row is retried.
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    attempt_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     slack_ts: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -190,9 +171,9 @@ class Silence(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     model: Mapped[str] = mapped_column(String(200))
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     # Set by `tick` once the end has been handled (open alerts re-announced).
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
