@@ -219,3 +219,30 @@ def _still_configured(configured: Mapping[str, set[str]], model: str, check_id: 
     if model not in configured:
         return False
     return check_id in ("stale", "scan_error") or check_id in configured[model]
+
+
+ACTION_NAMES = ("ack", "unack", "snooze", "resolve")
+
+
+def apply_action(
+    *,
+    session: Session,
+    action: str,
+    alert_id: int,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+    duration: timedelta | None = None,
+) -> Transition:
+    """One entry point for the CLI, the HTTP API and the Slack buttons."""
+    if action == "ack":
+        return acknowledge(session=session, alert_id=alert_id, by=by, now=now, note=note)
+    if action == "unack":
+        return unacknowledge(session=session, alert_id=alert_id, by=by, now=now)
+    if action == "resolve":
+        return resolve(session=session, alert_id=alert_id, by=by, now=now, note=note)
+    if action == "snooze":
+        if duration is None:
+            raise InvalidActionError(f"alert {alert_id}: snooze needs a duration (for), e.g. 4h")
+        return snooze(session=session, alert_id=alert_id, by=by, now=now, duration=duration)
+    raise InvalidActionError(f"unknown action {action!r}; use one of {', '.join(ACTION_NAMES)}")
