@@ -134,3 +134,15 @@ def backlog(*, session: Session, now: datetime) -> dict[str, int]:
         "due": count(Notification.status == "pending", Notification.next_attempt_at <= now),
         "failed": count(Notification.status == "failed"),
     }
+
+
+def delivery_problems(*, session: Session, limit: int = 20) -> list[str]:
+    """One line per notification Slack refused for good, for ``monitor status`` and readiness."""
+    lines = []
+    for row in failed_notifications(session=session, limit=limit):
+        channel = f" to {row.channel}" if row.channel else ""
+        lines.append(
+            f"notification {row.id} ({row.kind}{channel}) for alert {row.alert_id} "
+            f"not delivered: {row.last_error}"
+        )
+    return lines

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge
 from monitor.alerts.models import Alert, Notification
-from monitor.alerts.outbox import failed_notifications
+from monitor.alerts.outbox import delivery_problems, failed_notifications
 from monitor.alerts.policy import Routing, SeverityRoute
 from monitor.alerts.tick import tick
 from monitor.db import make_engine, make_sessionmaker
@@ -265,3 +265,16 @@ def test_acknowledged_alert_gets_no_reminders(
     calls = len(fake_slack.calls)
     tick(sessions, now=T0 + 30 * HOUR, notifier=slack)
     assert len(fake_slack.calls) == calls
+
+
+def test_delivery_problems_name_the_alert_channel_and_slack_error(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    fake_slack.fail_next("chat.postMessage", error="channel_not_found")
+    run_scan(sessions, T0, [failing()], routing=Routing(default_channel="#gone"))
+    tick(sessions, now=T0, notifier=slack)
+    with sessions() as session:
+        assert delivery_problems(session=session) == [
+            "notification 1 (post to #gone) for alert 1 not delivered: "
+            "Slack refused the call: channel_not_found"
+        ]
