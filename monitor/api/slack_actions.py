@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from monitor.alerts.actions import apply_action
 from monitor.alerts.errors import AlertStateError, InvalidActionError
@@ -44,6 +46,19 @@ async def slack_actions(
         return Response(status_code=200)  # e.g. the "Open" link button: nothing to do
     name, alert_id, duration = action
     actor = _actor(payload)
+    # One short transaction, off the event loop; Slack calls come after the response.
+    error = await run_in_threadpool(_apply, app, name, alert_id, actor, duration)
+    if error is not None:
+        _tell_user(background, app, payload, error)
+    else:
+        schedule_delivery(background, app)
+    return Response(status_code=200)
+
+
+def _apply(
+    app: AppState, name: str, alert_id: int, actor: str, duration: timedelta | None
+) -> str | None:
+    """Apply the action; return the message for the user when it does not apply."""
     with app.sessions() as db:
         try:
             apply_action(
@@ -57,10 +72,8 @@ async def slack_actions(
             db.commit()
         except (AlertStateError, InvalidActionError) as exc:
             db.rollback()
-            _tell_user(background, app, payload, str(exc))
-            return Response(status_code=200)
-    schedule_delivery(background, app)
-    return Response(status_code=200)
+            return str(exc)
+    return None
 
 
 def _verify(app: AppState, body: bytes, headers: dict[str, str]) -> None:
@@ -85,7 +98,7 @@ def _payload(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _first_action(payload: dict[str, Any]) -> tuple[str, int, Any] | None:
+def _first_action(payload: dict[str, Any]) -> tuple[str, int, timedelta | None] | None:
     from monitor.windows import parse_duration
 
     actions = payload.get("actions") or []
