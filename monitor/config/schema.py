@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -144,19 +145,34 @@ class EverySchedule(Strict):
     every: Duration
 
 
+def _known_method(method: str) -> str:
+    from checks.drift import get_method
+    from checks.errors import UnknownNameError
+
+    if method != "auto":
+        try:
+            get_method(method)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc)) from None
+    return method
+
+
+DriftMethod = Annotated[str, AfterValidator(_known_method)]
+
+
 class ColumnDrift(Strict):
-    method: str = "auto"
+    method: DriftMethod = "auto"
     threshold: float | None = None
     severity: Severity | None = None
 
 
 class DriftChecks(Strict):
     enabled: bool = True
-    method: str = "auto"
+    method: DriftMethod = "auto"
     threshold: float | None = None
     share: float = Field(default=0.5, gt=0, le=1)
     severity: Severity = "warning"
-    correction: Literal["bonferroni", "benjamini_hochberg"] | None = None
+    correction: Literal["bonferroni", "bh"] | None = None
     missing_tolerance: float = Field(default=0.05, ge=0, le=1)
     per_column: dict[str, ColumnDrift] = {}
     prediction: bool = True
