@@ -367,22 +367,23 @@ class Config(Strict):
     retention: RetentionConfig = RetentionConfig()
     models: list[ModelConfig] = []
 
-    @model_validator(mode="after")
-    def _references(self) -> Config:
+    def reference_problems(self) -> list[tuple[str, str]]:
+        """``(key path, problem)`` for names that refer to nothing: sources, duplicates."""
+        problems = []
         names = [m.name for m in self.models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"duplicate model names: {', '.join(duplicates)}")
+            problems.append(("models", f"duplicate model names: {', '.join(duplicates)}"))
+        known = ", ".join(sorted(self.sources)) or "none"
         for model in self.models:
             if model.source not in self.sources:
-                known = ", ".join(sorted(self.sources)) or "none"
-                raise ValueError(
-                    f"model {model.name!r}: unknown source {model.source!r}; known: {known}"
-                )
+                problem = f"unknown source {model.source!r}; known: {known}"
+                problems.append((f"models[{model.name}].source", problem))
             ref = model.reference
             if isinstance(ref, TableReference) and ref.source and ref.source not in self.sources:
-                raise ValueError(f"model {model.name!r}: unknown reference source {ref.source!r}")
-        return self
+                problem = f"unknown source {ref.source!r}; known: {known}"
+                problems.append((f"models[{model.name}].reference.source", problem))
+        return problems
 
     def model(self, name: str) -> ModelConfig:
         for model in self.models:
