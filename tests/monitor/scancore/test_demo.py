@@ -27,7 +27,11 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
     for report in run.reports:
         results = {r.outcome.check: r.outcome for r in report.results if not r.segment}
         drifting = report.window.start >= logs.drift_start
-        drifted = {c.removeprefix("drift:") for c, o in results.items() if c.startswith("drift:") and o.passed is False}
+        drifted = {
+            c.removeprefix("drift:")
+            for c, o in results.items()
+            if c.startswith("drift:") and o.passed is False
+        }
         assert drifted == (SHIFTED if drifting else set()), report.window
         # label_delay 2d: accuracy at T is judged on [T - 3d, T - 2d), where labels are in.
         perf = report.performance_window
@@ -37,13 +41,19 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
         ]
         accuracy = results["accuracy"]
         assert accuracy.value is not None
-        assert abs(accuracy.value - accuracy_score(in_window["churned"], in_window["churn_pred"])) < 1e-12
+        assert (
+            abs(accuracy.value - accuracy_score(in_window["churned"], in_window["churn_pred"]))
+            < 1e-12
+        )
         dropped = perf.start >= logs.drift_start
         assert accuracy.passed is (not dropped), report.window
         if dropped:
             assert accuracy.value < 0.80
-    first_failing = min(r.window.end for r in run.reports if any(
-        x.outcome.check == "accuracy" and x.outcome.passed is False for x in r.results))
+    first_failing = min(
+        r.window.end
+        for r in run.reports
+        if any(x.outcome.check == "accuracy" and x.outcome.passed is False for x in r.results)
+    )
     assert first_failing == logs.start + timedelta(days=DRIFT_DAY + 3)
     churn = run.status["models"][0]
     assert churn["health"] == "red" and churn["reason"].startswith("accuracy")

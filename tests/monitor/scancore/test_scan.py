@@ -26,7 +26,9 @@ ACCURACY_LADDER = [
 ]
 
 
-def _scan(config: Config, engines_for: Engines, session: Session, at_day: float, name: str = "churn") -> Scan:
+def _scan(
+    config: Config, engines_for: Engines, session: Session, at_day: float, name: str = "churn"
+) -> Scan:
     report = run_scan(config.model(name), day(at_day), engines=engines_for(config), session=session)
     scan = store_scan(report, session=session)
     session.commit()
@@ -44,10 +46,16 @@ def test_scan_stores_drift_against_scipy_and_accuracy_against_sklearn(
     live = log_frame(day(1), 24, per_hour=30, seed=2, shift=6.0)  # age shifts by 6 years
     live["id"] += len(reference)
     write(engine, pd.concat([reference, live]), "preds")
-    config = make_config(db_url, model_dict(
-        reference={"between": ["2026-03-01", "2026-03-02"]},
-        checks={"drift": {"per_column": {"age": {"severity": "critical"}}}, "thresholds": ACCURACY_LADDER},
-    ))
+    config = make_config(
+        db_url,
+        model_dict(
+            reference={"between": ["2026-03-01", "2026-03-02"]},
+            checks={
+                "drift": {"per_column": {"age": {"severity": "critical"}}},
+                "thresholds": ACCURACY_LADDER,
+            },
+        ),
+    )
     scan = _scan(config, engines_for, session, 2)
     results = _results(scan)
     # 720 reference rows (<= 1000): Evidently's default is KS for numerical columns.
@@ -78,11 +86,17 @@ def test_performance_is_judged_label_delay_back(
     frame = log_frame(T0, 96)
     frame.loc[frame["ts"] >= day(3).replace(tzinfo=None), "label"] = None  # labels not yet in
     write(engine, frame, "preds")
-    delayed = make_config(db_url, model_dict(label_delay="2d", checks={"thresholds": ACCURACY_LADDER}))
+    delayed = make_config(
+        db_url, model_dict(label_delay="2d", checks={"thresholds": ACCURACY_LADDER})
+    )
     scan = _scan(delayed, engines_for, session, 4)
-    judged = frame[(frame["ts"] >= day(1).replace(tzinfo=None)) & (frame["ts"] < day(2).replace(tzinfo=None))]
+    judged = frame[
+        (frame["ts"] >= day(1).replace(tzinfo=None)) & (frame["ts"] < day(2).replace(tzinfo=None))
+    ]
     assert scan.rows_labelled == len(judged)
-    assert _results(scan)["accuracy"].value == pytest.approx(accuracy_score(judged["label"], judged["pred"]))
+    assert _results(scan)["accuracy"].value == pytest.approx(
+        accuracy_score(judged["label"], judged["pred"])
+    )
     undelayed = make_config(db_url, model_dict(name="now", checks={"thresholds": ACCURACY_LADDER}))
     accuracy = _results(_scan(undelayed, engines_for, session, 4, name="now"))["accuracy"]
     assert accuracy.passed is None and "insufficient data" in (accuracy.reason or "")
@@ -92,7 +106,9 @@ def test_empty_live_window_is_no_data_not_a_pass(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 24), "preds")
-    config = make_config(db_url, model_dict(checks={"thresholds": [{"metric": "row_count", "min": 10}]}))
+    config = make_config(
+        db_url, model_dict(checks={"thresholds": [{"metric": "row_count", "min": 10}]})
+    )
     scan = _scan(config, engines_for, session, 5)
     results = _results(scan)
     assert scan.status == "no_data" and scan.rows_live == 0
@@ -120,7 +136,10 @@ def test_rescanning_a_window_replaces_its_results_and_keeps_the_scan(
     frame = log_frame(T0, 48)
     late = frame["ts"] >= day(1).replace(tzinfo=None)
     write(engine, frame.assign(label=frame["label"].where(~late)), "preds")
-    config = make_config(db_url, model_dict(checks={"thresholds": [{"metric": "accuracy", "min": 0.5, "min_labels": 10}]}))
+    config = make_config(
+        db_url,
+        model_dict(checks={"thresholds": [{"metric": "accuracy", "min": 0.5, "min_labels": 10}]}),
+    )
     first = _scan(config, engines_for, session, 2)
     assert _results(first)["accuracy"].passed is None
     write(engine, frame, "preds")  # the late labels arrived
@@ -159,10 +178,19 @@ def test_store_scan_never_commits(
     assert session.scalar(select(func.count()).select_from(Scan)) == 0
 
 
-def test_dry_run_stores_nothing(db_url: str, engine: Engine, engines_for: Engines, session: Session) -> None:
+def test_dry_run_stores_nothing(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
     write(engine, log_frame(T0, 48), "preds")
     config = make_config(db_url)
-    reports = list(scan_all([(config.model("churn"), day(2))], engines=engines_for(config), session=session, dry_run=True))
+    reports = list(
+        scan_all(
+            [(config.model("churn"), day(2))],
+            engines=engines_for(config),
+            session=session,
+            dry_run=True,
+        )
+    )
     assert reports[0].status == "ok" and reports[0].results
     assert session.scalar(select(func.count()).select_from(Scan)) == 0
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 0
@@ -188,7 +216,9 @@ def test_cached_summary_gives_the_same_verdicts_as_the_rows(
     frame = log_frame(T0, 72, seed=4)
     write(engine, frame, "preds")
     config = make_config(db_url)
-    fresh = {c: (r.value, r.passed) for c, r in _results(_scan(config, engines_for, session, 2)).items()}
+    fresh = {
+        c: (r.value, r.passed) for c, r in _results(_scan(config, engines_for, session, 2)).items()
+    }
     session.execute(Scan.__table__.delete())
     session.commit()
     session.expunge_all()
@@ -202,7 +232,10 @@ def test_segments_get_their_own_results_beside_the_whole_window(
 ) -> None:
     frame = log_frame(T0, 48)
     write(engine, frame, "preds")
-    config = make_config(db_url, model_dict(segment="region", checks={"thresholds": [{"metric": "row_count", "min": 1}]}))
+    config = make_config(
+        db_url,
+        model_dict(segment="region", checks={"thresholds": [{"metric": "row_count", "min": 1}]}),
+    )
     scan = _scan(config, engines_for, session, 2)
     live = frame[frame["ts"] >= day(1).replace(tzinfo=None)]
     for region in ("north", "south"):
