@@ -57,9 +57,39 @@ def _instant(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 
 
+def _sqlalchemy_url(value: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except ArgumentError:
+        # The URL may hold a password: say what is wrong, never echo it.
+        raise ValueError("not a valid SQLAlchemy URL (dialect+driver://user@host/db)") from None
+    return value
+
+
+def _secret_url(value: SecretStr) -> SecretStr:
+    _sqlalchemy_url(value.get_secret_value())
+    return value
+
+
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_zone)]
+
+
 class SourceConfig(Strict):
-    url: SecretStr
-    timezone: str = "UTC"
+    url: Annotated[SecretStr, AfterValidator(_secret_url)]
+    timezone: TimeZone = "UTC"
 
 
 class Features(Strict):
@@ -263,7 +293,7 @@ class ModelConfig(Strict):
     segment: Identifier | None = None
     max_segments: int = Field(default=20, ge=1)
     model_version: Identifier | None = None
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     reference: Reference
     window: Duration = timedelta(days=1)
     schedule: str | EverySchedule = EverySchedule(every=timedelta(hours=1))
@@ -360,7 +390,7 @@ class RetentionConfig(Strict):
 
 
 class Config(Strict):
-    state_db: str = "sqlite:///monitor.db"
+    state_db: Annotated[str, AfterValidator(_sqlalchemy_url)] = "sqlite:///monitor.db"
     sources: dict[str, SourceConfig] = {}
     slack: SlackConfig | None = None
     api: ApiConfig = ApiConfig()

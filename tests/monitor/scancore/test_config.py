@@ -186,3 +186,17 @@ def test_bad_config_on_the_command_line_is_one_line_and_exit_two(tmp_path: Path)
 def test_missing_config_file_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"not found .*monitor init"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_a_malformed_source_url_is_rejected_without_echoing_it(tmp_path: Path) -> None:
+    tree = _tree()
+    tree["sources"]["logs"]["url"] = "${URL}"
+    message = _error(tree, tmp_path, env={"URL": "postgres ql://admin:hunter2@db"})
+    assert "sources.logs.url: not a valid SQLAlchemy URL" in message
+    assert "hunter2" not in message
+
+
+def test_an_unknown_time_zone_is_rejected() -> None:
+    tree = _tree(timezone="Mars/Olympus")
+    with pytest.raises(ConfigError, match=r"models\[churn\].timezone: unknown time zone"):
+        parse_config(tree, file="m.yaml")
