@@ -116,7 +116,20 @@ class Cron:
     def trigger(self) -> CronTrigger:
         from apscheduler.triggers.cron import CronTrigger
 
-        return CronTrigger.from_crontab(self.expression, timezone=self.timezone)
+        fields = self.expression.split()
+        if len(fields) != 5:
+            raise ValueError(
+                f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
+            )
+        minute, hour, day, month, weekday = fields
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_weekdays(weekday),
+            timezone=self.timezone,
+        )
 
     def between(self, start: datetime, end: datetime) -> Iterator[datetime]:
         trigger = self.trigger()
@@ -134,6 +147,14 @@ class Cron:
 
 
 Schedule = Every | Cron
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d+")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """Crontab counts weekdays from Sunday = 0 (7 too); APScheduler 3 from Monday = 0.
+    Names mean the same in both, so numbers become names (step values stay numbers)."""
+    return _WEEKDAY_NUMBER.sub(lambda m: _WEEKDAYS[int(m.group()) % 7], field)
 
 
 def validate_cron(expression: str, timezone: str = "UTC") -> None:

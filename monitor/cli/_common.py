@@ -20,7 +20,7 @@ CONFIG_HELP = "Config file (default: $MONITOR_CONFIG, then ./monitor.yaml)."
 
 
 def config_option() -> str | None:
-    return typer.Option(None, "--config", "-c", help=CONFIG_HELP)  # type: ignore[no-any-return]
+    return typer.Option(None, "--config", "-c", help=CONFIG_HELP)
 
 
 def load(path: str | None) -> Config:

@@ -41,9 +41,13 @@ def parse_config(tree: Any, *, file: str, base_dir: Path | None = None) -> Confi
     if not isinstance(tree, dict):
         raise ConfigError(f"{file}: expected a mapping at the top level")
     try:
-        return Config.model_validate(tree, context={"base_dir": base_dir})
+        config = Config.model_validate(tree, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(_describe(exc, tree, file)) from None
+    problems = config.reference_problems()
+    if problems:
+        raise ConfigError("\n".join(f"{file}: {where}: {what}" for where, what in problems))
+    return config
 
 
 def _read_yaml(path: Path) -> Any:

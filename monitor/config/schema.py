@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -56,9 +57,39 @@ def _instant(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 
 
+def _sqlalchemy_url(value: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except ArgumentError:
+        # The URL may hold a password: say what is wrong, never echo it.
+        raise ValueError("not a valid SQLAlchemy URL (dialect+driver://user@host/db)") from None
+    return value
+
+
+def _secret_url(value: SecretStr) -> SecretStr:
+    _sqlalchemy_url(value.get_secret_value())
+    return value
+
+
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_zone)]
+
+
 class SourceConfig(Strict):
-    url: SecretStr
-    timezone: str = "UTC"
+    url: Annotated[SecretStr, AfterValidator(_secret_url)]
+    timezone: TimeZone = "UTC"
 
 
 class Features(Strict):
@@ -144,19 +175,34 @@ class EverySchedule(Strict):
     every: Duration
 
 
+def _known_method(method: str) -> str:
+    from checks.drift import get_method
+    from checks.errors import UnknownNameError
+
+    if method != "auto":
+        try:
+            get_method(method)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc)) from None
+    return method
+
+
+DriftMethod = Annotated[str, AfterValidator(_known_method)]
+
+
 class ColumnDrift(Strict):
-    method: str = "auto"
+    method: DriftMethod = "auto"
     threshold: float | None = None
     severity: Severity | None = None
 
 
 class DriftChecks(Strict):
     enabled: bool = True
-    method: str = "auto"
+    method: DriftMethod = "auto"
     threshold: float | None = None
     share: float = Field(default=0.5, gt=0, le=1)
     severity: Severity = "warning"
-    correction: Literal["bonferroni", "benjamini_hochberg"] | None = None
+    correction: Literal["bonferroni", "bh"] | None = None
     missing_tolerance: float = Field(default=0.05, ge=0, le=1)
     per_column: dict[str, ColumnDrift] = {}
     prediction: bool = True
@@ -247,7 +293,7 @@ class ModelConfig(Strict):
     segment: Identifier | None = None
     max_segments: int = Field(default=20, ge=1)
     model_version: Identifier | None = None
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     reference: Reference
     window: Duration = timedelta(days=1)
     schedule: str | EverySchedule = EverySchedule(every=timedelta(hours=1))
@@ -344,29 +390,30 @@ class RetentionConfig(Strict):
 
 
 class Config(Strict):
-    state_db: str = "sqlite:///monitor.db"
+    state_db: Annotated[str, AfterValidator(_sqlalchemy_url)] = "sqlite:///monitor.db"
     sources: dict[str, SourceConfig] = {}
     slack: SlackConfig | None = None
     api: ApiConfig = ApiConfig()
     retention: RetentionConfig = RetentionConfig()
     models: list[ModelConfig] = []
 
-    @model_validator(mode="after")
-    def _references(self) -> Config:
+    def reference_problems(self) -> list[tuple[str, str]]:
+        """``(key path, problem)`` for names that refer to nothing: sources, duplicates."""
+        problems = []
         names = [m.name for m in self.models]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"duplicate model names: {', '.join(duplicates)}")
+            problems.append(("models", f"duplicate model names: {', '.join(duplicates)}"))
+        known = ", ".join(sorted(self.sources)) or "none"
         for model in self.models:
             if model.source not in self.sources:
-                known = ", ".join(sorted(self.sources)) or "none"
-                raise ValueError(
-                    f"model {model.name!r}: unknown source {model.source!r}; known: {known}"
-                )
+                problem = f"unknown source {model.source!r}; known: {known}"
+                problems.append((f"models[{model.name}].source", problem))
             ref = model.reference
             if isinstance(ref, TableReference) and ref.source and ref.source not in self.sources:
-                raise ValueError(f"model {model.name!r}: unknown reference source {ref.source!r}")
-        return self
+                problem = f"unknown source {ref.source!r}; known: {known}"
+                problems.append((f"models[{model.name}].reference.source", problem))
+        return problems
 
     def model(self, name: str) -> ModelConfig:
         for model in self.models:

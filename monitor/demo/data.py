@@ -57,7 +57,10 @@ def _arrival_times(rng: np.random.Generator, start: datetime, days: int) -> np.n
     counts = rng.poisson(rate)
     base = np.datetime64(start.replace(tzinfo=None), "us")
     offsets = np.concatenate(
-        [h * 3_600_000_000 + np.sort(rng.integers(0, 3_600_000_000, n)) for h, n in zip(hours, counts)]
+        [
+            h * 3_600_000_000 + np.sort(rng.integers(0, 3_600_000_000, n))
+            for h, n in zip(hours, counts, strict=True)
+        ]
     )
     return base + offsets.astype("timedelta64[us]")
 

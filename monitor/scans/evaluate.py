@@ -74,8 +74,10 @@ def feature_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
         correction=cfg.correction,
         missing_tolerance=cfg.missing_tolerance,
     )
-    rows = [_row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
-            for o in result.columns]
+    rows = [
+        _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
+        for o in result.columns
+    ]
     configured = {t.check_id for t in model.checks.thresholds}
     # A configured missing_share threshold replaces the drift-side comparison of that column.
     rows += [_row(o, data, cfg.severity) for o in result.missing if o.check not in configured]

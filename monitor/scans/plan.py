@@ -31,8 +31,7 @@ def window_ends(
         for value in model.grid.between(start, end):
             ends.append(value)
             if len(ends) > MAX_BACKFILL:
-                raise MonitorError(
-                    f"model {model.name!r}: more than {MAX_BACKFILL} windows between --from and --to"
-                )
+                too_many = f"more than {MAX_BACKFILL} windows between --from and --to"
+                raise MonitorError(f"model {model.name!r}: {too_many}")
         return ends
     return [model.grid.latest(now)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -96,36 +98,30 @@ class ModelLog:
         """Run ``stmt`` on the model's source (or ``source``); a frame with normalised types."""
         import pandas as pd
 
-        engine = self.engines.engine(source or self.model.source)
-        try:
-            with engine.connect() as conn:
-                _read_only(conn)
-                result = conn.execute(stmt)
-                frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
-        except SQLAlchemyError as exc:
-            raise SourceError(
-                f"model {self.model.name!r}: reading the log failed: {_first(exc)}"
-            ) from None
-        return normalise(frame, self.model, zone=self.engines.timezone(self.model.source))
+        source = source or self.model.source
+        with self._connect(source) as conn:
+            result = conn.execute(stmt)
+            frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
+        return normalise(frame, self.model, zone=self.engines.timezone(source))
 
     def scalar(self, stmt: sa.Select, source: str | None = None) -> Any:
-        engine = self.engines.engine(source or self.model.source)
-        try:
-            with engine.connect() as conn:
-                return conn.execute(stmt).scalar()
-        except SQLAlchemyError as exc:
-            raise SourceError(
-                f"model {self.model.name!r}: reading the log failed: {_first(exc)}"
-            ) from None
+        with self._connect(source or self.model.source) as conn:
+            return conn.execute(stmt).scalar()
 
     def one(self, stmt: sa.Select) -> sa.Row:
-        engine = self.engines.engine(self.model.source)
+        with self._connect(self.model.source) as conn:
+            return conn.execute(stmt).one()
+
+    @contextmanager
+    def _connect(self, source: str) -> Iterator[sa.Connection]:
+        """A read-only connection; a database error becomes a SourceError naming the model."""
         try:
-            with engine.connect() as conn:
-                return conn.execute(stmt).one()
+            with self.engines.engine(source).connect() as conn:
+                _read_only(conn)
+                yield conn
         except SQLAlchemyError as exc:
             raise SourceError(
-                f"model {self.model.name!r}: reading the log failed: {_first(exc)}"
+                f"model {self.model.name!r}: reading source {source!r} failed: {_first(exc)}"
             ) from None
 
     def _role(self, column: str) -> str:

@@ -108,7 +108,9 @@ def _reference(model: ModelConfig, engines: SourceEngines) -> list[str]:
     if not isinstance(ref, TableReference):
         return []
     try:
-        table = reflect_table(engines.engine(ref.source or model.source), ref.table, model=model.name)
+        table = reflect_table(
+            engines.engine(ref.source or model.source), ref.table, model=model.name
+        )
     except SourceError as exc:
         return [str(exc)]
     missing = [c for c in wanted if not table.has(c)]
