@@ -22,7 +22,7 @@ class ConsoleNotifier:
         self._ts = itertools.count(1)
 
     def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
-        ts = f"{next(self._ts)}"
+        ts = f"alert-{alert.id}"  # one parent per alert: stable across runs of the CLI
         self._print(
             f"┌ Slack post to {channel} (message {ts})",
             render_alert(alert, interactive=self.interactive, mention=mention),
@@ -38,7 +38,7 @@ class ConsoleNotifier:
     ) -> MessageRef:
         where = "thread reply, also sent to channel" if broadcast else "thread reply"
         self._write(f"└─ {where} on alert {alert.id}: {text}\n")
-        return MessageRef(channel=channel, ts=f"{next(self._ts)}")
+        return MessageRef(channel=channel, ts=f"{thread_ts}.{next(self._ts)}")
 
     def _print(self, head: str, message: Rendered) -> None:
         lines = [head, f"│ {message.text}"]
