@@ -54,9 +54,12 @@ def apply_change(
         if step is None:
             return None
         kind, changes = step
-        from_state = alert.state
+        from_state, acker = alert.state, alert.acked_by
         if cas(session, alert, changes):
-            return _announce(session, alert, kind, from_state, change, routing, now, window_end)
+            text, broadcast = _reply_text(alert, kind, from_state, acker, change, routing)
+            return _announce(
+                session, alert, kind, from_state, change, (text, broadcast), now, window_end
+            )
         alert = load(session, alert.id)
         if not alert.is_open:
             return None
@@ -193,14 +196,14 @@ def _announce(
     kind: str,
     from_state: str,
     change: ConditionChange,
-    routing: Routing,
+    reply: tuple[str, bool],
     now: datetime,
     window_end: datetime,
 ) -> Transition | None:
     """Write the event and outbox rows of a scan-driven transition."""
     if kind == "observed":
         return None  # value refreshed; the next message edit shows it, no event needed
-    text, broadcast = _reply_text(alert, kind, from_state, change, routing)
+    text, broadcast = reply
     enqueue(session, alert, "update", now=now)
     enqueue(session, alert, "reply", now=now, text=text, broadcast=broadcast)
     reason = {"resolved": "recovered_after_ack"}.get(kind, change.observation.summary)
@@ -218,7 +221,12 @@ def _announce(
 
 
 def _reply_text(
-    alert: Alert, kind: str, from_state: str, change: ConditionChange, routing: Routing
+    alert: Alert,
+    kind: str,
+    from_state: str,
+    acker: str | None,
+    change: ConditionChange,
+    routing: Routing,
 ) -> tuple[str, bool]:
     summary = change.observation.summary or alert.check_id
     mention = routing.mention_for(alert.severity)
@@ -226,7 +234,9 @@ def _reply_text(
     if kind == "refired":
         return f"{ping}:rotating_light: Re-fired (occurrence {alert.occurrences}): {summary}", True
     if kind == "escalated":
-        extra = " The acknowledgement was cleared." if from_state == "acknowledged" else ""
+        extra = (
+            f" The acknowledgement by {acker} was cleared." if from_state == "acknowledged" else ""
+        )
         return f"{ping}:arrow_up: Escalated to {alert.severity}: {summary}.{extra}", True
     if kind == "deescalated":
         return f":arrow_down: Now {alert.severity}: {summary}", False

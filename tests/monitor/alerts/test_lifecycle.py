@@ -145,6 +145,7 @@ def test_escalation_clears_the_acknowledgement_and_pings(sessions: sessionmaker[
             select(Notification).where(Notification.kind == "reply").order_by(Notification.id)
         ).all()[-1]
     assert reply.broadcast and reply.text.startswith("<!subteam^S1>")
+    assert "acknowledgement by alice was cleared" in reply.text
 
 
 def test_ladder_is_one_check_whose_severity_is_the_worst_failing_rung(
