@@ -69,7 +69,7 @@ def feature_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
         categorical=model.features.categorical,
         method=cfg.method,
         threshold=cfg.threshold,
-        per_column={c: ColumnSpec(s.method, s.threshold) for c, s in cfg.per_column.items()},
+        per_column={c: ColumnSpec(*cfg.column_test(c)) for c in cfg.per_column},
         share=cfg.share,
         correction=cfg.correction,
         missing_tolerance=cfg.missing_tolerance,
