@@ -1,0 +1,222 @@
+"""Per-column summaries the drift tests run on.
+
+A numerical column is kept as its sorted finite values (float64), a categorical column as its
+distinct values and their counts. Every test reads only these, so a reference is summarised
+once (and cached by the service) and exact tests such as KS stay exact.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from checks.errors import ColumnError
+
+ColumnType = Literal["numerical", "categorical"]
+COLUMN_TYPES: tuple[ColumnType, ...] = ("numerical", "categorical")
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnProfile:
+    """A cacheable summary of one column of one window.
+
+    Numerical: ``values`` holds the sorted finite values. Categorical: ``keys`` holds the
+    distinct non-null values (sorted) and ``counts`` their frequencies. NaN, None and ±inf are
+    nulls, as Evidently drops them before testing.
+    """
+
+    column_type: ColumnType
+    null_count: int
+    total_count: int
+    values: FloatArray | None = None
+    keys: np.ndarray | None = None
+    counts: IntArray | None = None
+    #: numerical values that came from an integer dtype: numpy's Sturges rule keeps integer
+    #: bins at least 1 wide, and Evidently bins such columns as integers
+    integer: bool = False
+
+    @property
+    def count(self) -> int:
+        """Number of non-null values."""
+        if self.values is not None:
+            return int(self.values.size)
+        return int(self.value_counts[1].sum())
+
+    @property
+    def null_share(self) -> float:
+        return self.null_count / self.total_count if self.total_count else 0.0
+
+    @cached_property
+    def value_counts(self) -> tuple[np.ndarray, IntArray]:
+        """Distinct values (sorted) and their counts, for either column type."""
+        if self.keys is not None and self.counts is not None:
+            return self.keys, self.counts
+        return _sorted_value_counts(cast(FloatArray, self.values))
+
+    @cached_property
+    def distinct_count(self) -> int:
+        if self.values is not None:
+            v = self.values
+            return int(np.count_nonzero(v[1:] != v[:-1]) + 1) if v.size else 0
+        return int(self.value_counts[0].size)
+
+    def to_bytes(self) -> bytes:
+        """A compact binary form (numpy .npz) for a database blob."""
+        arrays: dict[str, Any] = {
+            "column_type": np.array(self.column_type),
+            "null_count": np.array(self.null_count, dtype=np.int64),
+            "total_count": np.array(self.total_count, dtype=np.int64),
+            "integer": np.array(self.integer),
+        }
+        if self.values is not None:
+            arrays["values"] = self.values
+        else:
+            arrays["keys"], arrays["counts"] = self.value_counts
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ColumnProfile:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            column_type = str(z["column_type"])
+            if column_type not in COLUMN_TYPES:
+                raise ValueError(f"not a column profile: column type {column_type!r}")
+            return cls(
+                column_type=column_type,
+                null_count=int(z["null_count"]),
+                total_count=int(z["total_count"]),
+                values=z.get("values"),
+                keys=z.get("keys"),
+                counts=z.get("counts"),
+                integer=bool(z["integer"]),
+            )
+
+
+def profile_column(
+    values: pd.Series | np.ndarray, column_type: ColumnType, *, column: str = "<column>"
+) -> ColumnProfile:
+    """Summarise one column; NaN, None and ±inf count as nulls."""
+    if column_type == "numerical":
+        integer = _is_integer(values)
+        arr = _as_float(values, column)
+        finite = arr[np.isfinite(arr)]  # a fresh copy, so sorting in place is safe
+        finite.sort()
+        return ColumnProfile(
+            "numerical", arr.size - finite.size, arr.size, values=finite, integer=integer
+        )
+    if column_type == "categorical":
+        keys, counts, total = _categorical_counts(values)
+        return ColumnProfile(
+            "categorical", total - int(counts.sum()), total, keys=keys, counts=counts
+        )
+    raise ColumnError(column, f"unknown column type {column_type!r}; known: {COLUMN_TYPES}")
+
+
+def _is_integer(values: pd.Series | np.ndarray) -> bool:
+    dtype = values.dtype
+    return isinstance(dtype, np.dtype) and dtype.kind in "iu"
+
+
+def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.ArrowDtype):
+            values = values.array._pa_array.to_numpy(zero_copy_only=False)  # nulls -> NaN
+        elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+            values = values.to_numpy()
+        else:
+            values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    arr = np.asarray(values)
+    if arr.dtype == object:
+        try:
+            arr = pd.to_numeric(pd.Series(arr), errors="raise").to_numpy(
+                np.float64, na_value=np.nan
+            )
+        except (TypeError, ValueError) as exc:
+            raise ColumnError(column, f"numerical column holds non-numeric values ({exc})") from exc
+    if arr.dtype.kind not in "biuf":
+        raise ColumnError(column, f"numerical column has dtype {arr.dtype}")
+    return np.asarray(arr, dtype=np.float64).ravel()
+
+
+def _categorical_counts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, IntArray, int]:
+    """Distinct non-null values, their counts and the total row count."""
+    total = len(values)
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
+        keys = np.asarray(values.cat.categories)
+        return _finish(keys[counts > 0], counts[counts > 0].astype(np.int64), total)
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype | pd.StringDtype):
+        return _arrow_counts(values, total)
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values).ravel()
+    if arr.dtype.kind in "biuf":
+        if arr.dtype.kind == "f":
+            arr = arr[np.isfinite(arr)]
+        keys, counts = np.unique(arr, return_counts=True)
+        return keys, counts.astype(np.int64), total
+    vc = pd.Series(arr, copy=False).value_counts(dropna=True, sort=False)
+    return _finish(*_key_array(list(vc.index), vc.to_numpy(np.int64)), total)
+
+
+def _arrow_counts(values: pd.Series, total: int) -> tuple[np.ndarray, IntArray, int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.array)
+    vc = pc.value_counts(arr)
+    keys_arr, counts_arr = vc.field("values"), vc.field("counts")
+    keep = pc.is_valid(keys_arr)
+    if pa.types.is_floating(keys_arr.type):
+        keep = pc.and_(keep, pc.is_finite(keys_arr))
+    counts = counts_arr.filter(keep).to_numpy().astype(np.int64)
+    return _finish(*_key_array(keys_arr.filter(keep).to_pylist(), counts), total)
+
+
+def _key_array(keys: list[Any], counts: IntArray) -> tuple[np.ndarray, IntArray]:
+    """Keys as a plain numpy array without ±inf; mixed or exotic objects become strings."""
+    keep = np.array([not (isinstance(k, float) and not np.isfinite(k)) for k in keys], dtype=bool)
+    finite = [k for k, ok in zip(keys, keep, strict=True) if ok]
+    arr = np.asarray(finite) if finite else np.asarray([], dtype=str)
+    if arr.dtype.kind not in "biufU":
+        arr = np.asarray([str(k) for k in finite], dtype=str)
+    return arr, counts[keep] if keep.size else counts
+
+
+def _finish(keys: np.ndarray, counts: IntArray, total: int) -> tuple[np.ndarray, IntArray, int]:
+    order = np.argsort(keys, kind="stable")
+    return keys[order], counts[order], total
+
+
+def _sorted_value_counts(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
+    n = sorted_values.size
+    if n == 0:
+        return sorted_values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:] != sorted_values[:-1])))
+    counts = np.diff(np.append(starts, n)).astype(np.int64)
+    return sorted_values[starts], counts
+
+
+def align_counts(
+    reference: ColumnProfile, current: ColumnProfile
+) -> tuple[np.ndarray, IntArray, IntArray]:
+    """Counts of both windows over the union of their distinct values (sorted)."""
+    rk, rc = reference.value_counts
+    ck, cc = current.value_counts
+    if not (rk.dtype.kind in "biuf" and ck.dtype.kind in "biuf") and rk.dtype.kind != ck.dtype.kind:
+        rk, ck = rk.astype(str), ck.astype(str)
+    keys = np.union1d(rk, ck)
+    ref_counts = np.zeros(keys.size, dtype=np.int64)
+    cur_counts = np.zeros(keys.size, dtype=np.int64)
+    ref_counts[np.searchsorted(keys, rk)] = rc
+    cur_counts[np.searchsorted(keys, ck)] = cc
+    return keys, ref_counts, cur_counts
