@@ -86,9 +86,19 @@ def read_columns(path: Path, role: str, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=list(columns))
+    schema = pq.read_schema(path)
+    # strings stay dictionary-encoded and arrive as pandas Categorical: no Python str object
+    # per row, which is most of the read time and memory of a categorical column
+    strings = [
+        name
+        for name in columns
+        if pa.types.is_string(schema.field(name).type)
+        or pa.types.is_large_string(schema.field(name).type)
+    ]
+    table = pq.read_table(path, columns=list(columns), read_dictionary=strings)
     # split_blocks + self_destruct: one numpy block per column, freeing Arrow buffers as they
-    # convert, so peak memory is not Arrow + pandas copies side by side
+    # convert, so Arrow and pandas copies of the data never sit side by side
     return table.to_pandas(split_blocks=True, self_destruct=True)

@@ -44,6 +44,7 @@ def drift(
     columns = _columns_to_read(reference, current, num, cat)
     ref_df = datafiles.read_columns(reference, "reference", columns)
     cur_df = datafiles.read_columns(current, "current", columns)
+    num, cat = _complete_types(cur_df, num, cat)
     result = _compare(ref_df, cur_df, num, cat, method, limit, drift_share)
     typer.echo(json.dumps(result, allow_nan=False) if as_json else render_table(result))
     if result["dataset_drift"]:
@@ -88,7 +89,6 @@ def _check_method(method: str) -> None:
     if method == "auto":
         return
     from checks.drift import get_method
-
     from checks.errors import UnknownNameError
 
     try:
@@ -119,6 +119,22 @@ def _columns_to_read(
     return shared
 
 
+def _complete_types(
+    current: Any, num: list[str] | None, cat: list[str] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """With one type given, infer the other from the remaining columns, as Evidently 0.7's
+    ``DataDefinition`` does: a remaining column inferred as the given type is not compared."""
+    if (num is None) == (cat is None):
+        return num, cat
+    from checks.drift import infer_column_types
+
+    given = set(num or cat or [])
+    inferred = infer_column_types(current, [c for c in current.columns if c not in given])
+    if num is None:
+        return [c for c, kind in inferred.items() if kind == "numerical"], cat
+    return num, [c for c, kind in inferred.items() if kind == "categorical"]
+
+
 def _compare(
     ref_df: Any,
     cur_df: Any,
@@ -129,7 +145,6 @@ def _compare(
     share: float,
 ) -> dict[str, Any]:
     from checks.drift import compare_dataset
-
     from checks.errors import ChecksError
 
     try:
