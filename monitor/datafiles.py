@@ -1,13 +1,15 @@
 """Read the columns a comparison needs from a CSV or Parquet file, and nothing more.
 
 The format follows the extension. Parquet goes through pyarrow and reads only the requested
-column chunks; CSV goes through pandas with ``usecols``. Every failure is a
+column chunks, strings as dictionaries; CSV goes through pandas with ``usecols``. For large
+Parquet files, :class:`ParquetProfiles` reads one column at a time, straight into the drift
+engine's profiles. Every failure is a
 :class:`~monitor.errors.MonitorError` naming the file (and the column, where one is at fault).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,8 @@ from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from checks.drift import ColumnProfile, ColumnType
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst")
@@ -85,20 +89,75 @@ def read_columns(path: Path, role: str, columns: Sequence[str]) -> pd.DataFrame:
         raise _unreadable(path, role, exc) from exc
 
 
-def _read_parquet(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+def _string_columns(path: Path, columns: Sequence[str]) -> list[str]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
+    kinds = (pa.types.is_string, pa.types.is_large_string)
+    return [name for name in columns if any(k(schema.field(name).type) for k in kinds)]
+
+
+def _read_parquet(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     # strings stay dictionary-encoded and arrive as pandas Categorical: no Python str object
     # per row, which is most of the read time and memory of a categorical column
-    strings = [
-        name
-        for name in columns
-        if pa.types.is_string(schema.field(name).type)
-        or pa.types.is_large_string(schema.field(name).type)
-    ]
+    strings = _string_columns(path, columns)
     table = pq.read_table(path, columns=list(columns), read_dictionary=strings)
     # split_blocks + self_destruct: one numpy block per column, freeing Arrow buffers as they
     # convert, so Arrow and pandas copies of the data never sit side by side
     return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(PARQUET_SUFFIXES)
+
+
+def read_parquet_column(path: Path, role: str, name: str) -> pd.Series:
+    """One column of a Parquet file, typed as :func:`read_columns` would type it."""
+    try:
+        return _read_parquet(path, [name])[name]
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, role, exc) from exc
+
+
+def infer_parquet_types(path: Path, role: str, columns: Sequence[str]) -> dict[str, ColumnType]:
+    """Evidently's column typing, one column in memory at a time."""
+    import pandas as pd
+
+    from checks.drift import infer_column_types
+
+    types: dict[str, ColumnType] = {}
+    for name in columns:
+        frame = pd.DataFrame({name: read_parquet_column(path, role, name)})
+        types.update(infer_column_types(frame))
+    return types
+
+
+class ParquetProfiles(Mapping[str, "ColumnProfile"]):
+    """The columns of a Parquet file as drift profiles, each read and summarised on access.
+
+    The drift engine takes a mapping of profiles in place of a DataFrame and looks each column
+    up once, in its worker threads; so only the columns being compared at that moment are in
+    memory, never the whole file.
+    """
+
+    def __init__(self, path: Path, role: str, types: Mapping[str, ColumnType]) -> None:
+        self.path = path
+        self.role = role
+        self.types = dict(types)
+
+    def __getitem__(self, name: str) -> ColumnProfile:
+        from checks.drift import profile_column
+
+        if name not in self.types:
+            raise KeyError(name)
+        series = read_parquet_column(self.path, self.role, name)
+        return profile_column(series, self.types[name], column=name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.types)
+
+    def __len__(self) -> int:
+        return len(self.types)

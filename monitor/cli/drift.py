@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from checks.drift import ColumnType
 
 _EXIT_DRIFT = 1
 
@@ -35,20 +39,55 @@ def drift(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Compare two CSV or Parquet files column by column and report dataset drift."""
-    from monitor import datafiles
-
     num, cat = _column_list(numerical, "--numerical"), _column_list(categorical, "--categorical")
     limit = None if threshold is None else _positive(threshold, "--threshold")
     drift_share = _share(share)
     _check_method(method)
     columns = _columns_to_read(reference, current, num, cat)
-    ref_df = datafiles.read_columns(reference, "reference", columns)
-    cur_df = datafiles.read_columns(current, "current", columns)
-    num, cat = _complete_types(cur_df, num, cat)
-    result = _compare(ref_df, cur_df, num, cat, method, limit, drift_share)
+    ref_data, cur_data, num, cat = _load(reference, current, columns, num, cat)
+    result = _compare(ref_data, cur_data, num, cat, method, limit, drift_share)
     typer.echo(json.dumps(result, allow_nan=False) if as_json else render_table(result))
     if result["dataset_drift"]:
         raise typer.Exit(code=_EXIT_DRIFT)
+
+
+def _load(
+    reference: Path,
+    current: Path,
+    columns: list[str],
+    num: list[str] | None,
+    cat: list[str] | None,
+) -> tuple[Any, Any, list[str], list[str]]:
+    """The two sides for the drift engine, and every compared column's type.
+
+    Two Parquet files become lazy profiles read one column at a time, so memory holds the
+    columns being compared, not the files; anything else is read into DataFrames.
+    """
+    from monitor import datafiles
+
+    if datafiles.is_parquet(reference) and datafiles.is_parquet(current):
+        num, cat = _resolve_types(
+            num,
+            cat,
+            columns,
+            lambda names: datafiles.infer_parquet_types(current, "current", names),
+        )
+        types: dict[str, ColumnType] = {
+            **dict.fromkeys(num, "numerical"),
+            **dict.fromkeys(cat, "categorical"),
+        }
+        return (
+            datafiles.ParquetProfiles(reference, "reference", types),
+            datafiles.ParquetProfiles(current, "current", types),
+            num,
+            cat,
+        )
+    from checks.drift import infer_column_types
+
+    ref_df = datafiles.read_columns(reference, "reference", columns)
+    cur_df = datafiles.read_columns(current, "current", columns)
+    num, cat = _resolve_types(num, cat, columns, lambda names: infer_column_types(cur_df, names))
+    return ref_df, cur_df, num, cat
 
 
 def _column_list(raw: str | None, option: str) -> list[str] | None:
@@ -119,27 +158,33 @@ def _columns_to_read(
     return shared
 
 
-def _complete_types(
-    current: Any, num: list[str] | None, cat: list[str] | None
-) -> tuple[list[str] | None, list[str] | None]:
-    """With one type given, infer the other from the remaining columns, as Evidently 0.7's
-    ``DataDefinition`` does: a remaining column inferred as the given type is not compared."""
-    if (num is None) == (cat is None):
+def _resolve_types(
+    num: list[str] | None,
+    cat: list[str] | None,
+    columns: list[str],
+    infer: Callable[[list[str]], Mapping[str, str]],
+) -> tuple[list[str], list[str]]:
+    """Evidently 0.7's ``DataDefinition`` rule: a given list is taken as is; a type not given
+    is inferred (on the current file) from the other columns, and a column inferred as a type
+    that was given is not compared."""
+    if num is not None and cat is not None:
         return num, cat
-    from checks.drift import infer_column_types
-
-    given = set(num or cat or [])
-    inferred = infer_column_types(current, [c for c in current.columns if c not in given])
+    given = {*(num or []), *(cat or [])}
+    inferred = infer([c for c in columns if c not in given])
     if num is None:
-        return [c for c, kind in inferred.items() if kind == "numerical"], cat
-    return num, [c for c, kind in inferred.items() if kind == "categorical"]
+        num = [c for c, kind in inferred.items() if kind == "numerical"]
+    if cat is None:
+        cat = [c for c, kind in inferred.items() if kind == "categorical"]
+    if not num and not cat:
+        raise MonitorError("no column to compare: none is numerical or categorical")
+    return num, cat
 
 
 def _compare(
-    ref_df: Any,
-    cur_df: Any,
-    num: list[str] | None,
-    cat: list[str] | None,
+    ref_data: Any,
+    cur_data: Any,
+    num: list[str],
+    cat: list[str],
     method: str,
     threshold: float | None,
     share: float,
@@ -149,8 +194,8 @@ def _compare(
 
     try:
         outcome = compare_dataset(
-            ref_df,
-            cur_df,
+            ref_data,
+            cur_data,
             numerical=num,
             categorical=cat,
             method=method,
@@ -177,7 +222,7 @@ def _verdict(drifted: bool | None) -> str:
 
 def render_table(result: dict[str, Any]) -> str:
     """A plain-text table, one row per column, then the dataset verdict."""
-    header = ["column", "type", "method", "score", "threshold", "drift", "missing ref/cur"]
+    header = ["column", "type", "method", "kind", "score", "threshold", "drift", "missing ref/cur"]
     rows = [header]
     for col in result["columns"]:
         missing = col["missing_share"]
@@ -186,6 +231,7 @@ def render_table(result: dict[str, Any]) -> str:
                 col["column"],
                 col["type"],
                 col["method"],
+                col["kind"].replace("_", "-"),
                 _fmt(col["score"]),
                 _fmt(col["threshold"]),
                 _verdict(col["drifted"]),

@@ -136,6 +136,26 @@ def test_parquet_above_1000_rows_matches_evidently(large_files: tuple[Path, Path
     assert proc.returncode == (1 if oracle["dataset_drift"] else 0), proc.stderr
 
 
+def test_parquet_column_types_are_inferred_like_evidently(
+    large_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref, cur = large_files
+    code, out, _ = run_main([str(ref), str(cur), "--json"], capsys)
+    ours = json.loads(out)
+    oracle = evidently_verdicts(pd.read_parquet(ref), pd.read_parquet(cur))
+    assert_same_verdicts(ours, oracle)
+    types = {c["column"]: c["type"] for c in ours["columns"]}
+    assert types == {
+        "x": "numerical",
+        "y": "numerical",
+        "z": "numerical",
+        "k": "numerical",
+        "color": "categorical",
+        "flag": "categorical",
+    }
+    assert code == (1 if oracle["dataset_drift"] else 0)
+
+
 def test_method_and_threshold_apply_to_every_column(
     large_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
