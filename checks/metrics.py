@@ -25,6 +25,7 @@ Edge cases, decided once:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, SupportsFloat
@@ -63,7 +64,11 @@ def _undefined(
 def _defined(
     name: str, value: SupportsFloat, *, labelled: int | None = None, **details: Any
 ) -> MetricValue:
-    return MetricValue(name=name, value=float(value), labelled=labelled, details=details)
+    number = float(value)
+    if not math.isfinite(number):
+        # e.g. mape with true values near 0: the mean overflows float64
+        return _undefined(name, "the value overflows (not finite)", labelled=labelled, **details)
+    return MetricValue(name=name, value=number, labelled=labelled, details=details)
 
 
 def null_mask(values: ArrayLike) -> BoolArray:
@@ -223,8 +228,10 @@ def mape(y_true: ArrayLike, y_pred: ArrayLike) -> MetricValue:
         return _undefined("mape", "no labelled rows", labelled=0)
     if zero_true == len(truth):
         return _undefined("mape", "every true value is 0", labelled=len(truth), zero_true=zero_true)
-    errors = np.abs(truth[nonzero] - pred[nonzero]) / np.abs(truth[nonzero])
-    return _defined("mape", errors.mean(), labelled=len(truth), zero_true=zero_true)
+    with np.errstate(over="ignore"):
+        errors = np.abs(truth[nonzero] - pred[nonzero]) / np.abs(truth[nonzero])
+        mean = errors.mean()
+    return _defined("mape", mean, labelled=len(truth), zero_true=zero_true)
 
 
 def r2(y_true: ArrayLike, y_pred: ArrayLike) -> MetricValue:

@@ -47,3 +47,25 @@ def _drift(drift: dict[str, Any] | None) -> list[str]:
     drifted = [c["column"] for c in drift["columns"] if c["drifted"]]
     listed = f": {', '.join(drifted)}" if drifted else ""
     return [f"  data drift: {drift['share']:.0%} of features drifted{listed}"]
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """A table per report, for a pull request, a wiki page or a chat message."""
+    lines = [
+        f"# Model health ({report['generated_at']})",
+        "",
+        "| model | health | reason | last window end | status | live | labelled |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in report["models"]:
+        last = m.get("last_scan") or {}
+        rows = last.get("rows") or {}
+        lines.append(
+            f"| {m['name']} | {m['health']} | {m['reason']} | {last.get('window_end', '')} "
+            f"| {last.get('status', '')} | {rows.get('live', '')} | {rows.get('labelled', '')} |"
+        )
+    for m in report["models"]:
+        if m.get("action_items"):
+            lines += ["", f"## {m['name']}: action items", ""]
+            lines += [f"- {item}" for item in m["action_items"]]
+    return "\n".join(lines)

@@ -14,18 +14,29 @@ def register(app: typer.Typer) -> None:
 def status(
     model: str | None = typer.Argument(None, help="One model (default: all)."),
     as_json: bool = typer.Option(False, "--json", help="The status report as JSON."),
+    output: str = typer.Option("text", "--format", help="text, json or markdown."),
     config: str | None = config_option(),
 ) -> None:
     """Show each model's health (green / yellow / red) and why."""
-    import json
     from datetime import UTC, datetime
 
+    from monitor.errors import MonitorError
     from monitor.status import status_report
-    from monitor.status_render import render_text
+    from monitor.status_render import render_markdown, render_text
+
+    formats = {"text": render_text, "markdown": render_markdown, "json": _json}
+    if output not in formats:
+        raise MonitorError(f"--format {output!r}: expected one of {', '.join(formats)}")
 
     settings = load(config)
     with state_session(settings.state_db) as session:
         report = status_report(
             settings, session=session, now=datetime.now(UTC), models=[model] if model else None
         )
-    typer.echo(json.dumps(report, indent=2) if as_json else render_text(report))
+    typer.echo(formats["json" if as_json else output](report))
+
+
+def _json(report: dict[str, object]) -> str:
+    import json
+
+    return json.dumps(report, indent=2)

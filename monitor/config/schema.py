@@ -191,7 +191,9 @@ DriftMethod = Annotated[str, AfterValidator(_known_method)]
 
 
 class ColumnDrift(Strict):
-    method: DriftMethod = "auto"
+    """One column's own drift settings; what is left out comes from ``checks.drift``."""
+
+    method: DriftMethod | None = None
     threshold: float | None = None
     severity: Severity | None = None
 
@@ -207,6 +209,15 @@ class DriftChecks(Strict):
     per_column: dict[str, ColumnDrift] = {}
     prediction: bool = True
     target: bool = True
+
+    def column_test(self, column: str) -> tuple[str, float | None]:
+        """(method, threshold) for ``column``: its own method brings its own threshold."""
+        own = self.per_column.get(column)
+        if own is None or (own.method is None and own.threshold is None):
+            return self.method, self.threshold
+        if own.method is None:
+            return self.method, own.threshold
+        return own.method, own.threshold
 
 
 class Threshold(Strict):

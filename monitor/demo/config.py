@@ -44,6 +44,29 @@ models:
         - {{metric: accuracy, min: 0.80, severity: critical}}
         - {{metric: latency_p99, max: 100, severity: warning}}
         - {{metric: row_count, min: 1000, severity: warning}}
+  - name: eta
+    source: demo
+    table: eta_predictions
+    timestamp: requested_at
+    features:
+      numerical: [distance_km, traffic_index]
+      categorical: [vehicle, city]
+    prediction: eta_pred_min
+    target: eta_actual_min      # filled in when the ride ends
+    task: regression
+    label_delay: 1h
+    latency: latency_ms
+    segment: city               # every check also runs per city
+    reference: {{previous: 7d}}   # a rolling reference: the week before each window
+    window: 1d
+    schedule: {{every: 1d}}
+    checks:
+      drift:
+        threshold: 0.15         # a city's day is ~600 rows: Wasserstein's noise is near 0.1
+      thresholds:
+        - {{metric: mae, max: 3.0, severity: warning}}
+        - {{metric: mae, max: 4.0, severity: critical}}
+        - {{metric: latency_p99, max: 50, severity: warning}}
 """
 
 

@@ -67,19 +67,21 @@ def _story(logs: DemoLogs) -> str:
     return (
         f"generated {len(logs.predictions):,} predictions of model 'churn' from "
         f"{isoformat_z(logs.start)}; reference: the first {REFERENCE_DAYS} days; "
-        f"inputs shift from {isoformat_z(logs.drift_start)}; labels arrive 6-36 h late"
+        f"inputs shift from {isoformat_z(logs.drift_start)}; labels arrive 6-36 h late; "
+        "and a steady arrival-time regressor 'eta' with per-city segments"
     )
 
 
 def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
     from monitor.db import make_engine, make_sessionmaker
+    from monitor.demo.eta import generate_eta
     from monitor.demo.tables import LogWriter
     from monitor.scans import scan_line
     from monitor.scans.service import scan_all
     from monitor.sources import SourceEngines
 
-    model = config.model("churn")
-    writer = LogWriter(config.sources["demo"].url.get_secret_value(), logs)
+    rides = generate_eta(logs.start, days=DAYS)
+    writer = LogWriter(config.sources["demo"].url.get_secret_value(), logs, rides)
     engine = make_engine(config.state_db)
     reports = []
     try:
@@ -87,7 +89,8 @@ def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
             for day in range(REFERENCE_DAYS + 1, DAYS + 1):
                 end = logs.start + timedelta(days=day)
                 writer.advance_to(end)
-                for report in scan_all([(model, end)], engines=engines, session=session):
+                plan = [(model, end) for model in config.models]
+                for report in scan_all(plan, engines=engines, session=session):
                     echo(scan_line(report))
                     reports.append(report)
     finally:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sqlalchemy as sa
 
 from monitor.demo.data import DemoLogs
+from monitor.demo.eta import eta_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
@@ -40,11 +45,14 @@ def _tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
 class LogWriter:
     """Writes predictions made, and labels arrived, before each simulated instant."""
 
-    def __init__(self, url: str, logs: DemoLogs) -> None:
+    def __init__(self, url: str, logs: DemoLogs, rides: pd.DataFrame) -> None:
         self.engine = sa.create_engine(url)
         self.logs = logs
-        self.predictions, self.labels = _tables(sa.MetaData())
-        self.predictions.metadata.create_all(self.engine)
+        self.rides = rides
+        metadata = sa.MetaData()
+        self.predictions, self.labels = _tables(metadata)
+        self.eta = eta_table(metadata)
+        metadata.create_all(self.engine)
         self._done_until = np.datetime64("1970-01-01T00:00:00", "us")
 
     def advance_to(self, instant: datetime) -> None:
@@ -56,7 +64,35 @@ class LogWriter:
         with self.engine.begin() as conn:
             self._insert(conn, self.predictions, preds[made])
             self._insert(conn, self.labels, labels[arrived])
+            self._advance_rides(conn, until)
         self._done_until = until
+
+    def _advance_rides(self, conn: sa.Connection, until: np.datetime64) -> None:
+        """New rides go in with the actual duration only if the ride has ended; rides that
+        ended since the last step get theirs now, as a production log would be updated."""
+        rides = self.rides
+        made = (rides["requested_at"] >= self._done_until) & (rides["requested_at"] < until)
+        fresh = rides[made].drop(columns=["arrived_at"]).copy()
+        fresh.loc[rides.loc[made, "arrived_at"] >= until, "eta_actual_min"] = None
+        self._insert(conn, self.eta, fresh)
+        ended = (
+            (rides["requested_at"] < self._done_until)
+            & (rides["arrived_at"] >= self._done_until)
+            & (rides["arrived_at"] < until)
+        )
+        updates = [
+            {"id": int(i), "actual": float(a)}
+            for i, a in zip(
+                rides.loc[ended, "ride_id"], rides.loc[ended, "eta_actual_min"], strict=True
+            )
+        ]
+        if updates:
+            stmt = (
+                sa.update(self.eta)
+                .where(self.eta.c.ride_id == sa.bindparam("id"))
+                .values(eta_actual_min=sa.bindparam("actual"))
+            )
+            conn.execute(stmt, updates)
 
     @staticmethod
     def _insert(conn: sa.Connection, table: sa.Table, frame: object) -> None:
@@ -65,12 +101,15 @@ class LogWriter:
         assert isinstance(frame, pd.DataFrame)
         if frame.empty:
             return
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        for record in records:
-            for key, value in record.items():
-                if isinstance(value, pd.Timestamp):
-                    record[key] = value.to_pydatetime()
+        columns = [_python_values(frame[name]) for name in frame.columns]
+        records = [dict(zip(frame.columns, row, strict=True)) for row in zip(*columns, strict=True)]
         conn.execute(table.insert(), records)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _python_values(values: pd.Series) -> list[object]:
+    """Plain Python values for the driver: datetimes, floats, ints, str; None for missing."""
+    # pandas Timestamps are datetimes, so datetime columns need no conversion beyond object.
+    return values.astype(object).where(values.notna(), None).tolist()

@@ -69,7 +69,7 @@ def feature_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
         categorical=model.features.categorical,
         method=cfg.method,
         threshold=cfg.threshold,
-        per_column={c: ColumnSpec(s.method, s.threshold) for c, s in cfg.per_column.items()},
+        per_column={c: ColumnSpec(*cfg.column_test(c)) for c in cfg.per_column},
         share=cfg.share,
         correction=cfg.correction,
         missing_tolerance=cfg.missing_tolerance,
@@ -111,18 +111,40 @@ def output_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
     rows: list[CheckRow] = []
     column, kind = prediction_column(model)
     if model.checks.drift.prediction and column in data.reference.profiles:
+        method, threshold = _output_test(model, kind)
         outcome = compare_column(
-            data.reference.profiles[column], data.live[column], column=column, column_type=kind
+            data.reference.profiles[column],
+            data.live[column],
+            column=column,
+            column_type=kind,
+            method=method,
+            threshold=threshold,
         )
         rows.append(_row(_renamed(outcome, "prediction_drift", column), data, severity))
     target = model.target_column
     if model.checks.drift.target and target and target in data.reference.profiles:
-        labelled = data.performance[target].dropna()
+        method, threshold = _output_test(model, target_type(model))
         outcome = compare_column(
-            data.reference.profiles[target], labelled, column=target, column_type=target_type(model)
+            data.reference.profiles[target],
+            data.performance[target].dropna(),
+            column=target,
+            column_type=target_type(model),
+            method=method,
+            threshold=threshold,
         )
         rows.append(_row(_renamed(outcome, "target_drift", target), data, severity))
     return rows
+
+
+def _output_test(model: ModelConfig, kind: str) -> tuple[str, float | None]:
+    """The model's drift method and threshold, where the method applies to this column type
+    (as Evidently's preset applies one setting to every column); else the default choice."""
+    from checks.drift import get_method
+
+    cfg = model.checks.drift
+    if cfg.method == "auto" or kind in get_method(cfg.method).column_types:
+        return cfg.method, cfg.threshold
+    return "auto", None
 
 
 def _renamed(outcome: Outcome, check: str, column: str) -> Outcome:

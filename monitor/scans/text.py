@@ -14,9 +14,12 @@ def scan_line(report: ScanReport) -> str:
     rows = report.rows
     counts = f"live={rows.get('live')} labelled={rows.get('labelled')}"
     alerting = [r for r in report.failed if r.severity]
+    quiet = len(report.failed) - len(alerting)
+    # Failed checks without a severity (a column's drift, a segment's) raise no alert.
+    also = f"  (+{quiet} failed without severity)" if quiet else ""
     if not alerting:
-        return f"{head}  {counts}"
-    return f"{head}  {counts}  failing: " + "; ".join(_finding(r) for r in alerting)
+        return f"{head}  {counts}{also}"
+    return f"{head}  {counts}  failing: " + "; ".join(_finding(r) for r in alerting) + also
 
 
 def _finding(row: CheckRow) -> str:

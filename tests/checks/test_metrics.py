@@ -5,6 +5,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from checks import metrics as m
@@ -205,3 +207,30 @@ def test_unknown_metric_lists_the_known_ones() -> None:
     assert "accuracy" in str(info.value)
     assert info.value.known == metric_names()
     assert len(metric_names()) == 17
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 1.0, float("nan")]), max_size=30),
+    st.data(),
+)
+def test_classification_metrics_are_never_nan(truth: list[float], data: st.DataObject) -> None:
+    score = data.draw(
+        st.lists(st.floats(0, 1) | st.just(float("nan")), min_size=len(truth), max_size=len(truth))
+    )
+    inputs = MetricInputs(y_true=np.array(truth), y_score=np.array(score))
+    for name in ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"):
+        result = get_metric(name).compute(inputs)
+        assert (result.value is None) == (result.reason is not None)
+        assert result.value is None or math.isfinite(result.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), max_size=30))
+def test_regression_metrics_are_never_nan(pairs: list[tuple[float, float]]) -> None:
+    y_true = np.array([t for t, _ in pairs])
+    y_pred = np.array([p for _, p in pairs])
+    for name in ("mae", "rmse", "mape", "r2"):
+        result = get_metric(name).compute(MetricInputs(y_true=y_true, y_pred=y_pred))
+        assert (result.value is None) == (result.reason is not None)
+        assert result.value is None or math.isfinite(result.value)

@@ -200,3 +200,20 @@ def test_an_unknown_time_zone_is_rejected() -> None:
     tree = _tree(timezone="Mars/Olympus")
     with pytest.raises(ConfigError, match=r"models\[churn\].timezone: unknown time zone"):
         parse_config(tree, file="m.yaml")
+
+
+def test_per_column_settings_inherit_what_they_leave_out() -> None:
+    drift = {
+        "method": "psi",
+        "threshold": 0.2,
+        "per_column": {
+            "age": {"severity": "critical"},
+            "income": {"threshold": 0.3},
+            "plan": {"method": "jensenshannon"},
+        },
+    }
+    checks = parse_config(_tree(checks={"drift": drift}), file="m.yaml").models[0].checks.drift
+    assert checks.column_test("age") == ("psi", 0.2)
+    assert checks.column_test("income") == ("psi", 0.3)
+    assert checks.column_test("plan") == ("jensenshannon", None)
+    assert checks.column_test("region") == ("psi", 0.2)
