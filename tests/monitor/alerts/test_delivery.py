@@ -153,6 +153,7 @@ def test_server_errors_back_off_exponentially_then_deliver(
     fake_slack.fail_next("chat.postMessage", status=500, times=2)
     run_scan(sessions, T0, [failing()])
     tick(sessions, now=T0, notifier=slack)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # no inline retry
     [row] = _rows(sessions)
     assert (row.next_attempt_at, row.attempts) == (T0 + timedelta(seconds=30), 1)
     assert "500" in (row.last_error or "")
