@@ -6,6 +6,7 @@ so both entry points behave the same.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts.actions import apply_action
 from monitor.alerts.errors import AlertStateError, InvalidActionError
 
+logger = logging.getLogger(__name__)
 ACTIONS = {
     "alert_ack": "ack",
     "alert_unack": "unack",
@@ -82,3 +84,30 @@ def perform_click(
             db.rollback()
             return str(exc)
     return None
+
+
+def click_handler(
+    *,
+    sessions: Callable[[], Session],
+    clock: Callable[[], datetime],
+    deliver: Callable[[], object],
+    respond: Callable[[str, str], None],
+) -> Callable[[dict[str, Any]], None]:
+    """What Socket Mode runs per interactive payload: apply, then edit or tell the user."""
+
+    def handle(payload: dict[str, Any]) -> None:
+        try:
+            click = parse_click(payload)
+        except MalformedInteractionError as exc:
+            # Socket Mode has no status code to answer with: the log is the only place.
+            logger.warning("ignored a Slack interaction: %s", exc)
+            return
+        if click is None:
+            return
+        error = perform_click(click, sessions=sessions, now=clock())
+        if error is None:
+            deliver()
+        elif click.response_url:
+            respond(click.response_url, error)
+
+    return handle
