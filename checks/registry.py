@@ -1,0 +1,214 @@
+"""Name -> metric registry, so a config entry ``{metric: accuracy, min: 0.8}`` finds its code.
+
+>>> metric = get_metric("accuracy")
+>>> metric.compute(MetricInputs(y_true=[1, 0, 1, 1], y_pred=[1, 0, 0, 1])).value
+0.75
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from checks import metrics as m
+from checks.errors import ChecksError, UnknownNameError
+
+Family = Literal["classification", "regression", "operational"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricInputs:
+    """The arrays of one window. Only those a metric needs must be set.
+
+    ``y_true`` may hold nulls for rows whose label has not arrived. With ``y_score`` and no
+    ``y_pred``, the predicted label is positive where ``y_score >= decision_threshold``.
+    ``columns`` holds feature columns for per-column metrics (``missing_share``).
+    """
+
+    y_true: m.ArrayLike | None = None
+    y_pred: m.ArrayLike | None = None
+    y_score: m.ArrayLike | None = None
+    latency: m.ArrayLike | None = None
+    columns: Mapping[str, m.ArrayLike] = field(default_factory=dict)
+    rows: int | None = None
+    window_seconds: float | None = None
+    positive_label: Any = 1
+    decision_threshold: float = 0.5
+
+    def row_total(self) -> int:
+        if self.rows is not None:
+            return self.rows
+        for array in (self.y_true, self.y_pred, self.y_score, self.latency, *self.columns.values()):
+            if array is not None:
+                return len(np.asarray(array))
+        raise ChecksError("row_count needs `rows` or at least one array")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """One registered metric. ``higher_is_better`` decides whether a drop bound makes sense."""
+
+    name: str
+    family: Family
+    higher_is_better: bool
+    needs_labels: bool
+    per_column: bool = False
+    compute_fn: Callable[[MetricInputs, str | None], m.MetricValue]
+
+    def compute(self, inputs: MetricInputs, column: str | None = None) -> m.MetricValue:
+        if self.per_column and column is None:
+            raise ChecksError(f"metric {self.name!r} needs a column")
+        if not self.per_column and column is not None:
+            raise ChecksError(f"metric {self.name!r} does not take a column (got {column!r})")
+        return self.compute_fn(inputs, column)
+
+
+def _need(inputs: MetricInputs, attribute: str, metric: str, what: str) -> m.ArrayLike:
+    value = getattr(inputs, attribute)
+    if value is None:
+        raise ChecksError(f"metric {metric!r} needs {what} ({attribute})")
+    return value
+
+
+def _binary(values: m.ArrayLike, positive_label: Any) -> m.FloatArray:
+    """1.0 for the positive label, 0.0 for any other, NaN where missing."""
+    array = np.asarray(values)
+    out = m.equals_label(array, positive_label).astype(np.float64)
+    out[m.null_mask(array)] = np.nan
+    return out
+
+
+def _predicted(inputs: MetricInputs, metric: str) -> m.FloatArray:
+    if inputs.y_pred is not None:
+        return _binary(inputs.y_pred, inputs.positive_label)
+    score = np.asarray(_need(inputs, "y_score", metric, "a prediction or a score"), dtype=float)
+    return np.where(np.isnan(score), np.nan, (score >= inputs.decision_threshold).astype(float))
+
+
+def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
+    def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        truth = _binary(_need(inputs, "y_true", name, "a target"), inputs.positive_label)
+        return fn(truth, _predicted(inputs, name), positive_label=1.0)
+
+    return Metric(
+        name=name,
+        family="classification",
+        higher_is_better=True,
+        needs_labels=True,
+        compute_fn=compute,
+    )
+
+
+def _score_metric(fn: Callable[..., m.MetricValue], name: str, higher: bool) -> Metric:
+    def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        truth = _need(inputs, "y_true", name, "a target")
+        score = _need(inputs, "y_score", name, "a score or probability")
+        return fn(truth, score, positive_label=inputs.positive_label)
+
+    return Metric(
+        name=name,
+        family="classification",
+        higher_is_better=higher,
+        needs_labels=True,
+        compute_fn=compute,
+    )
+
+
+def _regression_metric(fn: Callable[..., m.MetricValue], name: str, higher: bool) -> Metric:
+    def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        truth = _need(inputs, "y_true", name, "a target")
+        return fn(truth, _need(inputs, "y_pred", name, "a prediction"))
+
+    return Metric(
+        name=name,
+        family="regression",
+        higher_is_better=higher,
+        needs_labels=True,
+        compute_fn=compute,
+    )
+
+
+def _operational(
+    name: str,
+    higher: bool,
+    fn: Callable[[MetricInputs, str | None], m.MetricValue],
+    *,
+    per_column: bool = False,
+) -> Metric:
+    return Metric(
+        name=name,
+        family="operational",
+        higher_is_better=higher,
+        needs_labels=False,
+        per_column=per_column,
+        compute_fn=fn,
+    )
+
+
+def _throughput(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+    if inputs.window_seconds is None:
+        raise ChecksError("metric 'throughput' needs the window length (window_seconds)")
+    return m.throughput(inputs.row_total(), inputs.window_seconds)
+
+
+def _latency(q: float) -> Callable[[MetricInputs, str | None], m.MetricValue]:
+    def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        return m.latency_percentile(_need(inputs, "latency", f"latency_p{q:g}", "latencies"), q)
+
+    return compute
+
+
+def _missing_share(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+    assert column is not None  # Metric.compute guarantees it
+    if column not in inputs.columns:
+        raise ChecksError(f"metric 'missing_share' needs column {column!r}, which was not given")
+    return m.missing_share(inputs.columns[column])
+
+
+def _build() -> dict[str, Metric]:
+    items = [
+        _label_metric(m.accuracy, "accuracy"),
+        _label_metric(m.precision, "precision"),
+        _label_metric(m.recall, "recall"),
+        _label_metric(m.f1, "f1"),
+        _score_metric(m.roc_auc, "roc_auc", higher=True),
+        _score_metric(m.log_loss, "log_loss", higher=False),
+        _regression_metric(m.mae, "mae", higher=False),
+        _regression_metric(m.rmse, "rmse", higher=False),
+        _regression_metric(m.mape, "mape", higher=False),
+        _regression_metric(m.r2, "r2", higher=True),
+        _operational("row_count", True, lambda i, c: m.row_count(i.row_total())),
+        _operational("throughput", True, _throughput),
+        _operational("latency_p50", False, _latency(50)),
+        _operational("latency_p95", False, _latency(95)),
+        _operational("latency_p99", False, _latency(99)),
+        _operational("missing_share", False, _missing_share, per_column=True),
+        _operational(
+            "label_coverage",
+            True,
+            lambda i, c: m.label_coverage(_need(i, "y_true", "label_coverage", "a target")),
+        ),
+    ]
+    return {metric.name: metric for metric in items}
+
+
+@functools.cache
+def _registry() -> dict[str, Metric]:
+    return _build()
+
+
+def metric_names() -> list[str]:
+    return sorted(_registry())
+
+
+def get_metric(name: str) -> Metric:
+    """The metric registered as ``name``; an unknown name raises, listing the known ones."""
+    registry = _registry()
+    try:
+        return registry[name]
+    except KeyError:
+        raise UnknownNameError("metric", name, registry) from None

@@ -1,0 +1,248 @@
+"""Human actions on alerts: acknowledge, unacknowledge, snooze, resolve, silence a model.
+
+Keyword-only service functions taking the session; they never commit. Each one is a
+compare-and-set on the alert's version: when two people act at once, one wins and the other
+gets :class:`AlertConflictError` saying who won and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.alerts.errors import AlertConflictError, AlertStateError, InvalidActionError
+from monitor.alerts.models import OPEN_STATES, Alert, AlertCondition, Silence
+from monitor.alerts.outbox import enqueue
+from monitor.alerts.policy import MAX_SNOOZE
+from monitor.alerts.store import Transition, cas, load, record
+
+# (kind, column changes, reply text) for a valid action; raising AlertStateError otherwise.
+Plan = tuple[str, dict[str, Any], str]
+Planner = Callable[[Alert], Plan]
+
+
+def acknowledge(
+    *, session: Session, alert_id: int, by: str, now: datetime, note: str | None = None
+) -> Transition:
+    """Firing -> acknowledged (reminders stop); recovered -> resolved."""
+
+    def plan(alert: Alert) -> Plan:
+        if alert.state == "firing":
+            changes = {
+                "state": "acknowledged",
+                "acked_at": now,
+                "acked_by": by,
+                "ack_note": note,
+                "next_reminder_at": None,
+            }
+            return "acknowledged", changes, f":eyes: Acknowledged by {by}{_note(note)}"
+        if alert.state == "recovered":
+            changes = {
+                "state": "resolved",
+                "acked_at": now,
+                "acked_by": by,
+                "ack_note": note,
+                **_resolved(now, by, "acked_after_recovery"),
+            }
+            return "resolved", changes, f":white_check_mark: Acknowledged and resolved by {by}"
+        raise AlertStateError(alert.id, _already(alert))
+
+    return _act(session, alert_id, by, now, plan, note=note)
+
+
+def unacknowledge(*, session: Session, alert_id: int, by: str, now: datetime) -> Transition:
+    """Acknowledged -> firing (reminders restart), or recovered if the condition is ok."""
+
+    def plan(alert: Alert) -> Plan:
+        if alert.state != "acknowledged":
+            raise AlertStateError(alert.id, f"is {alert.state}, not acknowledged")
+        state = "recovered" if alert.condition == "ok" else "firing"
+        interval = timedelta(seconds=alert.remind_every_s) if alert.remind_every_s else None
+        changes = {
+            "state": state,
+            "acked_at": None,
+            "acked_by": None,
+            "ack_note": None,
+            "next_reminder_at": now + interval if interval and state == "firing" else None,
+            "recovered_at": now if state == "recovered" else alert.recovered_at,
+        }
+        return "unacknowledged", changes, f":leftwards_arrow_with_hook: Unacknowledged by {by}"
+
+    return _act(session, alert_id, by, now, plan)
+
+
+def snooze(
+    *, session: Session, alert_id: int, by: str, now: datetime, duration: timedelta
+) -> Transition:
+    """Mute this alert's pings until ``now + duration`` (at most 7 days); edits continue."""
+    if duration <= timedelta(0) or duration > MAX_SNOOZE:
+        raise InvalidActionError(f"alert {alert_id}: snooze must be > 0 and at most 7 days")
+    until = now + duration
+
+    def plan(alert: Alert) -> Plan:
+        if not alert.is_open:
+            raise AlertStateError(alert.id, _already(alert))
+        changes = {"snoozed_until": until, "snoozed_by": by}
+        return "snoozed", changes, f":zzz: Snoozed by {by} until {until:%Y-%m-%d %H:%M} UTC"
+
+    return _act(session, alert_id, by, now, plan, reason=f"until {until.isoformat()}")
+
+
+def resolve(
+    *, session: Session, alert_id: int, by: str, now: datetime, note: str | None = None
+) -> Transition:
+    """Close an open alert by hand. If the check still fails, the next scan opens a new one."""
+
+    def plan(alert: Alert) -> Plan:
+        if not alert.is_open:
+            raise AlertStateError(alert.id, _already(alert))
+        changes = _resolved(now, by, "manual")
+        return "resolved", changes, f":white_check_mark: Resolved by {by}{_note(note)}"
+
+    return _act(session, alert_id, by, now, plan, note=note, reason="manual")
+
+
+def resolve_removed_checks(
+    *, session: Session, configured: Mapping[str, set[str]], now: datetime
+) -> list[Transition]:
+    """Resolve open alerts whose model or check left the config (reason ``check_removed``).
+
+    ``configured`` maps each configured model to its check ids; ``stale`` and ``scan_error``
+    exist for every configured model. Their conditions are dropped too, so a check that comes
+    back starts from a clean debounce.
+    """
+    transitions = []
+    for alert in session.scalars(select(Alert).where(Alert.state.in_(OPEN_STATES))).all():
+        if _still_configured(configured, alert.model, alert.check_id):
+            continue
+
+        def plan(alert: Alert) -> Plan:
+            return (
+                "resolved",
+                _resolved(now, "config", "check_removed"),
+                (":wastebasket: Resolved: the check was removed from the configuration."),
+            )
+
+        transitions.append(_act(session, alert.id, "config", now, plan, reason="check_removed"))
+    for condition in session.scalars(select(AlertCondition)).all():
+        if not _still_configured(configured, condition.model, condition.check_id):
+            session.delete(condition)
+    session.flush()
+    return transitions
+
+
+def silence_model(
+    *, session: Session, model: str, by: str, now: datetime, duration: timedelta, reason: str
+) -> Silence:
+    """Mute a model: its alerts still open and are stored, nothing is posted until the end."""
+    if duration <= timedelta(0):
+        raise InvalidActionError(f"model {model!r}: a silence needs a positive duration")
+    silence = Silence(
+        model=model, starts_at=now, ends_at=now + duration, created_by=by, reason=reason
+    )
+    session.add(silence)
+    session.flush()
+    return silence
+
+
+def _act(
+    session: Session,
+    alert_id: int,
+    by: str,
+    now: datetime,
+    plan: Planner,
+    *,
+    note: str | None = None,
+    reason: str = "",
+) -> Transition:
+    if not by.strip():
+        raise InvalidActionError(f"alert {alert_id}: the actor (--by) must not be empty")
+    alert = load(session, alert_id)
+    kind, changes, text = plan(alert)
+    from_state = alert.state
+    if not cas(session, alert, changes):
+        alert = load(session, alert_id)
+        try:
+            kind, changes, text = plan(alert)
+        except AlertStateError as exc:
+            raise AlertConflictError(alert_id, _already(alert)) from exc
+        from_state = alert.state
+        if not cas(session, alert, changes):
+            raise AlertConflictError(alert_id, "changed concurrently, try again")
+    enqueue(session, alert, "update", now=now)
+    enqueue(session, alert, "reply", now=now, text=text)
+    return record(
+        session,
+        alert,
+        kind=kind,
+        from_state=from_state,
+        actor=by,
+        now=now,
+        reason=reason or kind,
+        note=note,
+    )
+
+
+def _resolved(now: datetime, by: str, reason: str) -> dict[str, Any]:
+    return {
+        "state": "resolved",
+        "resolved_at": now,
+        "resolved_by": by,
+        "resolve_reason": reason,
+        "next_reminder_at": None,
+        "snoozed_until": None,
+    }
+
+
+def _already(alert: Alert) -> str:
+    if alert.state == "acknowledged":
+        return f"already acknowledged by {alert.acked_by} at {_when(alert.acked_at)}"
+    if alert.state == "resolved":
+        why = f" ({alert.resolve_reason})" if alert.resolve_reason else ""
+        return f"already resolved by {alert.resolved_by}{why} at {_when(alert.resolved_at)}"
+    return f"is {alert.state}"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "an unknown time"
+
+
+def _note(note: str | None) -> str:
+    return f": {note}" if note else ""
+
+
+def _still_configured(configured: Mapping[str, set[str]], model: str, check_id: str) -> bool:
+    if model not in configured:
+        return False
+    return check_id in ("stale", "scan_error") or check_id in configured[model]
+
+
+ACTION_NAMES = ("ack", "unack", "snooze", "resolve")
+
+
+def apply_action(
+    *,
+    session: Session,
+    action: str,
+    alert_id: int,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+    duration: timedelta | None = None,
+) -> Transition:
+    """One entry point for the CLI, the HTTP API and the Slack buttons."""
+    if action == "ack":
+        return acknowledge(session=session, alert_id=alert_id, by=by, now=now, note=note)
+    if action == "unack":
+        return unacknowledge(session=session, alert_id=alert_id, by=by, now=now)
+    if action == "resolve":
+        return resolve(session=session, alert_id=alert_id, by=by, now=now, note=note)
+    if action == "snooze":
+        if duration is None:
+            raise InvalidActionError(f"alert {alert_id}: snooze needs a duration (for), e.g. 4h")
+        return snooze(session=session, alert_id=alert_id, by=by, now=now, duration=duration)
+    raise InvalidActionError(f"unknown action {action!r}; use one of {', '.join(ACTION_NAMES)}")

@@ -1,0 +1,166 @@
+"""Condition layer: turn one scan's check results into debounced ok / warning / critical.
+
+A check's results in one scan are folded into one observation: the worst failing severity of
+its entries (a threshold ladder is one check), ``ok`` when none fails and at least one passed,
+and "insufficient" when every entry is (missing data never clears or raises anything). The
+``raise_after`` / ``clear_after`` streaks are kept per (model, check id, segment) in the DB;
+a window at or before the last one counted is a re-scan and is not counted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.alerts.models import SEVERITIES, WHOLE_WINDOW, AlertCondition
+from monitor.alerts.policy import AlertPolicy
+
+_RANK = {"ok": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True)
+class CheckSignal:
+    """What the alert layer needs from one stored check result."""
+
+    check_id: str
+    passed: bool | None  # None: insufficient data
+    severity: str | None = None  # severity configured for this entry, used when it fails
+    value: float | None = None
+    threshold: float | None = None
+    segment: str | None = None
+    summary: str = ""  # e.g. "accuracy 0.74 < 0.80"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One scan's verdict on one (check id, segment)."""
+
+    check_id: str
+    segment: str
+    state: str | None  # ok | warning | critical | None (insufficient)
+    value: float | None
+    threshold: float | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class ConditionChange:
+    """The debounced condition after an observation, and what it was before."""
+
+    check_id: str
+    segment: str
+    previous: str
+    current: str
+    observation: Observation
+
+
+def fold(signals: Iterable[CheckSignal]) -> list[Observation]:
+    """Group signals by (check id, segment) and keep the worst verdict of each group."""
+    groups: dict[tuple[str, str], list[CheckSignal]] = {}
+    for signal in signals:
+        key = (signal.check_id, signal.segment or WHOLE_WINDOW)
+        groups.setdefault(key, []).append(signal)
+    return [_fold_group(check_id, segment, group) for (check_id, segment), group in groups.items()]
+
+
+def _fold_group(check_id: str, segment: str, group: Sequence[CheckSignal]) -> Observation:
+    failing = [s for s in group if s.passed is False]
+    if failing:
+        worst = max(failing, key=lambda s: _RANK[_severity(s)])
+        return Observation(
+            check_id, segment, _severity(worst), worst.value, worst.threshold, worst.summary
+        )
+    passing = [s for s in group if s.passed is True]
+    if passing:
+        # The strictest rung passing is the one closest to failing: report that threshold.
+        first = passing[-1]
+        return Observation(check_id, segment, "ok", first.value, first.threshold, first.summary)
+    return Observation(check_id, segment, None, group[0].value, None, group[0].summary)
+
+
+def _severity(signal: CheckSignal) -> str:
+    severity = signal.severity or "warning"
+    if severity not in SEVERITIES:
+        raise ValueError(
+            f"check {signal.check_id!r}: severity must be one of {SEVERITIES}, got {severity!r}"
+        )
+    return severity
+
+
+def observe(
+    *,
+    session: Session,
+    model: str,
+    observation: Observation,
+    window_end: datetime,
+    policy: AlertPolicy,
+    threshold_key: str | None,
+    now: datetime,
+) -> ConditionChange | None:
+    """Count one observation; return the debounced condition, or None for a re-scan."""
+    row = _condition_row(session, model, observation.check_id, observation.segment, now)
+    if row.last_window_end is not None and window_end <= row.last_window_end:
+        return None
+    if threshold_key is not None and row.threshold_key != threshold_key:
+        if row.threshold_key is not None:
+            row.breach_streak = row.ok_streak = 0
+        row.threshold_key = threshold_key
+    previous = row.state
+    row.state = _next_state(row, observation.state, policy)
+    row.last_window_end = window_end
+    row.value, row.threshold, row.updated_at = observation.value, observation.threshold, now
+    session.flush()
+    return ConditionChange(
+        observation.check_id, observation.segment, previous, row.state, observation
+    )
+
+
+def _next_state(row: AlertCondition, observed: str | None, policy: AlertPolicy) -> str:
+    if observed is None:
+        return row.state
+    if observed == "ok":
+        row.breach_streak, row.ok_streak = 0, row.ok_streak + 1
+        if row.state != "ok" and row.ok_streak >= policy.clear_after:
+            return "ok"
+        return row.state
+    row.ok_streak, row.breach_streak = 0, row.breach_streak + 1
+    # Once confirmed, severity follows the latest scan: escalation is not debounced again.
+    if row.state != "ok" or row.breach_streak >= policy.raise_after:
+        return observed
+    return row.state
+
+
+def _condition_row(
+    session: Session, model: str, check_id: str, segment: str, now: datetime
+) -> AlertCondition:
+    row = session.scalars(
+        select(AlertCondition).where(
+            AlertCondition.model == model,
+            AlertCondition.check_id == check_id,
+            AlertCondition.segment == segment,
+        )
+    ).one_or_none()
+    if row is None:
+        row = AlertCondition(
+            model=model,
+            check_id=check_id,
+            segment=segment,
+            state="ok",
+            breach_streak=0,
+            ok_streak=0,
+            updated_at=now,
+        )
+        session.add(row)
+    return row
+
+
+def current_conditions(*, session: Session, model: str | None = None) -> list[AlertCondition]:
+    """Every condition row (of one model), for the health report."""
+    query = select(AlertCondition).order_by(AlertCondition.model, AlertCondition.check_id)
+    if model is not None:
+        query = query.where(AlertCondition.model == model)
+    return list(session.scalars(query))

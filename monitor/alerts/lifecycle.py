@@ -1,0 +1,272 @@
+"""Scan-driven transitions: a debounced condition change moves the alert for its key.
+
+Service functions take the session as a keyword and never commit: the scan, its results, these
+transitions, their events and their outbox rows commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.alerts.conditions import ConditionChange
+from monitor.alerts.models import OPEN_STATES, SEVERITIES, Alert
+from monitor.alerts.outbox import enqueue
+from monitor.alerts.policy import AlertPolicy, Routing
+from monitor.alerts.store import Transition, cas, load, record
+
+SCAN_ACTOR = "scan"
+_RANK = {"ok": 0, "warning": 1, "critical": 2}
+_MAX_CAS_ATTEMPTS = 5
+
+
+def open_alert(session: Session, model: str, check_id: str, segment: str) -> Alert | None:
+    query = select(Alert).where(
+        Alert.model == model,
+        Alert.check_id == check_id,
+        Alert.segment == segment,
+        Alert.state.in_(OPEN_STATES),
+    )
+    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+
+def apply_change(
+    *,
+    session: Session,
+    model: str,
+    change: ConditionChange,
+    policy: AlertPolicy,
+    routing: Routing,
+    now: datetime,
+    window_end: datetime,
+) -> Transition | None:
+    """Move the open alert of this key (or open one) according to the condition change."""
+    alert = open_alert(session, model, change.check_id, change.segment)
+    if alert is None:
+        if change.current in SEVERITIES and change.observation.state in SEVERITIES:
+            return _raise(session, model, change, policy, routing, now, window_end)
+        return None
+    for _ in range(_MAX_CAS_ATTEMPTS):
+        step = _step(alert, change, policy, now)
+        if step is None:
+            return None
+        kind, changes = step
+        from_state, acker = alert.state, alert.acked_by
+        if cas(session, alert, changes):
+            text, broadcast = _reply_text(alert, kind, from_state, acker, change, routing)
+            return _announce(
+                session, alert, kind, from_state, change, (text, broadcast), now, window_end
+            )
+        alert = load(session, alert.id)
+        if not alert.is_open:
+            return None
+    raise RuntimeError(f"alert {alert.id}: gave up after {_MAX_CAS_ATTEMPTS} concurrent updates")
+
+
+def _raise(
+    session: Session,
+    model: str,
+    change: ConditionChange,
+    policy: AlertPolicy,
+    routing: Routing,
+    now: datetime,
+    window_end: datetime,
+) -> Transition:
+    severity = change.current
+    obs = change.observation
+    interval = policy.reminder_interval(severity)
+    alert = Alert(
+        model=model,
+        check_id=change.check_id,
+        segment=change.segment,
+        state="firing",
+        severity=severity,
+        condition=severity,
+        occurrences=1,
+        value=obs.value,
+        threshold=obs.threshold,
+        summary=obs.summary,
+        runbook=policy.runbook,
+        raised_at=now,
+        last_breach_at=now,
+        next_reminder_at=now + interval if interval else None,
+        remind_every_s=_seconds(interval),
+        version=1,
+    )
+    session.add(alert)
+    session.flush()
+    channel = routing.channel_for(severity=severity, model_channel=policy.channel)
+    mention = routing.mention_for(severity) or ""
+    enqueue(session, alert, "post", now=now, channel=channel, text=mention)
+    return record(
+        session,
+        alert,
+        kind="raised",
+        from_state=None,
+        actor=SCAN_ACTOR,
+        now=now,
+        reason=obs.summary,
+        window_end=window_end,
+        details=_details(change),
+    )
+
+
+def _step(
+    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """The transition (kind, column changes) this change causes on ``alert``, if any."""
+    step = _plan(alert, change, policy, now)
+    if step is None or step[0] != "observed":
+        return step
+    # A scan that changes nothing must not bump the version (it would make a concurrent
+    # acknowledgement retry for no reason).
+    changed = {k: v for k, v in step[1].items() if getattr(alert, k) != v}
+    return ("observed", changed) if changed else None
+
+
+def _plan(
+    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    obs = change.observation
+    base: dict[str, Any] = {"condition": change.current}
+    if obs.state in SEVERITIES:
+        base.update(value=obs.value, threshold=obs.threshold, summary=obs.summary)
+        base["last_breach_at"] = now
+    if change.current == "ok":
+        return _on_clear(alert, base, now)
+    if change.current not in SEVERITIES or obs.state not in SEVERITIES:
+        return "observed", base
+    return _on_breach(alert, change.current, base, policy, now)
+
+
+def _on_clear(alert: Alert, base: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
+    if alert.state == "firing":
+        return "recovered", {
+            **base,
+            "state": "recovered",
+            "recovered_at": now,
+            "next_reminder_at": None,
+        }
+    if alert.state == "acknowledged":
+        return "resolved", {
+            **base,
+            "state": "resolved",
+            "resolved_at": now,
+            "resolved_by": SCAN_ACTOR,
+            "resolve_reason": "recovered_after_ack",
+            "next_reminder_at": None,
+            "snoozed_until": None,
+        }
+    return "observed", base
+
+
+def _on_breach(
+    alert: Alert, severity: str, base: dict[str, Any], policy: AlertPolicy, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    interval = policy.reminder_interval(severity)
+    timers = {
+        "next_reminder_at": now + interval if interval else None,
+        "remind_every_s": _seconds(interval),
+    }
+    worse = _RANK[severity] > _RANK[alert.severity]
+    if alert.state == "recovered":
+        return "refired", {
+            **base,
+            **timers,
+            "state": "firing",
+            "severity": severity,
+            "occurrences": alert.occurrences + 1,
+            "recovered_at": None,
+        }
+    if alert.state == "acknowledged" and worse:
+        # An acknowledgement covers the severity it was given for; worsening re-pages.
+        return "escalated", {
+            **base,
+            **timers,
+            "state": "firing",
+            "severity": severity,
+            "acked_at": None,
+            "acked_by": None,
+            "ack_note": None,
+        }
+    if severity != alert.severity:
+        kind = "escalated" if worse else "deescalated"
+        keep_timer = alert.state != "firing" or not worse
+        changes = {**base, "severity": severity, "remind_every_s": _seconds(interval)}
+        if not keep_timer:
+            changes["next_reminder_at"] = timers["next_reminder_at"]
+        return kind, changes
+    return "observed", base
+
+
+def _announce(
+    session: Session,
+    alert: Alert,
+    kind: str,
+    from_state: str,
+    change: ConditionChange,
+    reply: tuple[str, bool],
+    now: datetime,
+    window_end: datetime,
+) -> Transition | None:
+    """Write the event and outbox rows of a scan-driven transition."""
+    if kind == "observed":
+        return None  # value refreshed; the next message edit shows it, no event needed
+    text, broadcast = reply
+    enqueue(session, alert, "update", now=now)
+    enqueue(session, alert, "reply", now=now, text=text, broadcast=broadcast)
+    reason = {"resolved": "recovered_after_ack"}.get(kind, change.observation.summary)
+    return record(
+        session,
+        alert,
+        kind=kind,
+        from_state=from_state,
+        actor=SCAN_ACTOR,
+        now=now,
+        reason=reason,
+        window_end=window_end,
+        details=_details(change),
+    )
+
+
+def _reply_text(
+    alert: Alert,
+    kind: str,
+    from_state: str,
+    acker: str | None,
+    change: ConditionChange,
+    routing: Routing,
+) -> tuple[str, bool]:
+    summary = change.observation.summary or alert.check_id
+    mention = routing.mention_for(alert.severity)
+    ping = f"{mention} " if mention else ""
+    if kind == "refired":
+        return f"{ping}:rotating_light: Re-fired (occurrence {alert.occurrences}): {summary}", True
+    if kind == "escalated":
+        extra = (
+            f" The acknowledgement by {acker} was cleared." if from_state == "acknowledged" else ""
+        )
+        return f"{ping}:arrow_up: Escalated to {alert.severity}: {summary}.{extra}", True
+    if kind == "deescalated":
+        return f":arrow_down: Now {alert.severity}: {summary}", False
+    if kind == "recovered":
+        return ":large_green_circle: Recovered. Still open until acknowledged.", False
+    return ":white_check_mark: Resolved: the condition cleared after acknowledgement.", False
+
+
+def _details(change: ConditionChange) -> dict[str, Any]:
+    obs = change.observation
+    return {
+        "condition": change.current,
+        "previous_condition": change.previous,
+        "observed": obs.state,
+        "value": obs.value,
+        "threshold": obs.threshold,
+    }
+
+
+def _seconds(interval: timedelta | None) -> int | None:
+    return int(interval.total_seconds()) if interval else None

@@ -1,0 +1,179 @@
+"""State DB tables of the alerting layer: conditions, alerts, their events, the outbox, silences.
+
+An alert is the human workflow around a check; its ``condition`` row is what the scans say.
+``alert_event`` is append-only: nothing updates or deletes it. ``notification`` is the outbox
+that the dispatcher drains; a row is written in the same transaction as the transition it
+reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from monitor.db import Base
+from monitor.dbtypes import UTCDateTime, json_type
+
+# Segment value of a check computed on the whole window: a real value, not NULL, so the
+# partial unique index below treats "no segment" as one key on every backend.
+WHOLE_WINDOW = ""
+
+OPEN_STATES = ("firing", "recovered", "acknowledged")
+ALL_STATES = (*OPEN_STATES, "resolved")
+SEVERITIES = ("warning", "critical")
+
+
+class AlertCondition(Base):
+    """Debounced condition of one check of one model (and segment), as the scans report it."""
+
+    __tablename__ = "alert_condition"
+    __table_args__ = (UniqueConstraint("model", "check_id", "segment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    check_id: Mapped[str] = mapped_column(String(300))
+    segment: Mapped[str] = mapped_column(String(300), default=WHOLE_WINDOW)
+    state: Mapped[str] = mapped_column(String(16), default="ok")
+    breach_streak: Mapped[int] = mapped_column(Integer, default=0)
+    ok_streak: Mapped[int] = mapped_column(Integer, default=0)
+    # The latest window counted: a re-scan of it (or of an older one) does not count again.
+    last_window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A changed threshold resets the streaks (the old evidence was judged by another rule).
+    threshold_key: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[float | None]
+    threshold: Mapped[float | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Alert(Base):
+    """One occurrence of a problem, open until a person acknowledges or resolves it."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('firing', 'recovered', 'acknowledged', 'resolved')", name="state_known"
+        ),
+        Index(
+            "uq_alert_open_key",
+            "model",
+            "check_id",
+            "segment",
+            unique=True,
+            sqlite_where=text("state <> 'resolved'"),
+            postgresql_where=text("state <> 'resolved'"),
+        ),
+        Index("ix_alert_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    check_id: Mapped[str] = mapped_column(String(300))
+    segment: Mapped[str] = mapped_column(String(300), default=WHOLE_WINDOW)
+    state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    condition: Mapped[str] = mapped_column(String(16))
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    value: Mapped[float | None]
+    threshold: Mapped[float | None]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    runbook: Mapped[str | None] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_by: Mapped[str | None] = mapped_column(String(200))
+    ack_note: Mapped[str | None] = mapped_column(Text)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    snoozed_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolve_reason: Mapped[str | None] = mapped_column(String(64))
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Reminder interval for the current severity, copied from the policy when it is set, so
+    # an unacknowledge from the CLI or the API can restart reminders without the config.
+    remind_every_s: Mapped[int | None] = mapped_column(Integer)
+    slack_channel: Mapped[str | None] = mapped_column(String(100))
+    slack_ts: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class AlertEvent(Base):
+    """Append-only history: one row per transition, with who did it and why."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_alert_id", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str | None] = mapped_column(Text)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    details: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+
+
+class Notification(Base):
+    """Outbox row: one Slack call to make (post the parent, edit it, or reply in its thread)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        Index("ix_notification_alert_id", "alert_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # post | update | reply
+    channel: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    broadcast: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|sent|failed|dropped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A claim is a lease: a worker killed mid-call leaves it to expire, then the row is retried.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slack_ts: Mapped[str | None] = mapped_column(String(40))
+
+
+class Silence(Base):
+    """A maintenance window for one model: alerts still open, nothing is posted until it ends."""
+
+    __tablename__ = "silence"
+    __table_args__ = (Index("ix_silence_model", "model"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Set by `tick` once the end has been handled (open alerts re-announced).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,147 @@
+"""Writing and claiming outbox rows.
+
+Rows are written by the lifecycle in the caller's transaction. Claims are leases
+(``claimed_until``): a worker killed mid-call leaves its rows to be claimed again once the
+lease expires, which is what makes delivery at-least-once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from monitor.alerts.models import Alert, Notification
+
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def enqueue(
+    session: Session,
+    alert: Alert,
+    kind: str,
+    *,
+    now: datetime,
+    channel: str | None = None,
+    text: str = "",
+    broadcast: bool = False,
+) -> Notification | None:
+    """Add an outbox row for ``alert``. Updates re-render the alert, so one pending is enough."""
+    if kind == "update" and _pending_update_exists(session, alert.id):
+        return None
+    row = Notification(
+        alert_id=alert.id,
+        kind=kind,
+        channel=channel or alert.slack_channel or "",
+        text=text,
+        broadcast=broadcast,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def _pending_update_exists(session: Session, alert_id: int) -> bool:
+    # An update already claimed may have rendered the old state: only an unclaimed one counts.
+    query = select(Notification.id).where(
+        Notification.alert_id == alert_id,
+        Notification.kind == "update",
+        Notification.status == "pending",
+        Notification.claimed_until.is_(None),
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def due_query(now: datetime, limit: int) -> Select[int]:
+    """Due, unclaimed rows whose alert has no earlier row still pending (per-alert order)."""
+    earlier = aliased(Notification)
+    blocked = exists().where(
+        earlier.alert_id == Notification.alert_id,
+        earlier.id < Notification.id,
+        earlier.status == "pending",
+    )
+    return (
+        select(Notification.id)
+        .where(
+            Notification.status == "pending",
+            Notification.next_attempt_at <= now,
+            or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
+            ~blocked,
+        )
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+
+
+def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
+    """Claim due rows for this worker and return their ids; the caller commits the claim."""
+    query = due_query(now, limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(query.with_for_update(skip_locked=True, of=Notification)))
+        if ids:
+            session.execute(_claim(now).where(Notification.id.in_(ids)))
+        return ids
+    # SQLite has no row locks: a conditional UPDATE per row decides which worker gets it.
+    claimed = []
+    for row_id in session.scalars(query).all():
+        result = session.execute(
+            _claim(now).where(
+                Notification.id == row_id,
+                Notification.status == "pending",
+                or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
+            )
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(row_id)
+    return claimed
+
+
+def _claim(now: datetime) -> Update:
+    return (
+        update(Notification)
+        .values(claimed_until=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def failed_notifications(*, session: Session, limit: int = 20) -> list[Notification]:
+    """Rows that Slack refused for good (bad channel, revoked token, ...), newest first.
+
+    For ``monitor status`` and ``/readyz``: delivery trouble is shown, never hidden.
+    """
+    query = (
+        select(Notification)
+        .where(Notification.status == "failed")
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def backlog(*, session: Session, now: datetime) -> dict[str, int]:
+    """Counts for metrics: pending rows, of which due now, and permanently failed rows."""
+
+    def count(*criteria: ColumnElement[bool]) -> int:
+        return session.scalar(select(func.count(Notification.id)).where(and_(*criteria))) or 0
+
+    return {
+        "pending": count(Notification.status == "pending"),
+        "due": count(Notification.status == "pending", Notification.next_attempt_at <= now),
+        "failed": count(Notification.status == "failed"),
+    }
+
+
+def delivery_problems(*, session: Session, limit: int = 20) -> list[str]:
+    """One line per notification Slack refused for good, for ``monitor status`` and readiness."""
+    lines = []
+    for row in failed_notifications(session=session, limit=limit):
+        channel = f" to {row.channel}" if row.channel else ""
+        lines.append(
+            f"notification {row.id} ({row.kind}{channel}) for alert {row.alert_id} "
+            f"not delivered: {row.last_error}"
+        )
+    return lines

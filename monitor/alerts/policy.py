@@ -1,0 +1,64 @@
+"""Typed alert settings the lifecycle needs, independent of how the config file spells them.
+
+The config layer builds these (``AlertPolicy`` per model, ``Routing`` from ``slack:``), so the
+alert code never reads YAML and tests build them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+DEFAULT_REMIND_EVERY: Mapping[str, timedelta] = {
+    "critical": timedelta(hours=4),
+    "warning": timedelta(hours=24),
+}
+MAX_SNOOZE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """Per-model alert settings (the model's ``alerts:`` section)."""
+
+    raise_after: int = 1
+    clear_after: int = 1
+    remind_every: Mapping[str, timedelta | None] = field(
+        default_factory=lambda: dict(DEFAULT_REMIND_EVERY)
+    )
+    channel: str | None = None
+    runbook: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.raise_after < 1 or self.clear_after < 1:
+            raise ValueError(
+                f"raise_after and clear_after must be >= 1, got {self.raise_after}, "
+                f"{self.clear_after}"
+            )
+
+    def reminder_interval(self, severity: str) -> timedelta | None:
+        return self.remind_every.get(severity)
+
+
+@dataclass(frozen=True)
+class SeverityRoute:
+    channel: str | None = None
+    mention: str | None = None
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where messages go: severity channel, else the model's channel, else the default."""
+
+    default_channel: str = "#ml-alerts"
+    severities: Mapping[str, SeverityRoute] = field(default_factory=dict)
+
+    def channel_for(self, *, severity: str, model_channel: str | None) -> str:
+        route = self.severities.get(severity)
+        if route is not None and route.channel:
+            return route.channel
+        return model_channel or self.default_channel
+
+    def mention_for(self, severity: str) -> str | None:
+        route = self.severities.get(severity)
+        return route.mention if route is not None else None

@@ -1,0 +1,122 @@
+"""Read side: listing alerts, one alert with its history, per-model counts for the status report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
+from monitor.alerts.models import ALL_STATES, OPEN_STATES, Alert, AlertEvent
+
+STATE_FILTERS = (*ALL_STATES, "open", "all")
+
+
+def list_alerts(
+    *, session: Session, state: str = "open", model: str | None = None, limit: int = 500
+) -> list[Alert]:
+    """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first."""
+    query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if state == "open":
+        query = query.where(Alert.state.in_(OPEN_STATES))
+    elif state in ALL_STATES:
+        query = query.where(Alert.state == state)
+    elif state != "all":
+        raise InvalidActionError(f"unknown alert state {state!r}; use one of {STATE_FILTERS}")
+    if model is not None:
+        query = query.where(Alert.model == model)
+    return list(session.scalars(query))
+
+
+def get_alert(*, session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise AlertNotFoundError(alert_id)
+    return alert
+
+
+def alert_events(*, session: Session, alert_id: int) -> list[AlertEvent]:
+    query = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class AlertCounts:
+    """The ``alerts`` part of a model's status report."""
+
+    open: int
+    unacknowledged: int
+    oldest_unacknowledged_since: datetime | None
+    worst_unacknowledged: str | None  # severity, for sticky_health
+
+    def as_json(self) -> dict[str, Any]:
+        since = self.oldest_unacknowledged_since
+        return {
+            "open": self.open,
+            "unacknowledged": self.unacknowledged,
+            "oldest_unacknowledged_since": _iso(since),
+        }
+
+
+def alert_counts(*, session: Session, model: str) -> AlertCounts:
+    """Open and unacknowledged (firing or recovered) alerts of ``model``."""
+    alerts = list_alerts(session=session, state="open", model=model)
+    unacked = [a for a in alerts if a.state in ("firing", "recovered")]
+    oldest = min((a.raised_at for a in unacked), default=None)
+    worst = None
+    if unacked:
+        worst = "critical" if any(a.severity == "critical" for a in unacked) else "warning"
+    return AlertCounts(len(alerts), len(unacked), oldest, worst)
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """The JSON shape of an alert (CLI ``--json`` and the HTTP API)."""
+    return {
+        "id": alert.id,
+        "model": alert.model,
+        "check_id": alert.check_id,
+        "segment": alert.segment or None,
+        "state": alert.state,
+        "severity": alert.severity,
+        "condition": alert.condition,
+        "occurrences": alert.occurrences,
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "summary": alert.summary,
+        "runbook": alert.runbook,
+        "raised_at": _iso(alert.raised_at),
+        "last_breach_at": _iso(alert.last_breach_at),
+        "recovered_at": _iso(alert.recovered_at),
+        "acked_at": _iso(alert.acked_at),
+        "acked_by": alert.acked_by,
+        "ack_note": alert.ack_note,
+        "snoozed_until": _iso(alert.snoozed_until),
+        "resolved_at": _iso(alert.resolved_at),
+        "resolved_by": alert.resolved_by,
+        "resolve_reason": alert.resolve_reason,
+        "next_reminder_at": _iso(alert.next_reminder_at),
+        "slack": {"channel": alert.slack_channel, "ts": alert.slack_ts},
+        "version": alert.version,
+    }
+
+
+def event_json(event: AlertEvent) -> dict[str, Any]:
+    return {
+        "at": _iso(event.at),
+        "kind": event.kind,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "severity": event.severity,
+        "actor": event.actor,
+        "reason": event.reason,
+        "note": event.note,
+        "window_end": _iso(event.window_end),
+        "details": event.details,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None

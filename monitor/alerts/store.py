@@ -1,0 +1,108 @@
+"""Shared write path of every transition: compare-and-set on the alert, its event row.
+
+Every change to an alert goes through :func:`cas`, an ``UPDATE ... WHERE version = v``: of two
+concurrent writers exactly one wins; the other reloads and decides again on the new state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from monitor.alerts.errors import AlertNotFoundError
+from monitor.alerts.models import Alert, AlertEvent
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What happened to an alert; returned to callers (scan output, CLI, API)."""
+
+    alert_id: int
+    model: str
+    check_id: str
+    segment: str
+    kind: str
+    from_state: str | None
+    to_state: str
+    severity: str
+    actor: str
+    reason: str = ""
+
+    def describe(self) -> str:
+        where = f"{self.model} {self.check_id}" + (f" [{self.segment}]" if self.segment else "")
+        arrow = f"{self.from_state or '-'} -> {self.to_state}"
+        return f"alert {self.alert_id} {where}: {self.kind} ({arrow}, {self.severity})"
+
+
+def load(session: Session, alert_id: int) -> Alert:
+    """The alert as committed now (refreshing any stale copy in the session)."""
+    alert = session.scalars(
+        select(Alert).where(Alert.id == alert_id).execution_options(populate_existing=True)
+    ).one_or_none()
+    if alert is None:
+        raise AlertNotFoundError(alert_id)
+    return alert
+
+
+def cas(session: Session, alert: Alert, changes: dict[str, Any]) -> bool:
+    """Apply ``changes`` if nobody changed the alert since it was read; bump its version."""
+    version = alert.version
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.version == version)
+        .values(**changes, version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for key, value in {**changes, "version": version + 1}.items():
+        set_committed_value(alert, key, value)
+    return True
+
+
+def record(
+    session: Session,
+    alert: Alert,
+    *,
+    kind: str,
+    from_state: str | None,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    note: str | None = None,
+    window_end: datetime | None = None,
+    details: dict[str, Any] | None = None,
+) -> Transition:
+    """Append the event row for a transition that has just been applied to ``alert``."""
+    session.add(
+        AlertEvent(
+            alert_id=alert.id,
+            at=now,
+            kind=kind,
+            from_state=from_state,
+            to_state=alert.state,
+            severity=alert.severity,
+            actor=actor,
+            reason=reason,
+            note=note,
+            window_end=window_end,
+            details=details or {},
+        )
+    )
+    return Transition(
+        alert_id=alert.id,
+        model=alert.model,
+        check_id=alert.check_id,
+        segment=alert.segment,
+        kind=kind,
+        from_state=from_state,
+        to_state=alert.state,
+        severity=alert.severity,
+        actor=actor,
+        reason=reason,
+    )

@@ -1,0 +1,144 @@
+"""Time-driven transitions run by ``tick``: reminders, snooze expiry, silence expiry.
+
+Every timer is a column in the DB (``next_reminder_at``, ``snoozed_until``, ``silence.ends_at``),
+so a restart neither re-announces open alerts nor forgets a reminder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from monitor.alerts.dispatch import active_silence_end
+from monitor.alerts.models import OPEN_STATES, Alert, Notification, Silence
+from monitor.alerts.outbox import enqueue
+from monitor.alerts.policy import Routing
+from monitor.alerts.store import Transition, cas, record
+
+TICK_ACTOR = "tick"
+
+
+def send_due_reminders(*, session: Session, now: datetime, routing: Routing) -> list[Transition]:
+    """Ping the thread of every firing alert whose reminder is due (not snoozed or silenced)."""
+    query = select(Alert).where(
+        Alert.state == "firing",
+        Alert.next_reminder_at <= now,
+        or_(Alert.snoozed_until.is_(None), Alert.snoozed_until <= now),
+    )
+    done = []
+    for alert in session.scalars(query).all():
+        if active_silence_end(session, alert.model, now) is not None:
+            continue
+        if not cas(session, alert, {"next_reminder_at": _next_reminder(alert, now)}):
+            continue  # someone acted on it meanwhile; their transition decides
+        mention = routing.mention_for(alert.severity)
+        hours = (now - alert.raised_at).total_seconds() / 3600
+        text = (
+            f"{mention + ' ' if mention else ''}:bell: Still {alert.severity}, open for "
+            f"{hours:.0f} h and not acknowledged: {alert.summary or alert.check_id}"
+        )
+        enqueue(session, alert, "reply", now=now, text=text, broadcast=True)
+        done.append(
+            record(
+                session,
+                alert,
+                kind="reminded",
+                from_state=alert.state,
+                actor=TICK_ACTOR,
+                now=now,
+                reason="reminder due",
+            )
+        )
+    return done
+
+
+def end_snoozes(*, session: Session, now: datetime) -> list[Transition]:
+    """Lift expired snoozes; a still-firing alert pings its thread again."""
+    query = select(Alert).where(Alert.state.in_(OPEN_STATES), Alert.snoozed_until <= now)
+    done = []
+    for alert in session.scalars(query).all():
+        firing = alert.state == "firing"
+        changes: dict[str, object] = {"snoozed_until": None, "snoozed_by": None}
+        if firing:
+            changes["next_reminder_at"] = _next_reminder(alert, now)
+        if not cas(session, alert, changes):
+            continue
+        enqueue(session, alert, "update", now=now)
+        if firing:
+            text = f":alarm_clock: Snooze ended, still {alert.severity}: {alert.summary}"
+            enqueue(session, alert, "reply", now=now, text=text, broadcast=True)
+        done.append(
+            record(
+                session,
+                alert,
+                kind="snooze_ended",
+                from_state=alert.state,
+                actor=TICK_ACTOR,
+                now=now,
+                reason="snooze expired",
+            )
+        )
+    return done
+
+
+def end_silences(*, session: Session, now: datetime) -> list[Transition]:
+    """Handle silences that have ended: announce what is still open, drop what no longer is."""
+    query = select(Silence).where(Silence.ends_at <= now, Silence.ended_at.is_(None))
+    done: list[Transition] = []
+    for silence in session.scalars(query).all():
+        silence.ended_at = now
+        if active_silence_end(session, silence.model, now) is None:
+            done.extend(_after_silence(session, silence.model, now))
+    session.flush()
+    return done
+
+
+def _after_silence(session: Session, model: str, now: datetime) -> list[Transition]:
+    done = []
+    query = select(Alert).where(
+        Alert.model == model, or_(Alert.state.in_(OPEN_STATES), Alert.slack_ts.is_(None))
+    )
+    for alert in session.scalars(query).all():
+        if alert.slack_ts is None:
+            _settle_unposted(session, alert)
+            continue
+        if alert.state != "firing" or alert.snoozed_until is not None:
+            continue
+        if not cas(session, alert, {"next_reminder_at": _next_reminder(alert, now)}):
+            continue
+        text = f":loud_sound: Silence ended, still {alert.severity}: {alert.summary}"
+        enqueue(session, alert, "update", now=now)
+        enqueue(session, alert, "reply", now=now, text=text, broadcast=True)
+        done.append(
+            record(
+                session,
+                alert,
+                kind="silence_ended",
+                from_state=alert.state,
+                actor=TICK_ACTOR,
+                now=now,
+                reason="silence ended",
+            )
+        )
+    return done
+
+
+def _settle_unposted(session: Session, alert: Alert) -> None:
+    """An alert raised during the silence: its post (current state) says it all; no backlog."""
+    kinds = ["reply", "update"] if alert.is_open else ["post", "reply", "update"]
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.alert_id == alert.id,
+            Notification.status == "pending",
+            Notification.kind.in_(kinds),
+        )
+        .values(status="dropped", last_error="superseded: raised and settled during a silence")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _next_reminder(alert: Alert, now: datetime) -> datetime | None:
+    return now + timedelta(seconds=alert.remind_every_s) if alert.remind_every_s else None

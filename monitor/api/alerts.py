@@ -1,0 +1,108 @@
+"""``/api/alerts``: list, show (with events), and ack / unack / snooze / resolve."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from monitor.alerts.actions import apply_action
+from monitor.alerts.errors import (
+    AlertConflictError,
+    AlertNotFoundError,
+    AlertStateError,
+    InvalidActionError,
+)
+from monitor.alerts.queries import (
+    alert_events,
+    alert_json,
+    event_json,
+    get_alert,
+    list_alerts,
+)
+from monitor.api.app import AppState
+from monitor.api.deps import require_read, require_write, session, state
+
+router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+StateFilter = Literal["firing", "recovered", "acknowledged", "resolved", "open", "all"]
+
+
+class ActionBody(BaseModel):
+    by: str = Field(min_length=1, max_length=200, description="Who acts (kept in the history)")
+    note: str | None = Field(default=None, max_length=2000)
+    for_: str | None = Field(default=None, alias="for", description="Snooze length, e.g. 4h")
+
+
+@router.get("", dependencies=[Depends(require_read)])
+def alerts_list(
+    state: StateFilter = "open", model: str | None = None, db: Session = Depends(session)
+) -> dict[str, Any]:
+    return {"alerts": [alert_json(a) for a in list_alerts(session=db, state=state, model=model)]}
+
+
+@router.get("/{alert_id}", dependencies=[Depends(require_read)])
+def alert_show(alert_id: int, db: Session = Depends(session)) -> dict[str, Any]:
+    try:
+        alert = get_alert(session=db, alert_id=alert_id)
+    except AlertNotFoundError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    events = alert_events(session=db, alert_id=alert_id)
+    return {**alert_json(alert), "events": [event_json(e) for e in events]}
+
+
+@router.post("/{alert_id}/{action}", dependencies=[Depends(require_write)])
+def alert_action(
+    alert_id: int,
+    action: Literal["ack", "unack", "snooze", "resolve"],
+    body: ActionBody,
+    background: BackgroundTasks,
+    app: AppState = Depends(state),
+    db: Session = Depends(session),
+) -> dict[str, Any]:
+    now = app.clock()
+    try:
+        transition = apply_action(
+            session=db,
+            action=action,
+            alert_id=alert_id,
+            by=body.by,
+            now=now,
+            note=body.note,
+            duration=_duration(body.for_),
+        )
+        db.commit()
+    except AlertNotFoundError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    except (AlertConflictError, AlertStateError) as exc:
+        db.rollback()
+        raise HTTPException(409, detail=str(exc)) from None
+    except InvalidActionError as exc:
+        db.rollback()
+        raise HTTPException(422, detail=str(exc)) from None
+    schedule_delivery(background, app)
+    alert = get_alert(session=db, alert_id=alert_id)
+    return {"alert": alert_json(alert), "transition": transition.kind}
+
+
+def schedule_delivery(background: BackgroundTasks, app: AppState) -> None:
+    """Edit the Slack message after the response is sent (the next tick would otherwise)."""
+    if app.notifier is None:
+        return
+    from monitor.alerts.tick import deliver_due
+
+    notifier = app.notifier
+    background.add_task(lambda: deliver_due(app.sessions, now=app.clock(), notifier=notifier))
+
+
+def _duration(text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    from monitor.windows import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise HTTPException(422, detail=f"for: {exc}") from None

@@ -1,0 +1,94 @@
+"""The HTTP API application factory. Nothing is built at import time.
+
+``monitor run`` serves ``create_app(...)``; the dashboard work adds its routers to the app
+it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from monitor.alerts.notify import Notifier
+
+if TYPE_CHECKING:
+    from monitor.config.schema import Config
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    token: str | None = None  # writes need it; without one configured, writes are refused
+    read_token: str | None = None  # reads are open unless this is set
+    signing_secret: str | None = None  # Slack interactivity; without it /slack/actions is 404
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the routes need, kept on ``app.state.monitor``."""
+
+    sessions: Callable[[], Session]
+    settings: ApiSettings
+    notifier: Notifier | None
+    clock: Callable[[], datetime]
+    # Tells one Slack user something privately (response_url); replaced in tests.
+    respond: Callable[[str, str], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    *,
+    sessions: Callable[[], Session],
+    settings: ApiSettings,
+    notifier: Notifier | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    respond: Callable[[str, str], None] | None = None,
+) -> FastAPI:
+    """The API: alert reads and actions, and the Slack button endpoint.
+
+    With a ``notifier``, the Slack message is edited right after an action (in the
+    background, after the response); without one, the next ``tick`` delivers it.
+    """
+    from monitor.api import alerts, slack_actions
+
+    app = FastAPI(title="monitor", summary="Drift and model-health monitoring")
+    app.state.monitor = AppState(
+        sessions=sessions,
+        settings=settings,
+        notifier=notifier,
+        clock=clock,
+        respond=respond or _respond_via_slack,
+    )
+    app.include_router(alerts.router)
+    app.include_router(slack_actions.router)
+    return app
+
+
+def settings_from_config(config: Config) -> ApiSettings:
+    slack = config.slack
+    secret = slack.signing_secret if slack is not None else None
+    return ApiSettings(
+        token=_secret(config.api.token),
+        read_token=_secret(config.api.read_token),
+        signing_secret=_secret(secret),
+    )
+
+
+def _secret(value: object) -> str | None:
+    if value is None:
+        return None
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if getter else value) or None
+
+
+def _respond_via_slack(response_url: str, text: str) -> None:
+    from monitor.slack.transport import respond_ephemeral
+
+    respond_ephemeral(response_url, text)

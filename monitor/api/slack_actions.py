@@ -1,0 +1,79 @@
+"""``POST /slack/actions``: the Acknowledge / Snooze / Resolve buttons of the alert message.
+
+The signature is checked on the raw body before anything is parsed; a bad or older-than-5-
+minutes signature gets 401 and changes nothing. The compare-and-set runs before the answer
+(it is one short transaction); the Slack calls (message edit, the "already acknowledged by"
+notice to a loser) run after the response, so Slack gets its answer well within 3 s.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from monitor.alerts.notify import DeliveryError
+from monitor.api.alerts import schedule_delivery
+from monitor.api.app import AppState
+from monitor.api.deps import state
+from monitor.slack.interactions import MalformedInteractionError, parse_click, perform_click
+
+router = APIRouter(tags=["slack"])
+logger = logging.getLogger(__name__)
+
+
+@router.post("/slack/actions", include_in_schema=False)
+async def slack_actions(
+    request: Request, background: BackgroundTasks, app: AppState = Depends(state)
+) -> Response:
+    body = await request.body()
+    _verify(app, body, dict(request.headers))
+    try:
+        click = parse_click(_payload(body))
+    except MalformedInteractionError as exc:
+        raise HTTPException(400, detail=str(exc)) from None
+    if click is None:
+        return Response(status_code=200)  # e.g. the "Open" link button: nothing to do
+    # One short transaction, off the event loop; Slack calls come after the response.
+    error = await run_in_threadpool(perform_click, click, sessions=app.sessions, now=app.clock())
+    if error is None:
+        schedule_delivery(background, app)
+    elif click.response_url:
+        background.add_task(tell_user, app.respond, click.response_url, error)
+    return Response(status_code=200)
+
+
+def tell_user(respond: Callable[[str, str], None], response_url: str, text: str) -> None:
+    """Send ``text`` to the one user who clicked (ephemeral); log if Slack cannot be reached."""
+    try:
+        respond(response_url, text)
+    except DeliveryError as exc:
+        # Already answered 200; the user only misses the notice. Say so in the log.
+        logger.warning("could not tell the Slack user %r: %s", text, exc)
+
+
+def _verify(app: AppState, body: bytes, headers: dict[str, str]) -> None:
+    from monitor.slack.transport import verify_request
+
+    secret = app.settings.signing_secret
+    if secret is None:
+        raise HTTPException(404, detail="Slack interactivity is not configured")
+    now = app.clock().timestamp()
+    if not verify_request(signing_secret=secret, body=body, headers=headers, now=now):
+        raise HTTPException(401, detail="invalid or expired Slack signature")
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    try:
+        raw = parse_qs(body.decode())["payload"][0]
+        payload = json.loads(raw)
+    except (KeyError, IndexError, UnicodeDecodeError, json.JSONDecodeError):
+        raise HTTPException(400, detail="expected a form field 'payload' with JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(400, detail="payload must be a JSON object")
+    return payload

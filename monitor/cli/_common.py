@@ -1,0 +1,57 @@
+"""Helpers shared by the CLI modules: the -c option, config loading, state DB sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.config.schema import Config
+
+CONFIG_HELP = "Config file (default: $MONITOR_CONFIG, then ./monitor.yaml)."
+
+
+def config_option() -> str | None:
+    return typer.Option(None, "--config", "-c", help=CONFIG_HELP)
+
+
+def load(path: str | None) -> Config:
+    from monitor.config import config_path, load_config
+
+    return load_config(config_path(path))
+
+
+def parse_time(text: str | None, option: str) -> datetime | None:
+    from monitor.windows import parse_instant
+
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise MonitorError(f"{option}: {exc}") from None
+
+
+@contextmanager
+def state_session(url: str) -> Iterator[Session]:
+    """A session on the migrated state DB; an unmigrated one is an error saying what to run."""
+    from sqlalchemy import inspect
+
+    from monitor.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("scan"):
+            raise MonitorError("the state DB has no tables yet: run `monitor db upgrade`")
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -1,0 +1,80 @@
+"""``monitor scan``: scan now, the window ending at --at, or every window in a range."""
+
+from __future__ import annotations
+
+import typer
+
+from monitor.cli._common import config_option, load, parse_time, state_session
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)
+
+
+def scan(
+    models: list[str] | None = typer.Argument(None, help="Models to scan (default: all)."),
+    at: str | None = typer.Option(None, "--at", help="Scan the window ending at TIME."),
+    start: str | None = typer.Option(None, "--from", help="Backfill every window from TIME..."),
+    end: str | None = typer.Option(None, "--to", help="...to TIME (scheduled window ends)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Store and send nothing."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per scan."),
+    config: str | None = config_option(),
+) -> None:
+    """Scan models and store the results. Exit 1 when a scan ended in error."""
+    import json
+    from datetime import UTC, datetime
+
+    from monitor.errors import MonitorError
+    from monitor.scans import scan_line, window_ends
+    from monitor.scans.service import scan_all
+    from monitor.scans.store import jsonable
+    from monitor.sources import SourceEngines
+
+    if at and (start or end):
+        raise MonitorError("give either --at or --from/--to, not both")
+    settings = load(config)
+    chosen = [settings.model(name) for name in models] if models else settings.models
+    now = datetime.now(UTC)
+    times = {"at": parse_time(at, "--at"), "start": parse_time(start, "--from")}
+    times["end"] = parse_time(end, "--to")
+    plan = [(m, t) for m in chosen for t in window_ends(m, now=now, **times)]
+    errors = 0
+    with state_session(settings.state_db) as session, SourceEngines(settings.sources) as engines:
+        for report in scan_all(plan, engines=engines, session=session, dry_run=dry_run):
+            errors += report.status == "error"
+            if as_json:
+                typer.echo(json.dumps(jsonable(_as_dict(report))))
+            else:
+                typer.echo(scan_line(report))
+    if dry_run and not as_json:
+        typer.echo("dry run: nothing stored")
+    if errors:
+        raise typer.Exit(1)
+
+
+def _as_dict(report: object) -> dict[str, object]:
+    from monitor.scans import ScanReport
+    from monitor.windows import isoformat_z
+
+    assert isinstance(report, ScanReport)
+    return {
+        "model": report.model,
+        "window_start": isoformat_z(report.window.start),
+        "window_end": isoformat_z(report.window.end),
+        "status": report.status,
+        "error": report.error,
+        "rows": report.rows,
+        "results": [
+            {
+                "check": r.outcome.check,
+                "segment": r.segment,
+                "method": r.outcome.method,
+                "value": r.outcome.value,
+                "threshold": r.outcome.threshold,
+                "passed": r.outcome.passed,
+                "severity": r.severity,
+                "reason": r.outcome.reason,
+            }
+            for r in report.results
+        ],
+    }

@@ -1,0 +1,42 @@
+"""``monitor status``: each model's health, last scan, performance, drift and actions."""
+
+from __future__ import annotations
+
+import typer
+
+from monitor.cli._common import config_option, load, state_session
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+
+
+def status(
+    model: str | None = typer.Argument(None, help="One model (default: all)."),
+    as_json: bool = typer.Option(False, "--json", help="The status report as JSON."),
+    output: str = typer.Option("text", "--format", help="text, json or markdown."),
+    config: str | None = config_option(),
+) -> None:
+    """Show each model's health (green / yellow / red) and why."""
+    from datetime import UTC, datetime
+
+    from monitor.errors import MonitorError
+    from monitor.status import status_report
+    from monitor.status_render import render_markdown, render_text
+
+    formats = {"text": render_text, "markdown": render_markdown, "json": _json}
+    if output not in formats:
+        raise MonitorError(f"--format {output!r}: expected one of {', '.join(formats)}")
+
+    settings = load(config)
+    with state_session(settings.state_db) as session:
+        report = status_report(
+            settings, session=session, now=datetime.now(UTC), models=[model] if model else None
+        )
+    typer.echo(formats["json" if as_json else output](report))
+
+
+def _json(report: dict[str, object]) -> str:
+    import json
+
+    return json.dumps(report, indent=2)

@@ -1,0 +1,129 @@
+"""Read, substitute and validate the configuration file; errors are one readable line each."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor.config.envsubst import substitute
+from monitor.config.schema import Config, ModelConfig
+from monitor.errors import ConfigError
+
+DEFAULT_FILE = "monitor.yaml"
+ENV_VAR = "MONITOR_CONFIG"
+
+
+def config_path(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """``-c`` wins, then ``$MONITOR_CONFIG``, then ``./monitor.yaml``."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    return Path(DEFAULT_FILE)
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """The validated config in ``path``; any problem raises ``ConfigError`` naming file and key."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    tree = substitute(raw, os.environ if env is None else env, file=str(path))
+    return parse_config(tree, file=str(path), base_dir=path.resolve().parent)
+
+
+def parse_config(tree: Any, *, file: str, base_dir: Path | None = None) -> Config:
+    from pydantic import ValidationError
+
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{file}: expected a mapping at the top level")
+    try:
+        config = Config.model_validate(tree, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, tree, file)) from None
+    problems = config.reference_problems()
+    if problems:
+        raise ConfigError("\n".join(f"{file}: {where}: {what}" for where, what in problems))
+    return config
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        message = "config file not found (run `monitor init` to write one)"
+        raise ConfigError(f"{path}: {message}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}:{where}: {problem}") from None
+
+
+def _describe(exc: Any, tree: Mapping[str, Any], file: str) -> str:
+    """One line per error: file, key path (models named, not numbered) and what was expected.
+
+    The offending input is never printed: it may be a secret.
+    """
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = _key_path(error["loc"], tree)
+        message = _MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{file}: {where or '(top level)'}: {message}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+}
+
+
+def _key_path(loc: Sequence[Any], tree: Any) -> str:
+    parts: list[str] = []
+    node = tree
+    previous = None
+    for item in loc:
+        if _is_union_tag(item, previous):
+            continue
+        previous = item
+        if isinstance(item, int):
+            label = item
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and isinstance(node.get("name"), str):
+                    label = node["name"]
+            parts.append(f"[{label}]")
+            continue
+        parts.append(f".{item}" if parts else str(item))
+        node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+_SCALAR_TAGS = {"str", "int", "float", "bool", "none"}
+_REFERENCE_TAGS = {"table", "between", "previous", "file"}
+
+
+def _is_union_tag(item: Any, previous: Any) -> bool:
+    """pydantic puts union member names (``str``, ``EverySchedule``) into the location."""
+    if not isinstance(item, str):
+        return False
+    if previous == "reference" and item in _REFERENCE_TAGS:
+        return True
+    return item[:1].isupper() or item in _SCALAR_TAGS or item.startswith(("function-", "constr"))
+
+
+def model_config_hash(model: ModelConfig) -> str:
+    """A short stable hash of one model's settings, stored with each scan as evidence."""
+    payload = model.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]

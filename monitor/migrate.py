@@ -1,0 +1,69 @@
+"""Run the state DB's Alembic migrations from code (``monitor db upgrade``, tests, demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+HEAD = "heads"
+
+
+def alembic_dir() -> Path:
+    """The ``alembic/`` folder beside the package (a source checkout or an editable install)."""
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "alembic"
+    if not (folder / "env.py").is_file():
+        raise MonitorError(f"migrations not found at {folder}; install from a source checkout")
+    return folder
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
+    folder = alembic_dir()
+    cfg = AlembicConfig(str(folder.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(folder))
+    # ConfigParser interpolation would choke on a '%' in a URL-encoded password.
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = HEAD) -> None:
+    """Bring the state DB at ``url`` to ``revision`` (default: the newest)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def current(url: str) -> set[str]:
+    """The revision ids the database is at (empty before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from monitor.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def heads() -> set[str]:
+    """The newest revision ids in the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def history() -> list[str]:
+    """Every revision id, newest first."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [script.revision for script in scripts.walk_revisions()]

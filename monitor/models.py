@@ -1,0 +1,108 @@
+"""State DB models of the scan core: scan, check_result, reference_profile.
+
+The alerts work keeps its tables in ``monitor/alerts/models.py``; this module imports nothing
+from it. ``monitor.schema`` imports every model module so Alembic sees the whole metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from monitor.db import Base
+from monitor.dbtypes import UTCDateTime, json_type
+
+SCAN_STATUSES = ("ok", "failed", "no_data", "error")
+# The whole window; a segment's results carry the segment value instead.
+WHOLE_WINDOW = ""
+
+
+class Scan(Base):
+    """One evaluation of one model for one live window; unique on (model, window_end)."""
+
+    __tablename__ = "scan"
+    __table_args__ = (
+        UniqueConstraint("model", "window_end"),
+        CheckConstraint("status IN ('ok', 'failed', 'no_data', 'error')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    reference: Mapped[dict[str, Any]] = mapped_column(json_type())
+    rows_reference: Mapped[int | None] = mapped_column(Integer)
+    rows_live: Mapped[int | None] = mapped_column(Integer)
+    rows_labelled: Mapped[int | None] = mapped_column(Integer)
+    model_versions: Mapped[list[str]] = mapped_column(json_type(), default=list)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timings: Mapped[dict[str, float]] = mapped_column(json_type(), default=dict)
+    # Observed values whether or not a threshold is configured (latency percentiles,
+    # throughput, performance and its reference baseline), for the status report.
+    metrics: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+
+    results: Mapped[list[CheckResult]] = relationship(
+        back_populates="scan",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CheckResult.id",
+    )
+
+    def result(self, check: str, segment: str = WHOLE_WINDOW) -> CheckResult | None:
+        for row in self.results:
+            if row.check == check and row.segment == segment:
+                return row
+        return None
+
+
+class CheckResult(Base):
+    """One check's outcome in one scan, for the whole window (segment "") or one segment."""
+
+    __tablename__ = "check_result"
+    __table_args__ = (UniqueConstraint("scan_id", "check", "segment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan.id", ondelete="CASCADE"), index=True)
+    check: Mapped[str] = mapped_column(String(300))
+    segment: Mapped[str] = mapped_column(String(300), default=WHOLE_WINDOW)
+    method: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    severity: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+
+    scan: Mapped[Scan] = relationship(back_populates="results")
+
+
+class ReferenceProfile(Base):
+    """A fixed reference, summarised once: per-column profiles and reference metrics."""
+
+    __tablename__ = "reference_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    descriptor: Mapped[dict[str, Any]] = mapped_column(json_type())
+    rows: Mapped[int] = mapped_column(Integer)
+    profiles: Mapped[bytes] = mapped_column(LargeBinary)
+    metrics: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,53 @@
+"""The ``reference_profile`` cache: a fixed reference is read and summarised once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config.schema import ModelConfig
+from monitor.models import ReferenceProfile
+from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
+from monitor.sources import ModelLog, ReferenceReader
+from monitor.windows import Window
+
+
+def reference_summary(
+    model: ModelConfig, log: ModelLog, live: Window, *, session: Session
+) -> tuple[ReferenceSummary, dict[str, Any]]:
+    """The summary of ``model``'s reference for the live window, and its descriptor.
+
+    Cached under its fingerprint when the reference is fixed; a rolling reference is
+    summarised from its rows each time.
+    """
+    reader = ReferenceReader(log)
+    spec = reader.describe(live)
+    if spec.fingerprint is not None:
+        cached = session.scalar(
+            select(ReferenceProfile).where(ReferenceProfile.fingerprint == spec.fingerprint)
+        )
+        if cached is not None:
+            summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
+            return summary, spec.descriptor | {"cached": True}
+    summary = summarise(model, reader.load(live))
+    if spec.fingerprint is not None:
+        session.add(_row(model, spec.fingerprint, spec.descriptor, summary))
+        session.flush()
+    return summary, spec.descriptor | {"cached": False}
+
+
+def _row(
+    model: ModelConfig, fingerprint: str, descriptor: dict[str, Any], summary: ReferenceSummary
+) -> ReferenceProfile:
+    return ReferenceProfile(
+        model=model.name,
+        fingerprint=fingerprint,
+        descriptor=descriptor | {"rows": {k: s.rows for k, s in summary.slices.items()}},
+        rows=summary.rows,
+        profiles=to_bytes(summary),
+        metrics={k: s.metrics for k, s in summary.slices.items()},
+        created_at=datetime.now(UTC),
+    )

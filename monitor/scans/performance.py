@@ -1,0 +1,61 @@
+"""Model-performance values of a frame, through the checks library's metric registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from monitor.config.schema import CLASSIFICATION_METRICS, REGRESSION_METRICS, ModelConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from checks.registry import MetricInputs
+
+
+def metric_inputs(
+    model: ModelConfig,
+    frame: pd.DataFrame,
+    *,
+    window_seconds: float | None = None,
+    feature_columns: bool = False,
+) -> MetricInputs:
+    """The arrays of ``frame`` the registry's metrics read."""
+    from checks.registry import MetricInputs
+
+    def column(name: str | None) -> Any:
+        return frame[name].to_numpy() if name and name in frame.columns else None
+
+    columns = {c: frame[c].to_numpy() for c in model.features.all if c in frame.columns}
+    return MetricInputs(
+        y_true=column(model.target_column),
+        y_pred=column(model.prediction),
+        y_score=column(model.score),
+        latency=column(model.latency),
+        columns=columns if feature_columns else {},
+        rows=len(frame),
+        window_seconds=window_seconds,
+        positive_label=model.positive_label,
+        decision_threshold=model.decision_threshold,
+    )
+
+
+def available_performance(model: ModelConfig) -> list[str]:
+    """Performance metrics this model's columns allow."""
+    if model.target_column is None:
+        return []
+    if model.task == "regression":
+        return list(REGRESSION_METRICS)
+    with_score = {"roc_auc", "log_loss"}
+    return [m for m in CLASSIFICATION_METRICS if model.score is not None or m not in with_score]
+
+
+def performance_metrics(model: ModelConfig, frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``{metric: {value, labelled, reason}}`` for every available performance metric."""
+    from checks.registry import get_metric
+
+    inputs = metric_inputs(model, frame)
+    values = {}
+    for name in available_performance(model):
+        result = get_metric(name).compute(inputs)
+        values[name] = {"value": result.value, "labelled": result.labelled, "reason": result.reason}
+    return values

@@ -1,0 +1,37 @@
+"""Which window ends a scan command covers: now, ``--at``, or a ``--from``/``--to`` range."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.config.schema import ModelConfig
+from monitor.errors import MonitorError
+
+# A backfill of more windows than this is almost certainly a typo in --from.
+MAX_BACKFILL = 10_000
+
+
+def window_ends(
+    model: ModelConfig,
+    *,
+    now: datetime,
+    at: datetime | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[datetime]:
+    """``--at`` as given; a range as every scheduled end in it; else the latest scheduled end."""
+    if at is not None:
+        return [at]
+    if start is not None or end is not None:
+        if start is None or end is None:
+            raise MonitorError("give both --from and --to")
+        if start > end:
+            raise MonitorError("--from must not be after --to")
+        ends = []
+        for value in model.grid.between(start, end):
+            ends.append(value)
+            if len(ends) > MAX_BACKFILL:
+                too_many = f"more than {MAX_BACKFILL} windows between --from and --to"
+                raise MonitorError(f"model {model.name!r}: {too_many}")
+        return ends
+    return [model.grid.latest(now)]

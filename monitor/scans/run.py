@@ -1,0 +1,161 @@
+"""Run one model's scan for one window end: load, check, and report (storing is separate)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from monitor.config.load import model_config_hash
+from monitor.config.schema import ModelConfig
+from monitor.scans.cache import reference_summary
+from monitor.scans.columns import segment_frames, top_segments
+from monitor.scans.evaluate import CheckRow, Slice, evaluate
+from monitor.scans.observe import observe
+from monitor.scans.summary import ReferenceSummary
+from monitor.sources import ModelLog, SourceEngines
+from monitor.windows import Window
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class ScanReport:
+    """Everything a scan found, ready to store with :func:`monitor.scans.store_scan`."""
+
+    model: str
+    window: Window
+    performance_window: Window
+    config_hash: str
+    started_at: datetime
+    status: str = "ok"
+    error: str | None = None
+    reference: dict[str, Any] = field(default_factory=dict)
+    rows: dict[str, int | None] = field(default_factory=dict)
+    model_versions: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    results: list[CheckRow] = field(default_factory=list)
+    finished_at: datetime | None = None
+
+    @property
+    def failed(self) -> list[CheckRow]:
+        return [r for r in self.results if r.outcome.passed is False]
+
+
+def run_scan(
+    model: ModelConfig, window_end: datetime, *, engines: SourceEngines, session: Session
+) -> ScanReport:
+    """Scan ``model`` for the window ending at ``window_end``.
+
+    Never raises for a problem of this model (a missing table, a bad column, a failing
+    check): that is recorded as status ``error`` with its message, so other models still
+    scan. ``session`` (the state DB) serves the reference cache; nothing is committed.
+    """
+    window = Window.ending(window_end, model.window)
+    report = ScanReport(
+        model=model.name,
+        window=window,
+        performance_window=Window.ending(window_end, model.window, shift=model.label_delay),
+        config_hash=model_config_hash(model),
+        started_at=datetime.now(UTC),
+    )
+    try:
+        _scan(model, report, ModelLog(model, engines), session)
+    except Exception as exc:  # recorded as data, see the docstring
+        report.status, report.error, report.results = "error", _message(exc), []
+    report.finished_at = datetime.now(UTC)
+    return report
+
+
+def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Session) -> None:
+    clock = _Clock(report.timings)
+    with clock("load_live"):
+        live = log.rows(report.window, log.live_columns(), with_target=False)
+    with clock("load_performance"):
+        performance = _performance_rows(model, log, report, live)
+    with clock("reference"):
+        summary, report.reference = reference_summary(model, log, report.window, session=session)
+    with clock("checks"):
+        report.results = _all_slices(model, report, live, performance, summary)
+    report.rows = {
+        "reference": summary.rows,
+        "live": len(live),
+        "labelled": _labelled(model, performance),
+    }
+    report.model_versions = _versions(model, live)
+    report.metrics = observe(model, live, performance, summary.whole, report.window)
+    report.status = _status(report, live)
+
+
+def _performance_rows(
+    model: ModelConfig, log: ModelLog, report: ScanReport, live: pd.DataFrame
+) -> pd.DataFrame:
+    if model.target is None:
+        return live.iloc[0:0]
+    return log.rows(report.performance_window, log.performance_columns(), with_target=True)
+
+
+def _all_slices(
+    model: ModelConfig,
+    report: ScanReport,
+    live: pd.DataFrame,
+    performance: pd.DataFrame,
+    summary: ReferenceSummary,
+) -> list[CheckRow]:
+    seconds = (report.window.end - report.window.start).total_seconds()
+    rows = evaluate(model, Slice(live, performance, summary.whole, seconds))
+    values = top_segments(model, live, limit=model.max_segments)
+    perf_parts = dict(segment_frames(model, performance, limit=0, values=values))
+    for value, part in segment_frames(model, live, limit=0, values=values):
+        reference = summary.segment(value)
+        perf = perf_parts.get(value, performance.iloc[0:0])
+        rows += evaluate(model, Slice(part, perf, reference, seconds, segment=value))
+    return rows
+
+
+def _status(report: ScanReport, live: pd.DataFrame) -> str:
+    if live.empty:
+        return "no_data"  # an empty live window is a finding, never a pass
+    return "failed" if report.failed else "ok"
+
+
+def _labelled(model: ModelConfig, performance: pd.DataFrame) -> int | None:
+    target = model.target_column
+    if target is None or target not in performance.columns:
+        return None
+    return int(performance[target].notna().sum())
+
+
+def _versions(model: ModelConfig, live: pd.DataFrame) -> list[str]:
+    if model.model_version is None:
+        return []
+    return sorted(str(v) for v in live[model.model_version].dropna().unique())
+
+
+def _message(exc: Exception) -> str:
+    from monitor.errors import MonitorError
+
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {text}"
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.name = ""
+        self.start = 0.0
+
+    def __call__(self, name: str) -> _Clock:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self.timings[self.name] = round(time.perf_counter() - self.start, 4)

@@ -1,0 +1,92 @@
+"""Store a scan and its results; a re-scan of the same (model, window end) replaces them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.models import CheckResult, Scan
+from monitor.scans.evaluate import CheckRow
+from monitor.scans.run import ScanReport
+
+
+def store_scan(report: ScanReport, *, session: Session) -> Scan:
+    """Write ``report`` as a scan row with its check results and return it (flushed).
+
+    Never commits: the caller owns the transaction, so alert evaluation can run on the
+    returned scan and commit with it. A scan of the same model and window end keeps its id
+    and gets its results replaced (late labels), never duplicated.
+    """
+    scan = session.scalar(
+        select(Scan).where(Scan.model == report.model, Scan.window_end == report.window.end)
+    )
+    if scan is None:
+        scan = Scan(model=report.model, window_end=report.window.end)
+        session.add(scan)
+    else:
+        scan.results.clear()
+        session.flush()  # old results go before new ones take their (check, segment) keys
+    _fill(scan, report)
+    scan.results.extend(_result(row) for row in report.results)
+    session.flush()
+    return scan
+
+
+def _fill(scan: Scan, report: ScanReport) -> None:
+    scan.window_start = report.window.start
+    scan.reference = jsonable(report.reference)
+    scan.rows_reference = report.rows.get("reference")
+    scan.rows_live = report.rows.get("live")
+    scan.rows_labelled = report.rows.get("labelled")
+    scan.model_versions = list(report.model_versions)
+    scan.config_hash = report.config_hash
+    scan.status = report.status
+    scan.error = report.error
+    scan.started_at = report.started_at
+    scan.finished_at = report.finished_at or datetime.now(UTC)
+    scan.timings = jsonable(report.timings)
+    scan.metrics = jsonable(report.metrics)
+
+
+def _result(row: CheckRow) -> CheckResult:
+    outcome = row.outcome
+    return CheckResult(
+        check=outcome.check,
+        segment=row.segment,
+        method=outcome.method,
+        value=_number(outcome.value),
+        threshold=_number(outcome.threshold),
+        passed=outcome.passed,
+        severity=row.severity,
+        reason=outcome.reason,
+        details=jsonable(dict(outcome.details)),
+    )
+
+
+def _number(value: float | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON: numpy scalars and arrays to Python, NaN and infinities to null."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return jsonable(value.tolist())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)

@@ -1,0 +1,65 @@
+"""The console notifier: prints the same messages Slack would show (no ``slack:`` section)."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from typing import Any, TextIO
+
+from monitor.alerts.models import Alert
+from monitor.alerts.notify import MessageRef
+from monitor.slack.render import Rendered, render_alert
+
+CONSOLE_CHANNEL = "console"
+
+
+class ConsoleNotifier:
+    """Writes each post, edit and thread reply as a small text block to ``out``."""
+
+    def __init__(self, out: TextIO | None = None, *, interactive: bool = False) -> None:
+        self.out = out
+        self.interactive = interactive
+        self._ts = itertools.count(1)
+
+    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+        ts = f"alert-{alert.id}"  # one parent per alert: stable across runs of the CLI
+        self._print(
+            f"┌ Slack post to {channel} (message {ts})",
+            render_alert(alert, interactive=self.interactive, mention=mention),
+        )
+        return MessageRef(channel=channel, ts=ts)
+
+    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+        rendered = render_alert(alert, interactive=self.interactive)
+        self._print(f"┌ Slack edit of message {ts} in {channel}", rendered)
+
+    def reply(
+        self, alert: Alert, *, channel: str, thread_ts: str, text: str, broadcast: bool
+    ) -> MessageRef:
+        where = "thread reply, also sent to channel" if broadcast else "thread reply"
+        self._write(f"└─ {where} on alert {alert.id}: {text}\n")
+        return MessageRef(channel=channel, ts=f"{thread_ts}.{next(self._ts)}")
+
+    def _print(self, head: str, message: Rendered) -> None:
+        lines = [head, f"│ {message.text}"]
+        for block in message.blocks:
+            lines.extend(f"│ {line}" for line in _block_lines(block))
+        lines.append("└")
+        self._write("\n".join(lines) + "\n")
+
+    def _write(self, text: str) -> None:
+        (self.out or sys.stdout).write(text)
+
+
+def _block_lines(block: dict[str, Any]) -> list[str]:
+    kind = block["type"]
+    if kind == "header":
+        return [str(block["text"]["text"])]
+    if kind == "section":
+        return [str(f["text"]).replace("*", "").replace("\n", ": ") for f in block["fields"]]
+    if kind == "context":
+        return [str(e["text"]) for e in block["elements"]]
+    if kind == "actions":
+        labels = [str(e["text"]["text"]) for e in block["elements"]]
+        return ["[ " + " ] [ ".join(labels) + " ]"]
+    return []

@@ -1,0 +1,171 @@
+"""The alert message, as Slack Block Kit and as plain text. Pure: no I/O, no slack_sdk.
+
+Every render shows the alert's current state, so an edit (``chat.update``) can be retried or
+coalesced safely: the last one wins and it is always true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.alerts.models import Alert
+
+_FIRING_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
+_EMOJI = {
+    "recovered": ":large_green_circle:",
+    "acknowledged": ":eyes:",
+    "resolved": ":white_check_mark:",
+}
+_STATE_LABEL = {
+    "firing": "Firing",
+    "recovered": "Recovered, awaiting acknowledgement",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+}
+HEADER_MAX = 150
+SNOOZE_CHOICE = "4h"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # notification fallback; also what the console prints first
+    blocks: list[dict[str, Any]]
+
+
+def title(alert: Alert) -> str:
+    segment = f" [{alert.segment}]" if alert.segment else ""
+    return f"{alert.model}: {alert.check_id}{segment}"
+
+
+def emoji(alert: Alert) -> str:
+    if alert.state == "firing":
+        return _FIRING_EMOJI[alert.severity]
+    return _EMOJI[alert.state]
+
+
+def fallback_text(alert: Alert) -> str:
+    what = alert.summary or _value_vs_threshold(alert)
+    return f"[{alert.severity.upper()}] {title(alert)}: {what} ({alert.state})"
+
+
+def render_alert(
+    alert: Alert, *, interactive: bool, public_url: str | None = None, mention: str | None = None
+) -> Rendered:
+    """The parent message of ``alert``: header, fields, state line, buttons or CLI hint."""
+    header = f"{emoji(alert)} {alert.severity.upper()} {title(alert)}"[:HEADER_MAX]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
+        {"type": "section", "fields": [_field(k, v) for k, v in fields(alert)]},
+        {"type": "context", "elements": [_mrkdwn(status_line(alert))]},
+    ]
+    actions = _actions(alert, public_url) if interactive else []
+    if actions:
+        blocks.append({"type": "actions", "block_id": f"alert:{alert.id}", "elements": actions})
+    elif alert.is_open:
+        blocks.append({"type": "context", "elements": [_mrkdwn(cli_hint(alert))]})
+    text = fallback_text(alert)
+    return Rendered(text=f"{mention} {text}" if mention else text, blocks=blocks)
+
+
+def fields(alert: Alert) -> list[tuple[str, str]]:
+    """The (label, value) pairs shown in the message, at most 10 (Slack's limit)."""
+    rows = [
+        ("Model", alert.model),
+        ("Check", alert.check_id + (f" (segment {alert.segment})" if alert.segment else "")),
+        ("Value vs threshold", alert.summary or _value_vs_threshold(alert)),
+        ("Since", _when(alert.raised_at)),
+        ("Occurrences", str(alert.occurrences)),
+        ("Status", f"{_STATE_LABEL[alert.state]} ({alert.severity})"),
+    ]
+    if alert.runbook:
+        rows.append(("Runbook", f"<{alert.runbook}|runbook>"))
+    return rows
+
+
+def status_line(alert: Alert) -> str:
+    parts = [f"Alert {alert.id}"]
+    if alert.acked_by:
+        note = f": {alert.ack_note}" if alert.ack_note else ""
+        parts.append(f"acknowledged by {alert.acked_by} at {_when(alert.acked_at)}{note}")
+    if alert.state == "recovered" and alert.recovered_at:
+        parts.append(f"recovered at {_when(alert.recovered_at)}")
+    if alert.snoozed_until:
+        parts.append(f"snoozed until {_when(alert.snoozed_until)} by {alert.snoozed_by}")
+    if alert.state == "resolved":
+        parts.append(
+            f"resolved by {alert.resolved_by} ({alert.resolve_reason}) at "
+            f"{_when(alert.resolved_at)}"
+        )
+    return " · ".join(parts)
+
+
+def cli_hint(alert: Alert) -> str:
+    return f"Acknowledge from the CLI: `monitor ack {alert.id} --by NAME`"
+
+
+def _actions(alert: Alert, public_url: str | None) -> list[dict[str, Any]]:
+    if not alert.is_open:
+        return []
+    value = f"{alert.id}:{alert.version}"
+    buttons = []
+    if alert.state == "acknowledged":
+        buttons.append(_button("Unacknowledge", "alert_unack", value))
+    else:
+        buttons.append(_button("Acknowledge", "alert_ack", value, style="primary"))
+    buttons.append(_button(f"Snooze {SNOOZE_CHOICE}", "alert_snooze", f"{value}:{SNOOZE_CHOICE}"))
+    resolve = _button("Resolve", "alert_resolve", value, style="danger")
+    resolve["confirm"] = {
+        "title": {"type": "plain_text", "text": "Resolve this alert?"},
+        "text": {
+            "type": "plain_text",
+            "text": "If the check still fails, the next scan opens a new alert.",
+        },
+        "confirm": {"type": "plain_text", "text": "Resolve"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    buttons.append(resolve)
+    if public_url:
+        url = f"{public_url.rstrip('/')}/?alert={alert.id}"
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": "alert_open",
+                "text": {"type": "plain_text", "text": "Open"},
+                "url": url,
+            }
+        )
+    return buttons
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _field(label: str, value: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _value_vs_threshold(alert: Alert) -> str:
+    if alert.value is None:
+        return "n/a"
+    if alert.threshold is None:
+        return f"{alert.value:.4g}"
+    return f"{alert.value:.4g} vs threshold {alert.threshold:.4g}"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "-"

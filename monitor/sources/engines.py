@@ -1,0 +1,55 @@
+"""One engine per configured source, created on first use and disposed together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from monitor.config.schema import SourceConfig
+from monitor.sources.errors import SourceError
+
+
+class SourceEngines:
+    """Engines for the named sources. Use as a context manager so pools are closed."""
+
+    def __init__(self, sources: Mapping[str, SourceConfig]) -> None:
+        self._sources = dict(sources)
+        self._engines: dict[str, Engine] = {}
+
+    def engine(self, name: str) -> Engine:
+        if name not in self._engines:
+            config = self._config(name)
+            try:
+                self._engines[name] = create_engine(
+                    config.url.get_secret_value(), pool_pre_ping=True
+                )
+            except Exception as exc:  # the URL is a secret: report its problem, not its text
+                raise SourceError(f"source {name!r}: unusable URL ({type(exc).__name__})") from None
+        return self._engines[name]
+
+    def timezone(self, name: str) -> str:
+        return self._config(name).timezone
+
+    def _config(self, name: str) -> SourceConfig:
+        if name not in self._sources:
+            raise SourceError(f"unknown source {name!r}; known: {', '.join(sorted(self._sources))}")
+        return self._sources[name]
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+    def __enter__(self) -> SourceEngines:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.dispose()

@@ -1,0 +1,146 @@
+"""A model's prediction log: rows of a window, with labels joined where configured."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.config.schema import LabelsJoin, ModelConfig
+from monitor.sources.bounds import bound, sample_statement
+from monitor.sources.engines import SourceEngines
+from monitor.sources.errors import SourceError
+from monitor.sources.frames import normalise
+from monitor.sources.relations import Relation, query_relation, reflect_table
+from monitor.windows import Window
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ModelLog:
+    """Reads one model's log. Tables are reflected once per instance (one scan run)."""
+
+    def __init__(self, model: ModelConfig, engines: SourceEngines) -> None:
+        self.model = model
+        self.engines = engines
+        self._sample: Any = None
+
+    @cached_property
+    def relation(self) -> Relation:
+        engine = self.engines.engine(self.model.source)
+        if self.model.query is not None:
+            return query_relation(engine, self.model.query, model=self.model.name)
+        assert self.model.table is not None
+        return reflect_table(engine, self.model.table, model=self.model.name)
+
+    @cached_property
+    def labels(self) -> Relation | None:
+        target = self.model.target
+        if not isinstance(target, LabelsJoin):
+            return None
+        engine = self.engines.engine(self.model.source)
+        return reflect_table(engine, target.table, model=self.model.name)
+
+    def live_columns(self) -> list[str]:
+        """Every configured column: drift, operational and label-coverage checks use them."""
+        m = self.model
+        names = [m.timestamp, *m.features.all, m.prediction, m.score, m.latency, m.segment]
+        names.append(m.model_version)
+        return _unique(names)
+
+    def performance_columns(self) -> list[str]:
+        m = self.model
+        return _unique([m.timestamp, m.prediction, m.score, m.segment])
+
+    def rows(self, window: Window, columns: list[str], *, with_target: bool) -> pd.DataFrame:
+        """Rows with ``window.start <= timestamp < window.end``, only ``columns`` (+ target)."""
+        stmt = self.select(columns, with_target=with_target)
+        return self.read(stmt.where(*self.within(window)))
+
+    def within(
+        self, window: Window, column: sa.ColumnElement[Any] | None = None
+    ) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+        """``start <= ts < end`` on the log's timestamp (or ``column``), bounds bound."""
+        ts = column if column is not None else self.timestamp_column()
+        zone = self.engines.timezone(self.model.source)
+        sample = self.timestamp_sample()
+        return ts >= bound(window.start, sample, zone), ts < bound(window.end, sample, zone)
+
+    def timestamp_column(self) -> sa.ColumnElement[Any]:
+        return self.relation.column(self.model.timestamp, model=self.model.name, role="timestamp")
+
+    def select(self, columns: list[str], *, with_target: bool) -> sa.Select:
+        name = self.model.name
+        chosen = [self.relation.column(c, model=name, role=self._role(c)) for c in columns]
+        source: sa.FromClause = self.relation.selectable
+        target = self.model.target
+        if with_target and isinstance(target, LabelsJoin) and self.labels is not None:
+            key = self.relation.column(target.key, model=name, role="labels key")
+            label_key = self.labels.column(target.key, model=name, role="labels key")
+            label = self.labels.column(target.column, model=name, role="target")
+            source = source.outerjoin(self.labels.selectable, key == label_key)
+            chosen.append(label.label(target.column))
+        elif with_target and isinstance(target, str):
+            chosen.append(self.relation.column(target, model=name, role="target"))
+        return sa.select(*chosen).select_from(source)
+
+    def timestamp_sample(self) -> Any:
+        if self._sample is None:
+            self._sample = self.scalar(sample_statement(self.timestamp_column()))
+        return self._sample
+
+    def read(self, stmt: sa.Select, source: str | None = None) -> pd.DataFrame:
+        """Run ``stmt`` on the model's source (or ``source``); a frame with normalised types."""
+        import pandas as pd
+
+        source = source or self.model.source
+        with self._connect(source) as conn:
+            result = conn.execute(stmt)
+            frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
+        return normalise(frame, self.model, zone=self.engines.timezone(source))
+
+    def scalar(self, stmt: sa.Select, source: str | None = None) -> Any:
+        with self._connect(source or self.model.source) as conn:
+            return conn.execute(stmt).scalar()
+
+    def one(self, stmt: sa.Select) -> sa.Row:
+        with self._connect(self.model.source) as conn:
+            return conn.execute(stmt).one()
+
+    @contextmanager
+    def _connect(self, source: str) -> Iterator[sa.Connection]:
+        """A read-only connection; a database error becomes a SourceError naming the model."""
+        try:
+            with self.engines.engine(source).connect() as conn:
+                _read_only(conn)
+                yield conn
+        except SQLAlchemyError as exc:
+            raise SourceError(
+                f"model {self.model.name!r}: reading source {source!r} failed: {_first(exc)}"
+            ) from None
+
+    def _role(self, column: str) -> str:
+        m = self.model
+        roles = {m.timestamp: "timestamp", m.prediction: "prediction", m.score: "score"}
+        roles |= {m.latency: "latency", m.segment: "segment", m.model_version: "model version"}
+        return roles.get(column) or "feature"
+
+
+def _read_only(conn: sa.Connection) -> None:
+    # A second guard beside check_read_only: PostgreSQL refuses any write in this transaction.
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def _unique(names: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _first(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip().splitlines()[0]

@@ -1,0 +1,184 @@
+"""The reference a live window is compared with: a table, a fixed period, a rolling period
+before the live window, or a Parquet/CSV file.
+
+A fixed reference gets a fingerprint of what it is (query, columns, bounds) and of its
+contents (row count and newest timestamp, or the file's hash), so its summary is computed
+once and cached; a rolling (``previous``) reference has none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from monitor.config.schema import (
+    BetweenReference,
+    FileReference,
+    PreviousReference,
+    TableReference,
+)
+from monitor.sources.errors import SourceError
+from monitor.sources.frames import normalise
+from monitor.sources.logs import ModelLog
+from monitor.sources.relations import Relation, reflect_table
+from monitor.windows import Window, format_duration, isoformat_z
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class ReferenceSpec:
+    """What the reference is (stored with each scan) and its cache key, if it is fixed."""
+
+    descriptor: dict[str, Any]
+    fingerprint: str | None
+
+
+class ReferenceReader:
+    def __init__(self, log: ModelLog) -> None:
+        self.log = log
+        self.model = log.model
+
+    def columns(self) -> list[str]:
+        m = self.model
+        names = [*m.features.all, m.prediction, m.score, m.segment]
+        return list(dict.fromkeys(n for n in names if n))
+
+    def window(self, live: Window) -> Window | None:
+        ref = self.model.reference
+        if isinstance(ref, BetweenReference):
+            return Window(ref.between[0], ref.between[1])
+        if isinstance(ref, PreviousReference):
+            return Window(live.start - ref.previous, live.start)
+        return None
+
+    def describe(self, live: Window) -> ReferenceSpec:
+        ref = self.model.reference
+        if isinstance(ref, FileReference):
+            descriptor = {"kind": "file", "file": str(ref.file)}
+            return ReferenceSpec(descriptor, self._fingerprint(descriptor, _file_hash(ref.file)))
+        if isinstance(ref, TableReference):
+            descriptor = {"kind": "table", "table": ref.table, "source": self._source()}
+            table = self._table()
+            count_rows = sa.select(sa.func.count()).select_from(table.selectable)
+            count = self.log.scalar(count_rows, self._source())
+            return ReferenceSpec(descriptor, self._fingerprint(descriptor, count))
+        window = self.window(live)
+        assert window is not None
+        descriptor = {"start": isoformat_z(window.start), "end": isoformat_z(window.end)}
+        if isinstance(ref, PreviousReference):
+            rolling = {"kind": "previous", "previous": format_duration(ref.previous)}
+            return ReferenceSpec(rolling | descriptor, None)
+        fingerprint = self._fingerprint(descriptor, self._contents(window))
+        return ReferenceSpec({"kind": "between"} | descriptor, fingerprint)
+
+    def load(self, live: Window) -> pd.DataFrame:
+        ref = self.model.reference
+        if isinstance(ref, FileReference):
+            return self._load_file(ref.file)
+        if isinstance(ref, TableReference):
+            return self._load_table()
+        window = self.window(live)
+        assert window is not None
+        return self.log.rows(window, self.columns(), with_target=self.model.target is not None)
+
+    def _load_table(self) -> pd.DataFrame:
+        table = self._table()
+        present = [c for c in self.columns() if table.has(c)]
+        self._require_features(present, f"reference table {self._ref_table()!r}")
+        target = self.model.target_column
+        if target and table.has(target) and target not in present:
+            present.append(target)
+        name = self.model.name
+        stmt = sa.select(*[table.column(c, model=name, role="reference") for c in present])
+        return self.log.read(stmt, self._source())
+
+    def _load_file(self, path: Path) -> pd.DataFrame:
+        import pandas as pd
+
+        wanted = [*self.columns(), self.model.target_column]
+        try:
+            if path.suffix.lower() == ".parquet":
+                import pyarrow.parquet as pq
+
+                names = pq.read_schema(path).names
+                frame = pd.read_parquet(path, columns=[c for c in wanted if c and c in names])
+            else:
+                frame = pd.read_csv(path, usecols=lambda c: c in wanted)
+        except FileNotFoundError:
+            raise SourceError(f"{self._where(path)} not found") from None
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"{self._where(path)} cannot be read: {exc}") from None
+        self._require_features(list(frame.columns), f"reference file {str(path)!r}")
+        return normalise(frame, self.model)
+
+    def _where(self, path: Path) -> str:
+        return f"model {self.model.name!r}: reference file {str(path)!r}"
+
+    def _require_features(self, present: list[str], where: str) -> None:
+        missing = [c for c in self.model.features.all if c not in present]
+        if missing:
+            raise SourceError(f"model {self.model.name!r}: {where} lacks feature columns {missing}")
+
+    def _contents(self, window: Window) -> list[Any]:
+        log = self.log
+        ts = log.timestamp_column()
+        stmt = sa.select(sa.func.count(), sa.func.max(ts)).select_from(log.relation.selectable)
+        row = log.one(stmt.where(*log.within(window)))
+        count, newest = row[0], row[1]
+        return [count, str(newest), self._labelled(window)]
+
+    def _labelled(self, window: Window) -> int | None:
+        # Late labels change the reference's metrics, so they are part of its contents.
+        target = self.model.target_column
+        if target is None:
+            return None
+        rows = self.log.select([self.model.timestamp], with_target=True).subquery()
+        stmt = sa.select(sa.func.count()).select_from(rows).where(rows.c[target].is_not(None))
+        stmt = stmt.where(*self.log.within(window, rows.c[self.model.timestamp]))
+        return int(self.log.scalar(stmt))
+
+    def _table(self) -> Relation:
+        engine = self.log.engines.engine(self._source())
+        return reflect_table(engine, self._ref_table(), model=self.model.name)
+
+    def _ref_table(self) -> str:
+        ref = self.model.reference
+        assert isinstance(ref, TableReference)
+        return ref.table
+
+    def _source(self) -> str:
+        ref = self.model.reference
+        if isinstance(ref, TableReference) and ref.source:
+            return ref.source
+        return self.model.source
+
+    def _fingerprint(self, descriptor: dict[str, Any], contents: Any) -> str:
+        m = self.model
+        what = {
+            "descriptor": descriptor,
+            "contents": contents,
+            "source": m.source,
+            "log": m.table or hashlib.sha256((m.query or "").encode()).hexdigest(),
+            "columns": self.columns(),
+            "target": m.target if isinstance(m.target, str | None) else m.target.model_dump(),
+            "outputs": [m.decision_threshold, str(m.positive_label), m.task],
+        }
+        return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise SourceError(f"reference file {str(path)!r} not found") from None
+    return digest.hexdigest()

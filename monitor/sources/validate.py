@@ -1,0 +1,136 @@
+"""``monitor config check``: every configured table, column and reference file exists.
+
+Problems are collected, not raised one at a time, so a user fixes a config in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from monitor.config.schema import FileReference, LabelsJoin, ModelConfig, TableReference
+from monitor.sources.engines import SourceEngines
+from monitor.sources.errors import SourceError
+from monitor.sources.logs import ModelLog
+from monitor.sources.relations import Relation, reflect_table
+
+
+def check_model(model: ModelConfig, engines: SourceEngines) -> list[str]:
+    """Human-readable problems of ``model`` against its source; empty when usable."""
+    log = ModelLog(model, engines)
+    try:
+        relation = log.relation
+    except SourceError as exc:
+        return [str(exc)]
+    problems = list(_columns(model, relation))
+    problems += _labels(model, log)
+    problems += _reference(model, engines)
+    return problems
+
+
+def _columns(model: ModelConfig, relation: Relation) -> Iterator[str]:
+    roles = _roles(model)
+    for column, role in roles.items():
+        if not relation.has(column):
+            available = ", ".join(sorted(relation.selectable.c.keys()))
+            yield (
+                f"model {model.name!r}: {role} column {column!r} not found in "
+                f"{relation.label}; available: {available}"
+            )
+            continue
+        problem = _type_problem(relation.selectable.c[column].type, role)
+        if problem:
+            yield f"model {model.name!r}: {role} column {column!r} {problem}"
+
+
+def _roles(model: ModelConfig) -> dict[str, str]:
+    roles = {model.timestamp: "timestamp"}
+    roles |= dict.fromkeys(model.features.numerical, "numerical feature")
+    roles |= dict.fromkeys(model.features.categorical, "categorical feature")
+    for column, role in (
+        (model.prediction, "prediction"),
+        (model.score, "score"),
+        (model.latency, "latency"),
+        (model.segment, "segment"),
+        (model.model_version, "model version"),
+        (model.target if isinstance(model.target, str) else None, "target"),
+        (model.target.key if isinstance(model.target, LabelsJoin) else None, "labels key"),
+    ):
+        if column:
+            roles.setdefault(column, role)
+    return roles
+
+
+def _type_problem(kind: sa.types.TypeEngine[Any], role: str) -> str | None:
+    python = _python_type(kind)
+    if python is None:
+        return None  # untyped (SQLite without a declared type, a query): checked on load
+    numeric = python in (int, float) or python.__name__ == "Decimal"
+    if role in {"numerical feature", "score", "latency"} and not numeric:
+        return f"must be numeric, but is {kind}"
+    if role == "timestamp" and not (numeric or python.__name__ in {"datetime", "date", "str"}):
+        return f"must hold times, but is {kind}"
+    return None
+
+
+def _python_type(kind: sa.types.TypeEngine[Any]) -> type | None:
+    if isinstance(kind, sa.types.NullType):
+        return None
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+def _labels(model: ModelConfig, log: ModelLog) -> list[str]:
+    target = model.target
+    if not isinstance(target, LabelsJoin):
+        return []
+    try:
+        labels = log.labels
+    except SourceError as exc:
+        return [str(exc)]
+    assert labels is not None
+    return [
+        f"model {model.name!r}: labels table {target.table!r} has no column {column!r}"
+        for column in (target.key, target.column)
+        if not labels.has(column)
+    ]
+
+
+def _reference(model: ModelConfig, engines: SourceEngines) -> list[str]:
+    ref = model.reference
+    wanted = model.features.all
+    if isinstance(ref, FileReference):
+        return _file_columns(model, ref)
+    if not isinstance(ref, TableReference):
+        return []
+    try:
+        table = reflect_table(
+            engines.engine(ref.source or model.source), ref.table, model=model.name
+        )
+    except SourceError as exc:
+        return [str(exc)]
+    missing = [c for c in wanted if not table.has(c)]
+    if missing:
+        return [f"model {model.name!r}: reference table {ref.table!r} lacks features {missing}"]
+    return []
+
+
+def _file_columns(model: ModelConfig, ref: FileReference) -> list[str]:
+    if not ref.file.is_file():
+        return [f"model {model.name!r}: reference file {str(ref.file)!r} not found"]
+    if ref.file.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        names = set(pq.read_schema(ref.file).names)
+    else:
+        import pandas as pd
+
+        names = set(pd.read_csv(ref.file, nrows=0).columns)
+    missing = [c for c in model.features.all if c not in names]
+    if missing:
+        return [f"model {model.name!r}: reference file {str(ref.file)!r} lacks features {missing}"]
+    return []

@@ -1,0 +1,78 @@
+"""Plain-language lines of the status report: why a check failed and what to do about it."""
+
+from __future__ import annotations
+
+from monitor.config.schema import (
+    CLASSIFICATION_METRICS,
+    LATENCY_METRICS,
+    REGRESSION_METRICS,
+    ModelConfig,
+)
+from monitor.models import CheckResult, Scan
+
+
+def describe(result: CheckResult) -> str:
+    """``accuracy 0.74 < 0.80 (critical)``; segment results name their segment."""
+    where = f" [segment {result.segment}]" if result.segment else ""
+    severity = f" ({result.severity})" if result.severity else ""
+    return f"{_finding(result)}{where}{severity}"
+
+
+def _finding(result: CheckResult) -> str:
+    check = result.check
+    if check == "dataset_drift":
+        drifted = ", ".join(result.details.get("drifted", [])) or "none"
+        return f"dataset drift: {_fmt(result.value)} of features drifted ({drifted})"
+    if check.startswith("drift:") or check in {"prediction_drift", "target_drift"}:
+        return f"{check} {result.method} {_fmt(result.value)} (threshold {_fmt(result.threshold)})"
+    if check.startswith("missing_share:") and "reference" not in result.details:
+        return f"{check} {_fmt(result.value)} > {_fmt(result.threshold)}"
+    if result.value is not None and result.threshold is not None:
+        op = "<" if _is_floor(result) else ">"
+        return f"{check} {_fmt(result.value)} {op} {_fmt(result.threshold)}"
+    return result.reason or check
+
+
+def _is_floor(result: CheckResult) -> bool:
+    return "max" not in result.method.split("+") or "max_drop" in result.method
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def action_items(model: ModelConfig, last: Scan | None, whole: list[CheckResult]) -> list[str]:
+    """What an on-call person should look at, worst first."""
+    if last is None:
+        return [f"Run `monitor scan {model.name}` (no scan stored yet)"]
+    items = []
+    if last.status == "error":
+        items.append(f"Fix the scan error: {last.error}")
+    if last.status == "no_data":
+        items.append("No rows in the live window: check that predictions are being logged")
+    failing = sorted(
+        (r for r in whole if r.passed is False and r.severity),
+        key=lambda r: r.severity != "critical",
+    )
+    items += [_advice(r) for r in failing]
+    return list(dict.fromkeys(items))
+
+
+def _advice(result: CheckResult) -> str:
+    check = result.check.split(":", 1)[0]
+    finding = describe(result)
+    if check in CLASSIFICATION_METRICS + REGRESSION_METRICS:
+        return f"{finding}: compare recent labels with the reference; consider retraining"
+    if check == "dataset_drift":
+        return f"{finding}: investigate the upstream data of the drifted features"
+    if check == "drift":
+        return f"{finding}: investigate this feature's upstream data"
+    if check in {"prediction_drift", "target_drift"}:
+        return f"{finding}: the model's outputs or outcomes shifted; check performance"
+    if check == "missing_share":
+        return f"{finding}: more missing values than in the reference; check the pipeline"
+    if check in LATENCY_METRICS:
+        return f"{finding}: check the serving infrastructure"
+    if check in {"row_count", "throughput"}:
+        return f"{finding}: traffic changed; check the logging pipeline and callers"
+    return finding

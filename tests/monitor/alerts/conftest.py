@@ -1,0 +1,100 @@
+"""Fixtures for the alerting tests: tables on the per-test database, a fake Slack, a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alerts.conditions import CheckSignal
+from monitor.alerts.evaluate import evaluate_scan
+from monitor.alerts.policy import AlertPolicy, Routing
+from monitor.alerts.store import Transition
+from monitor.db import Base, make_sessionmaker
+from monitor.slack.transport import SlackNotifier, make_client
+from tests.fakes.slack import FakeSlack
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    import monitor.alerts.models  # noqa: F401  (registers the tables)
+
+    Base.metadata.create_all(engine)
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack().running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> SlackNotifier:
+    client = make_client("xoxb-test", base_url=fake_slack.base_url, timeout=5)
+    return SlackNotifier(client, interactive=True, public_url="https://monitor.example.com")
+
+
+def failing(
+    check_id: str = "accuracy",
+    severity: str = "warning",
+    value: float = 0.74,
+    threshold: float = 0.80,
+    segment: str | None = None,
+) -> CheckSignal:
+    return CheckSignal(
+        check_id,
+        False,
+        severity,
+        value,
+        threshold,
+        segment,
+        f"{check_id} {value:.2f} < {threshold:.2f}",
+    )
+
+
+def passing(
+    check_id: str = "accuracy",
+    value: float = 0.9,
+    threshold: float = 0.80,
+    segment: str | None = None,
+) -> CheckSignal:
+    return CheckSignal(
+        check_id,
+        True,
+        "warning",
+        value,
+        threshold,
+        segment,
+        f"{check_id} {value:.2f} >= {threshold:.2f}",
+    )
+
+
+def run_scan(
+    sessions: sessionmaker[Session],
+    window_end: datetime,
+    signals: Sequence[CheckSignal],
+    *,
+    model: str = "churn",
+    policy: AlertPolicy | None = None,
+    routing: Routing | None = None,
+) -> list[Transition]:
+    """What the scan does: evaluate in the scan's transaction, then commit."""
+    with sessions() as session:
+        transitions = evaluate_scan(
+            session=session,
+            model=model,
+            window_end=window_end,
+            signals=signals,
+            policy=policy or AlertPolicy(),
+            routing=routing or Routing(),
+            now=window_end,
+        )
+        session.commit()
+    return transitions

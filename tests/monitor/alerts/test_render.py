@@ -1,0 +1,99 @@
+"""The alert message: Block Kit for Slack, the same content on the console."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alerts.actions import acknowledge
+from monitor.alerts.models import Alert
+from monitor.alerts.tick import tick
+from monitor.slack.console import ConsoleNotifier
+from monitor.slack.render import HEADER_MAX, render_alert
+from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
+
+
+def _alert(**overrides: object) -> Alert:
+    values: dict[str, object] = dict(
+        id=7,
+        model="churn",
+        check_id="accuracy",
+        segment="",
+        state="firing",
+        severity="critical",
+        condition="critical",
+        occurrences=2,
+        value=0.74,
+        threshold=0.8,
+        summary="accuracy 0.74 < min 0.8",
+        runbook="https://wiki/run",
+        raised_at=T0,
+        version=3,
+    )
+    values.update(overrides)
+    return Alert(**values)
+
+
+def _types(blocks: list[dict[str, object]]) -> list[object]:
+    return [b["type"] for b in blocks]
+
+
+def test_interactive_message_has_header_fields_and_buttons_carrying_id_and_version() -> None:
+    message = render_alert(_alert(), interactive=True, public_url="https://m.example.com/")
+    assert _types(message.blocks) == ["header", "section", "context", "actions"]
+    fields = [f["text"] for f in message.blocks[1]["fields"]]  # type: ignore[index]
+    labels = [f.split("\n")[0] for f in fields]
+    assert labels == [
+        "*Model*",
+        "*Check*",
+        "*Value vs threshold*",
+        "*Since*",
+        "*Occurrences*",
+        "*Status*",
+        "*Runbook*",
+    ]
+    buttons = message.blocks[3]["elements"]  # type: ignore[index]
+    assert [b.get("value") for b in buttons] == ["7:3", "7:3:4h", "7:3", None]
+    assert buttons[2]["confirm"] and buttons[3]["url"] == "https://m.example.com/?alert=7"
+    assert message.text == "[CRITICAL] churn: accuracy: accuracy 0.74 < min 0.8 (firing)"
+
+
+def test_without_interactivity_the_message_says_how_to_ack_from_the_cli() -> None:
+    message = render_alert(_alert(), interactive=False)
+    assert "actions" not in _types(message.blocks)
+    assert "monitor ack 7 --by NAME" in str(message.blocks[-1])
+
+
+def test_resolved_message_has_no_buttons_and_says_who_resolved() -> None:
+    resolved = _alert(
+        state="resolved", resolved_by="bob", resolve_reason="manual", resolved_at=T0 + HOUR
+    )
+    message = render_alert(resolved, interactive=True)
+    assert _types(message.blocks) == ["header", "section", "context"]
+    assert "resolved by bob (manual)" in str(message.blocks[2])
+
+
+def test_header_is_cut_to_slacks_limit() -> None:
+    message = render_alert(_alert(check_id="drift:" + "x" * 300), interactive=True)
+    assert len(message.blocks[0]["text"]["text"]) == HEADER_MAX  # type: ignore[index]
+
+
+def test_console_shows_raise_ack_and_a_recovered_alert_staying_raised(
+    sessions: sessionmaker[Session],
+) -> None:
+    out = io.StringIO()
+    console = ConsoleNotifier(out)
+    run_scan(sessions, T0, [failing("accuracy"), failing("row_count")])
+    tick(sessions, now=T0, notifier=console)
+    with sessions() as session:
+        acknowledge(session=session, alert_id=1, by="alice", now=T0 + HOUR, note="retraining")
+        session.commit()
+    run_scan(sessions, T0 + 2 * HOUR, [failing("accuracy"), passing("row_count")])
+    tick(sessions, now=T0 + 2 * HOUR + timedelta(minutes=1), notifier=console)
+    text = out.getvalue()
+    assert text.count("┌ Slack post to #ml-alerts") == 2
+    assert "acknowledged by alice" in text and "retraining" in text
+    assert "Recovered, awaiting acknowledgement" in text
+    assert "Acknowledge from the CLI: `monitor ack 2 --by NAME`" in text

@@ -1,0 +1,183 @@
+"""``POST /slack/actions``: signed button clicks from Slack (scenarios 6 and 14)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alerts.models import Alert, AlertEvent
+from monitor.api.app import ApiSettings, create_app
+from monitor.slack.transport import SlackNotifier, make_client
+from tests.fakes.slack import Call, FakeSlack
+from tests.monitor.alerts.conftest import T0, failing, run_scan
+from tests.monitor.api.conftest import SIGNING_SECRET, Clock, button_click
+
+NOW = int(T0.timestamp())
+
+
+def _snapshot(sessions: sessionmaker[Session]) -> tuple[str, str | None, int, int]:
+    with sessions() as session:
+        alert = session.get_one(Alert, 1)
+        events = session.query(AlertEvent).count()
+        return alert.state, alert.acked_by, alert.version, events
+
+
+def test_signed_acknowledge_click_acks_as_the_slack_user_and_edits_the_message(
+    client: TestClient, sessions: sessionmaker[Session], fake_slack: FakeSlack
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    body, headers = button_click(
+        action_id="alert_ack",
+        value="1:1",
+        user="alice",
+        response_url=fake_slack.response_url("r1"),
+        timestamp=NOW,
+    )
+    response = client.post("/slack/actions", content=body, headers=headers)
+    assert response.status_code == 200
+    assert _snapshot(sessions)[:2] == ("acknowledged", "alice")
+    [edit] = fake_slack.calls_to("chat.update")
+    assert "acknowledged by alice" in str(edit.params["blocks"])
+
+
+def test_snooze_button_snoozes_for_the_duration_in_its_value(
+    client: TestClient, sessions: sessionmaker[Session], fake_slack: FakeSlack
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    body, headers = button_click(
+        action_id="alert_snooze",
+        value="1:1:4h",
+        user="bob",
+        response_url=fake_slack.response_url("r"),
+        timestamp=NOW,
+    )
+    assert client.post("/slack/actions", content=body, headers=headers).status_code == 200
+    with sessions() as session:
+        assert session.get_one(Alert, 1).snoozed_until == T0 + timedelta(hours=4)
+
+
+@pytest.mark.parametrize(
+    ("case", "age_s", "secret"),
+    [("wrong secret", 0, "not-the-secret"), ("older than 5 minutes", 301, SIGNING_SECRET)],
+)
+def test_bad_or_stale_signature_is_401_with_no_state_change(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    fake_slack: FakeSlack,
+    case: str,
+    age_s: int,
+    secret: str,
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    before = _snapshot(sessions)
+    body, headers = button_click(
+        action_id="alert_ack",
+        value="1:1",
+        user="mallory",
+        response_url=fake_slack.response_url("r"),
+        timestamp=NOW - age_s,
+        secret=secret,
+    )
+    response = client.post("/slack/actions", content=body, headers=headers)
+    assert response.status_code == 401, case
+    assert _snapshot(sessions) == before
+    assert fake_slack.calls == []
+
+
+def test_body_tampered_after_signing_is_rejected(
+    client: TestClient, sessions: sessionmaker[Session], fake_slack: FakeSlack
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    body, headers = button_click(
+        action_id="alert_ack",
+        value="1:1",
+        user="alice",
+        response_url=fake_slack.response_url("r"),
+        timestamp=NOW,
+    )
+    tampered = body.replace(b"alice", b"mallo")
+    assert client.post("/slack/actions", content=tampered, headers=headers).status_code == 401
+    assert _snapshot(sessions)[0] == "firing"
+
+
+def test_second_click_gets_an_ephemeral_notice_naming_the_winner(
+    client: TestClient, sessions: sessionmaker[Session], fake_slack: FakeSlack
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    for user in ("alice", "bob"):
+        body, headers = button_click(
+            action_id="alert_ack",
+            value="1:1",
+            user=user,
+            response_url=fake_slack.response_url(user),
+            timestamp=NOW,
+        )
+        assert client.post("/slack/actions", content=body, headers=headers).status_code == 200
+    [notice] = fake_slack.calls_to("response_url:bob")
+    assert notice.params["response_type"] == "ephemeral"
+    assert "already acknowledged by alice" in notice.params["text"]
+    assert fake_slack.calls_to("response_url:alice") == []
+    assert _snapshot(sessions)[:2] == ("acknowledged", "alice")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(sessions: sessionmaker[Session], fake_slack: FakeSlack) -> Iterator[str]:
+    """The app under a real uvicorn server, with a Slack that takes 4 s per call."""
+    notifier = SlackNotifier(
+        make_client("xoxb-test", base_url=fake_slack.base_url, timeout=10), interactive=True
+    )
+    app = create_app(
+        sessions=sessions,
+        notifier=notifier,
+        clock=Clock(T0),
+        settings=ApiSettings(signing_secret=SIGNING_SECRET),
+    )
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.mark.slow
+def test_slack_gets_its_answer_within_3_seconds_even_when_slack_is_slow(
+    served: str, sessions: sessionmaker[Session], fake_slack: FakeSlack
+) -> None:
+    run_scan(sessions, T0, [failing()])
+
+    def slow(call: Call) -> None:
+        fake_slack.on_call = None  # the first Slack call (the background edit) hangs
+        time.sleep(3.5)
+
+    fake_slack.on_call = slow
+    body, headers = button_click(
+        action_id="alert_ack",
+        value="1:1",
+        user="alice",
+        response_url=fake_slack.response_url("r"),
+        timestamp=NOW,
+    )
+    started = time.monotonic()
+    response = httpx.post(f"{served}/slack/actions", content=body, headers=headers, timeout=10)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200 and elapsed < 3
+    assert _snapshot(sessions)[:2] == ("acknowledged", "alice")

@@ -1,0 +1,106 @@
+"""Builders for the scan-core tests: prediction logs in a real database, configs as dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor import migrate
+from monitor.config import Config, parse_config
+from monitor.db import make_sessionmaker
+from monitor.sources import SourceEngines
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def log_frame(
+    start: datetime, hours: int, *, per_hour: int = 20, seed: int = 0, shift: float = 0.0
+) -> pd.DataFrame:
+    """Hourly prediction logs: numerical age/income, categorical plan, score, label, latency."""
+    rng = np.random.default_rng(seed)
+    n = hours * per_hour
+    offsets = np.repeat(np.arange(hours), per_hour) * 3600 + rng.integers(0, 3600, n)
+    times = pd.Timestamp(start.replace(tzinfo=None)) + pd.to_timedelta(offsets, unit="s")
+    score = rng.uniform(0, 1, n)
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "ts": times,
+            "age": rng.normal(40 + shift, 10, n).round(1),
+            "income": rng.normal(50_000, 8_000, n).round(),
+            "plan": rng.choice(["basic", "plus", "pro"], n),
+            "region": rng.choice(["north", "south"], n, p=[0.7, 0.3]),
+            "score": score.round(4),
+            "pred": (score >= 0.5).astype(int),
+            "label": np.where(rng.random(n) < 0.85, score >= 0.5, score < 0.5).astype(int),
+            "latency_ms": rng.lognormal(3, 0.3, n).round(1),
+        }
+    )
+
+
+def write(engine: Engine, frame: pd.DataFrame, table: str) -> None:
+    frame.to_sql(table, engine, index=False, if_exists="replace")
+
+
+def model_dict(**overrides: Any) -> dict[str, Any]:
+    model: dict[str, Any] = {
+        "name": "churn",
+        "source": "logs",
+        "table": "preds",
+        "timestamp": "ts",
+        "features": {"numerical": ["age", "income"], "categorical": ["plan"]},
+        "prediction": "pred",
+        "score": "score",
+        "target": "label",
+        "latency": "latency_ms",
+        "reference": {"between": ["2026-03-01", "2026-03-02"]},
+        "window": "1d",
+        "schedule": {"every": "1d"},
+    }
+    model.update(overrides)
+    return model
+
+
+def make_config(url: str, *models: dict[str, Any]) -> Config:
+    tree = {
+        "state_db": url,
+        "sources": {"logs": {"url": url}},
+        "models": list(models) or [model_dict()],
+    }
+    return parse_config(tree, file="test.yaml")
+
+
+@pytest.fixture
+def migrated(db_url: str) -> str:
+    migrate.upgrade(db_url)
+    return db_url
+
+
+@pytest.fixture
+def session(migrated: str, engine: Engine) -> Iterator[Session]:
+    with make_sessionmaker(engine)() as s:
+        yield s
+
+
+@pytest.fixture
+def engines_for() -> Iterator[Callable[[Config], SourceEngines]]:
+    made: list[SourceEngines] = []
+
+    def build(config: Config) -> SourceEngines:
+        made.append(SourceEngines(config.sources))
+        return made[-1]
+
+    yield build
+    for engines in made:
+        engines.dispose()
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)

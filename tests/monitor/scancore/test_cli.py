@@ -1,0 +1,156 @@
+"""The commands end to end through the CLI entry point (in-process, for speed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor.cli import main
+from monitor.models import Scan
+from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Ran]:
+    def invoke(*args: str) -> Ran:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return invoke
+
+
+def _config_file(tmp_path: Path, url: str, **model: Any) -> str:
+    tree = {
+        "state_db": url,
+        "sources": {"logs": {"url": url}},
+        "models": [model_dict(**model)],
+    }
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(tree))
+    return str(path)
+
+
+def test_db_upgrade_then_backfill_then_status_json(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 5 * 24), "preds")
+    thresholds = [{"metric": "accuracy", "min": 0.99, "severity": "critical"}]
+    config = _config_file(tmp_path, db_url, checks={"thresholds": thresholds})
+    assert run("config", "check", "-c", config).returncode == 0
+    upgraded = run("db", "upgrade", "-c", config)
+    assert upgraded.returncode == 0, upgraded.stderr
+    backfill = run("scan", "-c", config, "--from", "2026-03-02", "--to", "2026-03-05T12:00Z")
+    assert backfill.returncode == 0, backfill.stderr
+    assert [line.split()[1] for line in backfill.stdout.splitlines()] == [
+        "2026-03-02T00:00:00Z",
+        "2026-03-03T00:00:00Z",
+        "2026-03-04T00:00:00Z",
+        "2026-03-05T00:00:00Z",
+    ]
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 4
+    status = run("status", "churn", "--json", "-c", config)
+    assert status.returncode == 0, status.stderr
+    model = json.loads(status.stdout)["models"][0]
+    assert set(model) >= {
+        "name",
+        "health",
+        "reason",
+        "last_scan",
+        "next_scan",
+        "performance",
+        "operations",
+        "data_drift",
+        "model_drift",
+        "alerts",
+        "action_items",
+    }
+    assert model["last_scan"]["window_end"] == "2026-03-05T00:00:00Z"
+    assert model["health"] == "red"  # accuracy ~0.85 < 0.99 (critical)
+    assert model["performance"]["accuracy"]["threshold"] == 0.99
+    assert model["performance"]["accuracy"]["passed"] is False
+    assert model["operations"]["row_count"] == 24 * 20
+
+
+def test_scan_at_a_time_dry_run_stores_nothing(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 3 * 24), "preds")
+    config = _config_file(tmp_path, db_url)
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    dry = run("scan", "churn", "--at", "2026-03-03T00:00Z", "--dry-run", "--json", "-c", config)
+    assert dry.returncode == 0, dry.stderr
+    found = json.loads(dry.stdout.splitlines()[0])
+    assert found["window_end"] == "2026-03-03T00:00:00Z" and found["status"] != "error"
+    assert found["rows"]["live"] == 24 * 20
+    assert any(r["check"] == "dataset_drift" for r in found["results"])
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0
+
+
+def test_scan_before_db_upgrade_says_what_to_run(
+    run: Callable[..., Ran], db_url: str, tmp_path: Path
+) -> None:
+    proc = run("scan", "-c", _config_file(tmp_path, db_url), "--at", "2026-03-02")
+    assert proc.returncode == 2
+    assert "monitor db upgrade" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_scan_error_exits_one_and_is_stored(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    config = _config_file(tmp_path, db_url, table="missing")
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    proc = run("scan", "-c", config, "--at", "2026-03-02")
+    assert proc.returncode == 1
+    assert "error" in proc.stdout and "table 'missing' not found" in proc.stdout
+    with Session(engine) as session:
+        assert session.scalars(select(Scan.status)).all() == ["error"]
+
+
+def test_config_check_reports_every_missing_table_and_column(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
+    features = {"numerical": ["age", "salary"], "categorical": ["plan"]}
+    config = _config_file(
+        tmp_path,
+        db_url,
+        features=features,
+        latency="latency_s",
+        reference={"table": "training_set"},
+    )
+    proc = run("config", "check", "-c", config)
+    assert proc.returncode == 2
+    assert "numerical feature column 'salary' not found" in proc.stderr
+    assert "latency column 'latency_s' not found" in proc.stderr
+    assert "table 'training_set' not found" in proc.stderr
+
+
+def test_unknown_model_on_the_command_line_lists_the_known_ones(
+    run: Callable[..., Ran], db_url: str, tmp_path: Path
+) -> None:
+    proc = run("scan", "nope", "-c", _config_file(tmp_path, db_url))
+    assert proc.returncode == 2 and "unknown model 'nope'; known: churn" in proc.stderr
