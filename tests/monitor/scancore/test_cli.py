@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from monitor.alerts.models import Alert
 from monitor.cli import main
 from monitor.models import Scan
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
@@ -63,12 +64,16 @@ def test_db_upgrade_then_backfill_then_status_json(
     assert upgraded.returncode == 0, upgraded.stderr
     backfill = run("scan", "-c", config, "--from", "2026-03-02", "--to", "2026-03-05T12:00Z")
     assert backfill.returncode == 0, backfill.stderr
-    assert [line.split()[1] for line in backfill.stdout.splitlines()] == [
+    lines = backfill.stdout.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("churn  ")] == [
         "2026-03-02T00:00:00Z",
         "2026-03-03T00:00:00Z",
         "2026-03-04T00:00:00Z",
         "2026-03-05T00:00:00Z",
     ]
+    # The first failing window raises the alert; tick delivers it to the console notifier.
+    assert "alert 1 churn accuracy: raised (- -> firing, critical)" in lines[1]
+    assert any("Slack post to console" in line for line in lines)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Scan)) == 4
     status = run("status", "churn", "--json", "-c", config)
@@ -88,7 +93,12 @@ def test_db_upgrade_then_backfill_then_status_json(
         "action_items",
     }
     assert model["last_scan"]["window_end"] == "2026-03-05T00:00:00Z"
-    assert model["health"] == "red"  # accuracy ~0.85 < 0.99 (critical)
+    assert model["health"] == "red"  # the logs are from March: stale, and accuracy failing
+    with Session(engine) as session:
+        open_checks = set(session.scalars(select(Alert.check_id).where(Alert.state != "resolved")))
+    # accuracy from the scans; stale judged by the tick at the end of `monitor scan`
+    assert {"accuracy", "stale"} <= open_checks
+    assert model["alerts"]["open"] == len(open_checks)
     assert model["performance"]["accuracy"]["threshold"] == 0.99
     assert model["performance"]["accuracy"]["passed"] is False
     assert model["operations"]["row_count"] == 24 * 20

@@ -159,7 +159,7 @@ def test_a_broken_model_is_recorded_as_error_and_others_still_scan(
     write(engine, log_frame(T0, 48), "preds")
     config = make_config(db_url, model_dict(name="broken", table="missing_table"), model_dict())
     plan = [(config.model("broken"), day(2)), (config.model("churn"), day(2))]
-    reports = list(scan_all(plan, engines=engines_for(config), session=session))
+    reports = list(scan_all(plan, config=config, engines=engines_for(config), session=session))
     assert [r.status for r in reports] == ["error", "ok"]
     stored = {s.model: s for s in session.scalars(select(Scan))}
     assert stored["broken"].status == "error"
@@ -186,6 +186,7 @@ def test_dry_run_stores_nothing(
     reports = list(
         scan_all(
             [(config.model("churn"), day(2))],
+            config=config,
             engines=engines_for(config),
             session=session,
             dry_run=True,
