@@ -266,3 +266,26 @@ def test_times_and_results_round_trip_as_utc(
     assert stored.window_end == day(2) and stored.window_start == day(1)
     assert stored.window_end.utcoffset() == timedelta(0)
     assert np.isfinite([r.value for r in stored.results if r.value is not None]).all()
+
+
+def test_a_summary_cached_by_someone_else_first_is_not_an_error(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    from monitor.scans.cache import _remember
+
+    write(engine, log_frame(T0, 48), "preds")
+    scan = _scan(make_config(db_url), engines_for, session, 2)
+    cached = session.scalars(select(ReferenceProfile)).one()
+    duplicate = ReferenceProfile(
+        model="churn",
+        fingerprint=cached.fingerprint,
+        descriptor={},
+        rows=0,
+        profiles=b"",
+        metrics={},
+        created_at=cached.created_at,
+    )
+    _remember(session, duplicate)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 1
+    assert session.get(Scan, scan.id) is not None

@@ -238,3 +238,21 @@ def test_previous_reference_is_the_period_just_before_the_live_window(
     config = make_config(db_url, model_dict(reference={"previous": "2d"}))
     frame = ReferenceReader(_log(config, engines_for)).load(Window(day(2), day(3)))
     assert len(frame) == 48 * 20
+
+
+def test_a_query_model_joins_labels_from_their_table(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    frame = log_frame(T0, 24)
+    write(engine, frame.drop(columns=["label"]), "preds")
+    write(engine, frame[["id", "label"]].rename(columns={"label": "outcome"}), "labels")
+    model = model_dict(
+        table=None,
+        query="SELECT id, ts, age, income, plan, pred, score, latency_ms FROM preds",
+        target={"table": "labels", "key": "id", "column": "outcome"},
+    )
+    rows = _log(make_config(db_url, model), engines_for).rows(
+        Window(T0, day(1)), ["id", "pred"], with_target=True
+    )
+    assert len(rows) == len(frame)
+    assert (rows.set_index("id")["outcome"] == frame.set_index("id")["label"]).all()
