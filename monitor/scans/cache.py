@@ -42,6 +42,12 @@ def _remember(session: Session, row: ReferenceProfile) -> None:
     """Cache the summary; another replica caching the same one first is not an error."""
     from sqlalchemy.exc import IntegrityError
 
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite's SAVEPOINT outside a transaction commits on RELEASE (a dry run would
+        # keep the row); replicas that could race us share PostgreSQL, not SQLite.
+        session.add(row)
+        session.flush()
+        return
     try:
         with session.begin_nested():
             session.add(row)

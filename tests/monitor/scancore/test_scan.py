@@ -269,8 +269,10 @@ def test_times_and_results_round_trip_as_utc(
 
 
 def test_a_summary_cached_by_someone_else_first_is_not_an_error(
-    db_url: str, engine: Engine, engines_for: Engines, session: Session
+    db_url: str, engine: Engine, engines_for: Engines, session: Session, backend: str
 ) -> None:
+    if backend == "sqlite":
+        pytest.skip("racing replicas share PostgreSQL; on SQLite the cache row is plain")
     from monitor.scans.cache import _remember
 
     write(engine, log_frame(T0, 48), "preds")
