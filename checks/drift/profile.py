@@ -109,8 +109,7 @@ def profile_column(
     if column_type == "numerical":
         integer = _is_integer(values)
         arr = _as_float(values, column)
-        finite = arr[np.isfinite(arr)]  # a fresh copy, so sorting in place is safe
-        finite.sort()
+        finite = _sorted_finite(arr)
         return ColumnProfile(
             "numerical", arr.size - finite.size, arr.size, values=finite, integer=integer
         )
@@ -122,18 +121,31 @@ def profile_column(
     raise ColumnError(column, f"unknown column type {column_type!r}; known: {COLUMN_TYPES}")
 
 
+def _sorted_finite(arr: FloatArray) -> FloatArray:
+    """Sorted finite values: one sorting copy, then the slice between -inf and +inf/NaN
+    (numpy sorts NaN last)."""
+    ordered = np.sort(arr)
+    lo = int(np.searchsorted(ordered, -np.inf, side="right"))
+    hi = int(np.searchsorted(ordered, np.inf, side="left"))
+    if lo == 0 and hi == ordered.size:
+        return ordered
+    return ordered[lo:hi].copy()  # a compact array, not a view on the nulls
+
+
 def _is_integer(values: pd.Series | np.ndarray) -> bool:
-    dtype = values.dtype
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.ArrowDtype):
+        return dtype.kind in "iu"
     return isinstance(dtype, np.dtype) and dtype.kind in "iu"
 
 
 def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.ArrowDtype):
-            values = values.array._pa_array.to_numpy(zero_copy_only=False)  # nulls -> NaN
-        elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
-            values = values.to_numpy()
-        else:
+            values = _arrow(values).to_numpy()  # nulls become NaN
+        elif isinstance(values.dtype, np.dtype | pd.CategoricalDtype):
+            values = values.to_numpy()  # no copy for numpy dtypes
+        else:  # pandas' masked dtypes (Int64, Float64, boolean): NA becomes NaN
             values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     arr = np.asarray(values)
     if arr.dtype == object:
@@ -154,8 +166,9 @@ def _categorical_counts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Int
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
-        keys = np.asarray(values.cat.categories)
-        return _finish(keys[counts > 0], counts[counts > 0].astype(np.int64), total)
+        seen = counts > 0
+        observed = list(values.cat.categories[seen])  # plain keys: strings become "<U"
+        return _finish(*_key_array(observed, counts[seen].astype(np.int64)), total)
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype | pd.StringDtype):
         return _arrow_counts(values, total)
     arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values).ravel()
@@ -172,14 +185,21 @@ def _arrow_counts(values: pd.Series, total: int) -> tuple[np.ndarray, IntArray, 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(values.array)
-    vc = pc.value_counts(arr)
+    vc = pc.value_counts(_arrow(values))
     keys_arr, counts_arr = vc.field("values"), vc.field("counts")
     keep = pc.is_valid(keys_arr)
     if pa.types.is_floating(keys_arr.type):
         keep = pc.and_(keep, pc.is_finite(keys_arr))
     counts = counts_arr.filter(keep).to_numpy().astype(np.int64)
     return _finish(*_key_array(keys_arr.filter(keep).to_pylist(), counts), total)
+
+
+def _arrow(values: pd.Series) -> Any:
+    """The pyarrow data behind an Arrow-backed series, without a copy where pandas allows."""
+    import pyarrow as pa
+
+    data = getattr(values.array, "_pa_array", None)  # pandas 2: a ChunkedArray
+    return data if data is not None else pa.chunked_array([pa.array(values.array)])
 
 
 def _key_array(keys: list[Any], counts: IntArray) -> tuple[np.ndarray, IntArray]:

@@ -149,7 +149,7 @@ def test_fisher_exact_on_more_than_two_values_is_an_error_naming_the_column():
     s = pd.Series(list("abc") * 10)
     with pytest.raises(ValueError, match="binary"):
         evidently_drift(s, s, "categorical", "fisher_exact")
-    with pytest.raises(ColumnError, match="'x'.*binary"):
+    with pytest.raises(ColumnError, match=r"'x'.*binary"):
         ours(s, s, "categorical", "fisher_exact")
 
 
@@ -167,3 +167,19 @@ def test_method_for_the_other_column_type_is_an_error_as_in_evidently():
         evidently_drift(s, s, "categorical", "ks")
     with pytest.raises(ColumnError, match="'ks' applies to numerical columns"):
         ours(s, s, "categorical", "ks")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"), [(range(5), "categorical"), (range(50), "numerical")]
+)
+def test_unsigned_integer_columns_are_typed_like_signed_ones_where_evidently_skips_them(
+    values, expected
+):
+    from evidently.core.datasets import infer_column_type
+    from evidently.legacy.core import ColumnType
+
+    from checks.drift import infer_column_types
+
+    column = pd.Series(np.array(list(values) * 4, dtype=np.uint16))
+    assert infer_column_type(column) == ColumnType.Unknown
+    assert infer_column_types(pd.DataFrame({"u": column})) == {"u": expected}
