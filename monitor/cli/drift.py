@@ -42,7 +42,7 @@ def drift(
     num, cat = _column_list(numerical, "--numerical"), _column_list(categorical, "--categorical")
     limit = None if threshold is None else _positive(threshold, "--threshold")
     drift_share = _share(share)
-    _check_method(method)
+    _check_method(method, limit)
     columns = _columns_to_read(reference, current, num, cat)
     ref_data, cur_data, num, cat = _load(reference, current, columns, num, cat)
     result = _compare(ref_data, cur_data, num, cat, method, limit, drift_share)
@@ -123,17 +123,22 @@ def _share(raw: str) -> float:
     return value
 
 
-def _check_method(method: str) -> None:
-    """Fail on an unknown method before reading what may be large files."""
+def _check_method(method: str, threshold: float | None) -> None:
+    """Fail on an unknown method, or a p-value threshold above 1, before reading any data."""
     if method == "auto":
         return
     from checks.drift import get_method
     from checks.errors import UnknownNameError
 
     try:
-        get_method(method)
+        impl = get_method(method)
     except UnknownNameError as exc:
         raise MonitorError(str(exc)) from exc
+    if impl.kind == "p_value" and threshold is not None and threshold > 1:
+        raise MonitorError(
+            f"--threshold: {method!r} scores a p-value, so the threshold must be at most 1; "
+            f"got {threshold:g}"
+        )
 
 
 def _columns_to_read(
