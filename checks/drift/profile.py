@@ -109,8 +109,7 @@ def profile_column(
     if column_type == "numerical":
         integer = _is_integer(values)
         arr = _as_float(values, column)
-        finite = arr[np.isfinite(arr)]  # a fresh copy, so sorting in place is safe
-        finite.sort()
+        finite = _sorted_finite(arr)
         return ColumnProfile(
             "numerical", arr.size - finite.size, arr.size, values=finite, integer=integer
         )
@@ -122,15 +121,28 @@ def profile_column(
     raise ColumnError(column, f"unknown column type {column_type!r}; known: {COLUMN_TYPES}")
 
 
+def _sorted_finite(arr: FloatArray) -> FloatArray:
+    """Sorted finite values: one sorting copy, then the slice between -inf and +inf/NaN
+    (numpy sorts NaN last)."""
+    ordered = np.sort(arr)
+    lo = int(np.searchsorted(ordered, -np.inf, side="right"))
+    hi = int(np.searchsorted(ordered, np.inf, side="left"))
+    if lo == 0 and hi == ordered.size:
+        return ordered
+    return ordered[lo:hi].copy()  # a compact array, not a view on the nulls
+
+
 def _is_integer(values: pd.Series | np.ndarray) -> bool:
     dtype = values.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return dtype.kind in "iu"
     return isinstance(dtype, np.dtype) and dtype.kind in "iu"
 
 
 def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.ArrowDtype):
-            values = values.array._pa_array.to_numpy(zero_copy_only=False)  # nulls -> NaN
+            values = _arrow(values).to_numpy()  # nulls become NaN
         elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
             values = values.to_numpy()
         else:
@@ -172,14 +184,21 @@ def _arrow_counts(values: pd.Series, total: int) -> tuple[np.ndarray, IntArray, 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(values.array)
-    vc = pc.value_counts(arr)
+    vc = pc.value_counts(_arrow(values))
     keys_arr, counts_arr = vc.field("values"), vc.field("counts")
     keep = pc.is_valid(keys_arr)
     if pa.types.is_floating(keys_arr.type):
         keep = pc.and_(keep, pc.is_finite(keys_arr))
     counts = counts_arr.filter(keep).to_numpy().astype(np.int64)
     return _finish(*_key_array(keys_arr.filter(keep).to_pylist(), counts), total)
+
+
+def _arrow(values: pd.Series) -> Any:
+    """The pyarrow data behind an Arrow-backed series, without a copy where pandas allows."""
+    import pyarrow as pa
+
+    data = getattr(values.array, "_pa_array", None)  # pandas 2: a ChunkedArray
+    return data if data is not None else pa.chunked_array([pa.array(values.array)])
 
 
 def _key_array(keys: list[Any], counts: IntArray) -> tuple[np.ndarray, IntArray]:

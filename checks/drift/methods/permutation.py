@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from checks.drift.methods.base import CATEGORICAL, NUMERICAL, NotApplicable, PValueMethod, values_of
+from checks.drift.methods.base import (
+    CATEGORICAL,
+    NUMERICAL,
+    NotApplicable,
+    PValueMethod,
+    UndefinedScore,
+    values_of,
+)
 from checks.drift.profile import ColumnProfile, FloatArray, IntArray, align_counts
 
 
@@ -41,7 +48,7 @@ class EmpiricalMMD(PValueMethod):
                 f"{self.max_rows} (reference + current); sample the windows or pick another method"
             )
         if x.size < 2 or y.size < 2:
-            raise NotApplicable("empirical_mmd needs at least 2 values per window")
+            raise UndefinedScore("empirical_mmd needs at least 2 values per window")
         kernel = _kernel_matrix(x.reshape(-1, 1), y.reshape(-1, 1))
         np.fill_diagonal(kernel, 0.0)
         groups = np.zeros((kernel.shape[0], self.permutations + 1))
