@@ -46,7 +46,7 @@ def drift(
     columns = _columns_to_read(reference, current, num, cat)
     ref_data, cur_data, num, cat = _load(reference, current, columns, num, cat)
     result = _compare(ref_data, cur_data, num, cat, method, limit, drift_share)
-    typer.echo(json.dumps(result, allow_nan=False) if as_json else render_table(result))
+    typer.echo(_to_json(result) if as_json else render_table(result))
     if result["dataset_drift"]:
         raise typer.Exit(code=_EXIT_DRIFT)
 
@@ -88,6 +88,13 @@ def _load(
     cur_df = datafiles.read_columns(current, "current", columns)
     num, cat = _resolve_types(num, cat, columns, lambda names: infer_column_types(cur_df, names))
     return ref_df, cur_df, num, cat
+
+
+def _to_json(result: dict[str, Any]) -> str:
+    try:
+        return json.dumps(result, allow_nan=False)
+    except ValueError as exc:  # NaN/inf would make invalid JSON; the engine promises neither
+        raise MonitorError(f"the drift result holds a non-finite number: {exc}") from exc
 
 
 def _column_list(raw: str | None, option: str) -> list[str] | None:
