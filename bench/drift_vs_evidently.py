@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,8 +39,9 @@ start = time.perf_counter()
 with open(out_path, "w") as out:
     code = subprocess.run(cmd, stdout=out).returncode
 wall = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall_s": wall, "peak_mb": peak_kb / 1024, "returncode": code}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "peak_mb": usage.ru_maxrss / 1024, "returncode": code}))
 """
 
 
@@ -112,6 +114,7 @@ def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
     for round_no in range(rounds):
         for tool, cmd in commands(ref, cur).items():
             stats, output = measure(cmd)
+            stats["load"] = os.getloadavg()[0]
             runs[tool].append(stats)
             flags[tool] = verdicts(tool, output)
             print(
@@ -125,6 +128,7 @@ def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
 def table(rows: int, rounds: int, result: dict[str, Any]) -> str:
     runs, flags = result["runs"], result["flags"]
     wall = {tool: statistics.median(r["wall_s"] for r in runs[tool]) for tool in runs}
+    cpu = {tool: statistics.median(r["cpu_s"] for r in runs[tool]) for tool in runs}
     peak = {tool: max(r["peak_mb"] for r in runs[tool]) for tool in runs}
     columns = sorted(flags["evidently"])
     agree = sum(flags["ours"].get(c) == flags["evidently"][c] for c in columns)
@@ -133,15 +137,21 @@ def table(rows: int, rounds: int, result: dict[str, Any]) -> str:
     lines = [
         f"Reference and current: {rows:,} rows x {len(NUMERICAL)} numerical + "
         f"{len(CATEGORICAL)} categorical columns (Parquet); {rounds} round(s), alternating; "
-        "wall = median whole-process time, peak = max RSS of the process.",
+        "wall and CPU = median over runs of the whole process, peak = max RSS of the process.",
         "",
         "| | ours (`monitor drift --json`) | Evidently DataDriftPreset | ratio |",
         "|---|---|---|---|",
         f"| wall time (s) | {wall['ours']:.2f} | {wall['evidently']:.2f} | "
         f"{speedup:.1f}x faster (target >= 50x) |",
+        f"| CPU time, user + sys (s) | {cpu['ours']:.2f} | {cpu['evidently']:.2f} | "
+        f"{cpu['evidently'] / cpu['ours']:.1f}x less |",
         f"| peak memory (MB) | {peak['ours']:.0f} | {peak['evidently']:.0f} | "
         f"{memory:.2f} of Evidently's (target <= 0.33) |",
         f"| per-column verdicts | | | {agree} of {len(columns)} identical |",
+        "",
+        f"Machine: {os.cpu_count()} cores, shared; 1-minute load average after each run: "
+        + ", ".join(f"{r['load']:.1f}" for tool in runs for r in runs[tool])
+        + " (ours and Evidently alike run slower under load).",
         "",
         "Per run (s / MB): "
         + "; ".join(
