@@ -118,6 +118,18 @@ def _step(
     alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime
 ) -> tuple[str, dict[str, Any]] | None:
     """The transition (kind, column changes) this change causes on ``alert``, if any."""
+    step = _plan(alert, change, policy, now)
+    if step is None or step[0] != "observed":
+        return step
+    # A scan that changes nothing must not bump the version (it would make a concurrent
+    # acknowledgement retry for no reason).
+    changed = {k: v for k, v in step[1].items() if getattr(alert, k) != v}
+    return ("observed", changed) if changed else None
+
+
+def _plan(
+    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
     obs = change.observation
     base: dict[str, Any] = {"condition": change.current}
     if obs.state in SEVERITIES:
@@ -126,7 +138,7 @@ def _step(
     if change.current == "ok":
         return _on_clear(alert, base, now)
     if change.current not in SEVERITIES or obs.state not in SEVERITIES:
-        return ("observed", base) if base["condition"] != alert.condition else None
+        return "observed", base
     return _on_breach(alert, change.current, base, policy, now)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from monitor.alerts.models import Alert, Notification
@@ -56,7 +56,7 @@ def _pending_update_exists(session: Session, alert_id: int) -> bool:
     return session.scalars(query.limit(1)).first() is not None
 
 
-def due_query(now: datetime, limit: int):  # type: ignore[no-untyped-def]
+def due_query(now: datetime, limit: int) -> Select[int]:
     """Due, unclaimed rows whose alert has no earlier row still pending (per-alert order)."""
     earlier = aliased(Notification)
     blocked = exists().where(
@@ -100,7 +100,7 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
     return claimed
 
 
-def _claim(now: datetime):  # type: ignore[no-untyped-def]
+def _claim(now: datetime) -> Update:
     return (
         update(Notification)
         .values(claimed_until=now + CLAIM_LEASE)
@@ -124,9 +124,8 @@ def failed_notifications(*, session: Session, limit: int = 20) -> list[Notificat
 
 def backlog(*, session: Session, now: datetime) -> dict[str, int]:
     """Counts for metrics: pending rows, of which due now, and permanently failed rows."""
-    from sqlalchemy import func
 
-    def count(*criteria):  # type: ignore[no-untyped-def]
+    def count(*criteria: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count(Notification.id)).where(and_(*criteria))) or 0
 
     return {

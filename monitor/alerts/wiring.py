@@ -122,9 +122,36 @@ def build_notifier(config: Config, *, out: TextIO | None = None) -> Notifier:
 
 
 def interactive(config: Config) -> bool:
-    """Buttons only where Slack can reach ``/slack/actions`` (signing secret + public URL)."""
+    """Buttons only where clicks can come back: ``/slack/actions`` (signing secret and a
+    public URL) or Socket Mode (``slack.app_token``, started by :func:`start_socket_mode`)."""
     slack = config.slack
-    return bool(slack and slack.signing_secret and config.api.public_url)
+    if slack is None:
+        return False
+    return bool(slack.app_token or (slack.signing_secret and config.api.public_url))
+
+
+def start_socket_mode(
+    *, config: Config, sessions: Callable[[], Session], clock: Callable[[], datetime]
+) -> Callable[[], None] | None:
+    """With ``slack.app_token``: receive button clicks over Socket Mode until the returned
+    function is called. None without an app token. ``monitor run`` starts it."""
+    slack = config.slack
+    if slack is None or slack.app_token is None:
+        return None
+    from monitor.alerts.tick import deliver_due
+    from monitor.slack import transport
+    from monitor.slack.interactions import click_handler
+
+    notifier = build_notifier(config)
+    handler = click_handler(
+        sessions=sessions,
+        clock=clock,
+        deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier),
+        respond=transport.respond_ephemeral,
+    )
+    client = transport.make_client(slack.token.get_secret_value())
+    app_token = slack.app_token.get_secret_value()
+    return transport.start_socket_mode(app_token=app_token, client=client, on_payload=handler)
 
 
 def run_tick(

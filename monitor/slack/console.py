@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from monitor.alerts.models import Alert
 from monitor.alerts.notify import MessageRef
@@ -51,16 +51,15 @@ class ConsoleNotifier:
         (self.out or sys.stdout).write(text)
 
 
-def _block_lines(block: dict[str, object]) -> list[str]:
+def _block_lines(block: dict[str, Any]) -> list[str]:
     kind = block["type"]
     if kind == "header":
-        return [str(block["text"]["text"])]  # type: ignore[index]
+        return [str(block["text"]["text"])]
     if kind == "section":
-        fields = block.get("fields", [])
-        return [str(f["text"]).replace("*", "").replace("\n", ": ") for f in fields]  # type: ignore[attr-defined]
+        return [str(f["text"]).replace("*", "").replace("\n", ": ") for f in block["fields"]]
     if kind == "context":
-        return [str(e["text"]) for e in block["elements"]]  # type: ignore[attr-defined]
+        return [str(e["text"]) for e in block["elements"]]
     if kind == "actions":
-        labels = [str(e["text"]["text"]) for e in block["elements"]]  # type: ignore[attr-defined]
+        labels = [str(e["text"]["text"]) for e in block["elements"]]
         return ["[ " + " ] [ ".join(labels) + " ]"]
     return []

@@ -178,3 +178,28 @@ def respond_ephemeral(response_url: str, text: str) -> None:
         raise DeliveryError(
             f"Slack response_url answered {response.status_code}: {json.dumps(response.body)[:200]}"
         )
+
+
+def start_socket_mode(
+    *, app_token: str, client: WebClient, on_payload: Callable[[dict[str, Any]], None]
+) -> Callable[[], None]:
+    """Receive button clicks over Socket Mode (no public URL needed); return a stop function.
+
+    Every envelope is acknowledged first (Slack wants that within 3 s), then interactive
+    payloads go to ``on_payload``, on the socket client's worker threads.
+    """
+    from slack_sdk.socket_mode import SocketModeClient
+    from slack_sdk.socket_mode.client import BaseSocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    socket = SocketModeClient(app_token=app_token, web_client=client)
+
+    def listener(socket_client: BaseSocketModeClient, request: SocketModeRequest) -> None:
+        socket_client.send_socket_mode_response(SocketModeResponse(request.envelope_id))
+        if request.type == "interactive":
+            on_payload(dict(request.payload))
+
+    socket.socket_mode_request_listeners.append(listener)
+    socket.connect()
+    return socket.close

@@ -41,6 +41,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self.on_call: Callable[[Call], None] | None = None
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out
 
     @property
     def base_url(self) -> str:
@@ -99,6 +100,8 @@ class FakeSlack:
     def _default(self, method: str, params: dict[str, Any]) -> Scripted:
         if method.startswith("response_url:"):
             return Scripted(200, "ok")
+        if method == "apps.connections.open" and self.socket_mode_url:
+            return Scripted(200, {"ok": True, "url": self.socket_mode_url})
         if method == "auth.test":
             return Scripted(200, {"ok": True, "team": "T-fake", "user": "monitor-bot"})
         if method in ("chat.postMessage", "chat.update"):

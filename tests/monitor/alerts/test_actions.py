@@ -72,8 +72,8 @@ def test_unacknowledge_of_an_alert_whose_condition_cleared_gives_recovered(
     run_scan(sessions, T0, [failing()])
     with sessions() as session:
         acknowledge(session=session, alert_id=1, by="alice", now=T0)
-        # An acknowledged alert whose condition is ok: e.g. insufficient data kept it open
-        # while a later config reload marked the condition ok. Set it directly.
+        # Scans resolve an acknowledged alert when its condition clears, so this state is
+        # only reachable by editing the row; DESIGN.md still defines unack on it.
         session.get_one(Alert, 1).condition = "ok"
         session.commit()
     with sessions() as session:

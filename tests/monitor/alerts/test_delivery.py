@@ -153,6 +153,7 @@ def test_server_errors_back_off_exponentially_then_deliver(
     fake_slack.fail_next("chat.postMessage", status=500, times=2)
     run_scan(sessions, T0, [failing()])
     tick(sessions, now=T0, notifier=slack)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # no inline retry
     [row] = _rows(sessions)
     assert (row.next_attempt_at, row.attempts) == (T0 + timedelta(seconds=30), 1)
     assert "500" in (row.last_error or "")
@@ -278,3 +279,17 @@ def test_delivery_problems_name_the_alert_channel_and_slack_error(
             "notification 1 (post to #gone) for alert 1 not delivered: "
             "Slack refused the call: channel_not_found"
         ]
+
+
+def test_tick_prunes_settled_notifications_past_retention_but_keeps_pending_ones(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    run_scan(sessions, T0, [failing("accuracy")])
+    tick(sessions, now=T0, notifier=slack)
+    fake_slack.fail_next("chat.postMessage", status=500, times=100)
+    run_scan(sessions, T0, [failing("row_count")])
+    report = tick(sessions, now=T0 + timedelta(days=31), notifier=slack)
+    assert report.pruned == 1
+    rows = _rows(sessions)
+    assert 1 not in [r.id for r in rows]  # the post sent 31 days ago
+    assert {r.status for r in rows} == {"pending"}  # failing ones stay until delivered

@@ -192,3 +192,14 @@ def test_every_transition_writes_an_event_with_actor(sessions: sessionmaker[Sess
         ("resolved", "recovered", "resolved", "alice"),
     ]
     assert events[0].window_end == T0
+
+
+def test_scans_that_change_nothing_leave_the_alert_version_alone(
+    sessions: sessionmaker[Session],
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    run_scan(sessions, T0 + HOUR, [passing()])
+    version = _alerts(sessions)[0].version
+    run_scan(sessions, T0 + 2 * HOUR, [passing()])
+    run_scan(sessions, T0 + 3 * HOUR, [CheckSignal("accuracy", None, "warning")])
+    assert _alerts(sessions)[0].version == version

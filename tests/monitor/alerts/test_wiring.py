@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -192,3 +193,15 @@ def test_alerts_of_removed_checks_resolve_at_start(
         done = resolve_removed(session=session, config=trimmed, now=T0 + HOUR)
         session.commit()
     assert [(t.check_id, t.reason) for t in done] == [("drift:income", "check_removed")]
+
+
+def test_buttons_only_where_clicks_can_come_back(config: Config) -> None:
+    no_url = config.model_copy(update={"api": config.api.model_copy(update={"public_url": None})})
+    assert not interactive(no_url)
+    assert config.slack is not None
+    with_socket = no_url.model_copy(
+        update={"slack": config.slack.model_copy(update={"app_token": SecretStr("xapp-1")})}
+    )
+    assert interactive(with_socket)
+    no_slack = config.model_copy(update={"slack": None})
+    assert not interactive(no_slack)

@@ -111,3 +111,12 @@ def test_writes_are_refused_when_no_api_token_is_configured(
         response = client.post("/api/alerts/1/ack", json={"by": "a"}, headers=auth("anything"))
     assert response.status_code == 401 and "api.token" in response.json()["detail"]
     assert _state(sessions) == ("firing", 1)
+
+
+def test_the_api_state_filter_accepts_exactly_the_cli_states() -> None:
+    from typing import get_args
+
+    from monitor.alerts.queries import STATE_FILTERS
+    from monitor.api.alerts import StateFilter
+
+    assert set(get_args(StateFilter)) == set(STATE_FILTERS)

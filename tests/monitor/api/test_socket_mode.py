@@ -1,0 +1,84 @@
+"""Button clicks over Socket Mode (no public URL): acknowledged at once, then applied."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alerts.models import Alert
+from monitor.alerts.tick import deliver_due
+from monitor.slack.interactions import click_handler
+from monitor.slack.transport import (
+    SlackNotifier,
+    make_client,
+    respond_ephemeral,
+    start_socket_mode,
+)
+from tests.fakes.slack import FakeSlack
+from tests.fakes.socket_mode import FakeSocketMode
+from tests.monitor.alerts.conftest import T0, failing, run_scan
+from tests.monitor.api.conftest import Clock, button_click
+
+
+@pytest.fixture
+def socket_mode(fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
+    with FakeSocketMode().running() as fake:
+        fake_slack.socket_mode_url = fake.url
+        yield fake
+
+
+def _click(fake_slack: FakeSlack, user: str) -> dict[str, object]:
+    body, _ = button_click(
+        action_id="alert_ack",
+        value="1:1",
+        user=user,
+        response_url=fake_slack.response_url(user),
+        timestamp=0,
+    )
+    return json.loads(parse_qs(body.decode())["payload"][0])  # type: ignore[no-any-return]
+
+
+def _wait_for(predicate, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_socket_mode_click_is_acked_applied_and_the_loser_told_who_won(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, socket_mode: FakeSocketMode
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    client = make_client("xoxb-test", base_url=fake_slack.base_url)
+    notifier = SlackNotifier(client, interactive=True)
+    clock = Clock(T0)
+    handler = click_handler(
+        sessions=sessions,
+        clock=clock,
+        deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier),
+        respond=respond_ephemeral,
+    )
+    app_client = make_client("xoxb-test", base_url=fake_slack.base_url)
+    stop = start_socket_mode(app_token="xapp-test", client=app_client, on_payload=handler)
+    try:
+        socket_mode.wait_connected()
+        first = socket_mode.push_interactive(_click(fake_slack, "alice"))
+        assert socket_mode.wait_for_ack(first) < 3
+        _wait_for(lambda: fake_slack.calls_to("chat.update"))
+        second = socket_mode.push_interactive(_click(fake_slack, "bob"))
+        socket_mode.wait_for_ack(second)
+        _wait_for(lambda: fake_slack.calls_to("response_url:bob"))
+    finally:
+        stop()
+    with sessions() as session:
+        assert session.get_one(Alert, 1).acked_by == "alice"
+    [notice] = fake_slack.calls_to("response_url:bob")
+    assert "already acknowledged by alice" in str(notice.params["text"])
+    assert fake_slack.calls_to("apps.connections.open")[0].headers["Authorization"] == (
+        "Bearer xapp-test"
+    )
