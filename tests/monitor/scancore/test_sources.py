@@ -87,7 +87,10 @@ def test_target_is_joined_from_the_labels_table_by_key(
     assert (merged[even] == expected[even]).all() and len(even) == len(frame) // 2
 
 
-def test_unknown_table_names_the_model_and_table(db_url: str, engines_for: Engines) -> None:
+def test_unknown_table_names_the_model_and_table(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
     log = _log(make_config(db_url, model_dict(table="nope")), engines_for)
     with pytest.raises(SourceError, match="model 'churn': table 'nope' not found"):
         log.rows(Window(T0, day(1)), ["ts"], with_target=False)
@@ -256,3 +259,11 @@ def test_a_query_model_joins_labels_from_their_table(
     )
     assert len(rows) == len(frame)
     assert (rows.set_index("id")["outcome"] == frame.set_index("id")["label"]).all()
+
+
+def test_a_missing_sqlite_source_file_is_named_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    config = make_config(f"sqlite:///{missing}")
+    with SourceEngines(config.sources) as engines, pytest.raises(SourceError, match=r"nope\.db"):
+        engines.engine("logs")
+    assert not missing.exists()
