@@ -164,3 +164,29 @@ def test_unknown_model_on_the_command_line_lists_the_known_ones(
 ) -> None:
     proc = run("scan", "nope", "-c", _config_file(tmp_path, db_url))
     assert proc.returncode == 2 and "unknown model 'nope'; known: churn" in proc.stderr
+
+
+def test_dry_run_prints_what_would_fire_and_sends_nothing(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 3 * 24), "preds")
+    thresholds = [{"metric": "accuracy", "min": 0.99, "severity": "critical"}]
+    config = _config_file(tmp_path, db_url, checks={"thresholds": thresholds})
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    dry = run("scan", "--from", "2026-03-02", "--to", "2026-03-03", "--dry-run", "-c", config)
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    assert "  would be alert 1 churn accuracy: raised (- -> firing, critical)" in lines
+    assert not any("Slack post" in line for line in lines)
+    assert lines[-1] == "dry run: nothing stored, nothing sent"
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_status_refuses_an_unknown_format(
+    run: Callable[..., Ran], db_url: str, tmp_path: Path
+) -> None:
+    config = _config_file(tmp_path, db_url)
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    proc = run("status", "--format", "yaml", "-c", config)
+    assert proc.returncode == 2 and "expected one of text, markdown, json" in proc.stderr
