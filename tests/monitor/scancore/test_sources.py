@@ -267,3 +267,47 @@ def test_a_missing_sqlite_source_file_is_named_and_not_created(tmp_path: Path) -
     with SourceEngines(config.sources) as engines, pytest.raises(SourceError, match=r"nope\.db"):
         engines.engine("logs")
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-03-02T00:00:00Z",
+        "2026-03-02T00:00:00.000Z",
+        "2026-03-02 01:00:00+01:00",
+        "2026-03-02T00:00:00.000000+00:00",
+    ],
+)
+def test_sqlite_text_timestamps_with_a_zone_suffix_respect_window_bounds(
+    tmp_path: Path, engines_for: Engines, stored: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'logs.db'}"
+    raw = sa.create_engine(url)
+    with raw.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE preds (ts TEXT, age REAL, income REAL, plan TEXT, pred INT)"
+        )
+        for ts in (stored, stored.replace("03-02", "03-03")):
+            conn.exec_driver_sql("INSERT INTO preds VALUES (?, 40, 1, 'a', 1)", (ts,))
+    raw.dispose()
+    config = make_config(url, model_dict(score=None, target=None, latency=None))
+    rows = _log(config, engines_for).rows(Window(day(1), day(2)), ["ts"], with_target=False)
+    assert list(rows["ts"]) == [pd.Timestamp(day(1))]
+
+
+def test_postgres_timestamptz_logs_respect_window_bounds(
+    db_url: str, engine: Engine, engines_for: Engines, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("timestamptz is PostgreSQL's; SQLite's zone-suffixed text is tested above")
+    start, end = day(1), day(2)
+    _rows_at(engine, [start - timedelta(microseconds=1), start, end])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET TIME ZONE 'America/New_York'")
+        conn.exec_driver_sql(
+            "ALTER TABLE preds ALTER COLUMN ts TYPE timestamptz USING ts AT TIME ZONE 'UTC'"
+        )
+    rows = _log(make_config(db_url), engines_for).rows(
+        Window(start, end), ["ts"], with_target=False
+    )
+    assert list(rows["ts"]) == [pd.Timestamp(start)]
