@@ -311,3 +311,34 @@ def test_postgres_timestamptz_logs_respect_window_bounds(
         Window(start, end), ["ts"], with_target=False
     )
     assert list(rows["ts"]) == [pd.Timestamp(start)]
+
+
+def test_reference_table_is_read_whole_and_its_fingerprint_follows_its_rows(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
+    training = log_frame(T0, 10, seed=5).drop(columns=["ts", "latency_ms"])
+    write(engine, training, "training")
+    config = make_config(db_url, model_dict(reference={"table": "training"}))
+    reader = ReferenceReader(_log(config, engines_for))
+    frame = reader.load(Window(day(1), day(2)))
+    assert len(frame) == len(training)
+    assert set(frame.columns) == {"age", "income", "plan", "pred", "score", "label"}
+    before = reader.describe(Window(day(1), day(2))).fingerprint
+    write(engine, training.iloc[:-1], "training")
+    assert reader.describe(Window(day(1), day(2))).fingerprint != before
+
+
+def test_reference_table_without_a_feature_is_an_error(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
+    write(engine, log_frame(T0, 1).drop(columns=["plan"]), "training")
+    config = make_config(db_url, model_dict(reference={"table": "training"}))
+    with pytest.raises(
+        SourceError, match=r"reference table 'training' lacks feature columns \['plan'\]"
+    ):
+        ReferenceReader(_log(config, engines_for)).load(Window(day(1), day(2)))
+    assert any(
+        "lacks features ['plan']" in p for p in check_model(config.models[0], engines_for(config))
+    )
