@@ -61,20 +61,25 @@ def scan(
             for transition in report.alerts:
                 typer.echo(f"  {'would be ' if dry_run else ''}{transition.describe()}")
         if not dry_run:
-            _tick(settings, session, now)
+            _tick(settings, session, now, as_json=as_json)
     if dry_run and not as_json:
         typer.echo("dry run: nothing stored, nothing sent")
     if errors:
         raise typer.Exit(1)
 
 
-def _tick(settings: Config, session: Session, now: datetime) -> None:
-    """Staleness, reminders and the outbox, as `tick` does every minute in `monitor run`."""
-    from monitor.alerts.wiring import run_tick
+def _tick(settings: Config, session: Session, now: datetime, *, as_json: bool) -> None:
+    """Staleness, reminders and the outbox, as `tick` does every minute in `monitor run`.
+
+    With --json, stdout carries only JSON: console notifications go to stderr."""
+    import sys
+
+    from monitor.alerts.wiring import build_notifier, run_tick
     from monitor.scans.service import check_stale
 
     check_stale(config=settings, session=session, now=now)
-    run_tick(session, config=settings, now=now)
+    notifier = build_notifier(settings, out=sys.stderr if as_json else None)
+    run_tick(session, config=settings, now=now, notifier=notifier)
 
 
 def _as_dict(report: object) -> dict[str, object]:

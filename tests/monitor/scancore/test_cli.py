@@ -190,3 +190,17 @@ def test_status_refuses_an_unknown_format(
     assert run("db", "upgrade", "-c", config).returncode == 0
     proc = run("status", "--format", "yaml", "-c", config)
     assert proc.returncode == 2 and "expected one of text, markdown, json" in proc.stderr
+
+
+def test_scan_json_output_is_only_json_even_when_alerts_are_printed(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 3 * 24), "preds")
+    thresholds = [{"metric": "accuracy", "min": 0.99, "severity": "critical"}]
+    config = _config_file(tmp_path, db_url, checks={"thresholds": thresholds})
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    proc = run("scan", "--at", "2026-03-03", "--json", "-c", config)
+    assert proc.returncode == 0, proc.stderr
+    documents = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert documents[0]["alerts"] == ["alert 1 churn accuracy: raised (- -> firing, critical)"]
+    assert "Slack post to console" in proc.stderr
