@@ -50,44 +50,65 @@ def compare_column(
     """
     ref = as_profile(reference, column_type, column, "reference")
     cur = as_profile(current, column_type, column, "current")
-    explicit = method != "auto"
-    name = method if explicit else default_method(ref, cur)
-    impl = get_method(name)
-    if explicit and column_type not in impl.column_types:
-        allowed = " or ".join(sorted(impl.column_types))
-        raise ColumnError(
-            column, f"method {name!r} applies to {allowed} columns, not {column_type}"
-        )
+    name, impl = _resolve(method, ref, cur, column, column_type)
     limit = impl.threshold if threshold is None else threshold
     details = _details(ref, cur, impl)
-    base: dict[str, Any] = {
-        "check": f"drift:{column}",
-        "method": name,
-        "threshold": limit,
-        "column": column,
-        "column_type": column_type,
-        "kind": impl.kind,
-        "details": details,
-    }
+    value, passed, reason = _judge(impl, ref, cur, limit=limit, seed=seed, column=column)
+    return DriftOutcome(
+        check=f"drift:{column}",
+        method=name,
+        value=value,
+        threshold=limit,
+        passed=passed,
+        reason=reason or details.get("warning"),
+        details=details,
+        column=column,
+        column_type=column_type,
+        kind=impl.kind,
+    )
+
+
+def _resolve(
+    method: str, ref: ColumnProfile, cur: ColumnProfile, column: str, column_type: ColumnType
+) -> tuple[str, DriftMethod]:
+    if method == "auto":  # Evidently may pick chisquare or z for a numerical column
+        name = default_method(ref, cur)
+        return name, get_method(name)
+    impl = get_method(method)
+    if column_type not in impl.column_types:
+        allowed = " or ".join(sorted(impl.column_types))
+        problem = f"method {method!r} applies to {allowed} columns, not {column_type}"
+        raise ColumnError(column, problem)
+    return method, impl
+
+
+def _judge(
+    impl: DriftMethod,
+    ref: ColumnProfile,
+    cur: ColumnProfile,
+    *,
+    limit: float,
+    seed: int,
+    column: str,
+) -> tuple[float | None, bool | None, str | None]:
+    """Score, passed and reason; an undefined score is "no drift" only on identical
+    constant samples, and insufficient data otherwise."""
     if ref.count == 0 or cur.count == 0:
         empty = "reference" if ref.count == 0 else "current"
-        reason = f"{INSUFFICIENT}: the {empty} window has no non-null values"
-        return DriftOutcome(value=None, passed=None, reason=reason, **base)
+        return None, None, f"{INSUFFICIENT}: the {empty} window has no non-null values"
     try:
         score = impl.score(ref, cur, seed=seed)
         undefined = "the score is NaN" if math.isnan(score) else None
     except UndefinedScore as exc:
-        score, undefined = math.nan, str(exc)
+        undefined = str(exc)
     except NotApplicable as exc:
         raise ColumnError(column, str(exc)) from exc
     if undefined is None:
-        passed = not impl.is_drift(score, limit)
-        return DriftOutcome(value=score, passed=passed, reason=details.get("warning"), **base)
+        return score, not impl.is_drift(score, limit), None
     if _identical_constant(ref, cur):
-        reason = f"identical constant samples: {name} is undefined there; no drift"
-        return DriftOutcome(value=impl.no_drift_score, passed=True, reason=reason, **base)
-    reason = f"{INSUFFICIENT}: {name} is undefined on these samples ({undefined})"
-    return DriftOutcome(value=None, passed=None, reason=reason, **base)
+        reason = f"identical constant samples: {impl.name} is undefined there; no drift"
+        return impl.no_drift_score, True, reason
+    return None, None, f"{INSUFFICIENT}: {impl.name} is undefined on these samples ({undefined})"
 
 
 def _details(ref: ColumnProfile, cur: ColumnProfile, impl: DriftMethod) -> dict[str, Any]:

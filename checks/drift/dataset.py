@@ -41,8 +41,8 @@ def compare_dataset(
 
     Columns not listed in ``numerical`` or ``categorical`` are typed like Evidently's
     ``infer_column_type`` (on ``current``) when either list is ``None``. ``method`` and
-    ``threshold`` apply to every column unless ``per_column`` names it. ``correction``
-    (``"bonferroni"`` or ``"bh"``) adjusts the verdicts of the p-value columns.
+    ``threshold`` apply to every column; ``per_column`` overrides either for a column.
+    ``correction`` (``"bonferroni"`` or ``"bh"``) adjusts the verdicts of the p-value columns.
     """
     if correction is not None and correction not in CORRECTIONS:
         raise UnknownNameError("correction", correction, CORRECTIONS)
@@ -55,7 +55,7 @@ def compare_dataset(
             raise ColumnError(name, "has a per_column setting but is not a compared column")
 
     def one(column: str) -> tuple[DriftOutcome, Outcome]:
-        spec = specs.get(column, ColumnSpec(method, threshold))
+        spec = specs.get(column, ColumnSpec())
         ref = as_profile(
             _column(reference, column, "reference"), types[column], column, "reference"
         )
@@ -65,8 +65,8 @@ def compare_dataset(
             cur,
             column=column,
             column_type=types[column],
-            method=spec.method,
-            threshold=spec.threshold,
+            method=spec.method or method,
+            threshold=_spec_threshold(spec, threshold),
             seed=seed,
         )
         return drift, missing_share_check(ref, cur, column=column, tolerance=missing_tolerance)
@@ -85,6 +85,12 @@ def compare_dataset(
         share_drifted=share_drifted,
         dataset_drift=bool(columns) and share_drifted >= share,
     )
+
+
+def _spec_threshold(spec: ColumnSpec, threshold: float | None) -> float | None:
+    if spec.threshold is not None:
+        return spec.threshold
+    return threshold if spec.method is None else None
 
 
 def _column_types(

@@ -12,9 +12,14 @@ from checks.outcome import Outcome
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A per-column choice of method and threshold (``None``: the method's default)."""
+    """A per-column method and threshold.
 
-    method: str = "auto"
+    ``method=None`` keeps the dataset-wide method (and, without a threshold here, the
+    dataset-wide threshold); a column's own method with ``threshold=None`` brings that method's
+    default threshold, since a threshold set for one method rarely fits another.
+    """
+
+    method: str | None = None
     threshold: float | None = None
 
 

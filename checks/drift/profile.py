@@ -133,7 +133,7 @@ def _sorted_finite(arr: FloatArray) -> FloatArray:
 
 
 def _is_integer(values: pd.Series | np.ndarray) -> bool:
-    dtype = values.dtype
+    dtype = getattr(values, "dtype", None)
     if isinstance(dtype, pd.ArrowDtype):
         return dtype.kind in "iu"
     return isinstance(dtype, np.dtype) and dtype.kind in "iu"
@@ -143,9 +143,9 @@ def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.ArrowDtype):
             values = _arrow(values).to_numpy()  # nulls become NaN
-        elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
-            values = values.to_numpy()
-        else:
+        elif isinstance(values.dtype, np.dtype | pd.CategoricalDtype):
+            values = values.to_numpy()  # no copy for numpy dtypes
+        else:  # pandas' masked dtypes (Int64, Float64, boolean): NA becomes NaN
             values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     arr = np.asarray(values)
     if arr.dtype == object:
@@ -166,8 +166,9 @@ def _categorical_counts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, Int
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
         counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
-        keys = np.asarray(values.cat.categories)
-        return _finish(keys[counts > 0], counts[counts > 0].astype(np.int64), total)
+        seen = counts > 0
+        observed = list(values.cat.categories[seen])  # plain keys: strings become "<U"
+        return _finish(*_key_array(observed, counts[seen].astype(np.int64)), total)
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype | pd.StringDtype):
         return _arrow_counts(values, total)
     arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values).ravel()

@@ -106,16 +106,23 @@ def _two_windows() -> tuple[pd.DataFrame, pd.DataFrame]:
     return ref, cur
 
 
-def test_threshold_and_method_apply_to_every_column_unless_per_column_overrides():
+def test_method_and_threshold_apply_to_every_column_unless_per_column_overrides_them():
     ref, cur = _two_windows()
     result = compare_dataset(
         ref, cur, method="psi", threshold=0.05,
-        per_column={"n3": ColumnSpec(method="wasserstein", threshold=0.3)},
+        per_column={
+            "n1": ColumnSpec(threshold=0.2),
+            "n2": ColumnSpec(method="jensenshannon"),
+            "n3": ColumnSpec(method="wasserstein", threshold=0.3),
+        },
     )  # fmt: skip
     methods = {c.column: (c.method, c.threshold) for c in result.columns}
     assert methods == {
-        "n0": ("psi", 0.05), "n1": ("psi", 0.05), "n2": ("psi", 0.05), "n3": ("wasserstein", 0.3)
-    }  # fmt: skip
+        "n0": ("psi", 0.05),
+        "n1": ("psi", 0.2),  # its own threshold, the dataset's method
+        "n2": ("jensenshannon", 0.1),  # its own method brings its default threshold
+        "n3": ("wasserstein", 0.3),
+    }
     for c in result.columns:
         theirs = evidently_drift(ref[c.column], cur[c.column], "numerical", c.method, c.threshold)
         assert c.value == pytest.approx(theirs.score, rel=1e-6)
@@ -203,3 +210,14 @@ def test_missing_share_checks_sit_beside_each_drift_test():
     result = compare_dataset(ref, cur)
     assert [m.check for m in result.missing] == [f"missing_share:n{i}" for i in range(4)]
     assert [m.passed for m in result.missing] == [True, True, False, True]
+
+
+def test_arrow_backed_frames_give_the_same_result_as_numpy_backed_ones():
+    # pd.read_parquet(..., dtype_backend="pyarrow") is the fast way to read large windows
+    rng = np.random.default_rng(8)
+    ref, cur = _frame(rng, 1500, False), _frame(rng, 1200, True)
+    ref.loc[::50, "age"] = np.nan
+    cur.loc[::40, "plan"] = None
+    arrow = compare_dataset(ref.convert_dtypes(dtype_backend="pyarrow"),
+                            cur.convert_dtypes(dtype_backend="pyarrow"))  # fmt: skip
+    assert arrow.to_json_dict() == compare_dataset(ref, cur).to_json_dict()

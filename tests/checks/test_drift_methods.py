@@ -332,3 +332,57 @@ def test_drift_at_exactly_the_threshold_follows_evidentlys_comparison(name):
     score = evidently_drift(ref, cur, kind, name, seed=0).score
     theirs = evidently_drift(ref, cur, kind, name, threshold=score, seed=0)
     assert get_method(name).is_drift(score, score) is theirs.drifted
+
+
+def _contract_windows(name: str, shift: float) -> tuple[pd.Series, pd.Series, str]:
+    rng = np.random.default_rng(21)
+    if "numerical" in get_method(name).column_types:
+        return pd.Series(rng.normal(0, 1, 300)), pd.Series(rng.normal(shift, 1, 250)), "numerical"
+    values = ["a", "b"] if name == "fisher_exact" else ["a", "b", "c"]
+    shares = [0.5, 0.5] if name == "fisher_exact" else [0.4, 0.4, 0.2]
+    moved = [0.1, 0.9] if name == "fisher_exact" else [0.1, 0.2, 0.7]
+    cur = rng.choice(values, 300, p=moved if shift else shares)
+    return pd.Series(rng.choice(values, 300, p=shares)), pd.Series(cur), "categorical"
+
+
+@pytest.mark.parametrize("name", sorted(ALL_NAMES))
+def test_every_method_keeps_the_contract(name):
+    """Same window twice: no drift. A window moved far: drift. p-values lie in [0, 1]."""
+    ref, _, kind = _contract_windows(name, 0.0)
+    same = run(name, ref, ref, kind, None)
+    assert same.drifted is False
+    moved_ref, moved_cur, _ = _contract_windows(name, 3.0)
+    moved = run(name, moved_ref, moved_cur, kind, None)
+    assert moved.drifted is True
+    for outcome in (same, moved):
+        assert outcome.kind == get_method(name).kind
+        assert outcome.value is not None and outcome.value >= 0
+        if outcome.kind == "p_value":
+            assert outcome.value <= 1
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import checks.drift
+    import checks.drift.methods.numerical
+
+    for module in (checks.drift, checks.drift.methods.numerical):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+@pytest.mark.parametrize(("moved", "drifted"), [(False, False), (True, True)])
+def test_tvd_above_the_replay_size_draws_the_same_null_distribution(moved, drifted):
+    from checks.drift import profile_column
+    from checks.drift.methods import TVD
+
+    rng = np.random.default_rng(5)
+    shares = [0.5, 0.3, 0.2]
+    ref = pd.Series(rng.choice(list("abc"), 4000, p=shares))
+    cur = pd.Series(rng.choice(list("abc"), 3000, p=[0.46, 0.32, 0.22] if moved else shares))
+    profiles = profile_column(ref, "categorical"), profile_column(cur, "categorical")
+    replayed = TVD().score(*profiles)
+    drawn = TVD(replay_max_rows=1000).score(*profiles)
+    assert abs(replayed - drawn) < 0.05  # two Monte Carlo estimates of one p-value
+    assert (drawn < 0.1) is drifted and (replayed < 0.1) is drifted

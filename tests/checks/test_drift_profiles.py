@@ -61,6 +61,8 @@ def test_categorical_profile_counts_values_and_drops_nulls_and_infinities():
 def test_categorical_profile_is_the_same_for_every_string_storage(series):
     p = profile_column(series, "categorical")
     assert (list(p.keys), list(p.counts), p.null_count) == (["x", "y"], [2, 1], 1)
+    assert p.keys.dtype.kind == "U"  # storable without pickle
+    assert list(ColumnProfile.from_bytes(p.to_bytes()).keys) == ["x", "y"]
 
 
 def test_numerical_profile_of_arrow_backed_column_treats_nulls_as_null():

@@ -8,6 +8,7 @@ are invariant to the order of each sample).
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,14 @@ from checks.drift.profile import ColumnProfile, FloatArray, IntArray
 KS_MAX_EXACT_N = 10000
 
 
+#: ``warnings.catch_warnings`` swaps process-wide state; columns run in threads, so one at a time
+_WARNINGS_LOCK = threading.Lock()
+
+
 @contextmanager
 def quiet() -> Iterator[None]:
     """Silence scipy's small-sample and precision warnings: the outcome carries the verdict."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    with _WARNINGS_LOCK, warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         yield
 
@@ -53,7 +58,14 @@ def merged_cdfs(u: FloatArray, v: FloatArray) -> tuple[FloatArray, IntArray, Int
 
 
 class KS(PValueMethod):
-    """Two-sample Kolmogorov-Smirnov test (``scipy.stats.ks_2samp``, two-sided, mode auto)."""
+    """Two-sample Kolmogorov-Smirnov test (``scipy.stats.ks_2samp``, two-sided, mode auto).
+
+    >>> import numpy as np
+    >>> from checks.drift import profile_column
+    >>> same = profile_column(np.array([1.0, 2.0, 3.0]), "numerical")
+    >>> KS().score(same, same), KS().threshold, KS().comparison
+    (1.0, 0.05, '<=')
+    """
 
     name = "ks"
     display_name = "K-S p_value"
@@ -80,7 +92,17 @@ class KS(PValueMethod):
 
 
 class Wasserstein(DistanceMethod):
-    """Wasserstein-1 distance divided by the reference's population std (at least 0.001)."""
+    """Wasserstein-1 distance divided by the reference's population std (at least 0.001).
+
+    >>> import numpy as np
+    >>> from checks.drift import profile_column
+    >>> ref = profile_column(np.array([0.0, 1.0, 2.0, 3.0]), "numerical")
+    >>> cur = profile_column(np.array([1.0, 2.0, 3.0, 4.0]), "numerical")
+    >>> method = Wasserstein(threshold=0.5)
+    >>> score = method.score(ref, cur)  # every value moved by 1; the std is 1.118
+    >>> round(score, 4), method.is_drift(score)
+    (0.8944, True)
+    """
 
     name = "wasserstein"
     display_name = "Wasserstein distance (normed)"
