@@ -30,6 +30,7 @@ NUMERICAL = [f"n{i:02d}" for i in range(20)]
 CATEGORICAL = [f"c{i}" for i in range(5)]
 DRIFTED_NUMERICAL = {"n00": 0.5, "n03": 0.2, "n07": 0.1, "n11": 1.0, "n15": 0.05, "n19": 0.3}
 DRIFTED_CATEGORICAL = {"c1", "c4"}
+DATASET = "(dataset)"
 
 # Runs one command, sends its stdout to a file, prints wall seconds and the child's peak RSS.
 WRAPPER = """
@@ -103,9 +104,12 @@ def measure(cmd: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def verdicts(tool: str, output: dict[str, Any]) -> dict[str, bool | None]:
+    """Per-column drift flags, plus the dataset verdict under the key ``(dataset)``."""
     if tool == "ours":
-        return {c["column"]: c["drifted"] for c in output["columns"]}
-    return dict(output["drifted"])
+        flags = {c["column"]: c["drifted"] for c in output["columns"]}
+    else:
+        flags = dict(output["drifted"])
+    return {**flags, DATASET: output["dataset_drift"]}
 
 
 def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
@@ -119,7 +123,7 @@ def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
             flags[tool] = verdicts(tool, output)
             print(
                 f"round {round_no + 1} {tool:>9}: {stats['wall_s']:.2f} s, "
-                f"{stats['peak_mb']:.0f} MB",
+                f"CPU {stats['cpu_s']:.2f} s, {stats['peak_mb']:.0f} MB",
                 flush=True,
             )
     return {"runs": runs, "flags": flags}
@@ -130,8 +134,9 @@ def table(rows: int, rounds: int, result: dict[str, Any]) -> str:
     wall = {tool: statistics.median(r["wall_s"] for r in runs[tool]) for tool in runs}
     cpu = {tool: statistics.median(r["cpu_s"] for r in runs[tool]) for tool in runs}
     peak = {tool: max(r["peak_mb"] for r in runs[tool]) for tool in runs}
-    columns = sorted(flags["evidently"])
+    columns = sorted(c for c in flags["evidently"] if c != DATASET)
     agree = sum(flags["ours"].get(c) == flags["evidently"][c] for c in columns)
+    same_dataset = flags["ours"][DATASET] == flags["evidently"][DATASET]
     speedup = wall["evidently"] / wall["ours"]
     memory = peak["ours"] / peak["evidently"]
     lines = [
@@ -148,6 +153,8 @@ def table(rows: int, rounds: int, result: dict[str, Any]) -> str:
         f"| peak memory (MB) | {peak['ours']:.0f} | {peak['evidently']:.0f} | "
         f"{memory:.2f} of Evidently's (target <= 0.33) |",
         f"| per-column verdicts | | | {agree} of {len(columns)} identical |",
+        f"| dataset drift | {flags['ours'][DATASET]} | {flags['evidently'][DATASET]} | "
+        f"{'identical' if same_dataset else 'DIFFERENT'} |",
         "",
         f"Machine: {os.cpu_count()} cores, shared; 1-minute load average after each run: "
         + ", ".join(f"{r['load']:.1f}" for tool in runs for r in runs[tool])

@@ -92,13 +92,15 @@ def large_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("drift")
 
     def frame(shift: float) -> pd.DataFrame:
+        y = rng.exponential(1 + shift, 3000)
+        y[::40] = np.nan  # nulls travel through the Parquet reader as NaN
         n, d = 3000, shift / 4
         return pd.DataFrame(
             {
                 "x": rng.normal(shift, 1, n),
-                "y": rng.exponential(1 + shift, n),
+                "y": y,
                 "z": rng.uniform(0, 1, n),
-                "k": rng.integers(0, 4, n).astype(float),
+                "k": rng.integers(0, 4 + int(shift * 5), n),
                 "color": rng.choice(["red", "green", "blue"], n, p=[0.4 + d, 0.4, 0.2 - d]),
                 "flag": rng.choice(["a", "b"], n),
             }
@@ -152,7 +154,7 @@ def test_parquet_column_types_are_inferred_like_evidently(
         "x": "numerical",
         "y": "numerical",
         "z": "numerical",
-        "k": "numerical",
+        "k": "categorical",  # an integer column with <= 10 values, as Evidently types it
         "color": "categorical",
         "flag": "categorical",
     }
