@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,7 @@ NUMERICAL = [f"n{i:02d}" for i in range(20)]
 CATEGORICAL = [f"c{i}" for i in range(5)]
 DRIFTED_NUMERICAL = {"n00": 0.5, "n03": 0.2, "n07": 0.1, "n11": 1.0, "n15": 0.05, "n19": 0.3}
 DRIFTED_CATEGORICAL = {"c1", "c4"}
+DATASET = "(dataset)"
 
 # Runs one command, sends its stdout to a file, prints wall seconds and the child's peak RSS.
 WRAPPER = """
@@ -38,8 +40,9 @@ start = time.perf_counter()
 with open(out_path, "w") as out:
     code = subprocess.run(cmd, stdout=out).returncode
 wall = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall_s": wall, "peak_mb": peak_kb / 1024, "returncode": code}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "peak_mb": usage.ru_maxrss / 1024, "returncode": code}))
 """
 
 
@@ -101,9 +104,12 @@ def measure(cmd: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def verdicts(tool: str, output: dict[str, Any]) -> dict[str, bool | None]:
+    """Per-column drift flags, plus the dataset verdict under the key ``(dataset)``."""
     if tool == "ours":
-        return {c["column"]: c["drifted"] for c in output["columns"]}
-    return dict(output["drifted"])
+        flags = {c["column"]: c["drifted"] for c in output["columns"]}
+    else:
+        flags = dict(output["drifted"])
+    return {**flags, DATASET: output["dataset_drift"]}
 
 
 def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
@@ -112,11 +118,12 @@ def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
     for round_no in range(rounds):
         for tool, cmd in commands(ref, cur).items():
             stats, output = measure(cmd)
+            stats["load"] = os.getloadavg()[0]
             runs[tool].append(stats)
             flags[tool] = verdicts(tool, output)
             print(
                 f"round {round_no + 1} {tool:>9}: {stats['wall_s']:.2f} s, "
-                f"{stats['peak_mb']:.0f} MB",
+                f"CPU {stats['cpu_s']:.2f} s, {stats['peak_mb']:.0f} MB",
                 flush=True,
             )
     return {"runs": runs, "flags": flags}
@@ -125,23 +132,33 @@ def run(ref: Path, cur: Path, rounds: int) -> dict[str, Any]:
 def table(rows: int, rounds: int, result: dict[str, Any]) -> str:
     runs, flags = result["runs"], result["flags"]
     wall = {tool: statistics.median(r["wall_s"] for r in runs[tool]) for tool in runs}
+    cpu = {tool: statistics.median(r["cpu_s"] for r in runs[tool]) for tool in runs}
     peak = {tool: max(r["peak_mb"] for r in runs[tool]) for tool in runs}
-    columns = sorted(flags["evidently"])
+    columns = sorted(c for c in flags["evidently"] if c != DATASET)
     agree = sum(flags["ours"].get(c) == flags["evidently"][c] for c in columns)
+    same_dataset = flags["ours"][DATASET] == flags["evidently"][DATASET]
     speedup = wall["evidently"] / wall["ours"]
     memory = peak["ours"] / peak["evidently"]
     lines = [
         f"Reference and current: {rows:,} rows x {len(NUMERICAL)} numerical + "
         f"{len(CATEGORICAL)} categorical columns (Parquet); {rounds} round(s), alternating; "
-        "wall = median whole-process time, peak = max RSS of the process.",
+        "wall and CPU = median over runs of the whole process, peak = max RSS of the process.",
         "",
         "| | ours (`monitor drift --json`) | Evidently DataDriftPreset | ratio |",
         "|---|---|---|---|",
         f"| wall time (s) | {wall['ours']:.2f} | {wall['evidently']:.2f} | "
         f"{speedup:.1f}x faster (target >= 50x) |",
+        f"| CPU time, user + sys (s) | {cpu['ours']:.2f} | {cpu['evidently']:.2f} | "
+        f"{cpu['evidently'] / cpu['ours']:.1f}x less |",
         f"| peak memory (MB) | {peak['ours']:.0f} | {peak['evidently']:.0f} | "
         f"{memory:.2f} of Evidently's (target <= 0.33) |",
         f"| per-column verdicts | | | {agree} of {len(columns)} identical |",
+        f"| dataset drift | {flags['ours'][DATASET]} | {flags['evidently'][DATASET]} | "
+        f"{'identical' if same_dataset else 'DIFFERENT'} |",
+        "",
+        f"Machine: {os.cpu_count()} cores, shared; 1-minute load average after each run: "
+        + ", ".join(f"{r['load']:.1f}" for tool in runs for r in runs[tool])
+        + " (ours and Evidently alike run slower under load).",
         "",
         "Per run (s / MB): "
         + "; ".join(

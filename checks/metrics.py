@@ -19,6 +19,7 @@ Edge cases, decided once:
   left out (scikit-learn divides by 2.2e-16 there) and counted in ``details["zero_true"]``.
 * ``r2`` on fewer than two rows or on constant true values is undefined (scikit-learn's
   ``force_finite`` would report 0.0 or 1.0).
+* A value that overflows float64 (``mape`` with true values near 1e-308) is undefined.
 * Latency percentiles use linear interpolation (numpy's default, PostgreSQL's
   ``percentile_cont``); null latencies are left out.
 """

@@ -1,9 +1,7 @@
 """Per-model status report in the JSON shape DESIGN.md fixes (``monitor status --json``).
 
-Health here comes from the latest scan's stored results and from staleness: a failing
-critical check or data stale for more than 3 intervals is red; a failing warning check,
-stale data, an empty live window or 3 errored scans in a row is yellow. The alerts work
-refines this with debounced conditions and sticky alerts; ``alerts`` stays null until then.
+The colour comes from :mod:`monitor.health` (alert conditions, staleness, open alerts); the
+rest from the latest stored scans.
 """
 
 from __future__ import annotations
@@ -14,13 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from monitor.alerts.queries import alert_counts
 from monitor.config.schema import Config, ModelConfig
+from monitor.health import model_health
 from monitor.models import WHOLE_WINDOW, CheckResult, Scan
-from monitor.status_text import action_items, describe
+from monitor.status_text import action_items
 from monitor.windows import Cron, Every, isoformat_z
-
-ERRORS_FOR_YELLOW = 3
-STALE_RED_INTERVALS = 3
 
 
 def status_report(
@@ -37,7 +34,16 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> dict
     scans = _recent_scans(model.name, session=session)
     last = scans[0] if scans else None
     judged = next((s for s in scans if s.status != "error"), None)
-    health, reason = _health(model, scans, judged, now)
+    counts = alert_counts(session=session, model=model.name)
+    health, reason = model_health(
+        model,
+        session=session,
+        judged=judged,
+        last=last,
+        counts=counts,
+        step=interval(model, now),
+        now=now,
+    )
     whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
     return {
         "name": model.name,
@@ -49,7 +55,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> dict
         "operations": (judged.metrics or {}).get("operations") if judged else None,
         "data_drift": _data_drift(whole) if judged else None,
         "model_drift": _model_drift(judged, whole) if judged else None,
-        "alerts": {"open": None, "unacknowledged": None, "oldest_unacknowledged_since": None},
+        "alerts": counts.as_json(),
         "action_items": action_items(model, last, whole),
     }
 
@@ -78,43 +84,6 @@ def next_scan(model: ModelConfig, now: datetime) -> datetime:
         return grid.latest(now) + grid.interval
     assert isinstance(grid, Cron)
     return next(grid.between(now + timedelta(seconds=1), now + timedelta(days=367)))
-
-
-def _health(
-    model: ModelConfig, scans: list[Scan], judged: Scan | None, now: datetime
-) -> tuple[str, str]:
-    step = interval(model, now)
-    if judged is None:
-        return "red", "never scanned successfully"
-    # The scan at window_end W is due at W; stale once a whole interval (plus one) passes.
-    late = now - judged.window_end
-    if late > STALE_RED_INTERVALS * step:
-        return "red", f"stale: last successful scan's window ended {isoformat_z(judged.window_end)}"
-    failing = [r for r in judged.results if r.passed is False and r.severity]
-    for level, colour in (("critical", "red"), ("warning", "yellow")):
-        worst = [r for r in failing if r.severity == level]
-        if worst:
-            return colour, describe(_whole_first(worst))
-    if late > 2 * step:
-        return "yellow", f"stale: no scan since {isoformat_z(judged.window_end)}"
-    if sum(1 for _ in _leading_errors(scans)) >= ERRORS_FOR_YELLOW:
-        return "yellow", f"{ERRORS_FOR_YELLOW} scans in a row ended in error: {scans[0].error}"
-    if judged.status == "no_data":
-        return "yellow", "no rows in the live window"
-    return "green", "all checks pass"
-
-
-def _leading_errors(scans: list[Scan]) -> list[Scan]:
-    errors = []
-    for scan in scans:
-        if scan.status != "error":
-            break
-        errors.append(scan)
-    return errors
-
-
-def _whole_first(results: list[CheckResult]) -> CheckResult:
-    return sorted(results, key=lambda r: (r.segment != WHOLE_WINDOW, r.id or 0))[0]
 
 
 def _scan_summary(scan: Scan | None) -> dict[str, Any] | None:

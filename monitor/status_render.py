@@ -23,10 +23,20 @@ def _model(m: dict[str, Any]) -> str:
             f"reference={rows['reference']}"
         )
     lines.append(f"  next scan: {m['next_scan']}")
+    lines += _alerts(m.get("alerts") or {})
     lines += _performance(m.get("performance") or {})
     lines += _drift(m.get("data_drift"))
     lines += [f"  - {item}" for item in m.get("action_items") or []]
     return "\n".join(lines)
+
+
+def _alerts(alerts: dict[str, Any]) -> list[str]:
+    if not alerts.get("open"):
+        return []
+    since = alerts.get("oldest_unacknowledged_since")
+    unacked = f", {alerts['unacknowledged']} unacknowledged" if alerts.get("unacknowledged") else ""
+    oldest = f" (oldest since {since})" if since else ""
+    return [f"  alerts: {alerts['open']} open{unacked}{oldest}; see `monitor alerts`"]
 
 
 def _performance(perf: dict[str, Any]) -> list[str]:

@@ -16,8 +16,7 @@ def demo(
         None, "--dir", help="Where to put the demo's SQLite files (default: a new temp dir)."
     ),
 ) -> None:
-    """Generate two weeks of prediction logs with drift and an accuracy drop, scan them,
-    and show each model's health."""
+    """Two weeks of generated logs with drift and an accuracy drop: scans, alerts, health."""
     import tempfile
 
     from monitor.demo.run import run_demo

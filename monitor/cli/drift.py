@@ -42,11 +42,11 @@ def drift(
     num, cat = _column_list(numerical, "--numerical"), _column_list(categorical, "--categorical")
     limit = None if threshold is None else _positive(threshold, "--threshold")
     drift_share = _share(share)
-    _check_method(method)
+    _check_method(method, limit)
     columns = _columns_to_read(reference, current, num, cat)
     ref_data, cur_data, num, cat = _load(reference, current, columns, num, cat)
     result = _compare(ref_data, cur_data, num, cat, method, limit, drift_share)
-    typer.echo(json.dumps(result, allow_nan=False) if as_json else render_table(result))
+    typer.echo(_to_json(result) if as_json else render_table(result))
     if result["dataset_drift"]:
         raise typer.Exit(code=_EXIT_DRIFT)
 
@@ -90,6 +90,13 @@ def _load(
     return ref_df, cur_df, num, cat
 
 
+def _to_json(result: dict[str, Any]) -> str:
+    try:
+        return json.dumps(result, allow_nan=False)
+    except ValueError as exc:  # NaN/inf would make invalid JSON; the engine promises neither
+        raise MonitorError(f"the drift result holds a non-finite number: {exc}") from exc
+
+
 def _column_list(raw: str | None, option: str) -> list[str] | None:
     if raw is None:
         return None
@@ -123,17 +130,22 @@ def _share(raw: str) -> float:
     return value
 
 
-def _check_method(method: str) -> None:
-    """Fail on an unknown method before reading what may be large files."""
+def _check_method(method: str, threshold: float | None) -> None:
+    """Fail on an unknown method, or a p-value threshold above 1, before reading any data."""
     if method == "auto":
         return
     from checks.drift import get_method
     from checks.errors import UnknownNameError
 
     try:
-        get_method(method)
+        impl = get_method(method)
     except UnknownNameError as exc:
         raise MonitorError(str(exc)) from exc
+    if impl.kind == "p_value" and threshold is not None and threshold > 1:
+        raise MonitorError(
+            f"--threshold: {method!r} scores a p-value, so the threshold must be at most 1; "
+            f"got {threshold:g}"
+        )
 
 
 def _columns_to_read(

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from monitor.cli._common import config_option, load, parse_time, state_session
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from monitor.config.schema import Config
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +29,9 @@ def scan(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per scan."),
     config: str | None = config_option(),
 ) -> None:
-    """Scan models and store the results. Exit 1 when a scan ended in error."""
+    """Scan models, store the results, move alerts, then deliver notifications (tick).
+
+    Exit 1 when a scan ended in error."""
     import json
     from datetime import UTC, datetime
 
@@ -40,16 +51,35 @@ def scan(
     plan = [(m, t) for m in chosen for t in window_ends(m, now=now, **times)]
     errors = 0
     with state_session(settings.state_db) as session, SourceEngines(settings.sources) as engines:
-        for report in scan_all(plan, engines=engines, session=session, dry_run=dry_run):
+        scans = scan_all(plan, config=settings, engines=engines, session=session, dry_run=dry_run)
+        for report in scans:
             errors += report.status == "error"
             if as_json:
                 typer.echo(json.dumps(jsonable(_as_dict(report))))
-            else:
-                typer.echo(scan_line(report))
+                continue
+            typer.echo(scan_line(report))
+            for transition in report.alerts:
+                typer.echo(f"  {'would be ' if dry_run else ''}{transition.describe()}")
+        if not dry_run:
+            _tick(settings, session, now, as_json=as_json)
     if dry_run and not as_json:
-        typer.echo("dry run: nothing stored")
+        typer.echo("dry run: nothing stored, nothing sent")
     if errors:
         raise typer.Exit(1)
+
+
+def _tick(settings: Config, session: Session, now: datetime, *, as_json: bool) -> None:
+    """Staleness, reminders and the outbox, as `tick` does every minute in `monitor run`.
+
+    With --json, stdout carries only JSON: console notifications go to stderr."""
+    import sys
+
+    from monitor.alerts.wiring import build_notifier, run_tick
+    from monitor.scans.service import check_stale
+
+    check_stale(config=settings, session=session, now=now)
+    notifier = build_notifier(settings, out=sys.stderr if as_json else None)
+    run_tick(session, config=settings, now=now, notifier=notifier)
 
 
 def _as_dict(report: object) -> dict[str, object]:
@@ -64,6 +94,7 @@ def _as_dict(report: object) -> dict[str, object]:
         "status": report.status,
         "error": report.error,
         "rows": report.rows,
+        "alerts": [t.describe() for t in report.alerts],
         "results": [
             {
                 "check": r.outcome.check,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from monitor.demo.config import REFERENCE_DAYS, demo_yaml
 from monitor.demo.data import DAYS, DemoLogs, generate
@@ -73,16 +73,19 @@ def _story(logs: DemoLogs) -> str:
 
 
 def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
+    from monitor.alerts.wiring import run_tick
     from monitor.db import make_engine, make_sessionmaker
     from monitor.demo.eta import generate_eta
     from monitor.demo.tables import LogWriter
     from monitor.scans import scan_line
     from monitor.scans.service import scan_all
+    from monitor.slack.console import ConsoleNotifier
     from monitor.sources import SourceEngines
 
     rides = generate_eta(logs.start, days=DAYS)
     writer = LogWriter(config.sources["demo"].url.get_secret_value(), logs, rides)
     engine = make_engine(config.state_db)
+    notifier = ConsoleNotifier(cast("TextIO", _EchoOut(echo)))
     reports = []
     try:
         with make_sessionmaker(engine)() as session, SourceEngines(config.sources) as engines:
@@ -90,13 +93,29 @@ def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
                 end = logs.start + timedelta(days=day)
                 writer.advance_to(end)
                 plan = [(model, end) for model in config.models]
-                for report in scan_all(plan, engines=engines, session=session):
+                # Simulated time: each scan runs, and its alerts move, at its window end.
+                for report in scan_all(
+                    plan, config=config, engines=engines, session=session, clock=lambda e: e
+                ):
                     echo(scan_line(report))
                     reports.append(report)
+                run_tick(session, config=config, now=end, notifier=notifier)
     finally:
         writer.close()
         engine.dispose()
     return reports
+
+
+class _EchoOut:
+    """A file-like object that hands whole lines to ``echo`` (the console notifier's out)."""
+
+    def __init__(self, echo: Echo) -> None:
+        self.echo = echo
+
+    def write(self, text: str) -> int:
+        for line in text.rstrip("\n").split("\n"):
+            self.echo(line)
+        return len(text)
 
 
 def _final_status(config: Any, now: datetime, echo: Echo) -> dict[str, Any]:

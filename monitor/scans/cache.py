@@ -34,9 +34,25 @@ def reference_summary(
             return summary, spec.descriptor | {"cached": True}
     summary = summarise(model, reader.load(live))
     if spec.fingerprint is not None:
-        session.add(_row(model, spec.fingerprint, spec.descriptor, summary))
-        session.flush()
+        _remember(session, _row(model, spec.fingerprint, spec.descriptor, summary))
     return summary, spec.descriptor | {"cached": False}
+
+
+def _remember(session: Session, row: ReferenceProfile) -> None:
+    """Cache the summary; another replica caching the same one first is not an error."""
+    from sqlalchemy.exc import IntegrityError
+
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite's SAVEPOINT outside a transaction commits on RELEASE (a dry run would
+        # keep the row); replicas that could race us share PostgreSQL, not SQLite.
+        session.add(row)
+        session.flush()
+        return
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        pass  # the same fingerprint means the same summary: theirs is as good as ours
 
 
 def _row(

@@ -22,6 +22,8 @@ from monitor.windows import Window
 if TYPE_CHECKING:
     import pandas as pd
 
+    from monitor.alerts.store import Transition
+
 
 @dataclass
 class ScanReport:
@@ -41,6 +43,8 @@ class ScanReport:
     metrics: dict[str, Any] = field(default_factory=dict)
     results: list[CheckRow] = field(default_factory=list)
     finished_at: datetime | None = None
+    # Alert transitions this scan caused (set when it is stored and judged).
+    alerts: list[Transition] = field(default_factory=list)
 
     @property
     def failed(self) -> list[CheckRow]:

@@ -1,49 +1,83 @@
-"""Scan, store, commit: the unit `monitor scan`, the scheduler and the demo call."""
+"""Scan, store, judge alerts, commit: the unit `monitor scan`, the scheduler and the demo call."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from monitor.config.schema import ModelConfig
+from monitor.config.schema import Config, ModelConfig
 from monitor.models import Scan
 from monitor.scans.run import ScanReport, run_scan
 from monitor.scans.store import store_scan
 from monitor.sources import SourceEngines
 
+Clock = Callable[[datetime], datetime]
+
 
 def scan_and_store(
-    model: ModelConfig, window_end: datetime, *, engines: SourceEngines, session: Session
+    model: ModelConfig,
+    window_end: datetime,
+    *,
+    config: Config,
+    engines: SourceEngines,
+    session: Session,
+    now: datetime,
 ) -> tuple[ScanReport, Scan]:
-    """Run one scan and store it in ``session`` without committing.
+    """Run one scan, store it and move its alerts, all in ``session``; never commits.
 
-    Alert evaluation belongs right after ``store_scan``, in the same transaction, so a scan,
-    its results and its alert transitions commit together.
+    A scan, its results, its alert transitions and their notifications commit together or
+    not at all.
     """
+    from monitor.alerts.wiring import evaluate_stored_scan
+    from monitor.scans.signals import signal_scan_error
+
     report = run_scan(model, window_end, engines=engines, session=session)
-    return report, store_scan(report, session=session)
+    scan = store_scan(report, session=session)
+    report.alerts += evaluate_stored_scan(
+        session=session, scan=scan, model=model, config=config, now=now
+    )
+    report.alerts += signal_scan_error(
+        session=session, scan=scan, model=model, config=config, now=now
+    )
+    return report, scan
 
 
 def scan_all(
     plan: Sequence[tuple[ModelConfig, datetime]],
     *,
+    config: Config,
     engines: SourceEngines,
     session: Session,
     dry_run: bool = False,
+    clock: Clock | None = None,
 ) -> Iterator[ScanReport]:
-    """Scan each (model, window end) in order; one transaction per scan, none on a dry run."""
-    for model, end in plan:
-        if dry_run:
-            yield run_scan(model, end, engines=engines, session=session)
-            continue
-        try:
-            report, _scan = scan_and_store(model, end, engines=engines, session=session)
-            session.commit()
-        except Exception:
+    """Scan each (model, window end) in order, one transaction per scan.
+
+    A dry run goes the same way, alert transitions included (so it shows what would have
+    fired, with debounce across the windows), and rolls everything back at the end.
+    ``clock(window_end)`` gives the time transitions are stamped with (default: the wall
+    clock; the demo simulates time with the window end).
+    """
+    try:
+        for model, end in plan:
+            now = clock(end) if clock else datetime.now(UTC)
+            report, _scan = scan_and_store(
+                model, end, config=config, engines=engines, session=session, now=now
+            )
+            if not dry_run:
+                session.commit()
+            yield report
+    finally:
+        if dry_run or session.in_transaction():
             session.rollback()
-            raise
-        yield report
-    if dry_run:
-        session.rollback()
+
+
+def check_stale(*, config: Config, session: Session, now: datetime) -> None:
+    """Judge every model's staleness at ``now`` and commit the transitions."""
+    from monitor.scans.signals import signal_stale
+
+    for model in config.models:
+        signal_stale(session=session, model=model, config=config, now=now)
+    session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import create_engine
@@ -21,11 +22,10 @@ class SourceEngines:
 
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
-            config = self._config(name)
+            url = self._config(name).url.get_secret_value()
+            _require_sqlite_file(name, url)
             try:
-                self._engines[name] = create_engine(
-                    config.url.get_secret_value(), pool_pre_ping=True
-                )
+                self._engines[name] = create_engine(url, pool_pre_ping=True)
             except Exception as exc:  # the URL is a secret: report its problem, not its text
                 raise SourceError(f"source {name!r}: unusable URL ({type(exc).__name__})") from None
         return self._engines[name]
@@ -53,3 +53,16 @@ class SourceEngines:
         tb: TracebackType | None,
     ) -> None:
         self.dispose()
+
+
+def _require_sqlite_file(name: str, url: str) -> None:
+    """SQLite would create a missing file and then report missing tables; say what is wrong."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or Path(database).is_file():
+        return
+    raise SourceError(f"source {name!r}: SQLite file {database!r} does not exist")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from monitor.alerts.models import Alert
 from monitor.cli import main
 from monitor.models import Scan
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
@@ -63,12 +64,16 @@ def test_db_upgrade_then_backfill_then_status_json(
     assert upgraded.returncode == 0, upgraded.stderr
     backfill = run("scan", "-c", config, "--from", "2026-03-02", "--to", "2026-03-05T12:00Z")
     assert backfill.returncode == 0, backfill.stderr
-    assert [line.split()[1] for line in backfill.stdout.splitlines()] == [
+    lines = backfill.stdout.splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("churn  ")] == [
         "2026-03-02T00:00:00Z",
         "2026-03-03T00:00:00Z",
         "2026-03-04T00:00:00Z",
         "2026-03-05T00:00:00Z",
     ]
+    # The first failing window raises the alert; tick delivers it to the console notifier.
+    assert "alert 1 churn accuracy: raised (- -> firing, critical)" in lines[1]
+    assert any("Slack post to console" in line for line in lines)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Scan)) == 4
     status = run("status", "churn", "--json", "-c", config)
@@ -88,7 +93,12 @@ def test_db_upgrade_then_backfill_then_status_json(
         "action_items",
     }
     assert model["last_scan"]["window_end"] == "2026-03-05T00:00:00Z"
-    assert model["health"] == "red"  # accuracy ~0.85 < 0.99 (critical)
+    assert model["health"] == "red"  # the logs are from March: stale, and accuracy failing
+    with Session(engine) as session:
+        open_checks = set(session.scalars(select(Alert.check_id).where(Alert.state != "resolved")))
+    # accuracy from the scans; stale judged by the tick at the end of `monitor scan`
+    assert {"accuracy", "stale"} <= open_checks
+    assert model["alerts"]["open"] == len(open_checks)
     assert model["performance"]["accuracy"]["threshold"] == 0.99
     assert model["performance"]["accuracy"]["passed"] is False
     assert model["operations"]["row_count"] == 24 * 20
@@ -154,3 +164,43 @@ def test_unknown_model_on_the_command_line_lists_the_known_ones(
 ) -> None:
     proc = run("scan", "nope", "-c", _config_file(tmp_path, db_url))
     assert proc.returncode == 2 and "unknown model 'nope'; known: churn" in proc.stderr
+
+
+def test_dry_run_prints_what_would_fire_and_sends_nothing(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 3 * 24), "preds")
+    thresholds = [{"metric": "accuracy", "min": 0.99, "severity": "critical"}]
+    config = _config_file(tmp_path, db_url, checks={"thresholds": thresholds})
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    dry = run("scan", "--from", "2026-03-02", "--to", "2026-03-03", "--dry-run", "-c", config)
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    assert "  would be alert 1 churn accuracy: raised (- -> firing, critical)" in lines
+    assert not any("Slack post" in line for line in lines)
+    assert lines[-1] == "dry run: nothing stored, nothing sent"
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_status_refuses_an_unknown_format(
+    run: Callable[..., Ran], db_url: str, tmp_path: Path
+) -> None:
+    config = _config_file(tmp_path, db_url)
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    proc = run("status", "--format", "yaml", "-c", config)
+    assert proc.returncode == 2 and "expected one of text, markdown, json" in proc.stderr
+
+
+def test_scan_json_output_is_only_json_even_when_alerts_are_printed(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 3 * 24), "preds")
+    thresholds = [{"metric": "accuracy", "min": 0.99, "severity": "critical"}]
+    config = _config_file(tmp_path, db_url, checks={"thresholds": thresholds})
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    proc = run("scan", "--at", "2026-03-03", "--json", "-c", config)
+    assert proc.returncode == 0, proc.stderr
+    documents = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert documents[0]["alerts"] == ["alert 1 churn accuracy: raised (- -> firing, critical)"]
+    assert "Slack post to console" in proc.stderr

@@ -66,4 +66,8 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
     assert cities == {"", "lisbon", "porto", "braga", "faro"}
     assert churn["performance"]["accuracy"]["baseline"] > 0.84
     assert any("churn" in line and "failed" in line for line in lines)
+    # The alerts reach the console notifier as Slack messages, accuracy as critical.
+    assert any(line.startswith("│ [CRITICAL] churn: accuracy") for line in lines)
+    assert not any("] eta:" in line for line in lines if line.startswith("│ ["))
+    assert churn["alerts"]["open"] >= 4 and eta["alerts"]["open"] == 0
     assert str(run.directory) in lines[0]

@@ -159,7 +159,7 @@ def test_a_broken_model_is_recorded_as_error_and_others_still_scan(
     write(engine, log_frame(T0, 48), "preds")
     config = make_config(db_url, model_dict(name="broken", table="missing_table"), model_dict())
     plan = [(config.model("broken"), day(2)), (config.model("churn"), day(2))]
-    reports = list(scan_all(plan, engines=engines_for(config), session=session))
+    reports = list(scan_all(plan, config=config, engines=engines_for(config), session=session))
     assert [r.status for r in reports] == ["error", "ok"]
     stored = {s.model: s for s in session.scalars(select(Scan))}
     assert stored["broken"].status == "error"
@@ -186,6 +186,7 @@ def test_dry_run_stores_nothing(
     reports = list(
         scan_all(
             [(config.model("churn"), day(2))],
+            config=config,
             engines=engines_for(config),
             session=session,
             dry_run=True,
@@ -265,3 +266,28 @@ def test_times_and_results_round_trip_as_utc(
     assert stored.window_end == day(2) and stored.window_start == day(1)
     assert stored.window_end.utcoffset() == timedelta(0)
     assert np.isfinite([r.value for r in stored.results if r.value is not None]).all()
+
+
+def test_a_summary_cached_by_someone_else_first_is_not_an_error(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session, backend: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("racing replicas share PostgreSQL; on SQLite the cache row is plain")
+    from monitor.scans.cache import _remember
+
+    write(engine, log_frame(T0, 48), "preds")
+    scan = _scan(make_config(db_url), engines_for, session, 2)
+    cached = session.scalars(select(ReferenceProfile)).one()
+    duplicate = ReferenceProfile(
+        model="churn",
+        fingerprint=cached.fingerprint,
+        descriptor={},
+        rows=0,
+        profiles=b"",
+        metrics={},
+        created_at=cached.created_at,
+    )
+    _remember(session, duplicate)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 1
+    assert session.get(Scan, scan.id) is not None

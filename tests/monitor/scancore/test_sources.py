@@ -87,7 +87,10 @@ def test_target_is_joined_from_the_labels_table_by_key(
     assert (merged[even] == expected[even]).all() and len(even) == len(frame) // 2
 
 
-def test_unknown_table_names_the_model_and_table(db_url: str, engines_for: Engines) -> None:
+def test_unknown_table_names_the_model_and_table(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
     log = _log(make_config(db_url, model_dict(table="nope")), engines_for)
     with pytest.raises(SourceError, match="model 'churn': table 'nope' not found"):
         log.rows(Window(T0, day(1)), ["ts"], with_target=False)
@@ -238,3 +241,104 @@ def test_previous_reference_is_the_period_just_before_the_live_window(
     config = make_config(db_url, model_dict(reference={"previous": "2d"}))
     frame = ReferenceReader(_log(config, engines_for)).load(Window(day(2), day(3)))
     assert len(frame) == 48 * 20
+
+
+def test_a_query_model_joins_labels_from_their_table(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    frame = log_frame(T0, 24)
+    write(engine, frame.drop(columns=["label"]), "preds")
+    write(engine, frame[["id", "label"]].rename(columns={"label": "outcome"}), "labels")
+    model = model_dict(
+        table=None,
+        query="SELECT id, ts, age, income, plan, pred, score, latency_ms FROM preds",
+        target={"table": "labels", "key": "id", "column": "outcome"},
+    )
+    rows = _log(make_config(db_url, model), engines_for).rows(
+        Window(T0, day(1)), ["id", "pred"], with_target=True
+    )
+    assert len(rows) == len(frame)
+    assert (rows.set_index("id")["outcome"] == frame.set_index("id")["label"]).all()
+
+
+def test_a_missing_sqlite_source_file_is_named_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    config = make_config(f"sqlite:///{missing}")
+    with SourceEngines(config.sources) as engines, pytest.raises(SourceError, match=r"nope\.db"):
+        engines.engine("logs")
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-03-02T00:00:00Z",
+        "2026-03-02T00:00:00.000Z",
+        "2026-03-02 01:00:00+01:00",
+        "2026-03-02T00:00:00.000000+00:00",
+    ],
+)
+def test_sqlite_text_timestamps_with_a_zone_suffix_respect_window_bounds(
+    tmp_path: Path, engines_for: Engines, stored: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'logs.db'}"
+    raw = sa.create_engine(url)
+    with raw.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE preds (ts TEXT, age REAL, income REAL, plan TEXT, pred INT)"
+        )
+        for ts in (stored, stored.replace("03-02", "03-03")):
+            conn.exec_driver_sql("INSERT INTO preds VALUES (?, 40, 1, 'a', 1)", (ts,))
+    raw.dispose()
+    config = make_config(url, model_dict(score=None, target=None, latency=None))
+    rows = _log(config, engines_for).rows(Window(day(1), day(2)), ["ts"], with_target=False)
+    assert list(rows["ts"]) == [pd.Timestamp(day(1))]
+
+
+def test_postgres_timestamptz_logs_respect_window_bounds(
+    db_url: str, engine: Engine, engines_for: Engines, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("timestamptz is PostgreSQL's; SQLite's zone-suffixed text is tested above")
+    start, end = day(1), day(2)
+    _rows_at(engine, [start - timedelta(microseconds=1), start, end])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET TIME ZONE 'America/New_York'")
+        conn.exec_driver_sql(
+            "ALTER TABLE preds ALTER COLUMN ts TYPE timestamptz USING ts AT TIME ZONE 'UTC'"
+        )
+    rows = _log(make_config(db_url), engines_for).rows(
+        Window(start, end), ["ts"], with_target=False
+    )
+    assert list(rows["ts"]) == [pd.Timestamp(start)]
+
+
+def test_reference_table_is_read_whole_and_its_fingerprint_follows_its_rows(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
+    training = log_frame(T0, 10, seed=5).drop(columns=["ts", "latency_ms"])
+    write(engine, training, "training")
+    config = make_config(db_url, model_dict(reference={"table": "training"}))
+    reader = ReferenceReader(_log(config, engines_for))
+    frame = reader.load(Window(day(1), day(2)))
+    assert len(frame) == len(training)
+    assert set(frame.columns) == {"age", "income", "plan", "pred", "score", "label"}
+    before = reader.describe(Window(day(1), day(2))).fingerprint
+    write(engine, training.iloc[:-1], "training")
+    assert reader.describe(Window(day(1), day(2))).fingerprint != before
+
+
+def test_reference_table_without_a_feature_is_an_error(
+    db_url: str, engine: Engine, engines_for: Engines
+) -> None:
+    write(engine, log_frame(T0, 1), "preds")
+    write(engine, log_frame(T0, 1).drop(columns=["plan"]), "training")
+    config = make_config(db_url, model_dict(reference={"table": "training"}))
+    with pytest.raises(
+        SourceError, match=r"reference table 'training' lacks feature columns \['plan'\]"
+    ):
+        ReferenceReader(_log(config, engines_for)).load(Window(day(1), day(2)))
+    assert any(
+        "lacks features ['plan']" in p for p in check_model(config.models[0], engines_for(config))
+    )

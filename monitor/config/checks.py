@@ -1,0 +1,136 @@
+"""The ``checks:`` and ``alerts:`` sections of a model: drift settings and threshold ladders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from checks.registry import get_metric
+from checks.thresholds import Bound, check_bound
+from monitor.config.types import Duration, Severity, Strict
+
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
+REGRESSION_METRICS = ("mae", "rmse", "mape", "r2")
+LATENCY_METRICS = ("latency_p50", "latency_p95", "latency_p99")
+OPERATIONAL_METRICS = ("row_count", "throughput", *LATENCY_METRICS, "missing_share")
+LABEL_METRICS = ("label_coverage",)
+PERFORMANCE_METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
+KNOWN_METRICS = PERFORMANCE_METRICS + OPERATIONAL_METRICS + LABEL_METRICS
+
+
+def _known_method(method: str) -> str:
+    from checks.drift import get_method
+    from checks.errors import UnknownNameError
+
+    if method != "auto":
+        try:
+            get_method(method)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc)) from None
+    return method
+
+
+DriftMethod = Annotated[str, AfterValidator(_known_method)]
+
+
+class ColumnDrift(Strict):
+    """One column's own drift settings; what is left out comes from ``checks.drift``."""
+
+    method: DriftMethod | None = None
+    threshold: float | None = None
+    severity: Severity | None = None
+
+
+class DriftChecks(Strict):
+    enabled: bool = True
+    method: DriftMethod = "auto"
+    threshold: float | None = None
+    share: float = Field(default=0.5, gt=0, le=1)
+    severity: Severity = "warning"
+    correction: Literal["bonferroni", "bh"] | None = None
+    missing_tolerance: float = Field(default=0.05, ge=0, le=1)
+    per_column: dict[str, ColumnDrift] = {}
+    prediction: bool = True
+    target: bool = True
+
+    def column_test(self, column: str) -> tuple[str, float | None]:
+        """(method, threshold) for ``column``: its own method brings its own threshold."""
+        own = self.per_column.get(column)
+        if own is None or (own.method is None and own.threshold is None):
+            return self.method, self.threshold
+        if own.method is None:
+            return self.method, own.threshold
+        return own.method, own.threshold
+
+
+class Threshold(Strict):
+    metric: str
+    column: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_drop: float | None = Field(default=None, ge=0)
+    max_drop_relative: float | None = Field(default=None, ge=0)
+    min_labels: int = Field(default=100, ge=1)
+    severity: Severity = "warning"
+
+    @model_validator(mode="after")
+    def _valid_bound(self) -> Threshold:
+        from checks.errors import ChecksError
+
+        try:
+            metric = get_metric(self.metric)
+            check_bound(self.metric, self.bound())
+        except ChecksError as exc:
+            raise ValueError(str(exc)) from None
+        if metric.per_column and self.column is None:
+            raise ValueError(f"{self.metric} needs a column")
+        if not metric.per_column and self.column is not None:
+            raise ValueError(f"{self.metric} does not take a column")
+        return self
+
+    def bound(self) -> Bound:
+        """This entry as the checks library's bound (one rung of a ladder)."""
+        return Bound(
+            min=self.min,
+            max=self.max,
+            max_drop=self.max_drop,
+            max_drop_relative=self.max_drop_relative,
+            severity=self.severity,
+        )
+
+    @property
+    def check_id(self) -> str:
+        return f"{self.metric}:{self.column}" if self.column else self.metric
+
+
+class Checks(Strict):
+    drift: DriftChecks = DriftChecks()
+    thresholds: list[Threshold] = []
+
+
+class SeverityReminders(Strict):
+    critical: Duration = timedelta(hours=4)
+    warning: Duration = timedelta(hours=24)
+
+
+class AlertSettings(Strict):
+    channel: str | None = None
+    raise_after: int = Field(default=1, ge=1)
+    clear_after: int = Field(default=1, ge=1)
+    remind_every: SeverityReminders = SeverityReminders()
+    runbook: str | None = None
+    sticky_health: bool = False
+
+    @field_validator("remind_every", mode="before")
+    @classmethod
+    def _one_duration_for_both(cls, value: Any) -> Any:
+        if isinstance(value, str | int | float | timedelta):
+            return {"critical": value, "warning": value}
+        return value

@@ -1,0 +1,65 @@
+"""Field types shared by the config models: durations, instants, zones, URLs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+)
+
+from monitor.windows import parse_duration, parse_instant
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Severity = Literal["warning", "critical"]
+Task = Literal["binary_classification", "regression"]
+Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently disable a check."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _instant(value: Any) -> Any:
+    return parse_instant(value) if isinstance(value, str) else value
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]
+
+
+def sqlalchemy_url(value: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except ArgumentError:
+        # The URL may hold a password: say what is wrong, never echo it.
+        raise ValueError("not a valid SQLAlchemy URL (dialect+driver://user@host/db)") from None
+    return value
+
+
+def secret_url(value: SecretStr) -> SecretStr:
+    sqlalchemy_url(value.get_secret_value())
+    return value
+
+
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (expected an IANA name)") from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_zone)]

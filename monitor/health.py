@@ -1,0 +1,71 @@
+"""A model's health colour from its current alert conditions, staleness and open alerts.
+
+DESIGN.md: any critical condition active, or data stale for more than 3 intervals -> red;
+any warning condition, stale data, or a ``scan_error`` alert open -> yellow; else green.
+With ``sticky_health``, open unacknowledged alerts keep their severity's colour until
+acknowledged. Conditions are the debounced states the alert layer keeps, so a single noisy
+window under ``raise_after: 2`` does not change the colour.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from monitor.alerts.conditions import current_conditions
+from monitor.alerts.models import AlertCondition
+from monitor.alerts.queries import AlertCounts
+from monitor.config.schema import ModelConfig
+from monitor.models import WHOLE_WINDOW, Scan
+from monitor.status_text import describe
+from monitor.windows import isoformat_z
+
+STALE_RED_INTERVALS = 3
+COLOURS = {"critical": "red", "warning": "yellow"}
+
+
+def model_health(
+    model: ModelConfig,
+    *,
+    session: Session,
+    judged: Scan | None,
+    last: Scan | None,
+    counts: AlertCounts,
+    step: timedelta,
+    now: datetime,
+) -> tuple[str, str]:
+    """``(colour, reason)``; ``judged`` is the latest scan that did not end in error."""
+    if judged is None:
+        return "red", "never scanned successfully"
+    late = now - judged.window_end
+    if late > STALE_RED_INTERVALS * step:
+        return "red", f"stale: no successful scan since {isoformat_z(judged.window_end)}"
+    active = [
+        c
+        for c in current_conditions(session=session, model=model.name)
+        if c.state in COLOURS and c.check_id != "stale"  # staleness is judged right here
+    ]
+    for level in ("critical", "warning"):
+        found = sorted(
+            (c for c in active if c.state == level), key=lambda c: c.segment != WHOLE_WINDOW
+        )
+        if found:
+            return COLOURS[level], _reason(found[0], judged, last)
+        if model.alerts.sticky_health and counts.worst_unacknowledged == level:
+            return COLOURS[level], f"{counts.unacknowledged} unacknowledged alert(s)"
+    if late > 2 * step:
+        return "yellow", f"stale: no successful scan since {isoformat_z(judged.window_end)}"
+    if judged.status == "no_data":
+        return "yellow", "no rows in the live window"
+    return "green", "all checks pass"
+
+
+def _reason(condition: AlertCondition, judged: Scan, last: Scan | None) -> str:
+    if condition.check_id == "scan_error" and last is not None:
+        return f"scans keep failing ({condition.state}): {last.error}"
+    result = judged.result(condition.check_id, condition.segment)
+    if result is not None and result.passed is False:
+        return describe(result)
+    where = f" [segment {condition.segment}]" if condition.segment else ""
+    return f"{condition.check_id}{where} ({condition.state})"
