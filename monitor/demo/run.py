@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from monitor.demo.config import REFERENCE_DAYS, demo_yaml
-from monitor.demo.data import DAYS, DemoLogs, generate
+from monitor.demo.data import DAYS, SLOW_DAY, DemoLogs, generate
 from monitor.windows import isoformat_z
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ def _story(logs: DemoLogs) -> str:
     return (
         f"generated {len(logs.predictions):,} predictions of model 'churn' from "
         f"{isoformat_z(logs.start)}; reference: the first {REFERENCE_DAYS} days; "
+        f"latency triples on {isoformat_z(logs.start + timedelta(days=SLOW_DAY))} for a day; "
         f"inputs shift from {isoformat_z(logs.drift_start)}; labels arrive 6-36 h late; "
         "and a steady arrival-time regressor 'eta' with per-city segments"
     )
