@@ -136,7 +136,14 @@ class Service:
             with leases.held(self.sessions, TICK_LEASE, holder=self.holder, ttl=ttl) as mine:
                 if not mine:
                     return
-                judged = [m for m in self.config.models if m.name in self.caught_up]
+                busy = leases.live(self.sessions, prefix="scan:")
+                # A model being scanned (or not yet looked at by this process) is not judged:
+                # its data may be landing right now, e.g. the very first scan of a new model.
+                judged = [
+                    m
+                    for m in self.config.models
+                    if m.name in self.caught_up and f"scan:{m.name}" not in busy
+                ]
                 with self.sessions() as session:
                     check_stale(
                         config=self.config.model_copy(update={"models": judged}),
