@@ -85,7 +85,7 @@ def create_ops_app(
     tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
 ) -> FastAPI:
     """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
-    app = FastAPI(title="monitor (operations)")
+    app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(
         ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
     )
