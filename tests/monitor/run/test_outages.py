@@ -3,18 +3,26 @@ reference/alerting.md 3.9) and Slack answering 500 then recovering."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+from monitor import migrate
 from monitor.alerts.models import Alert, Notification
 from tests.fakes.slack import FakeSlack
-from tests.monitor.run.conftest import Replica, wait_until, write_config
+from tests.monitor.run.conftest import PG, Replica, wait_until, write_config
 from tests.monitor.run.proxy import TcpProxy
 from tests.monitor.run.test_process import stored_scans
+
+SECOND = timedelta(seconds=1)
 
 
 def alerts_by_check(state_db: str) -> dict[str, Alert]:
@@ -118,3 +126,45 @@ def outbox(state_db: str, status: str) -> list[Notification]:
             return list(session.scalars(query.order_by(Notification.id)))
     finally:
         engine.dispose()
+
+
+def test_state_db_outage_never_crashes_and_the_missed_windows_are_scanned_after(
+    backend: str,
+    db_url: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("a SQLite state DB is a local file: there is no connection to cut")
+    with TcpProxy(PG).running() as state_proxy:
+        url = make_url(db_url).set(port=state_proxy.port).render_as_string(hide_password=False)
+        migrate.upgrade(db_url)
+        config = write_config(
+            tmp_path / "m.yaml",
+            state_db=url,
+            source=source_db,
+            proxy=proxy,
+            slack=None,
+            run={"catch_up": 100},
+        )
+        replica = replicas(config)
+        replica.wait_healthy()
+        wait_until("a scan", lambda: stored_scans(db_url), 40)
+        state_proxy.cut()
+        wait_until("readiness to fail", lambda: replica.get("/readyz").status_code == 503, 10)
+        time.sleep(4)  # two scheduled windows pass while the state DB is down
+        assert replica.proc.poll() is None and replica.get("/healthz").status_code == 200
+        down_until = datetime.now(UTC)
+        state_proxy.restore()
+
+        def caught_up() -> bool:
+            return stored_scans(db_url)[-1].window_end >= down_until - 2 * SECOND
+
+        wait_until("the missed windows", caught_up, 30)
+        assert replica.stop() == 0
+    ends = [s.window_end for s in stored_scans(db_url)]
+    assert all(b - a == 2 * SECOND for a, b in itertools.pairwise(ends)), ends
+    failures = [line for line in replica.lines() if line["level"] == "error"]
+    assert failures and all("password" not in json.dumps(line) for line in failures)

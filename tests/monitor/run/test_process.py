@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import yaml
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -123,3 +124,38 @@ def held_leases(state_db: str) -> list[str]:
             return list(session.scalars(select(Lease.name).where(Lease.name.like("scan:%"))))
     finally:
         engine.dispose()
+
+
+def test_sighup_reloads_the_config_and_a_bad_config_keeps_the_running_one(
+    db_url: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    path = write_config(
+        tmp_path / "m.yaml", state_db=db_url, source=source_db, proxy=proxy, slack=None
+    )
+    replica = replicas(path, "--no-api")
+    replica.wait_healthy()
+    wait_until("a scan of m", lambda: stored_scans(db_url), timeout=40)
+    good = yaml.safe_load(path.read_text())
+    path.write_text("models: [{name: broken}]\n")
+    replica.proc.send_signal(signal.SIGHUP)
+    wait_until("the reload error", lambda: reload_failed(replica), timeout=10)
+    second = dict(good["models"][0], name="m2")
+    path.write_text(yaml.safe_dump(dict(good, models=[*good["models"], second])))
+    replica.proc.send_signal(signal.SIGHUP)
+
+    def scanned_m2() -> bool:
+        return any(s.model == "m2" for s in stored_scans(db_url))
+
+    wait_until("a scan of the added model", scanned_m2, timeout=20)
+    assert replica.proc.poll() is None
+    assert replica.stop() == 0
+    reloaded = [line for line in replica.lines() if line["message"] == "config reloaded"]
+    assert reloaded and reloaded[-1]["models"] == ["m", "m2"]
+
+
+def reload_failed(replica: Replica) -> bool:
+    return any("reload failed" in line["message"] for line in replica.lines())
