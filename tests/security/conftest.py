@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.monitor.scancore.conftest import engines_for
+
+__all__ = ["engines_for"]
