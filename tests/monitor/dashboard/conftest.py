@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,13 @@ def make_client(sessions: sessionmaker[Session], config: Config) -> Iterator[Any
     yield build
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's logs and scans, generated once per session (about 15 s)."""
+    from monitor.demo.run import run_demo
+
+    directory = tmp_path_factory.mktemp("demo")
+    run_demo(directory, echo=lambda _line: None)
+    return directory
