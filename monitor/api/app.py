@@ -37,6 +37,9 @@ class AppState:
     clock: Callable[[], datetime]
     # Tells one Slack user something privately (response_url); replaced in tests.
     respond: Callable[[str, str], None]
+    # The models' config, for the status report and the dashboard; without one those
+    # endpoints answer 503 (the alert endpoints need only the state DB).
+    config: Config | None = None
 
 
 def utcnow() -> datetime:
@@ -50,13 +53,15 @@ def create_app(
     notifier: Notifier | None = None,
     clock: Callable[[], datetime] = utcnow,
     respond: Callable[[str, str], None] | None = None,
+    config: Config | None = None,
 ) -> FastAPI:
-    """The API: alert reads and actions, and the Slack button endpoint.
+    """The API: model and scan reads, alert reads and actions, the Slack button endpoint,
+    and the dashboard page at ``/``.
 
     With a ``notifier``, the Slack message is edited right after an action (in the
     background, after the response); without one, the next ``tick`` delivers it.
     """
-    from monitor.api import alerts, slack_actions
+    from monitor.api import alerts, dashboard, reads, slack_actions
 
     app = FastAPI(title="monitor", summary="Drift and model-health monitoring")
     app.state.monitor = AppState(
@@ -65,9 +70,12 @@ def create_app(
         notifier=notifier,
         clock=clock,
         respond=respond or _respond_via_slack,
+        config=config,
     )
+    app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
+    dashboard.mount(app)
     return app
 
 
