@@ -30,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.config import Config, parse_config  # noqa: E402
+from monitor.config import Config, parse_config
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TOKEN = "load-test-token"
