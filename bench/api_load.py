@@ -294,7 +294,9 @@ def lost_acknowledgements(config: Config, result: LoadResult) -> list[str]:
     problems = []
     try:
         with engine.connect() as conn:
-            alerts = dict(conn.execute(sa.text("SELECT id, acked_by FROM alert")).all())
+            alerts: dict[int, str | None] = dict(
+                conn.execute(sa.text("SELECT id, acked_by FROM alert")).all()
+            )
             events = conn.execute(
                 sa.text("SELECT alert_id, actor FROM alert_event WHERE kind = 'acknowledged'")
             ).all()
