@@ -6,15 +6,16 @@ it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
+from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, ops_router
 
 if TYPE_CHECKING:
     from monitor.config.schema import Config
@@ -54,6 +55,8 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     respond: Callable[[str, str], None] | None = None,
     config: Config | None = None,
+    collectors: Sequence[Collector] | None = None,
+    tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
 ) -> FastAPI:
     """The API: model and scan reads, alert reads and actions, the Slack button endpoint,
     and the dashboard page at ``/``.
@@ -75,7 +78,25 @@ def create_app(
     app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
+    app.include_router(
+        ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
+    )
     dashboard.mount(app)
+    return app
+
+
+def create_ops_app(
+    *,
+    sessions: Callable[[], Session],
+    clock: Callable[[], datetime] = utcnow,
+    collectors: Sequence[Collector] | None = None,
+    tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
+) -> FastAPI:
+    """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
+    app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(
+        ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
+    )
     return app
 
 
