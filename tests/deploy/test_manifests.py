@@ -144,3 +144,43 @@ def test_systemd_unit_migrates_then_runs_as_an_unprivileged_user() -> None:
     assert service["ExecStartPre"].endswith("monitor db upgrade")
     assert " run " in service["ExecStart"]
     assert service["NoNewPrivileges"] == "true"
+
+
+def _command_lines() -> list[tuple[str, list[str]]]:
+    services = _compose()["services"].items()
+    lines = [(f"compose:{name}", s["command"]) for name, s in services if name != "db"]
+    for kind in ("Deployment", "Job"):
+        lines.append(
+            (f"k8s:{kind}", _kind(kind)["spec"]["template"]["spec"]["containers"][0]["args"])
+        )
+    docker = (DEPLOY / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (\[.*\])$", docker, re.MULTILINE)
+    assert cmd is not None
+    lines.append(("Dockerfile:CMD", json.loads(cmd.group(1))))
+    unit = (DEPLOY / "systemd" / "monitor.service").read_text()
+    for key in ("ExecStartPre", "ExecStart"):
+        match = re.search(rf"^{key}=\S+/monitor (.*)$", unit, re.MULTILINE)
+        assert match is not None
+        lines.append((f"systemd:{key}", match.group(1).split()))
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("where", "argv"), _command_lines(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_deployed_command_line_is_accepted_by_the_monitor_cli(
+    where: str, argv: list[str]
+) -> None:
+    import typer.main
+
+    from monitor.cli import build_app
+
+    group = typer.main.get_command(build_app())
+    context = group.make_context("monitor", list(argv))
+    name, command, rest = group.resolve_command(context, list(argv))
+    assert command is not None, where
+    while hasattr(command, "resolve_command"):  # a sub-group such as `db`
+        sub = command.make_context(name, rest, parent=context)
+        name, command, rest = command.resolve_command(sub, rest)
+    parsed = command.make_context(name, rest, parent=context)
+    assert parsed.params is not None
