@@ -174,7 +174,9 @@ def serve(config: Config) -> Iterator[str]:
         engine.dispose()
 
 
-def run_load(config: Config, base_url: str, *, workers: int, steps: int) -> LoadResult:
+def run_load(
+    config: Config, base_url: str, *, workers: int, steps: int, scans: bool = True
+) -> LoadResult:
     """``workers`` threads of ``steps`` reads each, acknowledging their share of the alerts."""
     result = LoadResult()
     lock = threading.Lock()
@@ -192,14 +194,16 @@ def run_load(config: Config, base_url: str, *, workers: int, steps: int) -> Load
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
     started = time.perf_counter()
-    scanner.start()
+    if scans:
+        scanner.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     result.seconds = time.perf_counter() - started
     stop.set()
-    scanner.join()
+    if scans:
+        scanner.join()
     return result
 
 
@@ -322,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--steps", type=int, default=250)
+    parser.add_argument("--no-scans", action="store_true", help="Reads and acks only.")
     args = parser.parse_args(argv)
     for url in (args.state_db, args.source):
         if url.startswith("sqlite:////"):
@@ -330,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.state_db, args.source, args.models)
     prepare(config)
     with serve(config) as base_url:
-        result = run_load(config, base_url, workers=args.workers, steps=args.steps)
+        result = run_load(
+            config, base_url, workers=args.workers, steps=args.steps, scans=not args.no_scans
+        )
     problems = result.errors + lost_acknowledgements(config, result)
     print(json.dumps({**result.summary(), "problems": problems[:10]}, indent=2))
     return 1 if problems else 0
