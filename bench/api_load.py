@@ -41,6 +41,7 @@ class LoadResult:
     requests: int = 0
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    by_route: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     acks: dict[int, str] = field(default_factory=dict)  # alert id -> the worker that acked
     retries: int = 0  # acks retried after "changed concurrently" (a scan touched the alert)
@@ -65,6 +66,10 @@ class LoadResult:
             "acks": len(self.acks),
             "ack_retries": self.retries,
             "scans_during_load": self.scans,
+            "p50_p99_ms_by_route": {
+                route: [round(float(np.percentile(v, q)), 1) for q in (50, 99)]
+                for route, v in sorted(self.by_route.items())
+            },
         }
 
 
@@ -278,10 +283,19 @@ def _call(
     with lock:
         result.requests += 1
         result.latencies_ms.append(elapsed)
+        result.by_route.setdefault(_route(method, path), []).append(elapsed)
         if response.status_code != 200 and not retry:
             result.errors.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
             return None
     return response
+
+
+def _route(method: str, path: str) -> str:
+    if path.endswith("/ack"):
+        return "POST /api/alerts/{id}/ack"
+    if path.startswith("/api/models/"):
+        return "GET /api/models/{name}"
+    return f"{method} {path}"
 
 
 def lost_acknowledgements(config: Config, result: LoadResult) -> list[str]:
