@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 
 from monitor.db import Base
 
-MODEL_MODULES = ("monitor.models", "monitor.alerts.models")
+MODEL_MODULES = ("monitor.models", "monitor.alerts.models", "monitor.run.models")
 
 
 def load_metadata() -> MetaData:

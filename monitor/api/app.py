@@ -6,15 +6,16 @@ it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
+from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, ops_router
 
 if TYPE_CHECKING:
     from monitor.config.schema import Config
@@ -54,6 +55,8 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     respond: Callable[[str, str], None] | None = None,
     config: Config | None = None,
+    collectors: Sequence[Collector] | None = None,
+    tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
 ) -> FastAPI:
     """The API: model and scan reads, alert reads and actions, the Slack button endpoint,
     and the dashboard page at ``/``.
@@ -75,8 +78,44 @@ def create_app(
     app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
+    chosen = with_model_collectors(collectors, config)
+    app.include_router(
+        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
+    )
     dashboard.mount(app)
     return app
+
+
+def create_ops_app(
+    *,
+    sessions: Callable[[], Session],
+    clock: Callable[[], datetime] = utcnow,
+    collectors: Sequence[Collector] | None = None,
+    tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
+    config: Config | None = None,
+) -> FastAPI:
+    """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
+    app = FastAPI(title="monitor (operations)")
+    chosen = with_model_collectors(collectors, config)
+    app.include_router(
+        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
+    )
+    return app
+
+
+def with_model_collectors(
+    collectors: Sequence[Collector] | None, config: Config | None
+) -> Sequence[Collector] | None:
+    """The default collectors plus per-model health and check metrics when a config is given.
+
+    An explicit ``collectors`` list is used as it is.
+    """
+    if collectors is not None or config is None:
+        return collectors
+    from monitor.api.model_metrics import model_collectors
+    from monitor.api.ops import default_collectors
+
+    return [*default_collectors(), *model_collectors(config)]
 
 
 def settings_from_config(config: Config) -> ApiSettings:

@@ -1,0 +1,223 @@
+"""Operational endpoints: ``/healthz``, ``/readyz`` and ``/metrics``.
+
+``/metrics`` is built per request in a fresh ``CollectorRegistry`` (never the global one) from
+a list of collectors, so other areas add theirs without editing this module::
+
+    def my_collector(session: Session, now: datetime) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily("monitor_x", "help", labels=["model"])
+        gauge.add_metric(["churn"], 1.0)
+        yield gauge
+
+    ops_router(sessions, clock=clock, collectors=[*default_collectors(), my_collector])
+
+Every value comes from the state DB, so each replica reports the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+Collector = Callable[[Session, datetime], Iterable[Metric]]
+TICK = "tick"
+# /readyz fails when no tick finished within this age (a tick runs every minute).
+DEFAULT_TICK_MAX_AGE = timedelta(minutes=3)
+
+
+def ops_router(
+    sessions: Callable[[], Session],
+    *,
+    clock: Callable[[], datetime],
+    collectors: Sequence[Collector] | None = None,
+    tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
+) -> APIRouter:
+    """The three operational routes; ``collectors`` default to :func:`default_collectors`."""
+    chosen = list(default_collectors() if collectors is None else collectors)
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """The process is alive (no database call)."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    def readyz() -> JSONResponse:
+        """State DB reachable and a tick ran recently; Slack trouble is reported, not fatal."""
+        body = readiness(sessions, now=clock(), tick_max_age=tick_max_age)
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    @router.get("/metrics")
+    def metrics() -> Response:
+        """Prometheus text exposition of the state DB's view of every model."""
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        return Response(render_registry(sessions, clock(), chosen), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def render_registry(
+    sessions: Callable[[], Session], now: datetime, collectors: Sequence[Collector]
+) -> bytes:
+    """Run every collector on one session and render them in a registry of this request."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    with sessions() as session:
+        families = [family for collect in collectors for family in collect(session, now)]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(families))
+    return generate_latest(registry)
+
+
+class _Fixed:
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def readiness(
+    sessions: Callable[[], Session], *, now: datetime, tick_max_age: timedelta
+) -> dict[str, Any]:
+    """The ``/readyz`` body: ``ready`` plus the reasons and the Slack delivery state."""
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+            last_tick = _last_beat(session, TICK)
+            slack = _delivery_state(session)
+    except Exception as exc:  # the answer itself: the state DB is unreachable
+        return {"ready": False, "state_db": f"unreachable: {type(exc).__name__}"}
+    recent = last_tick is not None and now - last_tick <= tick_max_age
+    return {
+        "ready": recent,
+        "state_db": "ok",
+        "last_tick": last_tick.isoformat().replace("+00:00", "Z") if last_tick else None,
+        "tick": "ok" if recent else f"no tick within {int(tick_max_age.total_seconds())}s",
+        "slack": slack,
+    }
+
+
+def _last_beat(session: Session, name: str) -> datetime | None:
+    from monitor.run.models import Heartbeat
+
+    return session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == name))
+
+
+def _delivery_state(session: Session) -> dict[str, Any]:
+    from monitor.alerts.models import Notification
+
+    failed = session.scalar(select(func.count()).where(Notification.status == "failed")) or 0
+    retrying = (
+        session.scalar(
+            select(func.count()).where(
+                Notification.status == "pending", Notification.last_error.is_not(None)
+            )
+        )
+        or 0
+    )
+    last_error = session.scalar(
+        select(Notification.last_error)
+        .where(Notification.last_error.is_not(None), Notification.status != "sent")
+        .order_by(Notification.id.desc())
+        .limit(1)
+    )
+    status = "ok" if not failed and not retrying else "degraded"
+    return {"status": status, "failed": failed, "retrying": retrying, "last_error": last_error}
+
+
+def default_collectors() -> list[Collector]:
+    """Scan, outbox, alert and tick metrics; the dashboard work appends its own."""
+    return [scan_metrics, outbox_metrics, alert_metrics, tick_metrics]
+
+
+def scan_metrics(session: Session, now: datetime) -> Iterator[Metric]:
+    """Per model: duration of the latest scan, time of the last successful one, scans by status."""
+    from monitor.models import Scan
+
+    duration = GaugeMetricFamily(
+        "monitor_scan_duration_seconds", "Duration of the model's latest scan.", labels=["model"]
+    )
+    success = GaugeMetricFamily(
+        "monitor_last_successful_scan_timestamp_seconds",
+        "Window end of the model's latest scan that did not end in error (Unix time).",
+        labels=["model"],
+    )
+    counts = GaugeMetricFamily(
+        "monitor_scans", "Stored scans by model and status.", labels=["model", "status"]
+    )
+    latest = (
+        select(Scan.model, func.max(Scan.window_end).label("end")).group_by(Scan.model).subquery()
+    )
+    rows = session.execute(
+        select(Scan.model, Scan.started_at, Scan.finished_at).join(
+            latest, (Scan.model == latest.c.model) & (Scan.window_end == latest.c.end)
+        )
+    )
+    for model, started, finished in rows:
+        duration.add_metric([model], max((finished - started).total_seconds(), 0.0))
+    ok = select(Scan.model, func.max(Scan.window_end)).where(Scan.status != "error")
+    for model, end in session.execute(ok.group_by(Scan.model)):
+        success.add_metric([model], end.timestamp())
+    by_status = select(Scan.model, Scan.status, func.count()).group_by(Scan.model, Scan.status)
+    for model, status, count in session.execute(by_status):
+        counts.add_metric([model, status], float(count))
+    yield from (duration, success, counts)
+
+
+def outbox_metrics(session: Session, now: datetime) -> Iterator[Metric]:
+    """Outbox backlog (pending rows, oldest age) and notifications that failed."""
+    from monitor.alerts.models import Notification
+
+    backlog = GaugeMetricFamily("monitor_outbox_backlog", "Notifications waiting to be sent.")
+    pending = Notification.status == "pending"
+    backlog.add_metric([], float(session.scalar(select(func.count()).where(pending)) or 0))
+    oldest = session.scalar(select(func.min(Notification.created_at)).where(pending))
+    age = GaugeMetricFamily(
+        "monitor_outbox_oldest_pending_age_seconds", "Age of the oldest waiting notification."
+    )
+    age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
+    failures = GaugeMetricFamily(
+        "monitor_notification_failures",
+        "Notifications that stopped retrying (failed) or are retrying after an error.",
+        labels=["kind"],
+    )
+    retrying = pending & Notification.last_error.is_not(None)
+    for kind, where in (("failed", Notification.status == "failed"), ("retrying", retrying)):
+        failures.add_metric([kind], float(session.scalar(select(func.count()).where(where)) or 0))
+    yield from (backlog, age, failures)
+
+
+def alert_metrics(session: Session, now: datetime) -> Iterator[Metric]:
+    """Open alerts by model, state and severity."""
+    from monitor.alerts.models import Alert
+
+    gauge = GaugeMetricFamily(
+        "monitor_open_alerts", "Open alerts.", labels=["model", "state", "severity"]
+    )
+    query = (
+        select(Alert.model, Alert.state, Alert.severity, func.count())
+        .where(Alert.state != "resolved")
+        .group_by(Alert.model, Alert.state, Alert.severity)
+    )
+    for model, state, severity, count in session.execute(query):
+        gauge.add_metric([model, state, severity], float(count))
+    yield gauge
+
+
+def tick_metrics(session: Session, now: datetime) -> Iterator[Metric]:
+    """When the last tick finished, on any replica."""
+    gauge = GaugeMetricFamily(
+        "monitor_last_tick_timestamp_seconds", "When the last tick finished (Unix time)."
+    )
+    beat = _last_beat(session, TICK)
+    if beat is not None:
+        gauge.add_metric([], beat.timestamp())
+    yield gauge
