@@ -104,6 +104,21 @@ class SeverityRoute(Strict):
     mention: str | None = None
 
 
+class DigestConfig(Strict):
+    """The scheduled health digest (``monitor.digest.post_digest``): a cron in UTC."""
+
+    schedule: str
+    channel: str | None = None  # default: slack.channel
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from monitor.windows import validate_cron
+
+        validate_cron(value)
+        return value
+
+
 class SlackConfig(Strict):
     token: SecretStr
     signing_secret: SecretStr | None = None
@@ -111,6 +126,7 @@ class SlackConfig(Strict):
     channel: str
     critical: SeverityRoute = SeverityRoute()
     warning: SeverityRoute = SeverityRoute()
+    digest: DigestConfig | None = None
 
     @field_validator("token")
     @classmethod
