@@ -38,7 +38,7 @@ def post_digest(
     if slack is None:
         raise ConfigError("the Slack digest needs a `slack:` section (token and channel)")
     channel = (slack.digest.channel if slack.digest else None) or slack.channel
-    client = client or make_client(slack.token.get_secret_value())
+    client = client or make_client(slack.token.get_secret_value(), base_url=slack.api_url)
     text = digest_text(status_report(config, session=session, now=now))
     return post_text(client, channel=channel, text=text)
 

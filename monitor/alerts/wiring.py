@@ -117,7 +117,7 @@ def build_notifier(config: Config, *, out: TextIO | None = None) -> Notifier:
         return ConsoleNotifier(out)
     from monitor.slack.transport import SlackNotifier, make_client
 
-    client = make_client(config.slack.token.get_secret_value())
+    client = make_client(config.slack.token.get_secret_value(), base_url=config.slack.api_url)
     return SlackNotifier(client, interactive=interactive(config), public_url=config.api.public_url)
 
 

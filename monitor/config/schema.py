@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    Field,
     SecretStr,
     field_validator,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "PreviousReference",
     "Reference",
     "RetentionConfig",
+    "RunConfig",
     "Severity",
     "SeverityReminders",
     "SeverityRoute",
@@ -127,6 +129,8 @@ class SlackConfig(Strict):
     critical: SeverityRoute = SeverityRoute()
     warning: SeverityRoute = SeverityRoute()
     digest: DigestConfig | None = None
+    # Web API base URL; only for Slack-compatible gateways (and the fake Slack of the tests).
+    api_url: str | None = None
 
     @field_validator("token")
     @classmethod
@@ -147,12 +151,22 @@ class RetentionConfig(Strict):
     notifications: Duration = timedelta(days=30)
 
 
+class RunConfig(Strict):
+    """``monitor run``: how often ``tick`` runs, leases, catch-up and shutdown bounds."""
+
+    tick_every: Duration = timedelta(minutes=1)
+    lease: Duration = timedelta(seconds=60)  # a dead replica's scan is taken over after this
+    catch_up: int = Field(default=24, ge=1)  # windows per model scanned after a gap, oldest first
+    shutdown_timeout: Duration = timedelta(seconds=30)
+
+
 class Config(Strict):
     state_db: Annotated[str, AfterValidator(sqlalchemy_url)] = "sqlite:///monitor.db"
     sources: dict[str, SourceConfig] = {}
     slack: SlackConfig | None = None
     api: ApiConfig = ApiConfig()
     retention: RetentionConfig = RetentionConfig()
+    run: RunConfig = RunConfig()
     models: list[ModelConfig] = []
 
     def reference_problems(self) -> list[tuple[str, str]]:

@@ -1,0 +1,227 @@
+"""The ``monitor run`` process: scheduler, HTTP server, signals, reload and bounded shutdown.
+
+The main thread only waits for signals. uvicorn serves in a thread (so it installs no
+signal handlers of its own) and the scheduler runs its jobs in a pool. SIGTERM / SIGINT:
+stop taking work, let a running scan commit or roll back, exit within
+``run.shutdown_timeout``; a scan still running then is abandoned, and since it never
+committed, the database rolls it back (no half-written scan). SIGHUP reloads the config.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from monitor.config.schema import Config
+from monitor.run.logs import logger, setup_logging
+from monitor.run.scheduler import Activity, add_jobs, build_scheduler
+from monitor.run.service import Service
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from fastapi import FastAPI
+    from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    config_path: str | None
+    api: bool = True
+    scheduler: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class Signals:
+    """SIGTERM/SIGINT set ``stop``; SIGHUP sets ``reload``. Installed in the main thread."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.reload = threading.Event()
+        self.received: str | None = None
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_stop)
+        signal.signal(signal.SIGHUP, lambda *_: self.reload.set())
+
+    def _on_stop(self, signum: int, _frame: object) -> None:
+        self.received = signal.Signals(signum).name
+        self.stop.set()
+
+
+def serve(options: RunOptions, config: Config) -> int:
+    """Run until SIGTERM/SIGINT; the exit code (0 after a clean shutdown)."""
+    from monitor.cli._common import state_session
+    from monitor.db import make_engine, make_sessionmaker
+    from monitor.sources import SourceEngines
+
+    setup_logging(config)
+    with state_session(config.state_db):
+        pass  # refuses an unmigrated state DB before anything starts
+    engine = make_engine(config.state_db)
+    sessions = make_sessionmaker(engine)
+    service = Service(config=config, sessions=sessions, engines=SourceEngines(config.sources))
+    signals = Signals()
+    signals.install()
+    activity = Activity()
+    scheduler = _start_scheduler(service, activity) if options.scheduler else None
+    stop_socket = _start_socket_mode(service) if options.scheduler else None
+    server, thread = _start_http(_app(options, service, sessions), options)
+    logger().info("started", extra=_started_fields(options, service))
+    code = _wait(signals, service, options, scheduler, activity, thread)
+    code = _shutdown(service, scheduler, activity, server, thread, stop_socket) or code
+    service.engines.dispose()
+    engine.dispose()
+    return code
+
+
+def _start_scheduler(service: Service, activity: Activity) -> BackgroundScheduler:
+    from datetime import UTC, datetime
+
+    from monitor.alerts.wiring import resolve_removed
+
+    with service.sessions() as session:
+        resolve_removed(session=session, config=service.config, now=datetime.now(UTC))
+        session.commit()
+    scheduler = build_scheduler(service, activity)
+    scheduler.start()
+    return scheduler
+
+
+def _start_socket_mode(service: Service) -> object | None:
+    from datetime import UTC, datetime
+
+    from monitor.alerts.wiring import start_socket_mode
+
+    return start_socket_mode(
+        config=service.config, sessions=service.sessions, clock=lambda: datetime.now(UTC)
+    )
+
+
+def tick_max_age(config: Config) -> timedelta:
+    # Three missed ticks, and never less than 30 s so one slow Slack round is not "unready".
+    return max(3 * config.run.tick_every, timedelta(seconds=30))
+
+
+def _app(options: RunOptions, service: Service, sessions: sessionmaker[Session]) -> FastAPI:
+    from monitor.api.app import create_app, create_ops_app, settings_from_config
+
+    max_age = tick_max_age(service.config)
+    if not options.api:
+        return create_ops_app(sessions=sessions, tick_max_age=max_age, config=service.config)
+    return create_app(
+        sessions=sessions,
+        settings=settings_from_config(service.config),
+        notifier=service.notifier,
+        tick_max_age=max_age,
+        config=service.config,
+    )
+
+
+def _start_http(app: FastAPI, options: RunOptions) -> tuple[object, threading.Thread]:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=options.host, port=options.port, log_config=None, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def _wait(
+    signals: Signals,
+    service: Service,
+    options: RunOptions,
+    scheduler: BackgroundScheduler | None,
+    activity: Activity,
+    http: threading.Thread,
+) -> int:
+    while not signals.stop.wait(0.2):
+        if not http.is_alive():
+            logger().error("the HTTP server stopped", extra={"port": options.port})
+            return 1
+        if signals.reload.is_set():
+            signals.reload.clear()
+            _reload(options, service, scheduler, activity)
+    logger().info("stopping", extra={"signal": signals.received})
+    return 0
+
+
+def _reload(
+    options: RunOptions,
+    service: Service,
+    scheduler: BackgroundScheduler | None,
+    activity: Activity,
+) -> None:
+    from monitor.cli._common import load
+    from monitor.errors import MonitorError
+    from monitor.sources import SourceEngines
+
+    try:
+        config = load(options.config_path)
+    except MonitorError as exc:  # keep running on the config we have
+        logger().error(
+            "config reload failed; keeping the running config", extra={"error": str(exc)}
+        )
+        return
+    if config.state_db != service.config.state_db:
+        logger().warning("state_db changed: restart to use it; reloading the rest")
+        config = config.model_copy(update={"state_db": service.config.state_db})
+    setup_logging(config)
+    old = service.engines
+    service.engines = SourceEngines(config.sources)
+    service.reload(config)
+    old.dispose()
+    if scheduler is not None:
+        from datetime import UTC, datetime
+
+        from monitor.alerts.wiring import resolve_removed
+
+        with service.sessions() as session:
+            resolve_removed(session=session, config=config, now=datetime.now(UTC))
+            session.commit()
+        add_jobs(scheduler, service, activity)
+    logger().info("config reloaded", extra={"models": [m.name for m in config.models]})
+
+
+def _shutdown(
+    service: Service,
+    scheduler: BackgroundScheduler | None,
+    activity: Activity,
+    server: object,
+    http: threading.Thread,
+    stop_socket: object | None,
+) -> int:
+    deadline = time.monotonic() + service.config.run.shutdown_timeout.total_seconds()
+    service.stopping.set()
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    server.should_exit = True  # type: ignore[attr-defined]
+    if callable(stop_socket):
+        stop_socket()
+    idle = activity.wait_idle(max(deadline - time.monotonic(), 0))
+    http.join(max(deadline - time.monotonic(), 0.1))
+    if not idle:
+        # The running scan never committed: exiting closes its connection, which rolls it back.
+        logger().error("shutdown timed out with a scan running; it is rolled back")
+        os._exit(1)
+    logger().info("stopped")
+    return 0
+
+
+def _started_fields(options: RunOptions, service: Service) -> dict[str, object]:
+    return {
+        "holder": service.holder,
+        "api": options.api,
+        "scheduler": options.scheduler,
+        "port": options.port,
+        "models": [m.name for m in service.config.models],
+    }

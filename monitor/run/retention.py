@@ -1,0 +1,31 @@
+"""Retention of scans (``retention.scans``), pruned by ``tick``.
+
+Alerts and their events are kept whatever their age: they are the evidence trail. Each
+model's latest scan is kept too, since catch-up and staleness are measured from it.
+Notifications are pruned by ``tick`` itself (``retention.notifications``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, aliased
+
+from monitor.models import CheckResult, Scan
+
+
+def prune_scans(sessions: Callable[[], Session], *, before: datetime) -> int:
+    """Delete scans whose window ended before ``before`` (with their results); commits."""
+    newer = aliased(Scan)
+    latest = select(func.max(newer.window_end)).where(newer.model == Scan.model).scalar_subquery()
+    doomed = select(Scan.id).where(Scan.window_end < before, Scan.window_end < latest)
+    with sessions() as session:
+        ids = list(session.scalars(doomed))
+        if not ids:
+            return 0
+        session.execute(delete(CheckResult).where(CheckResult.scan_id.in_(ids)))
+        session.execute(delete(Scan).where(Scan.id.in_(ids)))
+        session.commit()
+    return len(ids)

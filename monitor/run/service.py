@@ -1,0 +1,196 @@
+"""The units of work of ``monitor run``: scan a model's due windows, and tick.
+
+Each unit takes a lease in the state DB first, so with several replicas on one PostgreSQL
+every (model, window end) is scanned by one replica and ``tick`` runs on one at a time. The
+due windows come from the DB (every grid window after the model's latest stored scan, at
+most ``run.catch_up`` of them, oldest first), so a restart, a dead replica or a state DB
+outage leaves no gap: the next run scans what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.config.schema import Config, ModelConfig
+from monitor.models import Scan
+from monitor.run import leases
+from monitor.run.logs import logger
+from monitor.run.retention import prune_scans
+from monitor.sources import SourceEngines
+from monitor.windows import Every, isoformat_z
+
+TICK_LEASE = "tick"
+
+
+def new_holder() -> str:
+    """This process's lease holder id: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def due_windows(
+    session: Session, model: ModelConfig, *, now: datetime, limit: int
+) -> list[datetime]:
+    """Grid window ends after the latest stored scan up to ``now``, the newest ``limit``."""
+    latest = model.grid.latest(now)
+    last = session.scalar(select(func.max(Scan.window_end)).where(Scan.model == model.name))
+    if last is None:
+        return [latest]
+    if last >= latest:
+        return []
+    grid = model.grid
+    if isinstance(grid, Every):  # arithmetic, so a long gap on a seconds grid costs nothing
+        start = max(last + grid.interval, latest - (limit - 1) * grid.interval)
+        return list(grid.between(start, latest))
+    return list(deque(grid.between(last + timedelta(seconds=1), latest), maxlen=limit))
+
+
+@dataclass
+class Service:
+    """What the scheduled jobs share: config, state DB sessions, source engines, notifier."""
+
+    config: Config
+    sessions: Callable[[], Session]
+    engines: SourceEngines
+    holder: str = field(default_factory=new_holder)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    # Models whose first run (the catch-up) finished; only they are judged for staleness.
+    caught_up: set[str] = field(default_factory=set)
+    _notifier: object | None = None
+
+    def scan_model(self, name: str) -> None:
+        """One scheduled run of model ``name``: scan its due windows under its lease."""
+        model = self._model(name)
+        if model is None or self.stopping.is_set():
+            return
+        ttl = self.config.run.lease
+        try:
+            with leases.held(self.sessions, f"scan:{name}", holder=self.holder, ttl=ttl) as mine:
+                if mine:
+                    self._scan_due(model)
+            self.caught_up.add(name)
+        except Exception as exc:  # the state DB is down: logged, retried at the next firing
+            logger().error("scan run failed", extra={"model": name, "error": _describe(exc)})
+
+    def _scan_due(self, model: ModelConfig) -> None:
+        with self.sessions() as session:
+            ends = due_windows(
+                session, model, now=datetime.now(UTC), limit=self.config.run.catch_up
+            )
+        for end in ends:
+            if self.stopping.is_set():
+                return
+            self.scan_window(model, end)
+
+    def scan_window(self, model: ModelConfig, end: datetime) -> None:
+        """Scan one window and commit it with its alerts, or roll it all back."""
+        from monitor.scans.service import scan_and_store
+
+        started = time.monotonic()
+        with self.sessions() as session:
+            try:
+                report, _scan = scan_and_store(
+                    model,
+                    end,
+                    config=self.config,
+                    engines=self.engines,
+                    session=session,
+                    now=datetime.now(UTC),
+                )
+                session.commit()
+            except Exception as exc:  # not stored: the window stays due and is retried
+                session.rollback()
+                logger().error(
+                    "scan not stored",
+                    extra=_scan_fields(model, end, started)
+                    | {"status": "not_stored", "error": _describe(exc)},
+                )
+                return
+        fields = _scan_fields(model, end, started) | {
+            "status": report.status,
+            "rows": report.rows,
+            "alerts": [t.describe() for t in report.alerts],
+        }
+        if report.error:
+            fields["error"] = report.error
+        logger().info("scan", extra=fields)
+
+    def tick(self) -> None:
+        """Staleness, reminders, outbox delivery and retention, on one replica at a time."""
+        from monitor.alerts.wiring import run_tick
+        from monitor.scans.service import check_stale
+
+        now = datetime.now(UTC)
+        ttl = self.config.run.lease
+        try:
+            with leases.held(self.sessions, TICK_LEASE, holder=self.holder, ttl=ttl) as mine:
+                if not mine:
+                    return
+                judged = [m for m in self.config.models if m.name in self.caught_up]
+                with self.sessions() as session:
+                    check_stale(
+                        config=self.config.model_copy(update={"models": judged}),
+                        session=session,
+                        now=now,
+                    )
+                report = run_tick(
+                    self.sessions, config=self.config, now=now, notifier=self.notifier
+                )
+                pruned = prune_scans(self.sessions, before=now - self.config.retention.scans)
+                leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
+        except Exception as exc:  # state DB down: the next tick tries again
+            logger().error("tick failed", extra={"error": _describe(exc)})
+            return
+        delivery = report.delivery
+        if delivery.sent or delivery.failed or delivery.retried or pruned or report.pruned:
+            logger().info(
+                "tick",
+                extra={
+                    "sent": delivery.sent,
+                    "retried": delivery.retried,
+                    "failed": delivery.failed,
+                    "pruned_scans": pruned,
+                    "pruned_notifications": report.pruned,
+                },
+            )
+
+    @property
+    def notifier(self):  # type: ignore[no-untyped-def]
+        from monitor.alerts.wiring import build_notifier
+
+        if self._notifier is None:
+            self._notifier = build_notifier(self.config)
+        return self._notifier
+
+    def reload(self, config: Config) -> None:
+        """Use ``config`` from the next unit of work on (SIGHUP)."""
+        self.config = config
+        self._notifier = None
+
+    def _model(self, name: str) -> ModelConfig | None:
+        return next((m for m in self.config.models if m.name == name), None)
+
+
+def _scan_fields(model: ModelConfig, end: datetime, started: float) -> dict[str, object]:
+    return {
+        "model": model.name,
+        "window_start": isoformat_z(end - model.window),
+        "window_end": isoformat_z(end),
+        "duration_s": round(time.monotonic() - started, 3),
+    }
+
+
+def _describe(exc: BaseException) -> str:
+    # The first line only: driver errors can carry the whole SQL statement and parameters.
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}"[:300]

@@ -1,0 +1,202 @@
+"""Fixtures for `monitor run` tests: real processes, a source DB behind a cuttable proxy, a
+fake Slack, and helpers that wait with bounded timeouts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from monitor import migrate
+from tests.conftest import _fresh_postgres_database
+from tests.fakes.slack import FakeSlack
+from tests.monitor.run.proxy import TcpProxy
+
+ROOT = Path(__file__).resolve().parents[3]
+PG = ("127.0.0.1", 5432)
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float, every: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Replica:
+    """One `python -m monitor run` process with its own port and log file."""
+
+    def __init__(self, config: Path, log: Path, *args: str) -> None:
+        self.port = free_port()
+        self.log_path = log
+        self._log = log.open("w")
+        command = [sys.executable, "-m", "monitor", "run", "-c", str(config)]
+        self.proc = subprocess.Popen(
+            [*command, "--port", str(self.port), *args],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=5)
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        def healthy() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"monitor run exited early:\n{self.log_path.read_text()}")
+            try:
+                return self.get("/healthz").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until("/healthz", healthy, timeout, every=0.2)
+
+    def lines(self) -> list[dict[str, Any]]:
+        out = []
+        for raw in self.log_path.read_text().splitlines():
+            if raw.startswith("{"):
+                out.append(json.loads(raw))
+        return out
+
+    def scans(self) -> list[dict[str, Any]]:
+        return [line for line in self.lines() if line["message"] == "scan"]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._log.close()
+
+
+@pytest.fixture
+def replicas(tmp_path: Path) -> Iterator[Callable[..., Replica]]:
+    started: list[Replica] = []
+
+    def start(config: Path, *args: str) -> Replica:
+        replica = Replica(config, tmp_path / f"replica{len(started)}.log", *args)
+        started.append(replica)
+        return replica
+
+    try:
+        yield start
+    finally:
+        for replica in started:
+            replica.kill()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack().running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def source_db(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A PostgreSQL database with drifted predictions around now and a reference table."""
+    admin = request.getfixturevalue("postgres_admin")
+    for url in _fresh_postgres_database(admin):
+        engine = create_engine(url)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        write_logs(engine, now - timedelta(hours=2), now + timedelta(minutes=15))
+        yield engine
+        engine.dispose()
+
+
+def write_logs(engine: Engine, start: datetime, end: datetime) -> None:
+    rng = np.random.default_rng(7)
+    seconds = int((end - start).total_seconds())
+    times = pd.Timestamp(start) + pd.to_timedelta(np.arange(0, seconds, 5), unit="s")
+    n = len(times)
+    live = pd.DataFrame(
+        {"ts": times, "x": rng.normal(3.0, 1.0, n).round(3), "pred": rng.integers(0, 2, n)}
+    )
+    live.to_sql("preds", engine, index=False, if_exists="replace")
+    reference = pd.DataFrame(
+        {"x": rng.normal(0.0, 1.0, 300).round(3), "pred": rng.integers(0, 2, 300)}
+    )
+    reference.to_sql("ref", engine, index=False, if_exists="replace")
+
+
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    with TcpProxy(PG).running() as running:
+        yield running
+
+
+def write_config(
+    path: Path,
+    *,
+    state_db: str,
+    source: Engine,
+    proxy: TcpProxy,
+    slack: FakeSlack | None,
+    every: str = "2s",
+    run: dict[str, Any] | None = None,
+) -> Path:
+    """A config with one drifting model `m` scanned every ``every``."""
+    source_url = source.url.set(port=proxy.port, drivername="postgresql+psycopg")
+    tree: dict[str, Any] = {
+        "state_db": state_db,
+        "sources": {"logs": {"url": source_url.render_as_string(hide_password=False)}},
+        "run": {"tick_every": "1s", "lease": "3s", "catch_up": 5, "shutdown_timeout": "10s"}
+        | (run or {}),
+        "models": [
+            {
+                "name": "m",
+                "source": "logs",
+                "table": "preds",
+                "timestamp": "ts",
+                "features": {"numerical": ["x"]},
+                "prediction": "pred",
+                "reference": {"table": "ref"},
+                "window": "1h",
+                "schedule": {"every": every},
+            }
+        ],
+    }
+    if slack is not None:
+        token = "xoxb-secret-token-1"
+        tree["slack"] = {"token": token, "channel": "#ml", "api_url": slack.base_url}
+    path.write_text(yaml.safe_dump(tree))
+    migrate.upgrade(state_db)
+    return path

@@ -1,0 +1,125 @@
+"""`monitor run` as a real process: the grid, the ops endpoints, SIGTERM, logs."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor.models import Scan
+from monitor.run.models import Lease
+from monitor.windows import parse_instant
+from tests.fakes.slack import FakeSlack
+from tests.monitor.run.conftest import Replica, wait_until, write_config
+from tests.monitor.run.proxy import TcpProxy
+
+
+def stored_scans(state_db: str) -> list[Scan]:
+    engine = create_engine(state_db)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(Scan).order_by(Scan.window_end)))
+    finally:
+        engine.dispose()
+
+
+def test_scheduled_scans_land_on_the_utc_grid_with_one_log_line_each(
+    db_url: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    fake_slack: FakeSlack,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    config = write_config(
+        tmp_path / "m.yaml", state_db=db_url, source=source_db, proxy=proxy, slack=fake_slack
+    )
+    replica = replicas(config)
+    replica.wait_healthy()
+    wait_until("three scans", lambda: len(stored_scans(db_url)) >= 3, timeout=30)
+    assert replica.stop() == 0
+
+    scans = stored_scans(db_url)
+    ends = [s.window_end for s in scans]
+    assert all(end.timestamp() % 2 == 0 for end in ends)  # multiples of 2 s since the epoch
+    assert all(b - a == timedelta(seconds=2) for a, b in itertools.pairwise(ends))
+    assert {s.status for s in scans} == {"failed"}  # x drifted: the drift check fails
+    logged = replica.scans()
+    assert sorted(parse_instant(line["window_end"]) for line in logged) == ends
+    assert all(line["model"] == "m" and line["rows"]["live"] > 0 for line in logged)
+    assert all(line["duration_s"] >= 0 and line["status"] == "failed" for line in logged)
+    assert "xoxb-secret-token-1" not in replica.log_path.read_text()
+
+
+def test_ops_endpoints_report_readiness_and_prometheus_metrics(
+    db_url: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    fake_slack: FakeSlack,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    config = write_config(
+        tmp_path / "m.yaml", state_db=db_url, source=source_db, proxy=proxy, slack=fake_slack
+    )
+    replica = replicas(config, "--no-api")
+    replica.wait_healthy()
+    wait_until("a scan", lambda: stored_scans(db_url), timeout=30)
+    ready = wait_until("ready", lambda: replica.get("/readyz").status_code == 200, timeout=10)
+    assert ready
+    body = replica.get("/readyz").json()
+    assert body["state_db"] == "ok" and body["slack"]["status"] == "ok"
+    metrics = replica.get("/metrics").text
+    assert 'monitor_last_successful_scan_timestamp_seconds{model="m"}' in metrics
+    assert 'monitor_scan_duration_seconds{model="m"}' in metrics
+    assert "monitor_outbox_backlog" in metrics
+    assert 'monitor_open_alerts{model="m",severity="warning",state="firing"} 1.0' in metrics
+    assert replica.get("/api/alerts").status_code == 404  # --no-api: only the ops routes
+    assert replica.stop() == 0
+
+
+def test_sigterm_during_a_slow_scan_exits_in_bounded_time_leaving_no_half_scan(
+    db_url: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    config = write_config(
+        tmp_path / "m.yaml",
+        state_db=db_url,
+        source=source_db,
+        proxy=proxy,
+        slack=None,
+        every="1h",
+        run={"shutdown_timeout": "3s"},
+    )
+    proxy.delay = 0.5  # every answer of the source takes 0.5 s: the catch-up scan is slow
+    replica = replicas(config)
+    replica.wait_healthy()
+    wait_until("the scan lease", lambda: held_leases(db_url), timeout=15)
+    started = time.monotonic()
+    code = replica.stop(signal.SIGTERM, timeout=10)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, elapsed  # shutdown_timeout 3 s plus the exit itself
+    for scan in stored_scans(db_url):  # committed whole, or not at all
+        assert scan.finished_at is not None and scan.status in {"ok", "failed", "error"}
+    assert code in (0, 1)
+    if code == 0:  # finished within the bound: the lease was released
+        assert held_leases(db_url) == []
+
+
+def held_leases(state_db: str) -> list[str]:
+    engine = create_engine(state_db)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(Lease.name).where(Lease.name.like("scan:%"))))
+    finally:
+        engine.dispose()
