@@ -81,3 +81,30 @@ def test_report_of_a_scan_that_does_not_exist_is_an_error_naming_it(
     assert code == 2
     assert "scan 9999 of model 'churn' not found" in err
     assert not out.exists()
+
+
+def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
+    scanned: str, engine: Engine
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from monitor.api.app import ApiSettings, create_app
+    from monitor.config import load_config
+    from monitor.db import make_sessionmaker
+
+    with Session(engine) as session:
+        first = session.scalars(select(Scan).order_by(Scan.window_end)).first()
+    assert first is not None
+    app = create_app(
+        sessions=make_sessionmaker(engine),
+        settings=ApiSettings(token="w", read_token="r"),
+        config=load_config(scanned),
+    )
+    with TestClient(app) as client:
+        assert client.get(f"/reports/{first.id}.html").status_code == 401
+        page = client.get(f"/reports/{first.id}.html", headers={"Authorization": "Bearer r"})
+        missing = client.get("/reports/9999.html", headers={"Authorization": "Bearer r"})
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert f"Drill-down of scan #{first.id}</b> of model <b>churn" in page.text
+    assert "480 of 480 live rows" in page.text  # under the default sample size: every row
+    assert missing.status_code == 404 and missing.json()["detail"] == "scan 9999 not found"
