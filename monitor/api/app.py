@@ -95,7 +95,7 @@ def create_ops_app(
     config: Config | None = None,
 ) -> FastAPI:
     """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
-    app = FastAPI(title="monitor (operations)")
+    app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
     chosen = with_model_collectors(collectors, config)
     app.include_router(
         ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)

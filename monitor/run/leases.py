@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,11 +96,20 @@ def _renew_until(
 
     while not stop.wait(ttl.total_seconds() / 3):
         try:
-            renew(sessions, name, holder=holder, ttl=ttl)
+            if not renew(sessions, name, holder=holder, ttl=ttl):
+                logging.getLogger("monitor.run").warning("lease lost", extra={"lease": name})
         except Exception as exc:  # the state DB is down: the lease may lapse, the scan goes on
             logging.getLogger("monitor.run").warning(
                 "lease renewal failed", extra={"lease": name, "error": type(exc).__name__}
             )
+
+
+def live(sessions: Sessions, *, prefix: str = "") -> set[str]:
+    """Names of the leases someone holds now (not expired), starting with ``prefix``."""
+    now = datetime.now(UTC)
+    with sessions() as session:
+        query = select(Lease.name).where(Lease.expires_at >= now, Lease.name.startswith(prefix))
+        return set(session.scalars(query))
 
 
 def beat(sessions: Sessions, name: str, *, holder: str, at: datetime) -> None:

@@ -64,6 +64,8 @@ def serve(options: RunOptions, config: Config) -> int:
     setup_logging(config)
     with state_session(config.state_db):
         pass  # refuses an unmigrated state DB before anything starts
+    if options.scheduler:
+        warm_up()
     engine = make_engine(config.state_db)
     sessions = make_sessionmaker(engine)
     service = Service(config=config, sessions=sessions, engines=SourceEngines(config.sources))
@@ -79,6 +81,14 @@ def serve(options: RunOptions, config: Config) -> int:
     service.engines.dispose()
     engine.dispose()
     return code
+
+
+def warm_up() -> None:
+    """Import what a scan needs now, so the first scheduled scan is not seconds late."""
+    import importlib
+
+    for name in ("pandas", "scipy.stats", "checks.registry", "monitor.scans.service"):
+        importlib.import_module(name)
 
 
 def _start_scheduler(service: Service, activity: Activity) -> BackgroundScheduler:

@@ -22,8 +22,10 @@ import pytest
 import yaml
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import migrate
+from monitor.db import make_sessionmaker
 from tests.conftest import _fresh_postgres_database
 from tests.fakes.slack import FakeSlack
 from tests.monitor.run.proxy import TcpProxy
@@ -122,6 +124,13 @@ def replicas(tmp_path: Path) -> Iterator[Callable[..., Replica]]:
     finally:
         for replica in started:
             replica.kill()
+
+
+@pytest.fixture
+def sessions(db_url: str, engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the per-test state DB, migrated to the newest revision."""
+    migrate.upgrade(db_url)
+    return make_sessionmaker(engine)
 
 
 @pytest.fixture

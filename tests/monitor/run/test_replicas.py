@@ -1,0 +1,142 @@
+"""Several `monitor run` replicas on one PostgreSQL: each window once, each alert posted once,
+and a replica killed mid-scan is taken over."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor.alerts.models import Alert
+from monitor.run.models import Lease
+from monitor.windows import parse_instant
+from tests.fakes.slack import FakeSlack
+from tests.monitor.run.conftest import Replica, wait_until, write_config
+from tests.monitor.run.proxy import TcpProxy
+from tests.monitor.run.test_process import stored_scans
+
+
+@pytest.fixture
+def pg_state(backend: str, db_url: str) -> str:
+    if backend != "postgresql":
+        pytest.skip("replicas share one PostgreSQL (SQLite is the single-process store)")
+    return db_url
+
+
+def logged_windows(*replicas: Replica) -> Counter[str]:
+    return Counter(line["window_end"] for r in replicas for line in r.scans())
+
+
+def assert_contiguous(state_db: str, step: timedelta) -> list[str]:
+    ends = [s.window_end for s in stored_scans(state_db)]
+    assert all(b - a == step for a, b in itertools.pairwise(ends)), ends
+    return [e.isoformat().replace("+00:00", "Z") for e in ends]
+
+
+def open_alerts(state_db: str) -> list[Alert]:
+    engine = create_engine(state_db)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(Alert).where(Alert.state != "resolved")))
+    finally:
+        engine.dispose()
+
+
+def test_three_replicas_scan_every_window_once_and_post_each_alert_once(
+    pg_state: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    fake_slack: FakeSlack,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    config = write_config(
+        tmp_path / "m.yaml", state_db=pg_state, source=source_db, proxy=proxy, slack=fake_slack
+    )
+    three = [replicas(config, "--no-api") for _ in range(3)]
+    for replica in three:
+        replica.wait_healthy()
+    wait_until("eight windows", lambda: len(stored_scans(pg_state)) >= 8, timeout=60)
+    for replica in three:
+        assert replica.stop() == 0
+
+    stored = assert_contiguous(pg_state, timedelta(seconds=2))
+    counts = logged_windows(*three)
+    assert sorted(counts) == stored
+    assert set(counts.values()) == {1}, counts  # no window scanned twice
+    # A cold first scan on a busy machine may outlast two 2 s intervals: `stale` may fire.
+    alerts = open_alerts(pg_state)
+    assert [a.check_id for a in alerts if a.check_id != "stale"] == ["dataset_drift"]
+    parents = [c for c in fake_slack.calls_to("chat.postMessage") if "thread_ts" not in c.params]
+    assert len(parents) == len(alerts)  # one Slack message per alert, whatever the replicas
+    assert len({c.params["text"] for c in parents}) == len(parents)
+
+
+def test_a_replica_killed_mid_scan_is_taken_over_after_its_lease_expires(
+    pg_state: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    config = write_config(
+        tmp_path / "m.yaml",
+        state_db=pg_state,
+        source=source_db,
+        proxy=proxy,
+        slack=None,
+        run={"catch_up": 100},  # a slow takeover on a busy machine must not skip the window
+    )
+    pair = [replicas(config, "--no-api") for _ in range(2)]
+    for replica in pair:
+        replica.wait_healthy()
+    wait_until("a first scan", lambda: stored_scans(pg_state), timeout=40)
+    proxy.delay = 0.4  # scans now take seconds: long enough to be killed in the middle
+    holder = wait_until("a long scan under lease", lambda: steady_holder(pg_state), timeout=20)
+    last_before = stored_scans(pg_state)[-1].window_end
+    victim = next(r for r in pair if r.proc.pid == int(holder.split(":")[1]))
+    survivor = next(r for r in pair if r is not victim)
+    os.kill(victim.proc.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    proxy.delay = 0.0
+    in_progress = last_before + timedelta(seconds=2)
+
+    def survivor_scanned() -> bool:
+        return in_progress in {parse_instant(line["window_end"]) for line in survivor.scans()}
+
+    wait_until("the survivor to scan the killed window", survivor_scanned, timeout=30)
+    takeover = time.monotonic() - killed_at
+    assert survivor.stop() == 0
+    victim.kill()
+
+    stored = assert_contiguous(pg_state, timedelta(seconds=2))
+    assert in_progress.isoformat().replace("+00:00", "Z") in stored
+    assert takeover < 20
+    victim_windows = {line["window_end"] for line in victim.scans()}
+    assert in_progress.isoformat().replace("+00:00", "Z") not in victim_windows
+
+
+def steady_holder(state_db: str) -> str | None:
+    """The holder of the scan lease, if it still holds it a second later (mid-scan)."""
+    first = lease_holder(state_db)
+    time.sleep(1.0)
+    return first if first is not None and lease_holder(state_db) == first else None
+
+
+def lease_holder(state_db: str) -> str | None:
+    engine = create_engine(state_db)
+    try:
+        with Session(engine) as session:
+            return session.scalar(select(Lease.holder).where(Lease.name == "scan:m"))
+    finally:
+        engine.dispose()
