@@ -26,7 +26,9 @@ def list_alerts(
     elif state in ALL_STATES:
         query = query.where(Alert.state == state)
     elif state != "all":
-        raise InvalidActionError(f"unknown alert state {state!r}; use one of {STATE_FILTERS}")
+        raise InvalidActionError(
+            f"unknown alert state {state!r}; use one of {', '.join(STATE_FILTERS)}"
+        )
     if model is not None:
         query = query.where(Alert.model == model)
     return list(session.scalars(query))

@@ -78,8 +78,9 @@ def create_app(
     app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
+    chosen = with_model_collectors(collectors, config)
     app.include_router(
-        ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
+        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
     )
     dashboard.mount(app)
     return app
@@ -91,13 +92,30 @@ def create_ops_app(
     clock: Callable[[], datetime] = utcnow,
     collectors: Sequence[Collector] | None = None,
     tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
+    config: Config | None = None,
 ) -> FastAPI:
     """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
     app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
+    chosen = with_model_collectors(collectors, config)
     app.include_router(
-        ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
+        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
     )
     return app
+
+
+def with_model_collectors(
+    collectors: Sequence[Collector] | None, config: Config | None
+) -> Sequence[Collector] | None:
+    """The default collectors plus per-model health and check metrics when a config is given.
+
+    An explicit ``collectors`` list is used as it is.
+    """
+    if collectors is not None or config is None:
+        return collectors
+    from monitor.api.model_metrics import model_collectors
+    from monitor.api.ops import default_collectors
+
+    return [*default_collectors(), *model_collectors(config)]
 
 
 def settings_from_config(config: Config) -> ApiSettings:

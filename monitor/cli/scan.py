@@ -61,7 +61,8 @@ def scan(
             for transition in report.alerts:
                 typer.echo(f"  {'would be ' if dry_run else ''}{transition.describe()}")
         if not dry_run:
-            _tick(settings, session, now, as_json=as_json)
+            # A fresh clock: the notifications the scans just queued are due now, not later.
+            _tick(settings, session, datetime.now(UTC), as_json=as_json)
     if dry_run and not as_json:
         typer.echo("dry run: nothing stored, nothing sent")
     if errors:

@@ -1,7 +1,8 @@
 """Generated prediction logs for the demo: a churn classifier with two weeks of hourly traffic.
 
 The story: for the first week the inputs look like the training data and about 86 % of
-predictions are right. From ``DRIFT_DAY`` on, customers with higher incomes on the basic plan
+predictions are right; on day ``SLOW_DAY`` a slow dependency triples latency for one day.
+From ``DRIFT_DAY`` on, customers with higher incomes on the basic plan
 arrive (``income`` and ``plan`` shift, nothing else does) and the model, which never saw
 them, is right only about 76 % of the time. Labels arrive 6 to 36 hours after the prediction,
 in a separate table, so a scan can only judge accuracy ``label_delay`` (2 days) back.
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 DAYS = 14
 DRIFT_DAY = 8
+SLOW_DAY = 5
 ACCURACY_BEFORE = 0.86
 ACCURACY_AFTER = 0.76
 PLANS = ("basic", "plus", "pro")
@@ -45,9 +47,16 @@ def generate(start: datetime, *, days: int = DAYS, seed: int = 7) -> DemoLogs:
     prediction = (score >= 0.5).astype(int)
     correct = rng.random(len(times)) < np.where(shifted, ACCURACY_AFTER, ACCURACY_BEFORE)
     churned = np.where(correct, prediction, 1 - prediction)
-    predictions = _predictions_frame(rng, times, features, score, prediction)
+    slow = (times >= np.datetime64(_day(start, SLOW_DAY))) & (
+        times < np.datetime64(_day(start, SLOW_DAY + 1))
+    )
+    predictions = _predictions_frame(rng, times, features, score, prediction, slow)
     labels = _labels_frame(rng, predictions, churned)
     return DemoLogs(predictions, labels, start, drift_start)
+
+
+def _day(start: datetime, day: int) -> datetime:
+    return (start + timedelta(days=day)).replace(tzinfo=None)
 
 
 def _arrival_times(rng: np.random.Generator, start: datetime, days: int) -> np.ndarray:
@@ -98,6 +107,7 @@ def _predictions_frame(
     features: dict[str, np.ndarray],
     score: np.ndarray,
     prediction: np.ndarray,
+    slow: np.ndarray,
 ) -> pd.DataFrame:
     import pandas as pd
 
@@ -107,7 +117,8 @@ def _predictions_frame(
         frame[name] = values
     frame["churn_score"] = score.round(4)
     frame["churn_pred"] = prediction
-    frame["latency_ms"] = rng.lognormal(np.log(18), 0.45, n).round(1)
+    latency = rng.lognormal(np.log(18), 0.45, n)
+    frame["latency_ms"] = np.where(slow, latency * 3, latency).round(1)
     frame["model_version"] = "churn-2026.10"
     return frame
 

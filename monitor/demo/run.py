@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from monitor.demo.config import REFERENCE_DAYS, demo_yaml
-from monitor.demo.data import DAYS, DemoLogs, generate
+from monitor.demo.data import DAYS, SLOW_DAY, DemoLogs, generate
 from monitor.windows import isoformat_z
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ def _story(logs: DemoLogs) -> str:
     return (
         f"generated {len(logs.predictions):,} predictions of model 'churn' from "
         f"{isoformat_z(logs.start)}; reference: the first {REFERENCE_DAYS} days; "
+        f"latency triples on {isoformat_z(logs.start + timedelta(days=SLOW_DAY))} for a day; "
         f"inputs shift from {isoformat_z(logs.drift_start)}; labels arrive 6-36 h late; "
         "and a steady arrival-time regressor 'eta' with per-city segments"
     )
@@ -100,10 +101,40 @@ def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
                     echo(scan_line(report))
                     reports.append(report)
                 run_tick(session, config=config, now=end, notifier=notifier)
+                if _on_call(day, session=session, now=end, echo=echo):
+                    run_tick(session, config=config, now=end, notifier=notifier)
     finally:
         writer.close()
         engine.dispose()
     return reports
+
+
+# What the people on call do in the story, by simulated day (end of that day's scan).
+ON_CALL: dict[int, tuple[str, str, str | None]] = {
+    # The latency alert has recovered: it stays open until someone looks at it.
+    9: ("latency_p99", "alice", None),
+    # Drift confirmed and understood: acknowledging stops the reminders.
+    11: ("drift:income", "bob", "new high-income segment from the spring campaign; retraining"),
+}
+
+
+def _on_call(day: int, *, session: Any, now: datetime, echo: Echo) -> bool:
+    from monitor.alerts.actions import acknowledge
+    from monitor.alerts.queries import list_alerts
+
+    if day not in ON_CALL:
+        return False
+    check_id, person, note = ON_CALL[day]
+    alert = next(a for a in list_alerts(session=session, model="churn") if a.check_id == check_id)
+    echo(
+        f"   (on call) alert {alert.id} {check_id} is {alert.state}; "
+        f"{person} runs: monitor ack {alert.id} --by {person}"
+        + (f' --note "{note}"' if note else "")
+    )
+    transition = acknowledge(session=session, alert_id=alert.id, by=person, now=now, note=note)
+    session.commit()
+    echo(f"   (on call) alert {alert.id} is now {transition.to_state}")
+    return True
 
 
 class _EchoOut:

@@ -96,7 +96,8 @@ def _renew_until(
 
     while not stop.wait(ttl.total_seconds() / 3):
         try:
-            renew(sessions, name, holder=holder, ttl=ttl)
+            if not renew(sessions, name, holder=holder, ttl=ttl):
+                logging.getLogger("monitor.run").warning("lease lost", extra={"lease": name})
         except Exception as exc:  # the state DB is down: the lease may lapse, the scan goes on
             logging.getLogger("monitor.run").warning(
                 "lease renewal failed", extra={"lease": name, "error": type(exc).__name__}

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.alerts.notify import Notifier
 from monitor.config.schema import Config, ModelConfig
 from monitor.models import Scan
 from monitor.run import leases
@@ -66,7 +67,7 @@ class Service:
     stopping: threading.Event = field(default_factory=threading.Event)
     # Models whose first run (the catch-up) finished; only they are judged for staleness.
     caught_up: set[str] = field(default_factory=set)
-    _notifier: object | None = None
+    _notifier: Notifier | None = None
 
     def scan_model(self, name: str) -> None:
         """One scheduled run of model ``name``: scan its due windows under its lease."""
@@ -172,7 +173,8 @@ class Service:
             )
 
     @property
-    def notifier(self):  # type: ignore[no-untyped-def]
+    def notifier(self) -> Notifier:
+        """The configured notifier (Slack or console), built once per config."""
         from monitor.alerts.wiring import build_notifier
 
         if self._notifier is None:

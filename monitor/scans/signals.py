@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.conditions import CheckSignal
@@ -61,10 +61,17 @@ def signal_stale(
         .order_by(Scan.window_end.desc())
         .limit(1)
     )
-    late = now - last if last is not None else None
-    stale = late is None or late > 2 * step
-    severity = "critical" if late is None or late > STALE_CRITICAL_INTERVALS * step else "warning"
-    since = "never scanned" if last is None else f"last scanned window ended {isoformat_z(last)}"
+    since = f"last scanned window ended {isoformat_z(last)}" if last else ""
+    if last is None:
+        # Never scanned successfully: judge from the first attempt. Before any attempt there
+        # is nothing to be late for; a failing first scan is scan_error's business.
+        last = session.scalar(select(func.min(Scan.window_end)).where(Scan.model == model.name))
+        if last is None:
+            return []
+        since = f"no successful scan since the first attempt (window ending {isoformat_z(last)})"
+    late = now - last
+    stale = late > 2 * step
+    severity = "critical" if late > STALE_CRITICAL_INTERVALS * step else "warning"
     signal = CheckSignal(
         check_id="stale", passed=not stale, severity=severity, summary=f"stale: {since}"
     )

@@ -109,5 +109,10 @@ def test_dashboard_shows_the_red_model_and_acknowledges_an_alert_by_click(server
             expect(page.locator(".chart[data-check=accuracy] svg path.value")).to_have_count(1)
             expect(page.locator(".chart[data-check=accuracy] .alert-period").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "dashboard-model.png"), full_page=True)
+
+            page.locator("a[href^='#/scans/']").first.click()
+            expect(page.locator("h1")).to_contain_text("Scan #")
+            expect(page.get_by_role("cell", name="accuracy", exact=True)).to_be_visible()
+            expect(page.locator("button#report")).to_be_visible()
         finally:
             browser.close()

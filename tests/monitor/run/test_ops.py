@@ -117,3 +117,17 @@ def test_the_ops_app_serves_nothing_else(
     path: str,
 ) -> None:
     assert app_client(sessions).get(path).status_code == 404
+
+
+def test_the_full_api_app_serves_the_ops_routes_too(
+    sessions: sessionmaker[Session],
+) -> None:
+    from monitor.api.app import ApiSettings, create_app
+
+    leases.beat(sessions, "tick", holder="a", at=NOW)
+    app = create_app(sessions=sessions, settings=ApiSettings(), clock=lambda: NOW)
+    client = TestClient(app)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert "monitor_outbox_backlog 0.0" in client.get("/metrics").text
+    assert client.get("/api/alerts").status_code == 200

@@ -204,3 +204,33 @@ def test_scan_json_output_is_only_json_even_when_alerts_are_printed(
     documents = [json.loads(line) for line in proc.stdout.splitlines()]
     assert documents[0]["alerts"] == ["alert 1 churn accuracy: raised (- -> firing, critical)"]
     assert "Slack post to console" in proc.stderr
+
+
+def test_scan_delivers_the_alerts_it_raised_in_the_same_run(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    write(engine, log_frame(today - timedelta(days=3), 3 * 24), "preds")
+    reference = [(today - timedelta(days=3)).isoformat(), (today - timedelta(days=2)).isoformat()]
+    thresholds = [{"metric": "accuracy", "min": 0.99, "severity": "critical"}]
+    config = _config_file(
+        tmp_path, db_url, reference={"between": reference}, checks={"thresholds": thresholds}
+    )
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    proc = run("scan", "-c", config)  # the latest window, stamped with the wall clock
+    assert proc.returncode == 0, proc.stderr
+    assert "churn accuracy: raised (- -> firing, critical)" in proc.stdout
+    # delivered by this run's tick, not at the next scan
+    assert "│ [CRITICAL] churn: accuracy" in proc.stdout
+
+
+def test_a_failing_first_scan_raises_no_stale_alert(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    config = _config_file(tmp_path, db_url, table="missing")
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    assert run("scan", "-c", config).returncode == 1
+    with Session(engine) as session:
+        assert session.scalars(select(Alert.check_id)).all() == []

@@ -71,3 +71,46 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
     assert not any("] eta:" in line for line in lines if line.startswith("│ ["))
     assert churn["alerts"]["open"] >= 4 and eta["alerts"]["open"] == 0
     assert str(run.directory) in lines[0]
+
+
+def test_demo_recovered_alert_stays_open_until_acknowledged_and_ack_stops_reminders(
+    db_url: str, tmp_path: Path
+) -> None:
+    from monitor.alerts.models import Alert, AlertEvent
+    from monitor.db import make_engine, make_sessionmaker
+    from monitor.demo.data import SLOW_DAY
+    from monitor.demo.run import ON_CALL
+
+    lines: list[str] = []
+    run = run_demo(tmp_path / "demo", now=NOW, echo=lines.append, state_db=db_url)
+    start = min(r.window.start for r in run.reports) - timedelta(days=4)
+    slow_scan_end = start + timedelta(days=SLOW_DAY + 1)
+    ack_day = next(day for day, (check, _, _) in ON_CALL.items() if check == "latency_p99")
+    engine = make_engine(db_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            latency = session.query(Alert).filter_by(model="churn", check_id="latency_p99").one()
+            events = (
+                session.query(AlertEvent).filter_by(alert_id=latency.id).order_by(AlertEvent.id)
+            )
+            path = [(e.to_state, e.actor) for e in events]
+            drift = session.query(Alert).filter_by(model="churn", check_id="drift:income").one()
+            drift_events = list(
+                session.query(AlertEvent).filter_by(alert_id=drift.id).order_by(AlertEvent.id)
+            )
+    finally:
+        engine.dispose()
+    # Fired by the slow day's scan, recovered the next day, open until alice acknowledged it.
+    assert latency.raised_at == slow_scan_end
+    assert [state for state, _ in path] == ["firing", "recovered", "resolved"]
+    assert path[-1][1] == "alice" and latency.acked_by == "alice"
+    assert latency.resolved_at == start + timedelta(days=ack_day)
+    assert latency.recovered_at == slow_scan_end + timedelta(days=1) < latency.resolved_at
+    # bob's acknowledgement holds while drift continues, and no reminder pings after it.
+    assert drift.state == "acknowledged" and drift.acked_by == "bob" and drift.ack_note
+    assert drift_events[-1].to_state == "acknowledged"
+    assert drift.next_reminder_at is None
+    ack_line = next(
+        i for i, line in enumerate(lines) if "runs: monitor ack" in line and "bob" in line
+    )
+    assert not any(f"on alert {drift.id}:" in line and "Still" in line for line in lines[ack_line:])
