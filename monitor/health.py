@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.conditions import current_conditions
-from monitor.alerts.models import AlertCondition
+from monitor.alerts.models import OPEN_STATES, Alert, AlertCondition
 from monitor.alerts.queries import AlertCounts
 from monitor.config.schema import ModelConfig
 from monitor.models import WHOLE_WINDOW, Scan
@@ -54,11 +55,23 @@ def model_health(
             return COLOURS[level], _reason(found[0], judged, last)
         if model.alerts.sticky_health and counts.worst_unacknowledged == level:
             return COLOURS[level], f"{counts.unacknowledged} unacknowledged alert(s)"
+    scan_error = _open_scan_error(session, model.name)
+    if scan_error is not None:
+        # DESIGN.md: an open scan_error alert is yellow even once scans run again, until
+        # someone closes it (the cause may come back).
+        return "yellow", f"scan_error alert #{scan_error.id} is open ({scan_error.state})"
     if late > 2 * step:
         return "yellow", f"stale: no successful scan since {isoformat_z(judged.window_end)}"
     if judged.status == "no_data":
         return "yellow", "no rows in the live window"
     return "green", "all checks pass"
+
+
+def _open_scan_error(session: Session, model: str) -> Alert | None:
+    stmt = select(Alert).where(
+        Alert.model == model, Alert.check_id == "scan_error", Alert.state.in_(OPEN_STATES)
+    )
+    return session.scalars(stmt.limit(1)).first()
 
 
 def _reason(condition: AlertCondition, judged: Scan, last: Scan | None) -> str:

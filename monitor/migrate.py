@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,14 +12,23 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 HEAD = "heads"
+# Where an installed (non-editable) package finds the migrations, e.g. in the Docker image.
+DIR_ENV = "MONITOR_MIGRATIONS"
 
 
 def alembic_dir() -> Path:
-    """The ``alembic/`` folder beside the package (a source checkout or an editable install)."""
-    root = Path(__file__).resolve().parent.parent
-    folder = root / "alembic"
+    """The migrations: ``$MONITOR_MIGRATIONS`` if set, else ``alembic/`` beside the package.
+
+    Beside the package works in a source checkout or an editable install; an installed
+    wheel ships no migrations, so its deployment points the variable at a copy of them.
+    """
+    explicit = os.environ.get(DIR_ENV)
+    folder = Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "alembic"
     if not (folder / "env.py").is_file():
-        raise MonitorError(f"migrations not found at {folder}; install from a source checkout")
+        hint = f"set {DIR_ENV} to the alembic/ folder of a source checkout"
+        raise MonitorError(f"migrations not found at {folder}; {hint}")
+    if not (folder.parent / "alembic.ini").is_file():
+        raise MonitorError(f"migrations at {folder} lack {folder.parent / 'alembic.ini'}")
     return folder
 
 

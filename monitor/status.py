@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.alerts.queries import alert_counts
+from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.health import model_health
 from monitor.models import WHOLE_WINDOW, CheckResult, Scan
@@ -56,8 +56,22 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> dict
         "data_drift": _data_drift(whole) if judged else None,
         "model_drift": _model_drift(judged, whole) if judged else None,
         "alerts": counts.as_json(),
-        "action_items": action_items(model, last, whole),
+        "action_items": [*action_items(model, last, whole), *_alert_items(model, counts)],
     }
+
+
+def _alert_items(model: ModelConfig, counts: AlertCounts) -> list[str]:
+    if not counts.unacknowledged:
+        return []
+    since = (
+        isoformat_z(counts.oldest_unacknowledged_since)
+        if counts.oldest_unacknowledged_since
+        else "?"
+    )
+    return [
+        f"{counts.unacknowledged} unacknowledged alert(s), the oldest since {since}: "
+        f"`monitor alerts` then `monitor ack ID --by NAME` once someone owns it"
+    ]
 
 
 def _recent_scans(model: str, *, session: Session, limit: int = 10) -> list[Scan]:

@@ -27,14 +27,17 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
     """``"15m"``, ``"2h"``, ``"1d"``, ``"7d"``, ``"1w"``, ``"30s"``; a bare number is seconds."""
     if isinstance(text, timedelta):
         return text
-    if isinstance(text, bool):
+    if isinstance(text, bool) or not isinstance(text, int | float | str):
         raise ValueError("expected a duration such as 15m, 2h, 1d or 7d")
-    if isinstance(text, int | float):
-        return timedelta(seconds=text)
-    match = _DURATION.match(text)
-    if match is None:
-        raise ValueError(f"expected a duration such as 15m, 2h, 1d or 7d, got {text!r}") from None
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        if isinstance(text, int | float):
+            return timedelta(seconds=text)
+        match = _DURATION.match(text)
+        if match is None:
+            raise ValueError(f"expected a duration such as 15m, 2h, 1d or 7d, got {text!r}")
+        return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long") from None
 
 
 def format_duration(value: timedelta) -> str:

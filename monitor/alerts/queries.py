@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
 from monitor.alerts.models import ALL_STATES, OPEN_STATES, Alert, AlertEvent
+from monitor.alerts.store import MAX_ALERT_ID
 
 STATE_FILTERS = (*ALL_STATES, "open", "all")
 
@@ -34,6 +35,8 @@ def list_alerts(
 
 
 def get_alert(*, session: Session, alert_id: int) -> Alert:
+    if not 1 <= alert_id <= MAX_ALERT_ID:
+        raise AlertNotFoundError(alert_id)
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise AlertNotFoundError(alert_id)

@@ -39,8 +39,14 @@ class Transition:
         return f"alert {self.alert_id} {where}: {self.kind} ({arrow}, {self.severity})"
 
 
+# Alert ids are 32-bit INTEGER keys; a larger id is "not found", never a database error.
+MAX_ALERT_ID = 2**31 - 1
+
+
 def load(session: Session, alert_id: int) -> Alert:
     """The alert as committed now (refreshing any stale copy in the session)."""
+    if not 1 <= alert_id <= MAX_ALERT_ID:
+        raise AlertNotFoundError(alert_id)
     alert = session.scalars(
         select(Alert).where(Alert.id == alert_id).execution_options(populate_existing=True)
     ).one_or_none()

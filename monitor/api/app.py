@@ -38,6 +38,9 @@ class AppState:
     clock: Callable[[], datetime]
     # Tells one Slack user something privately (response_url); replaced in tests.
     respond: Callable[[str, str], None]
+    # The models' config, for the status report and the dashboard; without one those
+    # endpoints answer 503 (the alert endpoints need only the state DB).
+    config: Config | None = None
 
 
 def utcnow() -> datetime:
@@ -51,15 +54,17 @@ def create_app(
     notifier: Notifier | None = None,
     clock: Callable[[], datetime] = utcnow,
     respond: Callable[[str, str], None] | None = None,
+    config: Config | None = None,
     collectors: Sequence[Collector] | None = None,
     tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
 ) -> FastAPI:
-    """The API: alert reads and actions, and the Slack button endpoint.
+    """The API: model and scan reads, alert reads and actions, the Slack button endpoint,
+    and the dashboard page at ``/``.
 
     With a ``notifier``, the Slack message is edited right after an action (in the
     background, after the response); without one, the next ``tick`` delivers it.
     """
-    from monitor.api import alerts, slack_actions
+    from monitor.api import alerts, dashboard, reads, slack_actions
 
     app = FastAPI(title="monitor", summary="Drift and model-health monitoring")
     app.state.monitor = AppState(
@@ -68,12 +73,16 @@ def create_app(
         notifier=notifier,
         clock=clock,
         respond=respond or _respond_via_slack,
+        config=config,
     )
+    app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
+    chosen = with_model_collectors(collectors, config)
     app.include_router(
-        ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
+        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
     )
+    dashboard.mount(app)
     return app
 
 
@@ -83,13 +92,30 @@ def create_ops_app(
     clock: Callable[[], datetime] = utcnow,
     collectors: Sequence[Collector] | None = None,
     tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
+    config: Config | None = None,
 ) -> FastAPI:
     """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
     app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
+    chosen = with_model_collectors(collectors, config)
     app.include_router(
-        ops_router(sessions, clock=clock, collectors=collectors, tick_max_age=tick_max_age)
+        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
     )
     return app
+
+
+def with_model_collectors(
+    collectors: Sequence[Collector] | None, config: Config | None
+) -> Sequence[Collector] | None:
+    """The default collectors plus per-model health and check metrics when a config is given.
+
+    An explicit ``collectors`` list is used as it is.
+    """
+    if collectors is not None or config is None:
+        return collectors
+    from monitor.api.model_metrics import model_collectors
+    from monitor.api.ops import default_collectors
+
+    return [*default_collectors(), *model_collectors(config)]
 
 
 def settings_from_config(config: Config) -> ApiSettings:

@@ -24,7 +24,7 @@ def status(
     from monitor.status import status_report
     from monitor.status_render import render_markdown, render_text
 
-    formats = {"text": render_text, "markdown": render_markdown, "json": _json}
+    formats = ("text", "markdown", "json")
     if output not in formats:
         raise MonitorError(f"--format {output!r}: expected one of {', '.join(formats)}")
 
@@ -33,7 +33,20 @@ def status(
         report = status_report(
             settings, session=session, now=datetime.now(UTC), models=[model] if model else None
         )
-    typer.echo(formats["json" if as_json else output](report))
+    if as_json or output == "json":
+        typer.echo(_json(report))
+    elif output == "markdown":
+        typer.echo(render_markdown(report))
+    else:
+        typer.echo(render_text(report, colour=_colour()))
+
+
+def _colour() -> bool:
+    """ANSI colours on a terminal, unless NO_COLOR is set (no-color.org)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _json(report: dict[str, object]) -> str:

@@ -106,6 +106,21 @@ class SeverityRoute(Strict):
     mention: str | None = None
 
 
+class DigestConfig(Strict):
+    """The scheduled health digest (``monitor.digest.post_digest``): a cron in UTC."""
+
+    schedule: str
+    channel: str | None = None  # default: slack.channel
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from monitor.windows import validate_cron
+
+        validate_cron(value)
+        return value
+
+
 class SlackConfig(Strict):
     token: SecretStr
     signing_secret: SecretStr | None = None
@@ -113,6 +128,7 @@ class SlackConfig(Strict):
     channel: str
     critical: SeverityRoute = SeverityRoute()
     warning: SeverityRoute = SeverityRoute()
+    digest: DigestConfig | None = None
     # Web API base URL; only for Slack-compatible gateways (and the fake Slack of the tests).
     api_url: str | None = None
 

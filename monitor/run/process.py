@@ -124,12 +124,13 @@ def _app(options: RunOptions, service: Service, sessions: sessionmaker[Session])
 
     max_age = tick_max_age(service.config)
     if not options.api:
-        return create_ops_app(sessions=sessions, tick_max_age=max_age)
+        return create_ops_app(sessions=sessions, tick_max_age=max_age, config=service.config)
     return create_app(
         sessions=sessions,
         settings=settings_from_config(service.config),
         notifier=service.notifier,
         tick_max_age=max_age,
+        config=service.config,
     )
 
 

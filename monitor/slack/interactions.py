@@ -44,10 +44,10 @@ def parse_click(payload: dict[str, Any]) -> ButtonClick | None:
     from monitor.windows import parse_duration
 
     actions = payload.get("actions") or []
-    if payload.get("type") != "block_actions" or not actions:
+    if payload.get("type") != "block_actions" or not isinstance(actions, list) or not actions:
         return None
     first = actions[0]
-    if first.get("action_id") not in ACTIONS:
+    if not isinstance(first, dict) or _text(first.get("action_id")) not in ACTIONS:
         return None
     parts = str(first.get("value", "")).split(":")
     try:
@@ -55,14 +55,18 @@ def parse_click(payload: dict[str, Any]) -> ButtonClick | None:
         duration = parse_duration(parts[2]) if len(parts) > 2 else None
     except ValueError:
         raise MalformedInteractionError(f"malformed button value {first.get('value')!r}") from None
-    user = payload.get("user") or {}
-    actor = user.get("username") or user.get("name") or user.get("id")
+    user = payload.get("user")
+    user = user if isinstance(user, dict) else {}
+    actor = _text(user.get("username")) or _text(user.get("name")) or _text(user.get("id"))
     if not actor:
         raise MalformedInteractionError("the payload names no user")
-    url = payload.get("response_url")
-    return ButtonClick(
-        ACTIONS[first["action_id"]], alert_id, duration, str(actor), str(url) if url else None
-    )
+    url = _text(payload.get("response_url"))
+    return ButtonClick(ACTIONS[first["action_id"]], alert_id, duration, actor, url)
+
+
+def _text(value: object) -> str | None:
+    # Payload fields are strings from Slack; anything else is treated as absent.
+    return value if isinstance(value, str) and value else None
 
 
 def perform_click(

@@ -106,6 +106,12 @@ class SlackNotifier:
         return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
 
 
+def post_text(client: WebClient, *, channel: str, text: str) -> MessageRef:
+    """Post a plain mrkdwn message (the health digest); errors classified as for alerts."""
+    data = _call(lambda: client.chat_postMessage(channel=channel, text=text, mrkdwn=True))
+    return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
+
+
 def check_auth(client: WebClient) -> str:
     """Call ``auth.test``; return the bot's team and user, or raise DeliveryError."""
     data = _call(client.auth_test)

@@ -6,7 +6,6 @@ returns) and used as column objects, so SQLAlchemy quotes them; none is pasted i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from monitor.sources.errors import SourceError
-
-_WRITES = re.compile(
-    r"\b(insert|update|delete|merge|upsert|drop|alter|create|truncate|grant|revoke|"
-    r"copy|attach|detach|pragma|vacuum|reindex)\b",
-    re.IGNORECASE,
-)
-_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)
+from monitor.sources.readonly import check_read_only
 
 
 @dataclass(frozen=True)
@@ -57,28 +50,13 @@ def reflect_table(engine: Engine, name: str, *, model: str) -> Relation:
     return Relation(f"table {name!r}", reflected)
 
 
-def check_read_only(query: str, *, model: str) -> str:
-    """The query without trailing semicolons, if it is exactly one read-only SELECT."""
-    body = query.strip().rstrip(";").strip()
-    code = _STRINGS_AND_COMMENTS.sub(" ", body)
-    if ";" in code:
-        raise SourceError(f"model {model!r}: query must be a single statement (found ';')")
-    first = code.split(None, 1)[0].lower() if code.split() else ""
-    if first not in {"select", "with"}:
-        raise SourceError(f"model {model!r}: query must be a SELECT (starts with {first!r})")
-    write = _WRITES.search(code)
-    if write is not None:
-        raise SourceError(
-            f"model {model!r}: query must be read-only (contains {write.group(1).upper()!r})"
-        )
-    return body
-
-
 def query_relation(engine: Engine, query: str, *, model: str) -> Relation:
     """A read-only SELECT as a subquery whose columns are the ones it returns."""
     body = check_read_only(query, model=model)
     try:
         with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # a second guard, as for the reads
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             names = list(conn.execute(_probe(body)).keys())
     except SQLAlchemyError as exc:
         raise SourceError(f"model {model!r}: query fails: {_short(exc)}") from None

@@ -1,0 +1,55 @@
+"""The dashboard: one static page (``/``) and its files (``/static``), plus the drill-down
+report of a scan (``/reports/{scan_id}.html``).
+
+Plain HTML, CSS and JavaScript shipped inside the package: no build step, no CDN, so the
+page works on a machine without internet. The page reads the JSON API; its buttons send
+the API token the user types once (kept in the browser's session storage).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from monitor.api.app import AppState
+from monitor.api.deps import require_read, session, state
+
+router = APIRouter(tags=["dashboard"])
+
+
+def static_dir() -> str:
+    return str(resources.files("monitor") / "static")
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+
+@router.get("/", include_in_schema=False)
+def index() -> FileResponse:
+    # The page itself holds no data; the API calls it makes are checked for the read token.
+    return FileResponse(f"{static_dir()}/index.html", media_type="text/html")
+
+
+@router.get(
+    "/reports/{scan_id}.html", response_class=HTMLResponse, dependencies=[Depends(require_read)]
+)
+def scan_report(
+    scan_id: int, app: AppState = Depends(state), db: Session = Depends(session)
+) -> HTMLResponse:
+    """The Evidently drill-down report of one scan, on a bounded sample of its windows."""
+    from monitor.errors import MonitorError
+    from monitor.report import build_report
+
+    if app.config is None:
+        raise HTTPException(503, detail="this API was started without a config")
+    try:
+        html = build_report(app.config, session=db, scan_id=scan_id)
+    except MonitorError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    return HTMLResponse(html)

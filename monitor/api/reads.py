@@ -1,0 +1,99 @@
+"""Read endpoints: models (the status report), their scans, one scan, one check over time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy.orm import Session
+
+from monitor.api.app import AppState
+from monitor.api.deps import require_read, session, state
+from monitor.config.schema import Config, ModelConfig
+from monitor.history import (
+    ScanNotFoundError,
+    check_history,
+    get_scan,
+    list_scans,
+    scan_json,
+)
+from monitor.models import WHOLE_WINDOW
+from monitor.status import model_status, status_report
+
+router = APIRouter(prefix="/api", tags=["models"], dependencies=[Depends(require_read)])
+
+
+def _config(app: AppState = Depends(state)) -> Config:
+    if app.config is None:
+        raise HTTPException(503, detail="this API was started without a config")
+    return app.config
+
+
+def _model(name: str, config: Config) -> ModelConfig:
+    for model in config.models:
+        if model.name == name:
+            return model
+    known = ", ".join(m.name for m in config.models) or "none"
+    raise HTTPException(404, detail=f"unknown model {name!r}; known: {known}")
+
+
+@router.get("/models")
+def models_list(
+    app: AppState = Depends(state),
+    config: Config = Depends(_config),
+    db: Session = Depends(session),
+) -> dict[str, Any]:
+    """Every configured model's status report (the shape of ``monitor status --json``)."""
+    return status_report(config, session=db, now=app.clock())
+
+
+@router.get("/models/{name}")
+def model_show(
+    name: str,
+    app: AppState = Depends(state),
+    config: Config = Depends(_config),
+    db: Session = Depends(session),
+) -> dict[str, Any]:
+    """One model's status report: health, reason, performance, drift, alerts, action items."""
+    return model_status(_model(name, config), session=db, now=app.clock())
+
+
+@router.get("/models/{name}/scans")
+def model_scans(
+    name: str,
+    limit: int = Query(100, ge=1, le=1000),
+    config: Config = Depends(_config),
+    db: Session = Depends(session),
+) -> dict[str, Any]:
+    """The model's scans, newest window first."""
+    model = _model(name, config)
+    return {"scans": [scan_json(s) for s in list_scans(session=db, model=model.name, limit=limit)]}
+
+
+@router.get("/models/{name}/checks/{check_id}/history")
+def check_history_show(
+    name: str,
+    check_id: str,
+    segment: str = Query(WHOLE_WINDOW, description="A segment value; empty: the whole window"),
+    limit: int = Query(500, ge=1, le=5000),
+    config: Config = Depends(_config),
+    db: Session = Depends(session),
+) -> dict[str, Any]:
+    """Value, threshold and verdict of one check per scan (oldest first), and its alerts.
+
+    Check ids contain ``:`` (``drift:age``); send them as they are or percent-encoded.
+    """
+    model = _model(name, config)
+    return check_history(
+        session=db, model=model.name, check_id=check_id, segment=segment, limit=limit
+    )
+
+
+@router.get("/scans/{scan_id}")
+def scan_show(scan_id: int, db: Session = Depends(session)) -> dict[str, Any]:
+    """One scan with its metrics and every check result (whole window and segments)."""
+    try:
+        scan = get_scan(session=db, scan_id=scan_id)
+    except ScanNotFoundError as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    return scan_json(scan, with_results=True)

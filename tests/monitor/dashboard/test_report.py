@@ -1,0 +1,110 @@
+"""``monitor report``: the Evidently drill-down of one scan, on a bounded sample of its windows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor.cli import main
+from monitor.models import Scan
+from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    def invoke(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+@pytest.fixture
+def scanned(run: Run, db_url: str, engine: Engine, tmp_path: Path) -> str:
+    """Three days of logs (480 rows a day), the third day shifted; scans of days 2 and 3."""
+    frame = log_frame(T0, 2 * 24)
+    shifted = log_frame(T0.replace(day=3), 24, seed=1, shift=15.0)
+    shifted["id"] += len(frame)
+    import pandas as pd
+
+    write(engine, pd.concat([frame, shifted], ignore_index=True), "preds")
+    tree = {"state_db": db_url, "sources": {"logs": {"url": db_url}}, "models": [model_dict()]}
+    config = tmp_path / "monitor.yaml"
+    config.write_text(yaml.safe_dump(tree))
+    assert run("db", "upgrade", "-c", str(config))[0] == 0
+    code, _, err = run(
+        "scan", "churn", "--from", "2026-03-03", "--to", "2026-03-04", "-c", str(config)
+    )
+    assert code == 0, err
+    return str(config)
+
+
+def test_report_of_the_latest_scan_says_it_used_a_bounded_sample(
+    run: Run, scanned: str, engine: Engine, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    code, stdout, err = run("report", "churn", "--out", str(out), "--sample", "100", "-c", scanned)
+    assert code == 0, err
+    page = out.read_text()
+    with Session(engine) as session:
+        latest = session.scalars(select(Scan).order_by(Scan.window_end.desc())).first()
+    assert latest is not None and latest.rows_live == 480
+    banner = re.sub(r"<[^>]+>", "", page[: page.find("</div>") + 6])
+    assert f"Drill-down of scan #{latest.id} of model churn" in banner
+    assert "100 of 480 live rows and 100 of 480 reference rows" in banner
+    for column in ("age", "income", "plan"):
+        assert column in page
+    assert not re.search(r"<script[^>]+src=", page), "the report must not fetch scripts"
+    assert f"wrote {out}" in stdout
+
+
+def test_report_of_a_scan_that_does_not_exist_is_an_error_naming_it(
+    run: Run, scanned: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    code, _, err = run("report", "churn", "--scan", "9999", "--out", str(out), "-c", scanned)
+    assert code == 2
+    assert "scan 9999 of model 'churn' not found" in err
+    assert not out.exists()
+
+
+def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
+    scanned: str, engine: Engine
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from monitor.api.app import ApiSettings, create_app
+    from monitor.config import load_config
+    from monitor.db import make_sessionmaker
+
+    with Session(engine) as session:
+        first = session.scalars(select(Scan).order_by(Scan.window_end)).first()
+    assert first is not None
+    app = create_app(
+        sessions=make_sessionmaker(engine),
+        settings=ApiSettings(token="w", read_token="r"),
+        config=load_config(scanned),
+    )
+    with TestClient(app) as client:
+        assert client.get(f"/reports/{first.id}.html").status_code == 401
+        page = client.get(f"/reports/{first.id}.html", headers={"Authorization": "Bearer r"})
+        missing = client.get("/reports/9999.html", headers={"Authorization": "Bearer r"})
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert f"Drill-down of scan #{first.id}</b> of model <b>churn" in page.text
+    assert "480 of 480 live rows" in page.text  # under the default sample size: every row
+    assert missing.status_code == 404 and missing.json()["detail"] == "scan 9999 not found"
