@@ -93,7 +93,8 @@ def test_dashboard_shows_the_red_model_and_acknowledges_an_alert_by_click(server
             expect(churn.locator(".badge")).to_have_text("red")
             expect(page.locator(".card[data-model=eta] .badge")).to_have_text("green")
 
-            row = page.locator("#alerts tbody tr").first
+            firing = page.locator(".state", has_text="firing")
+            row = page.locator("#alerts tbody tr").filter(has=firing).first
             alert_id = row.get_attribute("data-alert")
             expect(row.locator(".state")).to_have_text("firing")
             row.get_by_role("button", name="Acknowledge").click()
