@@ -1,10 +1,15 @@
-"""The fast read path: PostgreSQL ``COPY (SELECT ...) TO STDOUT`` parsed by pyarrow.
+"""The fast read paths for PostgreSQL: ADBC (Arrow from libpq in C), else COPY via psycopg.
 
-Row-by-row tuples cost about a microsecond per value in Python; COPY streams the result as
-CSV, which pyarrow's multithreaded parser turns into columns. The SELECT is the same
-SQLAlchemy Core statement the plain path runs: it is compiled by the connection's dialect and
-its bound values are passed to psycopg, which quotes them itself (PostgreSQL cannot bind
-parameters inside COPY), so no value or identifier is pasted into SQL text by us.
+Row-by-row tuples cost about a microsecond per value in Python. With
+``adbc-driver-postgresql`` installed, the result arrives as Arrow columns built in C. Without
+it, ``COPY (SELECT ...) TO STDOUT`` streams CSV that pyarrow's parser turns into columns.
+Either way the SELECT is the same SQLAlchemy Core statement the plain path runs, compiled by a
+PostgreSQL dialect with its values bound as parameters (ADBC: server-side ``$n``; COPY cannot
+take parameters, so psycopg quotes them itself); no value or identifier is pasted by us.
+
+The columns then take the types the tuple path gives (:func:`conform`), so both paths feed
+identical frames to the checks: ``real`` goes through its shortest decimal form as
+PostgreSQL's text output does, ``numeric`` becomes float64, integers int64, times ns.
 
 Types follow the reflected SQLAlchemy types, not CSV inference: a text column of digits
 stays text, an empty string stays an empty string, NULL stays null. Numbers travel in
@@ -33,10 +38,66 @@ def supports(conn: sa.Connection) -> bool:
     return dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
-def copy_frame(conn: sa.Connection, stmt: sa.Select) -> pd.DataFrame:
-    """The rows of ``stmt`` as a pandas frame, read through ``COPY ... TO STDOUT``."""
-    table = copy_table(conn, stmt)
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+def adbc_available() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("adbc_driver_postgresql") is not None
+
+
+def fast_frame(
+    conn: sa.Connection, stmt: sa.Select, *, use_adbc: bool | None = None
+) -> pd.DataFrame:
+    """The rows of ``stmt`` as a pandas frame, read through ADBC (if installed) or COPY."""
+    adbc = adbc_available() if use_adbc is None else use_adbc
+    table = adbc_table(conn, stmt) if adbc else copy_table(conn, stmt)
+    table = conform(table, stmt)
+    return table.to_pandas(split_blocks=True, self_destruct=True, coerce_temporal_nanoseconds=True)
+
+
+def adbc_table(conn: sa.Connection, stmt: sa.Select) -> pa.Table:
+    """``stmt`` run by ADBC on its own read-only connection to the same database."""
+    import adbc_driver_postgresql.dbapi as adbc
+    from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+
+    # asyncpg's dialect compiles to PostgreSQL's own $1, $2 placeholders; no asyncpg needed.
+    compiled = stmt.compile(dialect=PGDialect_asyncpg())
+    params = [compiled.params[name] for name in compiled.positiontup or []]
+    try:
+        with (
+            adbc.connect(_libpq_uri(conn.engine.url)) as raw,
+            raw.cursor() as cursor,
+        ):
+            cursor.execute(str(compiled), params or None)
+            return cursor.fetch_arrow_table()
+    except adbc.Error as exc:
+        raise sa.exc.DBAPIError.instance(str(compiled), params, exc, adbc.Error) from exc
+
+
+def _libpq_uri(url: sa.URL) -> str:
+    """``url`` for libpq, read-only for the whole session (ADBC opens its own connection)."""
+    from urllib.parse import quote, urlencode
+
+    base = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    query = dict(url.query) | {"options": "-c default_transaction_read_only=on"}
+    return f"{base}?{urlencode(query, quote_via=quote, doseq=True)}"
+
+
+def conform(table: pa.Table, stmt: sa.Select) -> pa.Table:
+    """``table``'s columns in the types the tuple path would give (see the module docstring)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for array, column in zip(table.columns, stmt.selected_columns, strict=True):
+        kind = array.type
+        if pa.types.is_float32(kind):
+            array = pc.cast(pc.cast(array, pa.string()), pa.float64())
+        elif pa.types.is_integer(kind):
+            array = pc.cast(array, pa.int64())
+        elif isinstance(column.type, sa.Numeric) and not pa.types.is_floating(kind):
+            array = pc.cast(pc.cast(array, pa.string()), pa.float64())
+        columns.append(array)
+    return pa.table(columns, names=table.column_names)
 
 
 def copy_table(conn: sa.Connection, stmt: sa.Select) -> pa.Table:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from monitor.config import parse_config
 from monitor.sources import ModelLog, SourceEngines, fastread
+from monitor.sources.frames import normalise
 
 
 def _tricky_table(engine: Engine) -> sa.Table:
@@ -22,6 +23,7 @@ def _tricky_table(engine: Engine) -> sa.Table:
         meta,
         sa.Column("ts", sa.DateTime(timezone=True)),
         sa.Column("x", sa.Float),
+        sa.Column("r", sa.REAL),
         sa.Column("amount", sa.Numeric(12, 4)),
         sa.Column("n", sa.Integer),
         sa.Column("code", sa.String),
@@ -33,6 +35,7 @@ def _tricky_table(engine: Engine) -> sa.Table:
         {
             "ts": pd.Timestamp("2026-03-01", tz="UTC") + pd.Timedelta(seconds=int(i * 37)),
             "x": float(rng.normal()) * 10 ** int(rng.integers(-8, 8)),
+            "r": float(rng.lognormal(3, 1)),
             "amount": Decimal(f"{rng.integers(0, 10**6)}.{rng.integers(0, 10**4):04d}"),
             "n": int(rng.integers(-5, 5)),
             "code": str(rng.choice(["007", "a,b", 'say "hi"', "", "line\nbreak", "é"])),
@@ -41,7 +44,7 @@ def _tricky_table(engine: Engine) -> sa.Table:
         for i in range(400)
     ]
     for i in range(0, 400, 9):  # NULLs in every column but the timestamp
-        rows[i] |= {"x": None, "amount": None, "n": None, "code": None, "flag": None}
+        rows[i] |= {"r": None, "x": None, "amount": None, "n": None, "code": None, "flag": None}
     with engine.begin() as conn:
         conn.execute(table.insert(), rows)
     return table
@@ -58,7 +61,7 @@ def _log(url: str) -> ModelLog:
                     "source": "logs",
                     "table": "logs",
                     "timestamp": "ts",
-                    "features": {"numerical": ["x", "amount"], "categorical": ["n", "code"]},
+                    "features": {"numerical": ["x", "r", "amount"], "categorical": ["n", "code"]},
                     "prediction": "flag",
                     "reference": {"between": ["2026-03-01", "2026-03-02"]},
                     "window": "1d",
@@ -71,24 +74,24 @@ def _log(url: str) -> ModelLog:
     return ModelLog(config.models[0], SourceEngines(config.sources))
 
 
-def test_copy_read_equals_tuple_read_including_nulls_quotes_and_digit_text(
-    db_url: str, engine: Engine, backend: str
+@pytest.mark.parametrize("use_adbc", [True, False], ids=["adbc", "copy"])
+def test_fast_read_equals_tuple_read_including_nulls_quotes_and_digit_text(
+    db_url: str, engine: Engine, backend: str, use_adbc: bool
 ) -> None:
     _tricky_table(engine)
     log = _log(db_url)
-    stmt = log.select(["ts", "x", "amount", "n", "code", "flag"], with_target=False)
+    stmt = log.select(["ts", "x", "r", "amount", "n", "code", "flag"], with_target=False)
     with log.engines.engine("logs").connect() as conn:
         if backend == "sqlite":
             assert not fastread.supports(conn)
             return
         assert fastread.supports(conn)
         result = conn.execute(stmt)
-        plain = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
-    fast = log.read(stmt)
+        plain = normalise(
+            pd.DataFrame.from_records(list(result), columns=list(result.keys())), log.model
+        )
+        fast = normalise(fastread.fast_frame(conn, stmt, use_adbc=use_adbc), log.model)
     log.engines.dispose()
-    from monitor.sources.frames import normalise
-
-    plain = normalise(plain, log.model)
     assert list(fast.columns) == list(plain.columns)
     assert_frame_equal(
         fast.drop(columns=["code", "flag", "n"]), plain.drop(columns=["code", "flag", "n"])
