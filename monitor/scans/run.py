@@ -78,6 +78,12 @@ def run_scan(
 
 def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Session) -> None:
     clock = _Clock(report.timings)
+    if model.warehouse:  # summaries computed by the source database
+        from monitor.scans.warehouse import scan_in_database
+
+        with clock("warehouse"):
+            scan_in_database(model, report, log, session)
+        return
     shared = _one_read(model, report)
     with clock("load_live"):
         live = log.rows(report.window, log.live_columns(), with_target=shared)

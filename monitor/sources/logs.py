@@ -113,6 +113,10 @@ class ModelLog:
         with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).scalar()
 
+    def all(self, stmt: sa.Select) -> list[Any]:
+        with self._connect(self.model.source) as conn:
+            return list(conn.execute(stmt).all())
+
     def one(self, stmt: sa.Select) -> sa.Row:
         with self._connect(self.model.source) as conn:
             return conn.execute(stmt).one()
