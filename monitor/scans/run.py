@@ -84,6 +84,10 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
         with clock("warehouse"):
             scan_in_database(model, report, log, session)
         return
+    # The reference first: decoding its cached profile briefly holds it twice, which should
+    # not coincide with holding the live rows.
+    with clock("reference"):
+        summary, report.reference = reference_summary(model, log, report.window, session=session)
     shared = _one_read(model, report)
     with clock("load_live"):
         live = log.rows(report.window, log.live_columns(), with_target=shared)
@@ -92,8 +96,6 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
             performance = live[[*log.performance_columns(), model.target_column]]
         else:
             performance = _performance_rows(model, log, report, live)
-    with clock("reference"):
-        summary, report.reference = reference_summary(model, log, report.window, session=session)
     with clock("checks"):
         report.results = _all_slices(model, report, live, performance, summary)
     report.rows = {
