@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 
 def main() -> None:
@@ -21,15 +22,24 @@ def main() -> None:
     args = parser.parse_args()
 
     import pandas as pd
+
+    reference, current = pd.read_parquet(args.reference), pd.read_parquet(args.current)
+    result = drift_preset(
+        reference, current, args.numerical.split(","), args.categorical.split(",")
+    )
+    print(json.dumps(result))
+
+
+def drift_preset(
+    reference_frame: Any, current_frame: Any, numerical: list[str], categorical: list[str]
+) -> dict[str, Any]:
+    """Evidently's DataDriftPreset on two frames: per-column flags and scores, dataset verdict."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    definition = DataDefinition(
-        numerical_columns=args.numerical.split(","),
-        categorical_columns=args.categorical.split(","),
-    )
-    reference = Dataset.from_pandas(pd.read_parquet(args.reference), data_definition=definition)
-    current = Dataset.from_pandas(pd.read_parquet(args.current), data_definition=definition)
+    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
+    reference = Dataset.from_pandas(reference_frame, data_definition=definition)
+    current = Dataset.from_pandas(current_frame, data_definition=definition)
     snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference).dict()
 
     prefix = "Value Drift for column "
@@ -44,7 +54,7 @@ def main() -> None:
         if m["config"]["type"].endswith("ValueDrift")
     }
     share = sum(drifted.values()) / len(drifted)
-    print(json.dumps({"drifted": drifted, "scores": scores, "dataset_drift": share >= 0.5}))
+    return {"drifted": drifted, "scores": scores, "dataset_drift": share >= 0.5}
 
 
 if __name__ == "__main__":

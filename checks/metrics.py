@@ -128,7 +128,7 @@ def confusion_counts(
 
 
 def _ratio(
-    name: str, numerator: int, denominator: int, counts: dict[str, int], why: str
+    name: str, numerator: int, denominator: int, counts: Mapping[str, int], why: str
 ) -> MetricValue:
     labelled = sum(counts.values())
     if labelled == 0:
@@ -139,24 +139,43 @@ def _ratio(
 
 
 def accuracy(y_true: ArrayLike, y_pred: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
-    c = confusion_counts(y_true, y_pred, positive_label=positive_label)
-    return _ratio("accuracy", c["tp"] + c["tn"], sum(c.values()), c, "no labelled rows")
+    return from_confusion(
+        "accuracy", confusion_counts(y_true, y_pred, positive_label=positive_label)
+    )
 
 
 def precision(y_true: ArrayLike, y_pred: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
     c = confusion_counts(y_true, y_pred, positive_label=positive_label)
-    return _ratio("precision", c["tp"], c["tp"] + c["fp"], c, "no predicted positives")
+    return from_confusion("precision", c)
 
 
 def recall(y_true: ArrayLike, y_pred: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
-    c = confusion_counts(y_true, y_pred, positive_label=positive_label)
-    return _ratio("recall", c["tp"], c["tp"] + c["fn"], c, "no actual positives")
+    return from_confusion("recall", confusion_counts(y_true, y_pred, positive_label=positive_label))
 
 
 def f1(y_true: ArrayLike, y_pred: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
-    c = confusion_counts(y_true, y_pred, positive_label=positive_label)
-    why = "no predicted and no actual positives"
-    return _ratio("f1", 2 * c["tp"], 2 * c["tp"] + c["fp"] + c["fn"], c, why)
+    return from_confusion("f1", confusion_counts(y_true, y_pred, positive_label=positive_label))
+
+
+CONFUSION_METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def from_confusion(name: str, c: Mapping[str, int]) -> MetricValue:
+    """``accuracy``, ``precision``, ``recall`` or ``f1`` from confusion counts ``tp, fp, fn, tn``
+    (e.g. counted by a database), with the same undefined cases as on arrays."""
+    counts = {k: int(c[k]) for k in ("tp", "fp", "fn", "tn")}
+    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
+    if name == "accuracy":
+        return _ratio(name, tp + tn, tp + fp + fn + tn, counts, "no labelled rows")
+    if name == "precision":
+        return _ratio(name, tp, tp + fp, counts, "no predicted positives")
+    if name == "recall":
+        return _ratio(name, tp, tp + fn, counts, "no actual positives")
+    if name == "f1":
+        return _ratio(
+            name, 2 * tp, 2 * tp + fp + fn, counts, "no predicted and no actual positives"
+        )
+    raise ChecksError(f"not a confusion metric: {name!r}; known: {', '.join(CONFUSION_METRICS)}")
 
 
 def _scored(

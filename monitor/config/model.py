@@ -137,6 +137,8 @@ class ModelConfig(Strict):
     schedule: str | EverySchedule = EverySchedule(every=timedelta(hours=1))
     checks: Checks = Checks()
     alerts: AlertSettings = AlertSettings()
+    #: compute window summaries inside the source database (docs/performance.md)
+    warehouse: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelConfig:
@@ -151,6 +153,8 @@ class ModelConfig(Strict):
         if self.window <= timedelta(0):
             raise ValueError("window must be positive")
         self._check_columns()
+        if self.warehouse and self.segment is not None:
+            raise ValueError("warehouse: true does not support segment yet; remove one of them")
         return self
 
     def _check_columns(self) -> None:

@@ -64,7 +64,7 @@ def feature_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
     cfg = model.checks.drift
     result = compare_dataset(
         {c: data.reference.profiles[c] for c in features},
-        data.live[features],
+        data.live,  # only the listed columns are compared; a column subset would copy them
         numerical=model.features.numerical,
         categorical=model.features.categorical,
         method=cfg.method,

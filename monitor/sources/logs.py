@@ -98,15 +98,24 @@ class ModelLog:
         """Run ``stmt`` on the model's source (or ``source``); a frame with normalised types."""
         import pandas as pd
 
+        from monitor.sources import fastread
+
         source = source or self.model.source
         with self._connect(source) as conn:
-            result = conn.execute(stmt)
-            frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
+            if fastread.supports(conn):
+                frame = fastread.fast_frame(conn, stmt)
+            else:
+                result = conn.execute(stmt)
+                frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
         return normalise(frame, self.model, zone=self.engines.timezone(source))
 
     def scalar(self, stmt: sa.Select, source: str | None = None) -> Any:
         with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).scalar()
+
+    def all(self, stmt: sa.Select) -> list[Any]:
+        with self._connect(self.model.source) as conn:
+            return list(conn.execute(stmt).all())
 
     def one(self, stmt: sa.Select) -> sa.Row:
         with self._connect(self.model.source) as conn:

@@ -1,0 +1,218 @@
+"""Benchmark: `monitor scan` of a PostgreSQL-logged model against read_sql + Evidently.
+
+    python bench/scan_vs_baseline.py                    # 1M reference, 1M live rows, 1 round
+    python bench/scan_vs_baseline.py --rows 100000 --rounds 2
+    python bench/scan_vs_baseline.py --scaling 10000 100000 1000000 10000000
+
+The logs (20 numerical + 5 categorical features, prediction, score, label, latency) are
+loaded into the PostgreSQL database ``bench_monitor`` once (bench/pg_data.py) and reused.
+Every run is its own process, measured whole (imports, reads, state DB) by the wrapper of
+bench/drift_vs_evidently.py: wall time, CPU time and peak RSS. Per round, alternating: the
+baseline (bench/sql_baseline.py), ours cold (a fresh state DB, so the reference is read and
+profiled) and ours warm (the reference profile is cached). Per-feature and dataset drift
+verdicts of ours and the baseline must agree. ``--scaling`` runs ours only (warm, exact and
+warehouse mode) at each live size. Tables go to stdout and bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pg_data
+from drift_vs_evidently import CATEGORICAL, DATASET, NUMERICAL, RESULTS, ROOT, measure
+
+AT = "2026-01-03T00:00:00Z"
+START, END = "2026-01-02T00:00:00+00:00", "2026-01-03T00:00:00+00:00"
+
+
+def write_config(directory: Path, table: str, *, warehouse: bool) -> Path:
+    model: dict[str, Any] = {
+        "name": "bench",
+        "source": "bench",
+        "table": table,
+        "timestamp": "ts",
+        "features": {"numerical": NUMERICAL, "categorical": CATEGORICAL},
+        "prediction": "pred",
+        "score": "score",
+        "target": "label",
+        "latency": "latency_ms",
+        "task": "binary_classification",
+        "reference": {"table": "bench_reference"},
+        "window": "1d",
+        "schedule": {"every": "1d"},
+        "checks": {
+            "thresholds": [
+                {"metric": "accuracy", "min": 0.85},
+                {"metric": "latency_p99", "max": 100},
+            ]
+        },
+    }
+    if warehouse:
+        model["warehouse"] = True
+    config = {
+        "state_db": f"sqlite:///{directory / 'state.db'}",
+        "sources": {"bench": {"url": pg_data.url()}},
+        "models": [model],
+    }
+    path = directory / "monitor.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    return path
+
+
+def fresh_state(config: Path) -> None:
+    (config.parent / "state.db").unlink(missing_ok=True)
+    monitor = [sys.executable, "-m", "monitor", "db", "upgrade", "-c", str(config)]
+    subprocess.run(monitor, check=True, cwd=ROOT, capture_output=True)
+
+
+def scan_command(config: Path) -> list[str]:
+    return [sys.executable, "-m", "monitor", "scan", "-c", str(config), "--at", AT, "--json"]
+
+
+def baseline_command(table: str) -> list[str]:
+    script = str(ROOT / "bench" / "sql_baseline.py")
+    url = pg_data.url()
+    return [sys.executable, script, url, "bench_reference", table, START, END]
+
+
+def scan_verdicts(output: dict[str, Any]) -> dict[str, bool | None]:
+    if output["status"] == "error":
+        raise SystemExit(f"scan failed: {output['error']}")
+    flags: dict[str, bool | None] = {}
+    for r in output["results"]:
+        if r["segment"] == "" and r["check"].startswith("drift:"):
+            flags[r["check"][len("drift:") :]] = None if r["passed"] is None else not r["passed"]
+        if r["segment"] == "" and r["check"] == "dataset_drift":
+            flags[DATASET] = not r["passed"]
+    return flags
+
+
+def run_once(cmd: list[str], label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    stats, output = measure(cmd)
+    stats["load"] = os.getloadavg()[0]
+    print(
+        f"{label:>14}: {stats['wall_s']:.2f} s, CPU {stats['cpu_s']:.2f} s, "
+        f"{stats['peak_mb']:.0f} MB",
+        flush=True,
+    )
+    return stats, output
+
+
+def compare(rows: int, rounds: int) -> str:
+    table = pg_data.ensure(rows)
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "cold": [], "warm": []}
+    flags: dict[str, dict[str, bool | None]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        config = write_config(Path(tmp), table, warehouse=False)
+        for _ in range(rounds):
+            stats, output = run_once(baseline_command(table), "baseline")
+            runs["baseline"].append(stats)
+            flags["baseline"] = {**output["drifted"], DATASET: output["dataset_drift"]}
+            fresh_state(config)
+            for kind in ("cold", "warm"):
+                stats, output = run_once(scan_command(config), f"ours {kind}")
+                runs[kind].append(stats)
+                flags[kind] = scan_verdicts(output)
+    return comparison_table(rows, rounds, runs, flags)
+
+
+def comparison_table(
+    rows: int, rounds: int, runs: dict[str, list[dict[str, Any]]], flags: dict[str, Any]
+) -> str:
+    wall = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()}
+    peak = {k: max(r["peak_mb"] for r in v) for k, v in runs.items()}
+    columns = [*NUMERICAL, *CATEGORICAL]
+    agree = {k: sum(flags[k].get(c) == flags["baseline"][c] for c in columns) for k in runs}
+    lines = [
+        f"Model logged in PostgreSQL: reference {pg_data.REFERENCE_ROWS:,} rows, live window "
+        f"{rows:,} rows; {len(NUMERICAL)} numerical + {len(CATEGORICAL)} categorical features "
+        f"plus prediction, score, label and latency. {rounds} round(s), alternating; wall and "
+        "CPU = median of whole processes, peak = max RSS.",
+        "",
+        "| | baseline: read_sql + Evidently | ours cold (`monitor scan`) "
+        "| ours warm (profile cached) | warm vs baseline | cold vs baseline |",
+        "|---|---|---|---|---|---|",
+        f"| wall time (s) | {wall['baseline']:.1f} | {wall['cold']:.1f} | {wall['warm']:.1f} "
+        f"| {wall['baseline'] / wall['warm']:.1f}x faster (target >= 30x) "
+        f"| {wall['baseline'] / wall['cold']:.1f}x faster |",
+        f"| CPU time (s) | {cpu['baseline']:.1f} | {cpu['cold']:.1f} | {cpu['warm']:.1f} "
+        f"| {cpu['baseline'] / cpu['warm']:.1f}x less "
+        f"| {cpu['baseline'] / cpu['cold']:.1f}x less |",
+        f"| peak memory (MB) | {peak['baseline']:.0f} | {peak['cold']:.0f} | {peak['warm']:.0f} "
+        f"| {peak['warm'] / peak['baseline']:.2f} of baseline (target <= 0.25) "
+        f"| {peak['cold'] / peak['baseline']:.2f} of baseline |",
+        f"| feature drift verdicts equal to baseline | | {agree['cold']} of {len(columns)} "
+        f"| {agree['warm']} of {len(columns)} | | |",
+        f"| dataset drift | {flags['baseline'][DATASET]} | {flags['cold'][DATASET]} "
+        f"| {flags['warm'][DATASET]} | | |",
+        "",
+        f"Machine: {os.cpu_count()} cores shared with other work; 1-minute load after each run: "
+        + ", ".join(f"{r['load']:.1f}" for v in runs.values() for r in v),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def scaling(sizes: list[int]) -> str:
+    lines = [
+        "`monitor scan` of one model, warm (reference profile cached), whole process; "
+        f"reference {pg_data.REFERENCE_ROWS:,} rows. CPU is this process's; in warehouse mode "
+        "most work is the database's, so wall time includes PostgreSQL's aggregation.",
+        "",
+        "| live rows | exact: wall (s) | exact: CPU (s) | exact: peak (MB) "
+        "| warehouse: wall (s) | warehouse: CPU (s) | warehouse: peak (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rows in sizes:
+        table = pg_data.ensure(rows)
+        cells = []
+        with tempfile.TemporaryDirectory() as tmp:
+            primed = False  # both modes share the cached reference profile (same fingerprint)
+            for warehouse in (False, True):
+                if not warehouse and rows > 1_000_000:
+                    cells += ["not run", "", "(grows with rows)"]
+                    continue
+                config = write_config(Path(tmp), table, warehouse=warehouse)
+                if not primed:
+                    fresh_state(config)
+                    run_once(scan_command(config), "prime cache")
+                    primed = True
+                stats, output = run_once(scan_command(config), f"{rows} wh={warehouse}")
+                scan_verdicts(output)
+                cells += [
+                    f"{stats['wall_s']:.1f}",
+                    f"{stats['cpu_s']:.1f}",
+                    f"{stats['peak_mb']:.0f}",
+                ]
+        lines.append(f"| {rows:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--scaling", type=int, nargs="+")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.scaling:
+        markdown, name = scaling(args.scaling), "scan_scaling.md"
+    else:
+        markdown = compare(args.rows, args.rounds)
+        name = (
+            "scan_vs_baseline.md" if args.rows == 1_000_000 else f"scan_vs_baseline_{args.rows}.md"
+        )
+    print(markdown)
+    (RESULTS / name).write_text(markdown)
+
+
+if __name__ == "__main__":
+    main()

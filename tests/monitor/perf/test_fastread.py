@@ -1,0 +1,117 @@
+"""The COPY read path gives the same frame as the plain tuple path on the same rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from pandas.testing import assert_frame_equal
+from sqlalchemy.engine import Engine
+
+from monitor.config import parse_config
+from monitor.sources import ModelLog, SourceEngines, fastread
+from monitor.sources.frames import normalise
+
+
+def _tricky_table(engine: Engine) -> sa.Table:
+    meta = sa.MetaData()
+    table = sa.Table(
+        "logs",
+        meta,
+        sa.Column("ts", sa.DateTime(timezone=True)),
+        sa.Column("x", sa.Float),
+        sa.Column("r", sa.REAL),
+        sa.Column("amount", sa.Numeric(12, 4)),
+        sa.Column("n", sa.Integer),
+        sa.Column("code", sa.String),
+        sa.Column("flag", sa.Boolean),
+    )
+    meta.create_all(engine)
+    rng = np.random.default_rng(7)
+    rows = [
+        {
+            "ts": pd.Timestamp("2026-03-01", tz="UTC") + pd.Timedelta(seconds=int(i * 37)),
+            "x": float(rng.normal()) * 10 ** int(rng.integers(-8, 8)),
+            "r": float(rng.lognormal(3, 1)),
+            "amount": Decimal(f"{rng.integers(0, 10**6)}.{rng.integers(0, 10**4):04d}"),
+            "n": int(rng.integers(-5, 5)),
+            "code": str(rng.choice(["007", "a,b", 'say "hi"', "", "line\nbreak", "é"])),
+            "flag": bool(rng.integers(0, 2)),
+        }
+        for i in range(400)
+    ]
+    for i in range(0, 400, 9):  # NULLs in every column but the timestamp
+        rows[i] |= {"r": None, "x": None, "amount": None, "n": None, "code": None, "flag": None}
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    return table
+
+
+def _log(url: str) -> ModelLog:
+    config = parse_config(
+        {
+            "state_db": url,
+            "sources": {"logs": {"url": url}},
+            "models": [
+                {
+                    "name": "m",
+                    "source": "logs",
+                    "table": "logs",
+                    "timestamp": "ts",
+                    "features": {"numerical": ["x", "r", "amount"], "categorical": ["n", "code"]},
+                    "prediction": "flag",
+                    "reference": {"between": ["2026-03-01", "2026-03-02"]},
+                    "window": "1d",
+                    "schedule": {"every": "1d"},
+                }
+            ],
+        },
+        file="test.yaml",
+    )
+    return ModelLog(config.models[0], SourceEngines(config.sources))
+
+
+@pytest.mark.parametrize("use_adbc", [True, False], ids=["adbc", "copy"])
+def test_fast_read_equals_tuple_read_including_nulls_quotes_and_digit_text(
+    db_url: str, engine: Engine, backend: str, use_adbc: bool
+) -> None:
+    _tricky_table(engine)
+    log = _log(db_url)
+    stmt = log.select(["ts", "x", "r", "amount", "n", "code", "flag"], with_target=False)
+    with log.engines.engine("logs").connect() as conn:
+        if backend == "sqlite":
+            assert not fastread.supports(conn)
+            return
+        assert fastread.supports(conn)
+        result = conn.execute(stmt)
+        plain = normalise(
+            pd.DataFrame.from_records(list(result), columns=list(result.keys())), log.model
+        )
+        fast = normalise(fastread.fast_frame(conn, stmt, use_adbc=use_adbc), log.model)
+    log.engines.dispose()
+    assert list(fast.columns) == list(plain.columns)
+    assert_frame_equal(
+        fast.drop(columns=["code", "flag", "n"]), plain.drop(columns=["code", "flag", "n"])
+    )
+    # Text and booleans: same values and the same nulls (an empty string is not NULL).
+    assert fast["code"].tolist() == plain["code"].tolist()
+    assert fast["flag"].tolist() == plain["flag"].tolist()
+    np.testing.assert_array_equal(fast["n"].to_numpy(float), plain["n"].to_numpy(float))
+    assert (fast["code"] == "").sum() > 0 and fast["code"].isna().sum() == 45
+
+
+def test_copy_read_of_an_empty_window_has_the_selected_columns(
+    db_url: str, engine: Engine, backend: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("the COPY path is PostgreSQL's")
+    _tricky_table(engine)
+    log = _log(db_url)
+    x = log.relation.column("x", model="m", role="feature")
+    stmt = log.select(["x", "code"], with_target=False).where(x > 1e300)
+    frame = log.read(stmt)
+    log.engines.dispose()
+    assert list(frame.columns) == ["x", "code"] and frame.empty
