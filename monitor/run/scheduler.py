@@ -93,6 +93,7 @@ def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activit
             replace_existing=True,
             next_run_time=now,
         )
+    _add_digest(scheduler, service, activity)
     every = service.config.run.tick_every.total_seconds()
     scheduler.add_job(
         activity.track(service.tick),
@@ -101,4 +102,22 @@ def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activit
         name="tick",
         replace_existing=True,
         next_run_time=now,
+    )
+
+
+def _add_digest(scheduler: BackgroundScheduler, service: Service, activity: Activity) -> None:
+    """The Slack health digest on ``slack.digest.schedule`` (UTC), when configured."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    slack = service.config.slack
+    if slack is None or slack.digest is None:
+        if scheduler.get_job("digest"):
+            scheduler.remove_job("digest")
+        return
+    scheduler.add_job(
+        activity.track(service.digest),
+        CronTrigger.from_crontab(slack.digest.schedule, timezone=UTC),
+        id="digest",
+        name="slack digest",
+        replace_existing=True,
     )

@@ -34,6 +34,10 @@ from monitor.windows import Every, isoformat_z
 TICK_LEASE = "tick"
 
 
+DIGEST = "digest"
+DIGEST_GAP = timedelta(minutes=1)  # cron's resolution: one digest per firing
+
+
 def new_holder() -> str:
     """This process's lease holder id: host, pid and a random part (pids are reused)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -171,6 +175,30 @@ class Service:
                     "pruned_notifications": report.pruned,
                 },
             )
+
+    def digest(self) -> None:
+        """Post the scheduled health digest once per firing, whichever replica comes first."""
+        from monitor.digest import post_digest
+        from monitor.run.models import Heartbeat
+
+        now = datetime.now(UTC)
+        try:
+            with leases.held(
+                self.sessions, DIGEST, holder=self.holder, ttl=self.config.run.lease
+            ) as mine:
+                if not mine:
+                    return
+                with self.sessions() as session:
+                    last = session.get(Heartbeat, DIGEST)
+                    # Replicas fire the same cron minute: the first one's beat covers the rest.
+                    if last is not None and now - last.beat_at < DIGEST_GAP:
+                        return
+                    post_digest(self.config, session=session, now=now)
+                leases.beat(self.sessions, DIGEST, holder=self.holder, at=now)
+        except Exception as exc:  # Slack or the state DB down: the next firing posts afresh
+            logger().error("digest failed", extra={"error": _describe(exc)})
+            return
+        logger().info("digest posted")
 
     @property
     def notifier(self) -> Notifier:
