@@ -147,8 +147,12 @@ def _data_drift(whole: list[CheckResult]) -> dict[str, Any]:
         for r in whole
         if r.check.startswith("drift:")
     ]
+    # No column judged (e.g. an empty reference window): "0% drifted" would be a false all-clear.
+    judged = any(c["drifted"] is not None for c in columns)
     return {
-        "detected": None if dataset is None or dataset.passed is None else not dataset.passed,
+        "detected": None
+        if dataset is None or dataset.passed is None or not judged
+        else not dataset.passed,
         "share": dataset.value if dataset else None,
         "columns": columns,
     }

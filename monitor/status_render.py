@@ -102,11 +102,17 @@ def _operations(ops: dict[str, Any] | None) -> list[str]:
 def _drift(drift: dict[str, Any] | None) -> list[str]:
     if not drift or drift.get("share") is None:
         return []
-    drifted = [c for c in drift["columns"] if c["drifted"]]
+    columns = drift["columns"]
+    unjudged = sum(c["drifted"] is None for c in columns)
+    if columns and unjudged == len(columns):
+        return [f"  data drift: not judged, insufficient data in all {unjudged} features"]
+    drifted = [c for c in columns if c["drifted"]]
     drifted.sort(key=lambda c: -(c["score"] or 0))
     listed = ", ".join(f"{c['column']} ({c['method']} {_num(c['score'])})" for c in drifted)
+    note = f" ({unjudged} not judged: insufficient data)" if unjudged else ""
     return [
-        f"  data drift: {drift['share']:.0%} of features drifted{': ' + listed if listed else ''}"
+        f"  data drift: {drift['share']:.0%} of features drifted{note}"
+        f"{': ' + listed if listed else ''}"
     ]
 
 

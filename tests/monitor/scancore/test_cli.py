@@ -234,3 +234,18 @@ def test_a_failing_first_scan_raises_no_stale_alert(
     assert run("scan", "-c", config).returncode == 1
     with Session(engine) as session:
         assert session.scalars(select(Alert.check_id)).all() == []
+
+
+def test_status_says_drift_was_not_judged_when_the_reference_window_is_empty(
+    run: Callable[..., Ran], db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    write(engine, log_frame(T0, 3 * 24), "preds")
+    empty = {"between": ["2026-01-01", "2026-01-02"]}  # the logs start in March
+    config = _config_file(tmp_path, db_url, reference=empty)
+    assert run("db", "upgrade", "-c", config).returncode == 0
+    assert run("scan", "--at", "2026-03-03", "-c", config).returncode == 0
+    text = run("status", "-c", config)
+    assert "data drift: not judged, insufficient data in all 3 features" in text.stdout
+    assert "of features drifted" not in text.stdout
+    report = json.loads(run("status", "--json", "-c", config).stdout)
+    assert report["models"][0]["data_drift"]["detected"] is None
