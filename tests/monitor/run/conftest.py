@@ -23,6 +23,7 @@ import yaml
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 
 from monitor import migrate
 from monitor.db import make_sessionmaker
@@ -43,6 +44,16 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float, every: float
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def read_state(state_db: str, query: Select[Any]) -> list[Any]:
+    """The rows of ``query``, read from the state DB the processes under test write to."""
+    engine = create_engine(state_db)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(query))
+    finally:
+        engine.dispose()
 
 
 def free_port() -> int:

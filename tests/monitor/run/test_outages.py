@@ -11,14 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session
 
 from monitor import migrate
 from monitor.alerts.models import Alert, Notification
 from tests.fakes.slack import FakeSlack
-from tests.monitor.run.conftest import PG, Replica, wait_until, write_config
+from tests.monitor.run.conftest import PG, Replica, read_state, wait_until, write_config
 from tests.monitor.run.proxy import TcpProxy
 from tests.monitor.run.test_process import stored_scans
 
@@ -26,12 +25,7 @@ SECOND = timedelta(seconds=1)
 
 
 def alerts_by_check(state_db: str) -> dict[str, Alert]:
-    engine = create_engine(state_db)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            return {a.check_id: a for a in session.scalars(select(Alert).order_by(Alert.id))}
-    finally:
-        engine.dispose()
+    return {a.check_id: a for a in read_state(state_db, select(Alert).order_by(Alert.id))}
 
 
 def test_source_outage_records_error_scans_raises_stale_and_scan_error_once_and_recovers(
@@ -119,13 +113,8 @@ def pending_with_error(state_db: str) -> bool:
 
 
 def outbox(state_db: str, status: str) -> list[Notification]:
-    engine = create_engine(state_db)
-    try:
-        with Session(engine) as session:
-            query = select(Notification).where(Notification.status == status)
-            return list(session.scalars(query.order_by(Notification.id)))
-    finally:
-        engine.dispose()
+    query = select(Notification).where(Notification.status == status)
+    return read_state(state_db, query.order_by(Notification.id))
 
 
 def test_state_db_outage_never_crashes_and_the_missed_windows_are_scanned_after(

@@ -10,25 +10,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from monitor.models import Scan
 from monitor.run.models import Lease
 from monitor.windows import parse_instant
 from tests.fakes.slack import FakeSlack
-from tests.monitor.run.conftest import Replica, wait_until, write_config
+from tests.monitor.run.conftest import Replica, read_state, wait_until, write_config
 from tests.monitor.run.proxy import TcpProxy
 
 
 def stored_scans(state_db: str) -> list[Scan]:
-    engine = create_engine(state_db)
-    try:
-        with Session(engine) as session:
-            return list(session.scalars(select(Scan).order_by(Scan.window_end)))
-    finally:
-        engine.dispose()
+    return read_state(state_db, select(Scan).order_by(Scan.window_end))
 
 
 def test_scheduled_scans_land_on_the_utc_grid_with_one_log_line_each_and_ops_endpoints(
@@ -106,12 +100,7 @@ def test_sigterm_during_a_slow_scan_exits_in_bounded_time_leaving_no_half_scan(
 
 
 def held_leases(state_db: str) -> list[str]:
-    engine = create_engine(state_db)
-    try:
-        with Session(engine) as session:
-            return list(session.scalars(select(Lease.name).where(Lease.name.like("scan:%"))))
-    finally:
-        engine.dispose()
+    return read_state(state_db, select(Lease.name).where(Lease.name.like("scan:%")))
 
 
 def test_sighup_reloads_the_config_and_a_bad_config_keeps_the_running_one(

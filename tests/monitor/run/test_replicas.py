@@ -13,15 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from monitor.alerts.models import Alert
 from monitor.run.models import Lease
 from monitor.windows import parse_instant
 from tests.fakes.slack import FakeSlack
-from tests.monitor.run.conftest import Replica, wait_until, write_config
+from tests.monitor.run.conftest import Replica, read_state, wait_until, write_config
 from tests.monitor.run.proxy import TcpProxy
 from tests.monitor.run.test_process import stored_scans
 
@@ -44,12 +43,7 @@ def assert_contiguous(state_db: str, step: timedelta) -> list[str]:
 
 
 def open_alerts(state_db: str) -> list[Alert]:
-    engine = create_engine(state_db)
-    try:
-        with Session(engine) as session:
-            return list(session.scalars(select(Alert).where(Alert.state != "resolved")))
-    finally:
-        engine.dispose()
+    return read_state(state_db, select(Alert).where(Alert.state != "resolved"))
 
 
 def test_three_replicas_scan_every_window_once_and_post_each_alert_once(
@@ -134,9 +128,5 @@ def steady_holder(state_db: str) -> str | None:
 
 
 def lease_holder(state_db: str) -> str | None:
-    engine = create_engine(state_db)
-    try:
-        with Session(engine) as session:
-            return session.scalar(select(Lease.holder).where(Lease.name == "scan:m"))
-    finally:
-        engine.dispose()
+    holders = read_state(state_db, select(Lease.holder).where(Lease.name == "scan:m"))
+    return holders[0] if holders else None
