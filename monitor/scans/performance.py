@@ -25,13 +25,15 @@ def metric_inputs(
     def column(name: str | None) -> Any:
         return frame[name].to_numpy() if name and name in frame.columns else None
 
-    columns = {c: frame[c].to_numpy() for c in model.features.all if c in frame.columns}
+    # Feature arrays only where asked: a categorical column's array is built, not viewed.
+    features = model.features.all if feature_columns else []
+    columns = {c: frame[c].to_numpy() for c in features if c in frame.columns}
     return MetricInputs(
         y_true=column(model.target_column),
         y_pred=column(model.prediction),
         y_score=column(model.score),
         latency=column(model.latency),
-        columns=columns if feature_columns else {},
+        columns=columns,
         rows=len(frame),
         window_seconds=window_seconds,
         positive_label=model.positive_label,

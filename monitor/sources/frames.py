@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 def normalise(frame: pd.DataFrame, model: ModelConfig, *, zone: str = "UTC") -> pd.DataFrame:
-    """``frame`` with the timestamp as aware UTC and numerical columns as floats.
+    """``frame`` with the timestamp as aware UTC, numerical columns as floats and text
+    categorical features as pandas categoricals (whichever path read them).
 
     A numerical column holding text is an error naming the model and column, not a silent
     NaN: a drift test on coerced values would judge garbage.
@@ -23,8 +24,20 @@ def normalise(frame: pd.DataFrame, model: ModelConfig, *, zone: str = "UTC") -> 
     if model.task == "regression":
         numeric += [model.prediction, model.target_column]
     for column in dict.fromkeys(c for c in numeric if c and c in frame.columns):
-        frame[column] = _numeric(frame[column], model=model.name, column=column)
+        if frame[column].dtype != "float64":  # assigning copies: only columns that change
+            frame[column] = _numeric(frame[column], model=model.name, column=column)
+    for column in model.features.categorical:
+        if column in frame.columns and _all_text(frame[column]):
+            frame[column] = frame[column].astype("category")
     return frame
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether ``values`` is an object column of strings (and nulls), as drivers return text.
+    Mixed values (SQLite lets a column hold anything) stay objects, compared as they are."""
+    import pandas as pd
+
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
 
 
 def to_utc_series(values: pd.Series, zone: str, *, model: str) -> pd.Series:
@@ -46,10 +59,8 @@ def to_utc_series(values: pd.Series, zone: str, *, model: str) -> pd.Series:
 def _numeric(values: pd.Series, *, model: str, column: str) -> pd.Series:
     import pandas as pd
 
-    if values.dtype.kind in "if":
-        return values.astype("float64")
-    if values.dtype.kind == "b":
-        return values.astype("float64")
+    if values.dtype.kind in "ifb":
+        return values.astype("float64", copy=False)  # a float column stays as it is
     try:
         return pd.to_numeric(values.astype(object).where(values.notna(), None)).astype("float64")
     except (ValueError, TypeError):

@@ -103,7 +103,7 @@ class ModelLog:
         source = source or self.model.source
         with self._connect(source) as conn:
             if fastread.supports(conn):
-                frame = fastread.fast_frame(conn, stmt)
+                frame = fastread.fast_frame(conn, stmt, categorical=self.model.features.categorical)
             else:
                 result = conn.execute(stmt)
                 frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))

@@ -101,6 +101,63 @@ def test_fast_read_equals_tuple_read_including_nulls_quotes_and_digit_text(
     assert fast["flag"].tolist() == plain["flag"].tolist()
     np.testing.assert_array_equal(fast["n"].to_numpy(float), plain["n"].to_numpy(float))
     assert (fast["code"] == "").sum() > 0 and fast["code"].isna().sum() == 45
+    # Text categorical features are pandas categoricals on both paths; integers stay numbers.
+    assert isinstance(fast["code"].dtype, pd.CategoricalDtype)
+    assert isinstance(plain["code"].dtype, pd.CategoricalDtype)
+    assert fast["n"].dtype.kind in "if" and plain["n"].dtype.kind in "if"
+
+
+def _text(values: pd.Series) -> list[object]:
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def test_adbc_read_compacted_in_many_groups_equals_the_tuple_read(
+    db_url: str, engine: Engine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiny batches and groups: each group gets its own dictionary for the text column, and
+    the frame is still the one the tuple path reads."""
+    if backend == "sqlite":
+        pytest.skip("ADBC is PostgreSQL's")
+    _tricky_table(engine)
+    log = _log(db_url)
+    monkeypatch.setattr(fastread, "_BATCH_BYTES", 512)
+    monkeypatch.setattr(fastread, "_GROUP_BYTES", 2048)
+    groups: list[int] = []
+    compact = fastread._compact
+
+    def counting(batches: list, *args: object) -> object:
+        groups.append(len(batches))
+        return compact(batches, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fastread, "_compact", counting)
+    stmt = log.select(["ts", "x", "r", "amount", "n", "code", "flag"], with_target=False)
+    with log.engines.engine("logs").connect() as conn:
+        result = conn.execute(stmt)
+        plain = normalise(
+            pd.DataFrame.from_records(list(result), columns=list(result.keys())), log.model
+        )
+        fast = normalise(
+            fastread.fast_frame(conn, stmt, use_adbc=True, categorical=["code"]), log.model
+        )
+    log.engines.dispose()
+    assert len(groups) > 3 and max(groups) > 1, groups  # several groups of several batches
+    assert sum(groups) > len(groups)
+    text = ["code", "flag", "n"]
+    assert_frame_equal(fast.drop(columns=text), plain.drop(columns=text))
+    assert _text(fast["code"]) == _text(plain["code"])
+    assert fast["flag"].tolist() == plain["flag"].tolist()
+    np.testing.assert_array_equal(fast["n"].to_numpy(float), plain["n"].to_numpy(float))
+
+
+def test_normalise_makes_text_categoricals_and_leaves_mixed_values_alone(db_url: str) -> None:
+    log = _log(db_url)  # features: categorical n, code
+    stamps = pd.to_datetime(["2026-03-01"] * 3, utc=True)
+    text = normalise(pd.DataFrame({"ts": stamps, "code": ["a", None, ""]}), log.model)
+    assert isinstance(text["code"].dtype, pd.CategoricalDtype)
+    assert _text(text["code"]) == ["a", None, ""]
+    # SQLite lets a column hold a number beside text: compared as the values are.
+    mixed = normalise(pd.DataFrame({"ts": stamps, "code": ["a", 1, None]}), log.model)
+    assert mixed["code"].dtype == object and mixed["code"].tolist() == ["a", 1, None]
 
 
 def test_copy_read_of_an_empty_window_has_the_selected_columns(
