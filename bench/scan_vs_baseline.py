@@ -177,9 +177,6 @@ def scaling(sizes: list[int]) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             primed = False  # both modes share the cached reference profile (same fingerprint)
             for warehouse in (False, True):
-                if not warehouse and rows > 1_000_000:
-                    cells += ["not run", "", "(grows with rows)"]
-                    continue
                 config = write_config(Path(tmp), table, warehouse=warehouse)
                 if not primed:
                     fresh_state(config)

@@ -75,8 +75,18 @@ def _alerts(alerts: dict[str, Any]) -> list[str]:
         return []
     since = alerts.get("oldest_unacknowledged_since")
     unacked = f", {alerts['unacknowledged']} unacknowledged" if alerts.get("unacknowledged") else ""
-    oldest = f" (oldest since {since})" if since else ""
+    oldest = f" (oldest since {_minute(since)})" if since else ""
     return [f"  alerts: {alerts['open']} open{unacked}{oldest}; see `monitor alerts`"]
+
+
+def _minute(iso: str) -> str:
+    """``2026-03-05T10:15:42.123456Z`` as ``2026-03-05 10:15Z`` (text output only)."""
+    from datetime import datetime
+
+    try:
+        return f"{datetime.fromisoformat(iso.replace('Z', '+00:00')):%Y-%m-%d %H:%M}Z"
+    except ValueError:
+        return iso
 
 
 def _performance(perf: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -87,6 +88,12 @@ class Window:
         """The window of ``length`` ending at ``end``, moved back by ``shift`` (label delay)."""
         stop = to_utc(end) - (shift or timedelta(0))
         return cls(stop - length, stop)
+
+    def split(self, parts: int) -> list[Window]:
+        """``parts`` consecutive windows covering this one exactly (to the microsecond)."""
+        span = self.end - self.start
+        edges = [self.start + span * i // parts for i in range(parts)] + [self.end]
+        return [Window(a, b) for a, b in pairwise(edges) if a < b]
 
 
 @dataclass(frozen=True, slots=True)

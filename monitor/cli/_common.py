@@ -47,6 +47,7 @@ def state_session(url: str) -> Iterator[Session]:
 
     from monitor.db import make_engine, make_sessionmaker
 
+    _require_sqlite_file(url)
     engine = make_engine(url)
     try:
         if not inspect(engine).has_table("scan"):
@@ -55,3 +56,18 @@ def state_session(url: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def _require_sqlite_file(url: str) -> None:
+    """A SQLite state DB that does not exist is an error, not a new empty file."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not path or path == ":memory:":
+        return
+    if path.startswith("file:") or Path(path).exists():
+        return
+    raise MonitorError(f"the state DB {path!r} does not exist yet: run `monitor db upgrade`")

@@ -45,7 +45,7 @@ def alerts(
         elif not rows:
             typer.echo(f"no {state} alerts")
         else:
-            typer.echo("\n".join(_line(a) for a in rows))
+            typer.echo("\n".join(_table(rows)))
 
 
 def ack(
@@ -146,17 +146,32 @@ def _act(
         typer.echo(f"{done.describe()} by {by}")
         # Edit the Slack message now rather than at the next tick.
         deliver_due(session, now=now, notifier=build_notifier(settings, out=_stderr()))
-        typer.echo(_line(get_alert(session=session, alert_id=alert_id)))
+        typer.echo(_table([get_alert(session=session, alert_id=alert_id)])[0])
 
 
-def _line(alert: Alert) -> str:
-    segment = f" [{alert.segment}]" if alert.segment else ""
-    who = f" by {alert.acked_by}" if alert.acked_by else ""
-    return (
-        f"{alert.id:>5}  {alert.state:<12} {alert.severity:<8} {alert.model} "
-        f"{alert.check_id}{segment}{who}  since {alert.raised_at:%Y-%m-%d %H:%M}Z  "
-        f"x{alert.occurrences}  {alert.summary}"
-    )
+def _table(rows: list[Alert]) -> list[str]:
+    """One aligned line per alert: id, state, severity, model, check, who, since, count, what."""
+    cells = [
+        [
+            str(a.id),
+            a.state,
+            a.severity,
+            a.model,
+            a.check_id + (f" [{a.segment}]" if a.segment else ""),
+            f"by {a.acked_by}" if a.acked_by else "",
+            f"since {a.raised_at:%Y-%m-%d %H:%M}Z",
+            f"x{a.occurrences}",
+            a.summary or "",
+        ]
+        for a in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]) - 1)]
+    lines = []
+    for row in cells:
+        padded = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+        padded[0] = row[0].rjust(widths[0])
+        lines.append("  ".join([*padded, row[-1]]).rstrip())
+    return lines
 
 
 def _duration(text: str) -> timedelta:

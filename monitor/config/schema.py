@@ -99,6 +99,9 @@ __all__ = [
 class SourceConfig(Strict):
     url: Annotated[SecretStr, AfterValidator(secret_url)]
     timezone: TimeZone = "UTC"
+    # PostgreSQL's fast path reads a window as this many consecutive time slices at once,
+    # each on its own connection (the server runs one backend per slice).
+    parallel_reads: int = Field(default=2, ge=1, le=16)
 
 
 class SeverityRoute(Strict):

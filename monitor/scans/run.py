@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -84,13 +85,26 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
         with clock("warehouse"):
             scan_in_database(model, report, log, session)
         return
-    # The reference first: decoding its cached profile briefly holds it twice, which should
-    # not coincide with holding the live rows.
-    with clock("reference"):
-        summary, report.reference = reference_summary(model, log, report.window, session=session)
     shared = _one_read(model, report)
-    with clock("load_live"):
-        live = log.rows(report.window, log.live_columns(), with_target=shared)
+    log.prepare()  # reflection and the timestamp sample, once, before two threads read
+    with ThreadPoolExecutor(1, thread_name_prefix="live-read") as pool:
+        # The live rows are read while the reference is summarised (or its cached profile
+        # loaded): the read waits mostly on the database and on the driver's C code. An
+        # error in the reference still wins, after the read has finished.
+        live_read = pool.submit(
+            _timed,
+            report.timings,
+            "load_live",
+            log.rows,
+            report.window,
+            log.live_columns(),
+            with_target=shared,
+        )
+        with clock("reference"):
+            summary, report.reference = reference_summary(
+                model, log, report.window, session=session
+            )
+        live = live_read.result()
     with clock("load_performance"):
         if shared:
             performance = live[[*log.performance_columns(), model.target_column]]
@@ -106,6 +120,14 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
     report.model_versions = _versions(model, live)
     report.metrics = observe(model, live, performance, summary.whole, report.window)
     report.status = _status(report, live)
+
+
+def _timed(timings: dict[str, float], name: str, read: Any, *args: Any, **kwargs: Any) -> Any:
+    start = time.perf_counter()
+    try:
+        return read(*args, **kwargs)
+    finally:
+        timings[name] = round(time.perf_counter() - start, 4)
 
 
 def _one_read(model: ModelConfig, report: ScanReport) -> bool:

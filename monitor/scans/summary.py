@@ -71,12 +71,15 @@ def _summarise_slice(model: ModelConfig, frame: pd.DataFrame) -> Summary:
 
 
 def to_bytes(summary: ReferenceSummary) -> bytes:
-    """Length-prefixed entries ``segment \\x00 column -> profile bytes``; no pickle."""
-    parts: list[bytes] = []
+    """``SUMMARY_FORMAT``, then per profile ``<II`` key and blob lengths, the key
+    ``segment \\x00 column`` padded to 8 bytes, and the profile's bytes (8-byte aligned, so
+    its arrays are read in place). No pickle."""
+    parts: list[bytes] = [SUMMARY_FORMAT]
     for segment, part in summary.slices.items():
         for column, profile in part.profiles.items():
             key = f"{segment}\x00{column}".encode()
             blob = profile.to_bytes()
+            key += bytes(-(8 + len(key)) % 8)
             parts.append(struct.pack("<II", len(key), len(blob)) + key + blob)
     return b"".join(parts)
 
@@ -84,16 +87,24 @@ def to_bytes(summary: ReferenceSummary) -> bytes:
 def from_bytes(
     payload: bytes, rows: dict[str, int], metrics: dict[str, dict[str, Any]]
 ) -> ReferenceSummary:
+    """The summary :func:`to_bytes` wrote; its profiles' arrays are views on ``payload``."""
     from checks.drift import ColumnProfile
 
     slices = {seg: Summary(n, {}, metrics.get(seg, {})) for seg, n in rows.items()}
-    offset = 0
-    while offset < len(payload):
-        key_len, blob_len = struct.unpack_from("<II", payload, offset)
+    view = memoryview(payload)
+    # Summaries cached before SUMMARY_FORMAT have no marker and unpadded keys.
+    offset = len(SUMMARY_FORMAT) if payload[: len(SUMMARY_FORMAT)] == SUMMARY_FORMAT else 0
+    while offset < len(view):
+        key_len, blob_len = struct.unpack_from("<II", view, offset)
         offset += 8
-        segment, column = payload[offset : offset + key_len].decode().split("\x00", 1)
+        key = bytes(view[offset : offset + key_len]).rstrip(b"\x00")
+        segment, column = key.decode().split("\x00", 1)
         offset += key_len
-        blob = payload[offset : offset + blob_len]
+        profile = ColumnProfile.from_bytes(view[offset : offset + blob_len])
         offset += blob_len
-        slices.setdefault(segment, Summary(0, {})).profiles[column] = ColumnProfile.from_bytes(blob)
+        slices.setdefault(segment, Summary(0, {})).profiles[column] = profile
     return ReferenceSummary(slices)
+
+
+#: The first bytes of a summary written by :func:`to_bytes` (version 1).
+SUMMARY_FORMAT = b"RSUM\x00\x00\x00\x01"

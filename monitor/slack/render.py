@@ -47,7 +47,11 @@ def emoji(alert: Alert) -> str:
 
 def fallback_text(alert: Alert) -> str:
     what = alert.summary or _value_vs_threshold(alert)
-    return f"[{alert.severity.upper()}] {title(alert)}: {what} ({alert.state})"
+    name = title(alert)
+    if what.startswith(f"{alert.check_id} ") or what.startswith(f"{alert.check_id}:"):
+        # "churn: accuracy 0.74 < min 0.8", not "churn: accuracy: accuracy 0.74 < min 0.8"
+        name = alert.model + (f" [{alert.segment}]" if alert.segment else "")
+    return f"[{alert.severity.upper()}] {name}: {what} ({alert.state})"
 
 
 def render_alert(

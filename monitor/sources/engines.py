@@ -33,6 +33,9 @@ class SourceEngines:
     def timezone(self, name: str) -> str:
         return self._config(name).timezone
 
+    def parallel_reads(self, name: str) -> int:
+        return self._config(name).parallel_reads
+
     def _config(self, name: str) -> SourceConfig:
         if name not in self._sources:
             raise SourceError(f"unknown source {name!r}; known: {', '.join(sorted(self._sources))}")

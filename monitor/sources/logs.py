@@ -46,21 +46,31 @@ class ModelLog:
         engine = self.engines.engine(self.model.source)
         return reflect_table(engine, target.table, model=self.model.name)
 
+    def prepare(self) -> None:
+        """Reflect the log (and labels) and sample its timestamps now, so that threads
+        reading windows afterwards share them instead of racing to make them."""
+        self.engines.engine(self.model.source)
+        _ = self.relation, self.labels
+        self.timestamp_sample()
+
     def live_columns(self) -> list[str]:
-        """Every configured column: drift, operational and label-coverage checks use them."""
+        """Every column a check reads (drift, operational, label coverage). Not the
+        timestamp: the window is the WHERE clause, and no check reads the times."""
         m = self.model
-        names = [m.timestamp, *m.features.all, m.prediction, m.score, m.latency, m.segment]
+        names = [*m.features.all, m.prediction, m.score, m.latency, m.segment]
         names.append(m.model_version)
         return _unique(names)
 
     def performance_columns(self) -> list[str]:
         m = self.model
-        return _unique([m.timestamp, m.prediction, m.score, m.segment])
+        return _unique([m.prediction, m.score, m.segment])
 
     def rows(self, window: Window, columns: list[str], *, with_target: bool) -> pd.DataFrame:
         """Rows with ``window.start <= timestamp < window.end``, only ``columns`` (+ target)."""
         stmt = self.select(columns, with_target=with_target)
-        return self.read(stmt.where(*self.within(window)))
+        slices = window.split(self.engines.parallel_reads(self.model.source))
+        parts = [stmt.where(*self.within(part)) for part in slices] if len(slices) > 1 else None
+        return self.read(stmt.where(*self.within(window)), parts=parts)
 
     def within(
         self, window: Window, column: sa.ColumnElement[Any] | None = None
@@ -94,8 +104,14 @@ class ModelLog:
             self._sample = self.scalar(sample_statement(self.timestamp_column()))
         return self._sample
 
-    def read(self, stmt: sa.Select, source: str | None = None) -> pd.DataFrame:
-        """Run ``stmt`` on the model's source (or ``source``); a frame with normalised types."""
+    def read(
+        self, stmt: sa.Select, source: str | None = None, *, parts: list[sa.Select] | None = None
+    ) -> pd.DataFrame:
+        """Run ``stmt`` on the model's source (or ``source``); a frame with normalised types.
+
+        ``parts``: statements whose rows together are exactly ``stmt``'s (slices of its
+        window), which a fast path may run at once on several connections.
+        """
         import pandas as pd
 
         from monitor.sources import fastread
@@ -103,7 +119,8 @@ class ModelLog:
         source = source or self.model.source
         with self._connect(source) as conn:
             if fastread.supports(conn):
-                frame = fastread.fast_frame(conn, stmt, categorical=self.model.features.categorical)
+                categorical = self.model.features.categorical
+                frame = fastread.fast_frame(conn, stmt, parts=parts, categorical=categorical)
             else:
                 result = conn.execute(stmt)
                 frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))

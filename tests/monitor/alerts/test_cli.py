@@ -67,6 +67,19 @@ def test_alerts_json_lists_by_state(config_file: str, capsys: pytest.CaptureFixt
     assert table.splitlines()[0].split()[:3] == ["1", "firing", "warning"]
 
 
+def test_alerts_text_lines_up_in_columns(
+    config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, "ack", "2", "--by", "alice", "-c", config_file)
+    code, out, _ = _run(capsys, "alerts", "-c", config_file)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    # Every column starts at the same offset on both lines, whatever the check's name.
+    for word in ("since", "x1"):
+        assert len({line.index(f" {word}") for line in lines}) == 1, out
+    assert "by alice" in out and "acknowledged" in out
+
+
 def test_cli_errors_are_one_line_with_exit_code_2(
     config_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -57,7 +57,18 @@ def test_interactive_message_has_header_fields_and_buttons_carrying_id_and_versi
     buttons = message.blocks[3]["elements"]  # type: ignore[index]
     assert [b.get("value") for b in buttons] == ["7:3", "7:3:4h", "7:3", None]
     assert buttons[2]["confirm"] and buttons[3]["url"] == "https://m.example.com/?alert=7"
-    assert message.text == "[CRITICAL] churn: accuracy: accuracy 0.74 < min 0.8 (firing)"
+    assert message.text == "[CRITICAL] churn: accuracy 0.74 < min 0.8 (firing)"
+
+
+def test_fallback_text_names_the_check_once() -> None:
+    drift = _alert(check_id="dataset_drift", summary="4 of 10 features drifted (0.4 >= 0.3)")
+    assert render_alert(drift, interactive=False).text == (
+        "[CRITICAL] churn: dataset_drift: 4 of 10 features drifted (0.4 >= 0.3) (firing)"
+    )
+    segment = _alert(segment="EU", summary="accuracy 0.7 < min 0.8")
+    assert render_alert(segment, interactive=False).text == (
+        "[CRITICAL] churn [EU]: accuracy 0.7 < min 0.8 (firing)"
+    )
 
 
 def test_without_interactivity_the_message_says_how_to_ack_from_the_cli() -> None:

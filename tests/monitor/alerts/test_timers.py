@@ -72,16 +72,14 @@ def test_silenced_model_opens_alerts_but_posts_only_after_the_silence(
     run_scan(sessions, T0, [failing("row_count")], model="fraud")
     tick(sessions, now=T0 + HOUR, notifier=slack)
     assert [p["text"] for p in _posts(fake_slack)] == [
-        "[WARNING] fraud: row_count: row_count 0.74 < 0.80 (firing)"
+        "[WARNING] fraud: row_count 0.74 < 0.80 (firing)"
     ]
     with sessions() as session:
         states = dict(session.execute(select(Alert.check_id, Alert.state)).all())
     assert states == {"accuracy": "resolved", "latency_p99": "firing", "row_count": "firing"}
     tick(sessions, now=T0 + 2 * HOUR, notifier=slack)
     churn = [p for p in _posts(fake_slack) if "churn" in str(p["text"])]
-    assert [p["text"] for p in churn] == [
-        "[WARNING] churn: latency_p99: latency_p99 0.74 < 0.80 (firing)"
-    ]
+    assert [p["text"] for p in churn] == ["[WARNING] churn: latency_p99 0.74 < 0.80 (firing)"]
     with sessions() as session:
         pending = session.scalars(select(Notification).where(Notification.status == "pending"))
         assert list(pending) == []

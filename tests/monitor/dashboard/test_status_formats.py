@@ -27,6 +27,7 @@ def test_the_text_table_colours_the_health_only_on_request(report: dict[str, Any
     header, churn_row = plain.splitlines()[:2]
     assert header.split()[:2] == ["model", "health"]
     assert churn_row.split()[:2] == ["churn", "red"]
+    assert "unacknowledged (oldest since 2026-03-05 00:00Z)" in plain  # to the minute
     coloured = render_text(report, colour=True).splitlines()[1]
     assert "\033[31m\033[1mred" in coloured
 

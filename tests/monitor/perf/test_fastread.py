@@ -149,6 +149,34 @@ def test_adbc_read_compacted_in_many_groups_equals_the_tuple_read(
     np.testing.assert_array_equal(fast["n"].to_numpy(float), plain["n"].to_numpy(float))
 
 
+def test_a_window_read_in_parallel_slices_has_exactly_the_rows_of_one_read(
+    db_url: str, engine: Engine, backend: str
+) -> None:
+    from monitor.windows import Window
+
+    if backend == "sqlite":
+        pytest.skip("ADBC is PostgreSQL's")
+    _tricky_table(engine)
+    log = _log(db_url)
+    # 400 rows 37 s apart from 03-01 00:00; slice edges fall between and on rows.
+    window = Window(
+        pd.Timestamp("2026-03-01 00:10", tz="UTC"), pd.Timestamp("2026-03-01 03:00:37", tz="UTC")
+    )
+    stmt = log.select(["ts", "x", "code"], with_target=False)
+    whole = stmt.where(*log.within(window))
+    parts = [stmt.where(*log.within(w)) for w in window.split(3)]
+    with log.engines.engine("logs").connect() as conn:
+        one = fastread.fast_frame(conn, whole, use_adbc=True, categorical=["code"])
+        sliced = fastread.fast_frame(conn, whole, use_adbc=True, categorical=["code"], parts=parts)
+    log.engines.dispose()
+    assert len(one) == len(sliced) > 250
+    key = ["ts"]
+    assert_frame_equal(
+        one.sort_values(key).reset_index(drop=True).astype({"code": object}),
+        sliced.sort_values(key).reset_index(drop=True).astype({"code": object}),
+    )
+
+
 def test_normalise_makes_text_categoricals_and_leaves_mixed_values_alone(db_url: str) -> None:
     log = _log(db_url)  # features: categorical n, code
     stamps = pd.to_datetime(["2026-03-01"] * 3, utc=True)

@@ -249,3 +249,16 @@ def test_status_says_drift_was_not_judged_when_the_reference_window_is_empty(
     assert "of features drifted" not in text.stdout
     report = json.loads(run("status", "--json", "-c", config).stdout)
     assert report["models"][0]["data_drift"]["detected"] is None
+
+
+@pytest.mark.parametrize("command", ["status", "alerts"])
+def test_reading_commands_do_not_create_a_missing_sqlite_state_db(
+    run: Callable[..., Ran], tmp_path: Path, command: str
+) -> None:
+    state = tmp_path / "never-made.db"
+    config = _config_file(tmp_path, f"sqlite:///{state}", table="preds")
+    result = run(command, "-c", config)
+    assert result.returncode == 2
+    assert f"the state DB {str(state)!r} does not exist yet" in result.stderr
+    assert "monitor db upgrade" in result.stderr
+    assert not state.exists()

@@ -217,3 +217,11 @@ def test_per_column_settings_inherit_what_they_leave_out() -> None:
     assert checks.column_test("income") == ("psi", 0.3)
     assert checks.column_test("plan") == ("jensenshannon", None)
     assert checks.column_test("region") == ("psi", 0.2)
+
+
+def test_parallel_reads_defaults_to_two_and_is_bounded(tmp_path: Path) -> None:
+    assert parse_config(_tree(), file="m.yaml").sources["logs"].parallel_reads == 2
+    tree = _tree()
+    tree["sources"]["logs"]["parallel_reads"] = 0
+    message = _error(tree, tmp_path)
+    assert "sources.logs.parallel_reads" in message and "greater than or equal to 1" in message

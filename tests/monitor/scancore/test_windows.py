@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -83,3 +84,21 @@ def test_cron_weekdays_count_from_sunday_as_in_crontab(weekday: str, expected_da
     now = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
     latest = Cron(f"30 9 * * {weekday}").latest(now)
     assert latest.day == expected_day
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_a_window_splits_into_consecutive_slices_that_cover_it_exactly(parts: int) -> None:
+    window = Window(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, 0, 0, 1, tzinfo=UTC))
+    slices = window.split(parts)
+    assert len(slices) == parts
+    assert slices[0].start == window.start and slices[-1].end == window.end
+    assert all(a.end == b.start for a, b in pairwise(slices))
+    assert max(s.end - s.start for s in slices) - min(s.end - s.start for s in slices) <= (
+        timedelta(microseconds=1)
+    )
+
+
+def test_a_window_shorter_than_its_slices_gives_no_empty_slice() -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    slices = Window(start, start + timedelta(microseconds=2)).split(5)
+    assert [s.end - s.start for s in slices] == [timedelta(microseconds=1)] * 2
