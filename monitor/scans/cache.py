@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,30 +13,60 @@ from monitor.config.schema import ModelConfig
 from monitor.models import ReferenceProfile
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
+from monitor.sources.reference import ReferenceSpec
 from monitor.windows import Window
+
+
+@dataclass
+class ReferencePlan:
+    """Where a scan's reference summary will come from: the cache row, or the rows."""
+
+    model: ModelConfig
+    live: Window
+    reader: ReferenceReader
+    spec: ReferenceSpec
+    cached_id: int | None
+
+    @property
+    def cached(self) -> bool:
+        return self.cached_id is not None
+
+
+def plan_reference(
+    model: ModelConfig, log: ModelLog, live: Window, *, session: Session
+) -> ReferencePlan:
+    """Describe the reference and look up its cached summary (without loading it)."""
+    reader = ReferenceReader(log)
+    spec = reader.describe(live)
+    cached_id = None
+    if spec.fingerprint is not None:
+        cached_id = session.scalar(
+            select(ReferenceProfile.id).where(ReferenceProfile.fingerprint == spec.fingerprint)
+        )
+    return ReferencePlan(model, live, reader, spec, cached_id)
+
+
+def load_reference(
+    plan: ReferencePlan, *, session: Session
+) -> tuple[ReferenceSummary, dict[str, Any]]:
+    """The planned summary and its descriptor: the cached one, or summarised from the rows
+    (and cached, when the reference is fixed; a rolling one is summarised every time)."""
+    spec = plan.spec
+    if plan.cached_id is not None:
+        cached = session.get_one(ReferenceProfile, plan.cached_id)
+        summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
+        return summary, spec.descriptor | {"cached": True}
+    summary = summarise(plan.model, plan.reader.load(plan.live))
+    if spec.fingerprint is not None:
+        _remember(session, _row(plan.model, spec.fingerprint, spec.descriptor, summary))
+    return summary, spec.descriptor | {"cached": False}
 
 
 def reference_summary(
     model: ModelConfig, log: ModelLog, live: Window, *, session: Session
 ) -> tuple[ReferenceSummary, dict[str, Any]]:
-    """The summary of ``model``'s reference for the live window, and its descriptor.
-
-    Cached under its fingerprint when the reference is fixed; a rolling reference is
-    summarised from its rows each time.
-    """
-    reader = ReferenceReader(log)
-    spec = reader.describe(live)
-    if spec.fingerprint is not None:
-        cached = session.scalar(
-            select(ReferenceProfile).where(ReferenceProfile.fingerprint == spec.fingerprint)
-        )
-        if cached is not None:
-            summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
-            return summary, spec.descriptor | {"cached": True}
-    summary = summarise(model, reader.load(live))
-    if spec.fingerprint is not None:
-        _remember(session, _row(model, spec.fingerprint, spec.descriptor, summary))
-    return summary, spec.descriptor | {"cached": False}
+    """The summary of ``model``'s reference for the live window, and its descriptor."""
+    return load_reference(plan_reference(model, log, live, session=session), session=session)
 
 
 def _remember(session: Session, row: ReferenceProfile) -> None:

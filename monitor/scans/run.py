@@ -6,13 +6,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from monitor.config.load import model_config_hash
 from monitor.config.schema import ModelConfig
-from monitor.scans.cache import reference_summary
+from monitor.scans.cache import load_reference, plan_reference
 from monitor.scans.columns import segment_frames, top_segments
 from monitor.scans.evaluate import CheckRow, Slice, evaluate
 from monitor.scans.observe import observe
@@ -86,25 +87,24 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
             scan_in_database(model, report, log, session)
         return
     shared = _one_read(model, report)
-    log.prepare()  # reflection and the timestamp sample, once, before two threads read
-    with ThreadPoolExecutor(1, thread_name_prefix="live-read") as pool:
-        # The live rows are read while the reference is summarised (or its cached profile
-        # loaded): the read waits mostly on the database and on the driver's C code. An
-        # error in the reference still wins, after the read has finished.
-        live_read = pool.submit(
-            _timed,
-            report.timings,
-            "load_live",
-            log.rows,
-            report.window,
-            log.live_columns(),
-            with_target=shared,
-        )
-        with clock("reference"):
-            summary, report.reference = reference_summary(
-                model, log, report.window, session=session
-            )
-        live = live_read.result()
+    with clock("reference"):
+        plan = plan_reference(model, log, report.window, session=session)
+    read = partial(log.rows, report.window, log.live_columns(), with_target=shared)
+    if plan.cached:
+        log.prepare()  # reflection and the timestamp sample, once, before two threads read
+        with ThreadPoolExecutor(1, thread_name_prefix="live-read") as pool:
+            # A cached profile loads while the live rows are read (the read waits mostly on
+            # the database and the driver's C code). Rows to summarise are read first, so
+            # that the two windows are not held at once. An error in the reference still
+            # wins, after the read has finished.
+            live_read = pool.submit(_timed, report.timings, "load_live", read)
+            with clock("reference_load"):
+                summary, report.reference = load_reference(plan, session=session)
+            live = live_read.result()
+    else:
+        with clock("reference_load"):
+            summary, report.reference = load_reference(plan, session=session)
+        live = _timed(report.timings, "load_live", read)
     with clock("load_performance"):
         if shared:
             performance = live[[*log.performance_columns(), model.target_column]]
