@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -86,18 +87,23 @@ def release_memory() -> None:
     Arrow's allocator keeps freed buffers for reuse, and glibc keeps freed heap pages (the
     driver's batches) until trimmed; neither is a leak, but both count in the peak.
     """
-    import ctypes
-    import ctypes.util
-
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)  # glibc only
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+@cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` from the process's own symbols, or None (another libc)."""
+    import ctypes
+
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):  # no dlopen(NULL) (Windows)
+        return None
 
 
 def adbc_table(

@@ -112,8 +112,6 @@ class ModelLog:
         ``parts``: statements whose rows together are exactly ``stmt``'s (slices of its
         window), which a fast path may run at once on several connections.
         """
-        import pandas as pd
-
         from monitor.sources import fastread
 
         source = source or self.model.source
@@ -122,6 +120,8 @@ class ModelLog:
                 categorical = self.model.features.categorical
                 frame = fastread.fast_frame(conn, stmt, parts=parts, categorical=categorical)
             else:
+                import pandas as pd
+
                 result = conn.execute(stmt)
                 frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
         return normalise(frame, self.model, zone=self.engines.timezone(source))
