@@ -2,16 +2,16 @@
 
 Jobs come from the config (an in-memory job store, never a pickled one) and only wire
 triggers to :class:`~monitor.run.service.Service` units. ``{every: 15m}`` uses an
-IntervalTrigger started at the Unix epoch, so it fires on the same UTC grid the window ends
-come from (APScheduler would otherwise count from process start). Every job also runs once
-at start: that run is the catch-up of the windows missed while nothing ran.
+interval trigger on the Unix epoch's grid, so it fires on the same UTC grid the window ends
+come from. Every job also runs once at start: that run is the catch-up of the windows missed
+while nothing ran, and the grid trigger keeps it from shifting the later firings.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitor.config.schema import ModelConfig
@@ -52,11 +52,33 @@ class Activity:
 def trigger_for(model: ModelConfig) -> BaseTrigger:
     grid = model.grid
     if isinstance(grid, Every):
-        from apscheduler.triggers.interval import IntervalTrigger
-
-        seconds = grid.interval.total_seconds()
-        return IntervalTrigger(seconds=seconds, start_date=EPOCH, timezone=UTC)
+        return grid_interval(grid.interval.total_seconds())
     return grid.trigger()
+
+
+def grid_interval(seconds: float) -> BaseTrigger:
+    """An interval trigger firing at the multiples of ``seconds`` since the Unix epoch.
+
+    APScheduler's IntervalTrigger schedules the next firing at the previous one plus the
+    interval, so the start-up run (at whatever second the process started) would shift every
+    later firing off the grid: a process started at :59 would scan each hourly window 59
+    minutes late. This one always answers the first grid point after the previous firing.
+    """
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    class GridInterval(IntervalTrigger):
+        def get_next_fire_time(
+            self, previous_fire_time: datetime | None, now: datetime
+        ) -> datetime | None:
+            if previous_fire_time is not None:
+                now = max(now, previous_fire_time + timedelta(microseconds=1))
+            fire: datetime | None = super().get_next_fire_time(None, now)
+            return fire
+
+        def __str__(self) -> str:
+            return f"every {self.interval_length:g} s on the epoch grid"
+
+    return GridInterval(seconds=seconds, start_date=EPOCH, timezone=UTC)
 
 
 def build_scheduler(service: Service, activity: Activity) -> BackgroundScheduler:
@@ -76,8 +98,6 @@ def build_scheduler(service: Service, activity: Activity) -> BackgroundScheduler
 
 def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activity) -> None:
     """(Re)create the jobs of ``service.config``; each runs once now, then on its trigger."""
-    from apscheduler.triggers.interval import IntervalTrigger
-
     now = datetime.now(UTC)
     wanted = {f"scan:{m.name}" for m in service.config.models}
     for job in scheduler.get_jobs():
@@ -97,7 +117,7 @@ def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activit
     every = service.config.run.tick_every.total_seconds()
     scheduler.add_job(
         activity.track(service.tick),
-        IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC),
+        grid_interval(every),
         id="tick",
         name="tick",
         replace_existing=True,

@@ -70,20 +70,20 @@ def reference_summary(
 
 
 def _remember(session: Session, row: ReferenceProfile) -> None:
-    """Cache the summary; another replica caching the same one first is not an error."""
-    from sqlalchemy.exc import IntegrityError
+    """Cache the summary. Another scan caching the same fingerprint first (a replica, or
+    another model with the same reference on a worker thread of this process) is not an
+    error: the same fingerprint means the same summary, theirs is as good as ours. One
+    ``INSERT ... ON CONFLICT DO NOTHING`` in the scan's transaction, so a dry run's rollback
+    takes it back too."""
+    from sqlalchemy.dialects import postgresql, sqlite
 
-    if session.get_bind().dialect.name == "sqlite":
-        # pysqlite's SAVEPOINT outside a transaction commits on RELEASE (a dry run would
-        # keep the row); replicas that could race us share PostgreSQL, not SQLite.
-        session.add(row)
-        session.flush()
-        return
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        pass  # the same fingerprint means the same summary: theirs is as good as ours
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - DESIGN.md's two stores
+        raise NotImplementedError(f"state DB dialect {dialect!r}")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    names = [c.key for c in ReferenceProfile.__table__.columns if c.key != "id"]
+    stmt = insert(ReferenceProfile).values({n: getattr(row, n) for n in names})
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["fingerprint"]))
 
 
 def _row(
