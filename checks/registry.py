@@ -27,6 +27,9 @@ class MetricInputs:
     ``y_true`` may hold nulls for rows whose label has not arrived. With ``y_score`` and no
     ``y_pred``, the predicted label is positive where ``y_score >= decision_threshold``.
     ``columns`` holds feature columns for per-column metrics (``missing_share``).
+    With ``multiclass``, the label metrics compare ``y_pred`` with ``y_true`` class by class
+    (:mod:`checks.multiclass`); ``positive_label`` and ``decision_threshold`` are not used,
+    and the score metrics are errors (one score column holds no per-class probabilities).
     """
 
     y_true: m.ArrayLike | None = None
@@ -38,6 +41,7 @@ class MetricInputs:
     window_seconds: float | None = None
     positive_label: Any = 1
     decision_threshold: float = 0.5
+    multiclass: bool = False
 
     def row_total(self) -> int:
         if self.rows is not None:
@@ -91,6 +95,11 @@ def _predicted(inputs: MetricInputs, metric: str) -> m.FloatArray:
 
 def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        if inputs.multiclass:
+            from checks.multiclass import multiclass_metric
+
+            truth = _need(inputs, "y_true", name, "a target")
+            return multiclass_metric(name, truth, _need(inputs, "y_pred", name, "a prediction"))
         truth = _binary(_need(inputs, "y_true", name, "a target"), inputs.positive_label)
         return fn(truth, _predicted(inputs, name), positive_label=1.0)
 
@@ -105,6 +114,11 @@ def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
 
 def _score_metric(fn: Callable[..., m.MetricValue], name: str, higher: bool) -> Metric:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        if inputs.multiclass:
+            raise ChecksError(
+                f"metric {name!r} needs per-class probabilities, which one score column "
+                "cannot give; it is not available for multiclass classification"
+            )
         truth = _need(inputs, "y_true", name, "a target")
         score = _need(inputs, "y_score", name, "a score or probability")
         return fn(truth, score, positive_label=inputs.positive_label)

@@ -16,7 +16,10 @@ from checks.registry import get_metric
 from checks.thresholds import Bound, check_bound
 from monitor.config.types import Duration, Severity, Strict
 
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
+LABEL_CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
+#: classification metrics that need a probability (binary only: one score column)
+PROBABILITY_METRICS = ("roc_auc", "log_loss")
+CLASSIFICATION_METRICS = LABEL_CLASSIFICATION_METRICS + PROBABILITY_METRICS
 REGRESSION_METRICS = ("mae", "rmse", "mape", "r2")
 LATENCY_METRICS = ("latency_p50", "latency_p95", "latency_p99")
 OPERATIONAL_METRICS = ("row_count", "throughput", *LATENCY_METRICS, "missing_share")

@@ -21,6 +21,7 @@ from monitor.config.checks import (
     LABEL_METRICS,
     LATENCY_METRICS,
     PERFORMANCE_METRICS,
+    PROBABILITY_METRICS,
     REGRESSION_METRICS,
     AlertSettings,
     Checks,
@@ -148,6 +149,8 @@ class ModelConfig(Strict):
             raise ValueError("give prediction, score or both")
         if self.task == "regression" and self.prediction is None:
             raise ValueError("a regression model needs prediction")
+        if self.task == "multiclass_classification":
+            self._check_multiclass()
         if isinstance(self.schedule, str):
             validate_cron(self.schedule, self.timezone)
         if self.window <= timedelta(0):
@@ -156,6 +159,20 @@ class ModelConfig(Strict):
         if self.warehouse and self.segment is not None:
             raise ValueError("warehouse: true does not support segment yet; remove one of them")
         return self
+
+    def _check_multiclass(self) -> None:
+        if self.prediction is None:
+            raise ValueError(
+                "a multiclass_classification model needs prediction (the predicted class); "
+                "a single score cannot give it"
+            )
+        # Explicitly set, they would suggest a "positive" class that multiclass metrics ignore.
+        for key in ("positive_label", "decision_threshold"):
+            if key in self.model_fields_set:
+                raise ValueError(
+                    f"{key} applies to binary_classification only; "
+                    "remove it or change task (task is multiclass_classification)"
+                )
 
     def _check_columns(self) -> None:
         features = set(self.features.all)
@@ -173,7 +190,12 @@ class ModelConfig(Strict):
             raise ValueError(f"{where}: is a regression metric but task is {self.task}")
         if entry.metric in CLASSIFICATION_METRICS and self.task == "regression":
             raise ValueError(f"{where}: is a classification metric but task is regression")
-        if entry.metric in {"roc_auc", "log_loss"} and self.score is None:
+        if entry.metric in PROBABILITY_METRICS and self.task == "multiclass_classification":
+            raise ValueError(
+                f"{where}: {entry.metric} needs per-class probabilities, which one score "
+                "column cannot give; it is not available for task multiclass_classification"
+            )
+        if entry.metric in PROBABILITY_METRICS and self.score is None:
             raise ValueError(f"{where}: needs score")
         if entry.metric in LATENCY_METRICS and self.latency is None:
             raise ValueError(f"{where}: needs latency")

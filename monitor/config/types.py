@@ -18,7 +18,7 @@ from monitor.windows import parse_duration, parse_instant
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Severity = Literal["warning", "critical"]
-Task = Literal["binary_classification", "regression"]
+Task = Literal["binary_classification", "multiclass_classification", "regression"]
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 
 

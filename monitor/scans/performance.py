@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from monitor.config.schema import CLASSIFICATION_METRICS, REGRESSION_METRICS, ModelConfig
+from monitor.config.schema import (
+    CLASSIFICATION_METRICS,
+    LABEL_CLASSIFICATION_METRICS,
+    PROBABILITY_METRICS,
+    REGRESSION_METRICS,
+    ModelConfig,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +44,7 @@ def metric_inputs(
         window_seconds=window_seconds,
         positive_label=model.positive_label,
         decision_threshold=model.decision_threshold,
+        multiclass=model.task == "multiclass_classification",
     )
 
 
@@ -47,8 +54,11 @@ def available_performance(model: ModelConfig) -> list[str]:
         return []
     if model.task == "regression":
         return list(REGRESSION_METRICS)
-    with_score = {"roc_auc", "log_loss"}
-    return [m for m in CLASSIFICATION_METRICS if model.score is not None or m not in with_score]
+    if model.task == "multiclass_classification":  # one score column has no per-class probabilities
+        return list(LABEL_CLASSIFICATION_METRICS)
+    return [
+        m for m in CLASSIFICATION_METRICS if model.score is not None or m not in PROBABILITY_METRICS
+    ]
 
 
 def performance_metrics(model: ModelConfig, frame: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -2,9 +2,10 @@
 database; only counts, bins and percentiles reach this process (docs/performance.md).
 
 The reference is summarised once from its rows and cached, as in the exact path. Categorical
-columns, null shares, row counts, latency percentiles and confusion-based metrics equal the
-exact path's. Numerical columns are compared on counts per reference-quantile bin (the
-method runs on the bins), unless their method needs the values (``ks``, ``wasserstein``, ...),
+columns, null shares, row counts, latency percentiles and confusion-based metrics (binary
+confusion counts, or a multiclass ``(target, prediction)`` count table) equal the exact
+path's. Numerical columns are compared on counts per reference-quantile bin (the method runs
+on the bins), unless their method needs the values (``ks``, ``wasserstein``, ...),
 in which case just that column is read. Metrics that need the values (``roc_auc``,
 ``log_loss``, regression) read just their columns of the performance window.
 """
@@ -140,10 +141,16 @@ def _performance(
     rows = sql.window_rows(log, report.performance_window, log.performance_columns(), target=True)
     total, present, _ = sql.counts(log, rows, {target: np.zeros(0)})
     out: dict[str, Any] = {"labelled": present[target], "rows": total, "confusion": None}
-    if model.task != "regression":
+    if model.task == "binary_classification":
         out["confusion"] = sql.confusion(
             log, rows, target=target, prediction=model.prediction, score=model.score
         )
+    elif model.task == "multiclass_classification":
+        from checks.multiclass import class_counts_from_pairs
+
+        assert model.prediction is not None  # the config requires it
+        pairs = sql.class_pairs(log, rows, target=target, prediction=model.prediction)
+        out["confusion"] = class_counts_from_pairs(pairs)
     out["target"] = None
     if target in ref.profiles:
         kinds = {target: target_type(model)}

@@ -1,9 +1,10 @@
 """Threshold metrics of a warehouse-mode scan, from SQL aggregates where they allow it.
 
 Row count, throughput, latency percentiles, missing shares, label coverage and the confusion
-metrics (accuracy, precision, recall, f1) come from counts and percentiles computed by the
-database. ``roc_auc``, ``log_loss`` and the regression metrics need the values: just their
-columns of the performance window are read and the checks library computes them.
+metrics (accuracy, precision, recall, f1; for multiclass from a ``GROUP BY target,
+prediction`` count table) come from counts and percentiles computed by the database.
+``roc_auc``, ``log_loss`` and the regression metrics need the values: just their columns of
+the performance window are read and the checks library computes them.
 """
 
 from __future__ import annotations
@@ -54,8 +55,18 @@ def metric_value(
     if name == "label_coverage":
         return _coverage(perf)
     if name in m.CONFUSION_METRICS and perf["confusion"] is not None:
-        return m.from_confusion(name, perf["confusion"])
+        return _from_counts(name, perf["confusion"])
     return _from_values(model, log, report, name, column)
+
+
+def _from_counts(name: str, counts: Any) -> MetricValue:
+    """Binary confusion counts (a dict), or a multiclass :class:`ClassCounts`."""
+    from checks import metrics as m
+    from checks.multiclass import ClassCounts, from_class_counts
+
+    if isinstance(counts, ClassCounts):
+        return from_class_counts(name, counts)
+    return m.from_confusion(name, counts)
 
 
 def _share(name: str, part: int, total: int, key: str) -> MetricValue:

@@ -105,6 +105,20 @@ def confusion(
     return dict(zip(("tp", "fp", "fn", "tn"), (int(v or 0) for v in row), strict=True))
 
 
+def class_pairs(
+    log: ModelLog, rows: sa.Subquery, *, target: str, prediction: str
+) -> list[tuple[Any, Any, int]]:
+    """``(target, prediction, rows)`` per distinct pair of labelled rows with a prediction
+    (``GROUP BY``): a multiclass confusion table, at most classes squared rows."""
+    truth, predicted = rows.c[target], rows.c[prediction]
+    stmt = (
+        sa.select(truth, predicted, sa.func.count())
+        .where(truth.is_not(None), predicted.is_not(None))
+        .group_by(truth, predicted)
+    )
+    return [(t, p, int(n)) for t, p, n in log.all(stmt)]
+
+
 def percentile(log: ModelLog, rows: sa.Subquery, column: str, q: float) -> float | None:
     """The ``q``-th percentile (0-100) of the non-null values, linear interpolation."""
     col = rows.c[column]

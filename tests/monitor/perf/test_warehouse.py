@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sklearn import metrics as skm
 from sqlalchemy.orm import Session
 
 from monitor import migrate
@@ -25,7 +26,13 @@ from monitor.scans.run import ScanReport, run_scan
 from monitor.sources import ModelLog, SourceEngines
 from monitor.sources import warehouse as sql
 from monitor.windows import Window
-from tests.monitor.scancore.conftest import day, log_frame, model_dict
+from tests.monitor.scancore.conftest import (
+    day,
+    log_frame,
+    model_dict,
+    multiclass_frame,
+    multiclass_model,
+)
 
 # Checks warehouse mode computes exactly (the numerical drift tests are binned instead).
 EXACT = ["drift:plan", "missing_share:age", "missing_share:plan", "prediction_drift"]
@@ -133,3 +140,63 @@ def test_warehouse_mode_with_a_segment_is_a_config_error_naming_both() -> None:
             },
             file="test.yaml",
         )
+
+
+def _multiclass_logs(url: str, labels: str) -> pd.DataFrame:
+    reference = multiclass_frame(day(0), 24, seed=1, hit_rate=0.9, per_hour=60)
+    live = multiclass_frame(day(1), 24, seed=2, hit_rate=0.55, per_hour=60)
+    live["id"] += len(reference)
+    frame = pd.concat([reference, live], ignore_index=True)
+    if labels == "integer":
+        # the target column with nulls is stored as floats, the prediction as integers: the
+        # GROUP BY table pairs 1.0 with 1, which must count as one class
+        codes = {"bird": 0, "cat": 1, "dog": 2}
+        frame["animal"] = frame["animal"].map(codes)
+        predicted = frame["animal_pred"].map(codes).fillna(frame["animal"]).fillna(1)
+        frame["animal_pred"] = predicted.astype(int)
+    engine = sa.create_engine(url)
+    frame.to_sql("preds", engine, index=False, chunksize=1000)
+    engine.dispose()
+    return frame.iloc[len(reference) :]
+
+
+def _multiclass_scan(source: str, session: Session, *, warehouse: bool) -> dict[str, Any]:
+    thresholds = [{"metric": m, "min": 0.7} for m in ("accuracy", "precision", "recall", "f1")]
+    model = multiclass_model(warehouse=warehouse, checks={"thresholds": thresholds})
+    if source.startswith("duckdb"):
+        model = model | {"table": None, "query": "SELECT * FROM preds"}
+    tree = {"state_db": "sqlite://", "sources": {"logs": {"url": source}}, "models": [model]}
+    config = parse_config(tree, file="test.yaml")
+    with SourceEngines(config.sources) as engines:
+        report = run_scan(config.models[0], day(2), engines=engines, session=session)
+    assert report.status != "error", report.error
+    return {r.outcome.check: r.outcome for r in report.results} | {"_report": report}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@pytest.mark.parametrize("labels", ["text", "integer"])
+def test_warehouse_multiclass_metrics_from_a_group_by_table_equal_sklearn(
+    source_url: str, state: Session, labels: str
+) -> None:
+    live = _multiclass_logs(source_url, labels)
+    judged = live[live["animal"].notna() & live["animal_pred"].notna()]
+    truth, pred = judged["animal"], judged["animal_pred"]
+    if labels == "integer":
+        truth = truth.astype(int)
+    expected = {
+        "accuracy": skm.accuracy_score(truth, pred),
+        "precision": skm.precision_score(truth, pred, average="macro"),
+        "recall": skm.recall_score(truth, pred, average="macro"),
+        "f1": skm.f1_score(truth, pred, average="macro"),
+    }
+    exact = _multiclass_scan(source_url, state, warehouse=False)
+    summed = _multiclass_scan(source_url, state, warehouse=True)
+    assert {value >= 0.7 for value in expected.values()} == {True, False}  # some fail
+    for name, value in expected.items():
+        assert summed[name].value == pytest.approx(value, rel=1e-12), name
+        assert summed[name].passed is (value >= 0.7), name
+        assert exact[name].value == pytest.approx(value, rel=1e-12), name
+    for check in ("prediction_drift", "target_drift"):
+        assert summed[check].value == pytest.approx(exact[check].value, rel=1e-12), check
+    performance = summed["_report"].metrics["performance"]
+    assert set(performance) == {"accuracy", "precision", "recall", "f1"}

@@ -18,6 +18,7 @@ from monitor.db import make_sessionmaker
 from monitor.sources import SourceEngines
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+ANIMALS = ["bird", "cat", "dog"]
 
 
 def log_frame(
@@ -43,6 +44,33 @@ def log_frame(
             "latency_ms": rng.lognormal(3, 0.3, n).round(1),
         }
     )
+
+
+def multiclass_frame(
+    start: datetime, hours: int, *, seed: int, hit_rate: float, per_hour: int = 20
+) -> pd.DataFrame:
+    """``log_frame`` rows with a 3-class target and a prediction right ``hit_rate`` of the
+    time (else any class); some labels not yet arrived, some predictions missing."""
+    frame = log_frame(start, hours, seed=seed, per_hour=per_hour)
+    rng = np.random.default_rng(seed + 100)
+    n = len(frame)
+    truth = rng.choice(ANIMALS, n, p=[0.5, 0.3, 0.2])
+    pred = np.where(rng.random(n) < hit_rate, truth, rng.choice(ANIMALS, n))
+    frame["animal"] = pd.Series(truth, dtype=object).where(rng.random(n) >= 0.1, None)
+    frame["animal_pred"] = pd.Series(pred, dtype=object).where(rng.random(n) >= 0.03, None)
+    frame["confidence"] = rng.uniform(0.34, 1, n).round(3)
+    return frame
+
+
+def multiclass_model(**overrides: Any) -> dict[str, Any]:
+    model = model_dict(
+        name="zoo",
+        task="multiclass_classification",
+        prediction="animal_pred",
+        score="confidence",
+        target="animal",
+    )
+    return model | overrides
 
 
 def write(engine: Engine, frame: pd.DataFrame, table: str) -> None:
