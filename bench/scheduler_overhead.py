@@ -258,8 +258,10 @@ def summarise(result: RunResult) -> dict[str, Any]:
 def start_offset(scans: list[ScanRow], scheduled_after: datetime) -> float | None:
     """How far past its window end the first start-up scan began (seconds).
 
-    Every job runs once at start; APScheduler 3's IntervalTrigger then counts the next
-    firings from that run time, not from the grid, so each later firing is this late too.
+    Every job runs once at start. With APScheduler 3's own IntervalTrigger each later firing
+    inherited this delay (counted from that run, not from the grid); ``beyond_*`` (lateness
+    minus this offset) showed it. With the grid trigger the scheduled scans start on the
+    grid, and ``beyond_*`` is about minus this offset.
     """
     startup = [s for s in scans if s.window_end <= scheduled_after]
     first = min(startup, key=lambda s: s.started_at, default=None)

@@ -78,17 +78,30 @@ def _need(inputs: MetricInputs, attribute: str, metric: str, what: str) -> m.Arr
     return value
 
 
-def _binary(values: m.ArrayLike, positive_label: Any) -> m.FloatArray:
-    """1.0 for the positive label, 0.0 for any other, NaN where missing."""
+def _binary(values: m.ArrayLike, positive_label: Any, what: str = "target") -> m.FloatArray:
+    """1.0 for the positive label, 0.0 for the other one, NaN where missing.
+
+    More than one other label means the model is not binary: its metrics as "is it the
+    positive label" would be silently wrong, so that is an error saying what to declare."""
     array = np.asarray(values)
-    out = m.equals_label(array, positive_label).astype(np.float64)
-    out[m.null_mask(array)] = np.nan
+    positive = m.equals_label(array, positive_label)
+    missing = m.null_mask(array)
+    others = array[~positive & ~missing]
+    if others.size and bool(np.any(others != others[0])):
+        seen = ", ".join(repr(v) for v in list(dict.fromkeys(others.tolist()))[:3])
+        raise ChecksError(
+            f"the {what} holds more than two classes ({seen} besides the positive label "
+            f"{positive_label!r}); a binary_classification model has two: declare "
+            "task: multiclass_classification"
+        )
+    out = positive.astype(np.float64)
+    out[missing] = np.nan
     return out
 
 
 def _predicted(inputs: MetricInputs, metric: str) -> m.FloatArray:
     if inputs.y_pred is not None:
-        return _binary(inputs.y_pred, inputs.positive_label)
+        return _binary(inputs.y_pred, inputs.positive_label, "prediction")
     score = np.asarray(_need(inputs, "y_score", metric, "a prediction or a score"), dtype=float)
     return np.where(np.isnan(score), np.nan, (score >= inputs.decision_threshold).astype(float))
 

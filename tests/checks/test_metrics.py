@@ -234,3 +234,18 @@ def test_regression_metrics_are_never_nan(pairs: list[tuple[float, float]]) -> N
         result = get_metric(name).compute(MetricInputs(y_true=y_true, y_pred=y_pred))
         assert (result.value is None) == (result.reason is not None)
         assert result.value is None or math.isfinite(result.value)
+
+
+def test_a_binary_model_whose_labels_hold_three_classes_is_an_error_not_a_wrong_number() -> None:
+    """Scored as "is it the positive label", a 3-class model's accuracy would look fine."""
+    three = MetricInputs(y_true=[0, 1, 2, 1, None], y_pred=[0, 1, 1, 1, 0])
+    with pytest.raises(ChecksError, match=r"target holds more than two classes.*multiclass"):
+        get_metric("accuracy").compute(three)
+    predicted = MetricInputs(
+        y_true=["no", "yes", "no"], y_pred=["no", "maybe", "yes"], positive_label="yes"
+    )
+    with pytest.raises(ChecksError, match="prediction holds more than two classes"):
+        get_metric("f1").compute(predicted)
+    # Two classes in any spelling, with nulls, are fine.
+    two = MetricInputs(y_true=[0.0, 1.0, None, 0.0], y_pred=[0, 1, 1, 1])
+    assert get_metric("accuracy").compute(two).value == pytest.approx(2 / 3)

@@ -132,3 +132,16 @@ def test_multiclass_accuracy_passes_when_the_model_is_right(
     expected = skm.accuracy_score(judged["animal"], judged["animal_pred"])
     assert expected > 0.8
     assert accuracy.value == pytest.approx(expected, rel=1e-12) and accuracy.passed is True
+
+
+def test_a_three_class_model_declared_binary_ends_its_scan_in_error_saying_what_to_declare(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    write(engine, multiclass_frame(T0, 48, seed=4, hit_rate=0.9), "preds")
+    binary = multiclass_model(task="binary_classification", positive_label="cat")
+    binary["checks"] = {"thresholds": [{"metric": "accuracy", "min": 0.8}]}
+    config = make_config(db_url, binary)
+    report = run_scan(config.model("zoo"), day(2), engines=engines_for(config), session=session)
+    assert report.status == "error"
+    assert report.error is not None and "more than two classes" in report.error
+    assert "task: multiclass_classification" in report.error
