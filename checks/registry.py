@@ -78,7 +78,7 @@ def _need(inputs: MetricInputs, attribute: str, metric: str, what: str) -> m.Arr
     return value
 
 
-def _binary(values: m.ArrayLike, positive_label: Any, what: str = "target") -> m.FloatArray:
+def _binary(values: m.ArrayLike, positive_label: Any, metric: str, what: str) -> m.FloatArray:
     """1.0 for the positive label, 0.0 for the other one, NaN where missing.
 
     More than one other label means the model is not binary: its metrics as "is it the
@@ -90,7 +90,7 @@ def _binary(values: m.ArrayLike, positive_label: Any, what: str = "target") -> m
     if others.size and bool(np.any(others != others[0])):
         seen = ", ".join(repr(v) for v in list(dict.fromkeys(others.tolist()))[:3])
         raise ChecksError(
-            f"the {what} holds more than two classes ({seen} besides the positive label "
+            f"{metric}: the {what} holds more than two classes ({seen} besides the positive label "
             f"{positive_label!r}); a binary_classification model has two: declare "
             "task: multiclass_classification"
         )
@@ -101,7 +101,7 @@ def _binary(values: m.ArrayLike, positive_label: Any, what: str = "target") -> m
 
 def _predicted(inputs: MetricInputs, metric: str) -> m.FloatArray:
     if inputs.y_pred is not None:
-        return _binary(inputs.y_pred, inputs.positive_label, "prediction")
+        return _binary(inputs.y_pred, inputs.positive_label, metric, "prediction")
     score = np.asarray(_need(inputs, "y_score", metric, "a prediction or a score"), dtype=float)
     return np.where(np.isnan(score), np.nan, (score >= inputs.decision_threshold).astype(float))
 
@@ -113,7 +113,9 @@ def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
 
             truth = _need(inputs, "y_true", name, "a target")
             return multiclass_metric(name, truth, _need(inputs, "y_pred", name, "a prediction"))
-        truth = _binary(_need(inputs, "y_true", name, "a target"), inputs.positive_label)
+        truth = _binary(
+            _need(inputs, "y_true", name, "a target"), inputs.positive_label, name, "target"
+        )
         return fn(truth, _predicted(inputs, name), positive_label=1.0)
 
     return Metric(
