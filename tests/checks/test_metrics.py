@@ -239,7 +239,9 @@ def test_regression_metrics_are_never_nan(pairs: list[tuple[float, float]]) -> N
 def test_a_binary_model_whose_labels_hold_three_classes_is_an_error_not_a_wrong_number() -> None:
     """Scored as "is it the positive label", a 3-class model's accuracy would look fine."""
     three = MetricInputs(y_true=[0, 1, 2, 1, None], y_pred=[0, 1, 1, 1, 0])
-    with pytest.raises(ChecksError, match=r"accuracy: the target holds more than two classes.*multiclass"):
+    with pytest.raises(
+        ChecksError, match=r"accuracy: the target holds more than two classes.*multiclass"
+    ):
         get_metric("accuracy").compute(three)
     predicted = MetricInputs(
         y_true=["no", "yes", "no"], y_pred=["no", "maybe", "yes"], positive_label="yes"
