@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from monitor.alerts.store import Transition
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -97,14 +101,14 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
             # the database and the driver's C code). Rows to summarise are read first, so
             # that the two windows are not held at once. An error in the reference still
             # wins, after the read has finished.
-            live_read = pool.submit(_timed, report.timings, "load_live", read)
+            live_read = pool.submit(clock.timed, "load_live", read)
             with clock("reference_load"):
                 summary, report.reference = load_reference(plan, session=session)
             live = live_read.result()
     else:
         with clock("reference_load"):
             summary, report.reference = load_reference(plan, session=session)
-        live = _timed(report.timings, "load_live", read)
+        live = clock.timed("load_live", read)
     with clock("load_performance"):
         if shared:
             performance = live[[*log.performance_columns(), model.target_column]]
@@ -120,14 +124,6 @@ def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Sessio
     report.model_versions = _versions(model, live)
     report.metrics = observe(model, live, performance, summary.whole, report.window)
     report.status = _status(report, live)
-
-
-def _timed(timings: dict[str, float], name: str, read: Any, *args: Any, **kwargs: Any) -> Any:
-    start = time.perf_counter()
-    try:
-        return read(*args, **kwargs)
-    finally:
-        timings[name] = round(time.perf_counter() - start, 4)
 
 
 def _one_read(model: ModelConfig, report: ScanReport) -> bool:
@@ -190,17 +186,20 @@ def _message(exc: Exception) -> str:
 
 
 class _Clock:
+    """Seconds per phase into ``timings``; each use has its own start, so a phase may run on
+    another thread while the main thread times its own."""
+
     def __init__(self, timings: dict[str, float]) -> None:
         self.timings = timings
-        self.name = ""
-        self.start = 0.0
 
-    def __call__(self, name: str) -> _Clock:
-        self.name = name
-        return self
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - start, 4)
 
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-
-    def __exit__(self, *_: object) -> None:
-        self.timings[self.name] = round(time.perf_counter() - self.start, 4)
+    def timed(self, name: str, work: Callable[[], T]) -> T:
+        with self(name):
+            return work()
