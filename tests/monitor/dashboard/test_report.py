@@ -108,3 +108,25 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
     assert f"Drill-down of scan #{first.id}</b> of model <b>churn" in page.text
     assert "480 of 480 live rows" in page.text  # under the default sample size: every row
     assert missing.status_code == 404 and missing.json()["detail"] == "scan 9999 not found"
+
+
+def test_report_out_a_directory_is_a_clear_error_and_leaves_nothing_behind(
+    run: Run, scanned: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    code, _, err = run("report", "churn", "--out", str(folder), "-c", scanned)
+    assert code == 2, err
+    assert f"--out {folder} is a directory" in err and "Traceback" not in err
+    assert not (tmp_path / "reports.partial").exists()
+    assert list(folder.iterdir()) == []
+
+
+def test_report_out_in_a_missing_folder_is_a_clear_error(
+    run: Run, scanned: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "nowhere" / "report.html"
+    code, _, err = run("report", "churn", "--out", str(out), "-c", scanned)
+    assert code == 2, err
+    assert f"--out {out}: the folder {out.parent} does not exist" in err
+    assert "Traceback" not in err and not out.parent.exists()
