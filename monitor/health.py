@@ -35,8 +35,10 @@ def model_health(
     counts: AlertCounts,
     step: timedelta,
     now: datetime,
+    failure: str | None = None,
 ) -> tuple[str, str]:
-    """``(colour, reason)``; ``judged`` is the latest scan that did not end in error."""
+    """``(colour, reason)``; ``judged`` is the latest scan that did not end in error,
+    ``failure`` the error of a later run that failed beside kept results, if any."""
     if judged is None:
         return "red", "never scanned successfully"
     late = now - judged.window_end
@@ -52,7 +54,7 @@ def model_health(
             (c for c in active if c.state == level), key=lambda c: c.segment != WHOLE_WINDOW
         )
         if found:
-            return COLOURS[level], _reason(found[0], judged, last)
+            return COLOURS[level], _reason(found[0], judged, last, failure)
         if model.alerts.sticky_health and counts.worst_unacknowledged == level:
             return COLOURS[level], f"{counts.unacknowledged} unacknowledged alert(s)"
     scan_error = _open_scan_error(session, model.name)
@@ -74,9 +76,9 @@ def _open_scan_error(session: Session, model: str) -> Alert | None:
     return session.scalars(stmt.limit(1)).first()
 
 
-def _reason(condition: AlertCondition, judged: Scan, last: Scan | None) -> str:
+def _reason(condition: AlertCondition, judged: Scan, last: Scan | None, failure: str | None) -> str:
     if condition.check_id == "scan_error" and last is not None:
-        return f"scans keep failing ({condition.state}): {last.error}"
+        return f"scans keep failing ({condition.state}): {failure or last.error}"
     result = judged.result(condition.check_id, condition.segment)
     if result is not None and result.passed is False:
         return describe(result)

@@ -1,4 +1,4 @@
-"""State DB models of the scan core: scan, check_result, reference_profile.
+"""State DB models of the scan core: scan, check_result, scan_attempt, reference_profile.
 
 The alerts work keeps its tables in ``monitor/alerts/models.py``; this module imports nothing
 from it. ``monitor.schema`` imports every model module so Alembic sees the whole metadata.
@@ -57,6 +57,9 @@ class Scan(Base):
     # Observed values whether or not a threshold is configured (latency percentiles,
     # throughput, performance and its reference baseline), for the status report.
     metrics: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
+    # What the scan noticed about its data without failing on it (mixed timestamp
+    # spellings, categories capped, an empty reference): shown with the scan, never hidden.
+    warnings: Mapped[list[str] | None] = mapped_column(json_type())
 
     results: Mapped[list[CheckResult]] = relationship(
         back_populates="scan",
@@ -91,6 +94,24 @@ class CheckResult(Base):
     details: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
 
     scan: Mapped[Scan] = relationship(back_populates="results")
+
+
+class ScanAttempt(Base):
+    """A scan run that ended in error where the window already had a stored scan with
+    results: the error is kept here, beside that scan, instead of replacing its results
+    (a broken config must never wipe good history)."""
+
+    __tablename__ = "scan_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(Text)
+    config_hash: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReferenceProfile(Base):

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.health import model_health
-from monitor.models import WHOLE_WINDOW, CheckResult, Scan
+from monitor.models import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
 from monitor.status_text import action_items
 from monitor.windows import Cron, Every, isoformat_z
 
@@ -34,6 +34,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> dict
     scans = _recent_scans(model.name, session=session)
     last = scans[0] if scans else None
     judged = next((s for s in scans if s.status != "error"), None)
+    attempt = failed_attempt(model.name, session=session)
     counts = alert_counts(session=session, model=model.name)
     health, reason = model_health(
         model,
@@ -43,6 +44,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> dict
         counts=counts,
         step=interval(model, now),
         now=now,
+        failure=attempt.error if attempt else None,
     )
     whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
     return {
@@ -50,13 +52,48 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> dict
         "health": health,
         "reason": reason,
         "last_scan": _scan_summary(last),
+        "last_failed_attempt": _attempt_summary(attempt),
         "next_scan": isoformat_z(next_scan(model, now)),
         "performance": _performance(judged, whole),
         "operations": (judged.metrics or {}).get("operations") if judged else None,
         "data_drift": _data_drift(whole) if judged else None,
         "model_drift": _model_drift(judged, whole) if judged else None,
         "alerts": counts.as_json(),
-        "action_items": [*action_items(model, last, whole), *_alert_items(model, counts)],
+        "action_items": [
+            *action_items(model, last, whole, attempt=attempt),
+            *_alert_items(model, counts),
+        ],
+    }
+
+
+def failed_attempt(model: str, *, session: Session) -> ScanAttempt | None:
+    """The latest run that failed beside a window's kept results, unless a scan of the
+    model has succeeded since (then it is history, not news)."""
+    latest = session.scalars(
+        select(ScanAttempt)
+        .where(ScanAttempt.model == model)
+        .order_by(ScanAttempt.finished_at.desc(), ScanAttempt.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    succeeded = session.scalar(
+        select(func.max(Scan.finished_at)).where(Scan.model == model, Scan.status != "error")
+    )
+    return latest if succeeded is None or latest.finished_at > succeeded else None
+
+
+def _attempt_summary(attempt: ScanAttempt | None) -> dict[str, Any] | None:
+    if attempt is None:
+        return None
+    return {
+        "id": attempt.id,
+        "window_start": isoformat_z(attempt.window_start),
+        "window_end": isoformat_z(attempt.window_end),
+        "error": attempt.error,
+        "started_at": isoformat_z(attempt.started_at),
+        "finished_at": isoformat_z(attempt.finished_at),
+        "kept_scan_id": attempt.scan_id,
     }
 
 
@@ -109,6 +146,7 @@ def _scan_summary(scan: Scan | None) -> dict[str, Any] | None:
         "window_end": isoformat_z(scan.window_end),
         "status": scan.status,
         "error": scan.error,
+        "warnings": list(scan.warnings or []),
         "rows": {
             "reference": scan.rows_reference,
             "live": scan.rows_live,

@@ -60,6 +60,8 @@ def _model(m: dict[str, Any], colour: bool) -> str:
             f"{last['status']}, rows live={rows['live']} labelled={rows['labelled']} "
             f"reference={rows['reference']}"
         )
+    lines += _attempt(m.get("last_failed_attempt"))
+    lines += [f"  warning: {w}" for w in (last or {}).get("warnings") or []]
     lines.append(f"  next scan: {m['next_scan']}")
     lines += _alerts(m.get("alerts") or {})
     lines += _performance(m.get("performance") or {})
@@ -68,6 +70,16 @@ def _model(m: dict[str, Any], colour: bool) -> str:
     lines += _model_drift(m.get("model_drift"))
     lines += [f"  - {item}" for item in m.get("action_items") or []]
     return "\n".join(lines)
+
+
+def _attempt(attempt: dict[str, Any] | None) -> list[str]:
+    if not attempt:
+        return []
+    return [
+        f"  last attempt failed at {_minute(attempt['finished_at'])} (window ending "
+        f"{attempt['window_end']}): {attempt['error']}; the results of scan "
+        f"#{attempt['kept_scan_id']} are kept"
+    ]
 
 
 def _alerts(alerts: dict[str, Any]) -> list[str]:

@@ -8,7 +8,8 @@ from monitor.config.schema import (
     REGRESSION_METRICS,
     ModelConfig,
 )
-from monitor.models import CheckResult, Scan
+from monitor.models import CheckResult, Scan, ScanAttempt
+from monitor.windows import isoformat_z
 
 
 def describe(result: CheckResult) -> str:
@@ -41,13 +42,22 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
-def action_items(model: ModelConfig, last: Scan | None, whole: list[CheckResult]) -> list[str]:
+def action_items(
+    model: ModelConfig,
+    last: Scan | None,
+    whole: list[CheckResult],
+    *,
+    attempt: ScanAttempt | None = None,
+) -> list[str]:
     """What an on-call person should look at, worst first."""
     if last is None:
         return [f"Run `monitor scan {model.name}` (no scan stored yet)"]
     items = []
     if last.status == "error":
         items.append(f"Fix the scan error: {last.error}")
+    if attempt is not None:
+        kept = f"scan #{attempt.scan_id} of the window ending {isoformat_z(attempt.window_end)}"
+        items.append(f"Fix the scan error: {attempt.error} (the results of {kept} are kept)")
     if last.status == "no_data":
         items.append("No rows in the live window: check that predictions are being logged")
     failing = sorted(

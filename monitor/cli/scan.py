@@ -94,6 +94,8 @@ def _as_dict(report: object) -> dict[str, object]:
         "window_end": isoformat_z(report.window.end),
         "status": report.status,
         "error": report.error,
+        "kept_scan_id": report.kept_scan_id,
+        "warnings": report.warnings,
         "rows": report.rows,
         "alerts": [t.describe() for t in report.alerts],
         "results": [

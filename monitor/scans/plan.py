@@ -6,6 +6,7 @@ from datetime import datetime
 
 from monitor.config.schema import ModelConfig
 from monitor.errors import MonitorError
+from monitor.windows import isoformat_z
 
 # A backfill of more windows than this is almost certainly a typo in --from.
 MAX_BACKFILL = 10_000
@@ -19,14 +20,20 @@ def window_ends(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[datetime]:
-    """``--at`` as given; a range as every scheduled end in it; else the latest scheduled end."""
+    """``--at`` as given; a range as every scheduled end in it; else the latest scheduled end.
+
+    A window that ends after ``now`` is refused: its rows have not all been logged yet, so
+    it would raise ``row_count`` and drift alerts on a partial window.
+    """
     if at is not None:
+        _not_future(model, at, "--at", now)
         return [at]
     if start is not None or end is not None:
         if start is None or end is None:
             raise MonitorError("give both --from and --to")
         if start > end:
             raise MonitorError("--from must not be after --to")
+        _not_future(model, end, "--to", now)
         ends = []
         for value in model.grid.between(start, end):
             ends.append(value)
@@ -35,3 +42,14 @@ def window_ends(
                 raise MonitorError(f"model {model.name!r}: {too_many}")
         return ends
     return [model.grid.latest(now)]
+
+
+def _not_future(model: ModelConfig, end: datetime, option: str, now: datetime) -> None:
+    if end <= now:
+        return
+    latest = isoformat_z(model.grid.latest(now))
+    raise MonitorError(
+        f"model {model.name!r}: {option} {isoformat_z(end)} is in the future (now "
+        f"{isoformat_z(now)}): the window is not complete yet; the latest complete window "
+        f"ends at {latest} (`--at {latest}`)"
+    )

@@ -21,6 +21,7 @@ from monitor.scans.evaluate import CheckRow, Slice, evaluate
 from monitor.scans.observe import observe
 from monitor.scans.summary import ReferenceSummary
 from monitor.sources import ModelLog, SourceEngines
+from monitor.sources.validate import require_readable
 from monitor.windows import Window
 
 if TYPE_CHECKING:
@@ -48,7 +49,11 @@ class ScanReport:
     timings: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     results: list[CheckRow] = field(default_factory=list)
+    # What the scan noticed about its data without failing on it, for the user to see.
+    warnings: list[str] = field(default_factory=list)
     finished_at: datetime | None = None
+    # Set when this run failed beside a stored scan of the window whose results were kept.
+    kept_scan_id: int | None = None
     # Alert transitions this scan caused (set when it is stored and judged).
     alerts: list[Transition] = field(default_factory=list)
 
@@ -64,7 +69,9 @@ def run_scan(
 
     Never raises for a problem of this model (a missing table, a bad column, a failing
     check): that is recorded as status ``error`` with its message, so other models still
-    scan. ``session`` (the state DB) serves the reference cache; nothing is committed.
+    scan. Every configured table, column and reference file is looked up before any row is
+    read or anything is written. ``session`` (the state DB) serves the reference cache;
+    nothing is committed.
     """
     window = Window.ending(window_end, model.window)
     report = ScanReport(
@@ -74,10 +81,13 @@ def run_scan(
         config_hash=model_config_hash(model),
         started_at=datetime.now(UTC),
     )
+    log = ModelLog(model, engines)
     try:
-        _scan(model, report, ModelLog(model, engines), session)
+        require_readable(log)
+        _scan(model, report, log, session)
     except Exception as exc:  # recorded as data, see the docstring
         report.status, report.error, report.results = "error", _message(exc), []
+    report.warnings = list(dict.fromkeys([*log.warnings, *report.warnings]))
     report.finished_at = datetime.now(UTC)
     return report
 

@@ -35,11 +35,13 @@ def scan_and_store(
 
     report = run_scan(model, window_end, engines=engines, session=session)
     scan = store_scan(report, session=session)
-    report.alerts += evaluate_stored_scan(
-        session=session, scan=scan, model=model, config=config, now=now
-    )
+    if report.kept_scan_id is None:  # kept results were judged when they were stored
+        report.alerts += evaluate_stored_scan(
+            session=session, scan=scan, model=model, config=config, now=now
+        )
+    failure = report.error if report.kept_scan_id is not None else None
     report.alerts += signal_scan_error(
-        session=session, scan=scan, model=model, config=config, now=now
+        session=session, scan=scan, model=model, config=config, now=now, failure=failure
     )
     return report, scan
 

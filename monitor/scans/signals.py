@@ -20,7 +20,7 @@ from monitor.alerts.evaluate import evaluate_scan
 from monitor.alerts.store import Transition
 from monitor.alerts.wiring import policy_for, routing_for
 from monitor.config.schema import Config, ModelConfig
-from monitor.models import Scan
+from monitor.models import Scan, ScanAttempt
 from monitor.status import interval
 from monitor.windows import isoformat_z
 
@@ -29,21 +29,38 @@ STALE_CRITICAL_INTERVALS = 3
 
 
 def signal_scan_error(
-    *, session: Session, scan: Scan, model: ModelConfig, config: Config, now: datetime
+    *,
+    session: Session,
+    scan: Scan,
+    model: ModelConfig,
+    config: Config,
+    now: datetime,
+    failure: str | None = None,
 ) -> list[Transition]:
-    """Count ``scan`` into the ``scan_error`` check of its model; never commits."""
-    recent = session.scalars(
-        select(Scan.status)
+    """Count the run that stored ``scan`` into the ``scan_error`` check of its model; never
+    commits. ``failure``: the error of a run that failed beside ``scan``'s kept results.
+
+    A window counts as failed when its latest run failed, whether that run's error is the
+    stored scan or a ``scan_attempt`` beside kept results.
+    """
+    failed_since = (
+        select(ScanAttempt.id)
+        .where(ScanAttempt.scan_id == Scan.id, ScanAttempt.finished_at > Scan.finished_at)
+        .exists()
+    )
+    recent = session.execute(
+        select(Scan.status, failed_since)
         .where(Scan.model == model.name, Scan.window_end <= scan.window_end)
         .order_by(Scan.window_end.desc())
         .limit(ERRORS_IN_A_ROW)
     ).all()
-    failing = len(recent) == ERRORS_IN_A_ROW and all(s == "error" for s in recent)
+    failing = len(recent) == ERRORS_IN_A_ROW and all(s == "error" or f for s, f in recent)
+    error = failure or scan.error
     signal = CheckSignal(
         check_id="scan_error",
-        passed=not failing if scan.status == "error" else True,
+        passed=not failing if scan.status == "error" or failure else True,
         severity="warning",
-        summary=f"{ERRORS_IN_A_ROW} scans in a row ended in error: {scan.error}"
+        summary=f"{ERRORS_IN_A_ROW} scans in a row ended in error: {error}"
         if failing
         else "scans run",
     )

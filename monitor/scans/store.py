@@ -1,4 +1,8 @@
-"""Store a scan and its results; a re-scan of the same (model, window end) replaces them."""
+"""Store a scan and its results; a re-scan of the same (model, window end) replaces them.
+
+An error never replaces a stored scan that has results: the failed run is kept beside it as
+a ``scan_attempt``, so a broken config cannot wipe good history.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.models import CheckResult, Scan
+from monitor.models import CheckResult, Scan, ScanAttempt
 from monitor.scans.evaluate import CheckRow
 from monitor.scans.run import ScanReport
 
@@ -20,11 +24,18 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
 
     Never commits: the caller owns the transaction, so alert evaluation can run on the
     returned scan and commit with it. A scan of the same model and window end keeps its id
-    and gets its results replaced (late labels), never duplicated.
+    and gets its results replaced (late labels), never duplicated. A failed run meeting a
+    scan that has results keeps that scan as it is and records a ``scan_attempt`` beside it;
+    ``report.kept_scan_id`` then names the scan returned.
     """
     scan = session.scalar(
         select(Scan).where(Scan.model == report.model, Scan.window_end == report.window.end)
     )
+    if scan is not None and report.status == "error" and scan.status != "error":
+        session.add(_attempt(scan, report))
+        session.flush()
+        report.kept_scan_id = scan.id
+        return scan
     if scan is None:
         scan = Scan(model=report.model, window_end=report.window.end)
         session.add(scan)
@@ -35,6 +46,19 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
     scan.results.extend(_result(row) for row in report.results)
     session.flush()
     return scan
+
+
+def _attempt(scan: Scan, report: ScanReport) -> ScanAttempt:
+    return ScanAttempt(
+        scan_id=scan.id,
+        model=report.model,
+        window_start=report.window.start,
+        window_end=report.window.end,
+        error=report.error or "error",
+        config_hash=report.config_hash,
+        started_at=report.started_at,
+        finished_at=report.finished_at or datetime.now(UTC),
+    )
 
 
 def _fill(scan: Scan, report: ScanReport) -> None:
@@ -51,6 +75,7 @@ def _fill(scan: Scan, report: ScanReport) -> None:
     scan.finished_at = report.finished_at or datetime.now(UTC)
     scan.timings = jsonable(report.timings)
     scan.metrics = jsonable(report.metrics)
+    scan.warnings = list(report.warnings)
 
 
 def _result(row: CheckRow) -> CheckResult:

@@ -9,6 +9,9 @@ from monitor.windows import isoformat_z
 
 def scan_line(report: ScanReport) -> str:
     head = f"{report.model}  {isoformat_z(report.window.end)}  {report.status:<7}"
+    if report.status == "error" and report.kept_scan_id is not None:
+        kept = f"results of scan #{report.kept_scan_id} kept; the error is recorded beside them"
+        return f"{head}  {report.error}  ({kept})"
     if report.status == "error":
         return f"{head}  {report.error}"
     rows = report.rows

@@ -29,6 +29,8 @@ class ModelLog:
         self.model = model
         self.engines = engines
         self._sample: Any = None
+        # Problems in the data noticed while reading, shown with the scan (never silent).
+        self.warnings: list[str] = []
 
     @cached_property
     def relation(self) -> Relation:

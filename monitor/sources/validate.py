@@ -1,6 +1,8 @@
 """``monitor config check``: every configured table, column and reference file exists.
 
-Problems are collected, not raised one at a time, so a user fixes a config in one pass.
+Problems are collected, not raised one at a time, so a user fixes a config in one pass. A
+scan runs the same existence checks (:func:`require_readable`) before it reads a row, so a
+misspelt column is one error naming every problem, and nothing is written for it.
 """
 
 from __future__ import annotations
@@ -20,25 +22,48 @@ from monitor.sources.relations import Relation, reflect_table
 def check_model(model: ModelConfig, engines: SourceEngines) -> list[str]:
     """Human-readable problems of ``model`` against its source; empty when usable."""
     log = ModelLog(model, engines)
+    problems = missing(log)
+    try:
+        relation = log.relation
+    except SourceError:
+        return problems  # the table or query itself is the problem, already listed
+    return problems + list(_types(model, relation))
+
+
+def require_readable(log: ModelLog) -> None:
+    """Raise one :class:`SourceError` naming every table, column and reference file of the
+    model that does not exist (as ``config check`` does), before anything is read."""
+    problems = missing(log)
+    if problems:
+        raise SourceError("; ".join(problems))
+
+
+def missing(log: ModelLog) -> list[str]:
+    """The configured tables, columns and reference files that do not exist."""
+    model = log.model
     try:
         relation = log.relation
     except SourceError as exc:
         return [str(exc)]
-    problems = list(_columns(model, relation))
+    problems = list(_missing_columns(model, relation))
     problems += _labels(model, log)
-    problems += _reference(model, engines)
+    problems += _reference(model, log.engines)
     return problems
 
 
-def _columns(model: ModelConfig, relation: Relation) -> Iterator[str]:
-    roles = _roles(model)
-    for column, role in roles.items():
+def _missing_columns(model: ModelConfig, relation: Relation) -> Iterator[str]:
+    available = ", ".join(sorted(relation.selectable.c.keys()))
+    for column, role in _roles(model).items():
         if not relation.has(column):
-            available = ", ".join(sorted(relation.selectable.c.keys()))
             yield (
                 f"model {model.name!r}: {role} column {column!r} not found in "
                 f"{relation.label}; available: {available}"
             )
+
+
+def _types(model: ModelConfig, relation: Relation) -> Iterator[str]:
+    for column, role in _roles(model).items():
+        if not relation.has(column):
             continue
         problem = _type_problem(relation.selectable.c[column].type, role)
         if problem:
