@@ -87,9 +87,21 @@ def run_scan(
         _scan(model, report, log, session)
     except Exception as exc:  # recorded as data, see the docstring
         report.status, report.error, report.results = "error", _message(exc), []
-    report.warnings = list(dict.fromkeys([*log.warnings, *report.warnings]))
+    notes = [*log.warnings, *report.warnings, *_reference_note(model, report)]
+    report.warnings = list(dict.fromkeys(notes))
     report.finished_at = datetime.now(UTC)
     return report
+
+
+def _reference_note(model: ModelConfig, report: ScanReport) -> list[str]:
+    """An empty reference makes every drift check "insufficient data": say it in words."""
+    if report.status == "error" or not model.checks.drift.enabled:
+        return []
+    if report.rows.get("reference") != 0:
+        return []
+    ref = report.reference
+    where = ref.get("table") or ref.get("file") or f"{ref.get('start')} .. {ref.get('end')}"
+    return [f"drift not judged: reference has 0 rows ({ref.get('kind')} {where})"]
 
 
 def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Session) -> None:

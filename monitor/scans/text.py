@@ -8,6 +8,11 @@ from monitor.windows import isoformat_z
 
 
 def scan_line(report: ScanReport) -> str:
+    """The scan's line, then one indented line per warning (an empty reference, ...)."""
+    return "\n".join([_line(report), *(f"  warning: {w}" for w in report.warnings)])
+
+
+def _line(report: ScanReport) -> str:
     head = f"{report.model}  {isoformat_z(report.window.end)}  {report.status:<7}"
     if report.status == "error" and report.kept_scan_id is not None:
         kept = f"results of scan #{report.kept_scan_id} kept; the error is recorded beside them"

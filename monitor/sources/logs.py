@@ -136,8 +136,8 @@ class ModelLog:
         with self._connect(self.model.source) as conn:
             return list(conn.execute(stmt).all())
 
-    def one(self, stmt: sa.Select) -> sa.Row:
-        with self._connect(self.model.source) as conn:
+    def one(self, stmt: sa.Select, source: str | None = None) -> sa.Row:
+        with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).one()
 
     @contextmanager

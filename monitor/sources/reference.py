@@ -78,6 +78,40 @@ class ReferenceReader:
         fingerprint = self._fingerprint(descriptor, self._contents(window))
         return ReferenceSpec({"kind": "between"} | descriptor, fingerprint)
 
+    def label(self, live: Window) -> str:
+        """The reference in words, with its period: ``between 2026-01-01T00:00:00Z and ...``."""
+        ref = self.model.reference
+        if isinstance(ref, FileReference):
+            return f"file {str(ref.file)!r}"
+        if isinstance(ref, TableReference):
+            return f"table {ref.table!r}"
+        window = self.window(live)
+        assert window is not None
+        period = f"between {isoformat_z(window.start)} and {isoformat_z(window.end)}"
+        if isinstance(ref, PreviousReference):
+            return f"previous {format_duration(ref.previous)} ({period})"
+        return period
+
+    def counts(self, live: Window) -> tuple[int, dict[str, int]]:
+        """Rows of the reference and non-null values of each feature: counted by the
+        database for a table or a period, from the file's feature columns for a file."""
+        ref = self.model.reference
+        features = self.model.features.all
+        if isinstance(ref, FileReference):
+            frame = self._load_file(ref.file)
+            return len(frame), {c: int(frame[c].notna().sum()) for c in features}
+        name = self.model.name
+        if isinstance(ref, TableReference):
+            relation, where = self._table(), []
+        else:
+            window = self.window(live)
+            assert window is not None
+            relation, where = self.log.relation, list(self.log.within(window))
+        columns = [relation.column(c, model=name, role="reference feature") for c in features]
+        stmt = sa.select(sa.func.count(), *[sa.func.count(c) for c in columns])
+        row = self.log.one(stmt.select_from(relation.selectable).where(*where), self._source())
+        return int(row[0]), {c: int(n) for c, n in zip(features, row[1:], strict=True)}
+
     def load(self, live: Window) -> pd.DataFrame:
         ref = self.model.reference
         if isinstance(ref, FileReference):

@@ -8,6 +8,7 @@ misspelt column is one error naming every problem, and nothing is written for it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,18 +17,30 @@ from monitor.config.schema import FileReference, LabelsJoin, ModelConfig, TableR
 from monitor.sources.engines import SourceEngines
 from monitor.sources.errors import SourceError
 from monitor.sources.logs import ModelLog
+from monitor.sources.reference import ReferenceReader
 from monitor.sources.relations import Relation, reflect_table
+from monitor.windows import Window
 
 
-def check_model(model: ModelConfig, engines: SourceEngines) -> list[str]:
-    """Human-readable problems of ``model`` against its source; empty when usable."""
+def check_model(
+    model: ModelConfig, engines: SourceEngines, *, now: datetime | None = None
+) -> list[str]:
+    """Human-readable problems of ``model`` against its source; empty when usable.
+
+    Beyond existence and types: a reference without rows, or without a non-null value of a
+    feature, leaves drift "insufficient data" in every scan, so it is a problem too (a
+    rolling reference is judged before the latest scheduled window at ``now``).
+    """
     log = ModelLog(model, engines)
     problems = missing(log)
     try:
         relation = log.relation
     except SourceError:
         return problems  # the table or query itself is the problem, already listed
-    return problems + list(_types(model, relation))
+    problems += _types(model, relation)
+    if not problems:
+        problems += _reference_rows(log, now or datetime.now(UTC))
+    return problems
 
 
 def require_readable(log: ModelLog) -> None:
@@ -142,6 +155,31 @@ def _reference(model: ModelConfig, engines: SourceEngines) -> list[str]:
     if missing:
         return [f"model {model.name!r}: reference table {ref.table!r} lacks features {missing}"]
     return []
+
+
+def _reference_rows(log: ModelLog, now: datetime) -> list[str]:
+    """A drift test needs one non-null reference value of its column (there is no
+    ``min_rows`` setting): fewer, and every scan judges that column "insufficient data"."""
+    model = log.model
+    if not model.checks.drift.enabled:
+        return []
+    reader = ReferenceReader(log)
+    live = Window.ending(model.grid.latest(now), model.window)
+    try:
+        rows, present = reader.counts(live)
+    except SourceError as exc:
+        return [str(exc)]
+    where = f"model {model.name!r}: reference {reader.label(live)}"
+    if rows == 0:
+        return [
+            f"{where} has 0 rows: drift would never be judged; point it at a period or "
+            "table that holds rows"
+        ]
+    return [
+        f"{where} has no non-null values of feature {column!r}: its drift would never be judged"
+        for column, count in present.items()
+        if count == 0
+    ]
 
 
 def _file_columns(model: ModelConfig, ref: FileReference) -> list[str]:

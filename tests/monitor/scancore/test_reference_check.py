@@ -143,5 +143,5 @@ def test_config_check_fails_on_a_rolling_reference_empty_before_the_latest_windo
     latest = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = latest - timedelta(days=8), latest - timedelta(days=1)
     period = f"{start:%Y-%m-%dT%H:%M:%SZ} and {end:%Y-%m-%dT%H:%M:%SZ}"
-    assert f"model 'churn': reference previous 7d (between {period}" in proc.stderr
+    assert f"model 'churn': reference previous 1w (between {period}" in proc.stderr
     assert "has 0 rows" in proc.stderr
