@@ -106,6 +106,16 @@ class SourceConfig(Strict):
     # PostgreSQL's fast path reads a window as this many consecutive time slices at once,
     # each on its own connection (the server runs one backend per slice).
     parallel_reads: int = Field(default=2, ge=1, le=16)
+    # The longest one source query may run (PostgreSQL's statement_timeout; see
+    # docs/config.md for other databases); null: no limit.
+    statement_timeout: Duration | None = timedelta(minutes=5)
+
+    @field_validator("statement_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be positive (or null for no limit)")
+        return value
 
 
 class SeverityRoute(Strict):

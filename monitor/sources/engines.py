@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
@@ -25,10 +27,15 @@ class SourceEngines:
             url = self._config(name).url.get_secret_value()
             _require_sqlite_file(name, url)
             try:
-                self._engines[name] = create_engine(url, pool_pre_ping=True)
+                engine = create_engine(url, pool_pre_ping=True)
             except Exception as exc:  # the URL is a secret: report its problem, not its text
                 raise SourceError(f"source {name!r}: unusable URL ({type(exc).__name__})") from None
+            limit_statements(engine, self._config(name).statement_timeout)
+            self._engines[name] = engine
         return self._engines[name]
+
+    def statement_timeout(self, name: str) -> timedelta | None:
+        return self._config(name).statement_timeout
 
     def timezone(self, name: str) -> str:
         return self._config(name).timezone
@@ -69,3 +76,30 @@ def _require_sqlite_file(name: str, url: str) -> None:
     if database.startswith("file:") or Path(database).is_file():
         return
     raise SourceError(f"source {name!r}: SQLite file {database!r} does not exist")
+
+
+#: key of a source connection's ``info``: its statement timeout in milliseconds, for the
+#: fast path's own connections (fastread) to carry the same limit
+TIMEOUT_MS = "statement_timeout_ms"
+
+
+def limit_statements(engine: Engine, timeout: timedelta | None) -> None:
+    """Every connection of ``engine`` cancels a statement running longer than ``timeout``.
+
+    PostgreSQL only (``statement_timeout``, set for the session and committed, so a
+    rollback does not undo it); other dialects have no per-session equivalent that every
+    driver honours, see docs/config.md.
+    """
+    if timeout is None or engine.dialect.name != "postgresql":
+        return
+    milliseconds = max(1, int(timeout.total_seconds() * 1000))
+
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # An integer we computed: nothing from the config text reaches the SQL.
+        cursor.execute(f"SET statement_timeout = {milliseconds}")
+        cursor.close()
+        dbapi_connection.commit()
+        record.info[TIMEOUT_MS] = milliseconds
+
+    event.listen(engine, "connect", on_connect)

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from monitor.sources.engines import TIMEOUT_MS
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -130,7 +132,7 @@ def adbc_table(
     parts: list[pa.Table] = []
     try:
         with (
-            adbc.connect(_libpq_uri(conn.engine.url)) as raw,
+            adbc.connect(_libpq_uri(conn.engine.url, timeout_ms=conn.info.get(TIMEOUT_MS))) as raw,
             raw.cursor() as cursor,
         ):
             hint = adbc_driver_postgresql.StatementOptions.BATCH_SIZE_HINT_BYTES.value
@@ -149,6 +151,8 @@ def adbc_table(
             parts.append(_compact(group, reader.schema, stmt, categorical))
     except adbc.Error as exc:
         raise sa.exc.DBAPIError.instance(sql, params, exc, adbc.Error) from exc
+    except OSError as exc:  # an error while streaming (e.g. a statement timeout) comes as Arrow's
+        raise sa.exc.OperationalError(sql, params, exc) from exc
     return pa.concat_tables(parts)
 
 
@@ -187,12 +191,16 @@ def _adbc_statement(conn: sa.Connection, stmt: sa.Select) -> tuple[str, list[Any
     return str(compiled), [compiled.params[name] for name in compiled.positiontup or []]
 
 
-def _libpq_uri(url: sa.URL) -> str:
-    """``url`` for libpq, read-only for the whole session (ADBC opens its own connection)."""
+def _libpq_uri(url: sa.URL, *, timeout_ms: int | None = None) -> str:
+    """``url`` for libpq, read-only for the whole session and with the source's statement
+    timeout (ADBC opens its own connection, which the engine's settings do not reach)."""
     from urllib.parse import quote, urlencode
 
     base = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
-    query = dict(url.query) | {"options": "-c default_transaction_read_only=on"}
+    settings = ["-c default_transaction_read_only=on"]
+    if timeout_ms is not None:
+        settings.append(f"-c statement_timeout={int(timeout_ms)}")
+    query = dict(url.query) | {"options": " ".join(settings)}
     return f"{base}?{urlencode(query, quote_via=quote, doseq=True)}"
 
 

@@ -16,7 +16,7 @@ from monitor.sources.engines import SourceEngines
 from monitor.sources.errors import SourceError
 from monitor.sources.frames import normalise
 from monitor.sources.relations import Relation, query_relation, reflect_table
-from monitor.windows import Window
+from monitor.windows import Window, format_duration
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,9 +148,20 @@ class ModelLog:
                 _read_only(conn)
                 yield conn
         except SQLAlchemyError as exc:
-            raise SourceError(
-                f"model {self.model.name!r}: reading source {source!r} failed: {_first(exc)}"
-            ) from None
+            raise self._failure(source, exc) from None
+
+    def _failure(self, source: str, exc: SQLAlchemyError) -> SourceError:
+        name, reason = self.model.name, _first(exc)
+        if not _timed_out(exc):
+            return SourceError(f"model {name!r}: reading source {source!r} failed: {reason}")
+        limit = self.engines.statement_timeout(source)
+        shown = format_duration(limit) if limit is not None else "(none set)"
+        return SourceError(
+            f"model {name!r}: a query on source {source!r} ran longer than its "
+            f"statement_timeout {shown} and was cancelled ({reason}); make it cheaper (an "
+            f"index on the timestamp column, a shorter window) or raise "
+            f"sources.{source}.statement_timeout"
+        )
 
     def _role(self, column: str) -> str:
         m = self.model
@@ -167,6 +178,13 @@ def _read_only(conn: sa.Connection) -> None:
 
 def _unique(names: list[str | None]) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
+
+
+def _timed_out(exc: SQLAlchemyError) -> bool:
+    """PostgreSQL's query_canceled (57014), as psycopg, psycopg2 and ADBC report it."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == "57014" or "statement timeout" in str(orig)
 
 
 def _first(exc: SQLAlchemyError) -> str:

@@ -40,18 +40,9 @@ def _slow_view(engine: Engine) -> None:
         )
 
 
-@pytest.mark.parametrize("adbc", [False, True], ids=["copy", "adbc"])
 def test_a_query_running_past_statement_timeout_is_cancelled_naming_the_model(
-    db_url: str,
-    engine: Engine,
-    engines_for: Engines,
-    session: Session,
-    monkeypatch: pytest.MonkeyPatch,
-    adbc: bool,
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
-    if adbc and not fastread.adbc_available():
-        pytest.fail("adbc-driver-postgresql is a dependency of the project")
-    monkeypatch.setattr(fastread, "adbc_available", lambda: adbc)
     _slow_view(engine)
     # A table reference keeps the reference read off the slow view: the live read trips.
     write(engine, log_frame(T0, 24), "training")
@@ -66,6 +57,16 @@ def test_a_query_running_past_statement_timeout_is_cancelled_naming_the_model(
     # The scan gave up at the limit, not after the view's minute of sleep.
     assert report.finished_at is not None
     assert report.finished_at - report.started_at < timedelta(seconds=50)
+
+
+@pytest.mark.parametrize("adbc", [False, True], ids=["copy", "adbc"])
+def test_the_fast_read_paths_keep_the_limit(db_url: str, engines_for: Engines, adbc: bool) -> None:
+    # ADBC opens its own connection to the same database: the limit goes with it.
+    engines = engines_for(_config(db_url, {"statement_timeout": "1s"}))
+    slow = sa.select(sa.func.pg_sleep(60).label("slept"))
+    with engines.engine("logs").connect() as conn, pytest.raises(sa.exc.DBAPIError) as raised:
+        fastread.fast_frame(conn, slow, use_adbc=adbc)
+    assert "statement timeout" in str(raised.value)
 
 
 def test_source_connections_get_five_minutes_by_default(db_url: str, engines_for: Engines) -> None:
