@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from checks.drift.categories import OTHER
 from checks.drift.compare import compare_column, missing_share_check
 from checks.drift.correction import adjust_p_values
 from checks.drift.dataset import compare_dataset
@@ -21,6 +22,7 @@ from checks.drift.select import default_method, infer_column_types
 
 __all__ = [
     "METHODS",
+    "OTHER",
     "ColumnProfile",
     "ColumnSpec",
     "ColumnType",

@@ -10,7 +10,13 @@ import pandas as pd
 
 from checks.drift.methods import DriftMethod, NotApplicable, UndefinedScore, get_method
 from checks.drift.outcome import DriftOutcome
-from checks.drift.profile import COLUMN_TYPES, ColumnProfile, ColumnType, profile_column
+from checks.drift.profile import (
+    COLUMN_TYPES,
+    ColumnProfile,
+    ColumnType,
+    capped,
+    profile_column,
+)
 from checks.drift.select import default_method, near_unique_warning
 from checks.errors import ColumnError
 from checks.outcome import Outcome
@@ -20,8 +26,15 @@ ColumnData: TypeAlias = pd.Series | np.ndarray | ColumnProfile
 INSUFFICIENT = "insufficient data"
 
 
-def as_profile(data: ColumnData, column_type: ColumnType, column: str, side: str) -> ColumnProfile:
-    """A profile of ``data``; a given profile must be of the requested column type."""
+def as_profile(
+    data: ColumnData,
+    column_type: ColumnType,
+    column: str,
+    side: str,
+    max_categories: int | None = None,
+) -> ColumnProfile:
+    """A profile of ``data``; a given profile must be of the requested column type. A
+    categorical one keeps at most ``max_categories`` values (checks/drift/categories.py)."""
     if column_type not in COLUMN_TYPES:
         raise ColumnError(column, f"unknown column type {column_type!r}; known: {COLUMN_TYPES}")
     if isinstance(data, ColumnProfile):
@@ -29,8 +42,8 @@ def as_profile(data: ColumnData, column_type: ColumnType, column: str, side: str
             raise ColumnError(
                 column, f"{side} profile is {data.column_type}, but the column is {column_type}"
             )
-        return data
-    return profile_column(data, column_type, column=column)
+        return capped(data, max_categories)
+    return profile_column(data, column_type, column=column, max_categories=max_categories)
 
 
 def compare_column(
@@ -42,14 +55,17 @@ def compare_column(
     method: str = "auto",
     threshold: float | None = None,
     seed: int = 0,
+    max_categories: int | None = None,
 ) -> DriftOutcome:
     """Test one column for drift, as Evidently's ``ValueDrift`` does, without NaN or crashes.
 
     An empty window (after nulls are dropped) gives ``drifted=None`` with reason
     "insufficient data"; a test undefined on identical constant samples gives no drift.
+    With ``max_categories``, a categorical column with more distinct values keeps the most
+    frequent per window and counts the rest as one category (a deviation from Evidently).
     """
-    ref = as_profile(reference, column_type, column, "reference")
-    cur = as_profile(current, column_type, column, "current")
+    ref = as_profile(reference, column_type, column, "reference", max_categories)
+    cur = as_profile(current, column_type, column, "current", max_categories)
     name, impl = _resolve(method, ref, cur, column, column_type)
     limit = impl.threshold if threshold is None else threshold
     details = _details(ref, cur, impl)
@@ -122,6 +138,13 @@ def _details(ref: ColumnProfile, cur: ColumnProfile, impl: DriftMethod) -> dict[
     warning = near_unique_warning(ref) or near_unique_warning(cur)
     if warning:
         details["warning"] = warning
+    capped = [p for p in (ref, cur) if p.capped_from is not None]
+    if capped:  # every key but OTHER was kept
+        details["categories_kept"] = max(p.value_counts[0].size - 1 for p in capped)
+        details["distinct"] = {
+            "reference": ref.capped_from or ref.distinct_count,
+            "current": cur.capped_from or cur.distinct_count,
+        }
     return details
 
 

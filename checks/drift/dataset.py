@@ -36,6 +36,7 @@ def compare_dataset(
     correction: str | None = None,
     missing_tolerance: float = 0.05,
     seed: int = 0,
+    max_categories: int | None = None,
 ) -> DatasetDriftOutcome:
     """Test every column and decide dataset drift as Evidently's ``DataDriftPreset`` does.
 
@@ -43,6 +44,8 @@ def compare_dataset(
     ``infer_column_type`` (on ``current``) when either list is ``None``. ``method`` and
     ``threshold`` apply to every column; ``per_column`` overrides either for a column.
     ``correction`` (``"bonferroni"`` or ``"bh"``) adjusts the verdicts of the p-value columns.
+    ``max_categories`` caps the distinct values a categorical column keeps (see
+    :func:`checks.drift.compare_column`).
     """
     if correction is not None and correction not in CORRECTIONS:
         raise UnknownNameError("correction", correction, CORRECTIONS)
@@ -56,10 +59,9 @@ def compare_dataset(
 
     def one(column: str) -> tuple[DriftOutcome, Outcome]:
         spec = specs.get(column, ColumnSpec())
-        ref = as_profile(
-            _column(reference, column, "reference"), types[column], column, "reference"
-        )
-        cur = as_profile(_column(current, column, "current"), types[column], column, "current")
+        kind, cap = types[column], max_categories
+        ref = as_profile(_column(reference, column, "reference"), kind, column, "reference", cap)
+        cur = as_profile(_column(current, column, "current"), kind, column, "current", cap)
         drift = compare_column(
             ref,
             cur,
@@ -68,6 +70,7 @@ def compare_dataset(
             method=spec.method or method,
             threshold=_spec_threshold(spec, threshold),
             seed=seed,
+            max_categories=max_categories,
         )
         return drift, missing_share_check(ref, cur, column=column, tolerance=missing_tolerance)
 

@@ -7,6 +7,7 @@ once (and cached by the service) and exact tests such as KS stay exact.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import struct
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from checks.drift.categories import Distinct, arrow_data, distinct_counts
 from checks.errors import ColumnError
 
 ColumnType = Literal["numerical", "categorical"]
@@ -45,6 +47,8 @@ class ColumnProfile:
     #: numerical values that came from an integer dtype: numpy's Sturges rule keeps integer
     #: bins at least 1 wide, and Evidently bins such columns as integers
     integer: bool = False
+    #: distinct values before a cap kept only the most frequent (checks/drift/categories.py)
+    capped_from: int | None = None
 
     @property
     def count(self) -> int:
@@ -84,6 +88,7 @@ class ColumnProfile:
             "null_count": self.null_count,
             "total_count": self.total_count,
             "integer": self.integer,
+            "capped_from": self.capped_from,
             "arrays": [],
         }
         chunks: list[bytes] = []
@@ -126,6 +131,7 @@ class ColumnProfile:
             null_count=int(header["null_count"]),
             total_count=int(header["total_count"]),
             integer=bool(header["integer"]),
+            capped_from=header.get("capped_from"),
             **arrays,
         )
 
@@ -160,9 +166,14 @@ def _pad(size: int) -> int:
 
 
 def profile_column(
-    values: pd.Series | np.ndarray, column_type: ColumnType, *, column: str = "<column>"
+    values: pd.Series | np.ndarray,
+    column_type: ColumnType,
+    *,
+    column: str = "<column>",
+    max_categories: int | None = None,
 ) -> ColumnProfile:
-    """Summarise one column; NaN, None and ±inf count as nulls."""
+    """Summarise one column; NaN, None and ±inf count as nulls. A categorical column keeps
+    at most ``max_categories`` distinct values, the rest counted as ``OTHER``."""
     if column_type == "numerical":
         integer = _is_integer(values)
         arr = _as_float(values, column)
@@ -171,11 +182,26 @@ def profile_column(
             "numerical", arr.size - finite.size, arr.size, values=finite, integer=integer
         )
     if column_type == "categorical":
-        keys, counts, total = _categorical_counts(values)
+        keys, counts, capped_from = distinct_counts(values).kept(max_categories)
+        total, nulls = len(values), len(values) - int(counts.sum())
         return ColumnProfile(
-            "categorical", total - int(counts.sum()), total, keys=keys, counts=counts
+            "categorical", nulls, total, keys=keys, counts=counts, capped_from=capped_from
         )
     raise ColumnError(column, f"unknown column type {column_type!r}; known: {COLUMN_TYPES}")
+
+
+def capped(profile: ColumnProfile, max_categories: int | None) -> ColumnProfile:
+    """``profile`` with at most ``max_categories`` distinct values (a profile summarised
+    before, e.g. a cached reference); numerical profiles and small ones come back as they are."""
+    if max_categories is None or profile.column_type != "categorical":
+        return profile
+    keys, counts = profile.value_counts
+    if keys.size - (profile.capped_from is not None) <= max_categories:  # OTHER is not kept
+        return profile
+    kept, kept_counts, distinct = Distinct(counts, lambda at: keys[at]).kept(max_categories)
+    return dataclasses.replace(
+        profile, keys=kept, counts=kept_counts, capped_from=profile.capped_from or distinct
+    )
 
 
 def _sorted_finite(arr: FloatArray) -> FloatArray:
@@ -199,7 +225,7 @@ def _is_integer(values: pd.Series | np.ndarray) -> bool:
 def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
     if isinstance(values, pd.Series):
         if isinstance(values.dtype, pd.ArrowDtype):
-            values = _arrow(values).to_numpy()  # nulls become NaN
+            values = arrow_data(values).to_numpy()  # nulls become NaN
         elif isinstance(values.dtype, np.dtype | pd.CategoricalDtype):
             values = values.to_numpy()  # no copy for numpy dtypes
         else:  # pandas' masked dtypes (Int64, Float64, boolean): NA becomes NaN
@@ -215,63 +241,6 @@ def _as_float(values: pd.Series | np.ndarray, column: str) -> FloatArray:
     if arr.dtype.kind not in "biuf":
         raise ColumnError(column, f"numerical column has dtype {arr.dtype}")
     return np.asarray(arr, dtype=np.float64).ravel()
-
-
-def _categorical_counts(values: pd.Series | np.ndarray) -> tuple[np.ndarray, IntArray, int]:
-    """Distinct non-null values, their counts and the total row count."""
-    total = len(values)
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy()
-        counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
-        seen = counts > 0
-        observed = list(values.cat.categories[seen])  # plain keys: strings become "<U"
-        return _finish(*_key_array(observed, counts[seen].astype(np.int64)), total)
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.ArrowDtype | pd.StringDtype):
-        return _arrow_counts(values, total)
-    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values).ravel()
-    if arr.dtype.kind in "biuf":
-        if arr.dtype.kind == "f":
-            arr = arr[np.isfinite(arr)]
-        keys, counts = np.unique(arr, return_counts=True)
-        return keys, counts.astype(np.int64), total
-    vc = pd.Series(arr, copy=False).value_counts(dropna=True, sort=False)
-    return _finish(*_key_array(list(vc.index), vc.to_numpy(np.int64)), total)
-
-
-def _arrow_counts(values: pd.Series, total: int) -> tuple[np.ndarray, IntArray, int]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    vc = pc.value_counts(_arrow(values))
-    keys_arr, counts_arr = vc.field("values"), vc.field("counts")
-    keep = pc.is_valid(keys_arr)
-    if pa.types.is_floating(keys_arr.type):
-        keep = pc.and_(keep, pc.is_finite(keys_arr))
-    counts = counts_arr.filter(keep).to_numpy().astype(np.int64)
-    return _finish(*_key_array(keys_arr.filter(keep).to_pylist(), counts), total)
-
-
-def _arrow(values: pd.Series) -> Any:
-    """The pyarrow data behind an Arrow-backed series, without a copy where pandas allows."""
-    import pyarrow as pa
-
-    data = getattr(values.array, "_pa_array", None)  # pandas 2: a ChunkedArray
-    return data if data is not None else pa.chunked_array([pa.array(values.array)])
-
-
-def _key_array(keys: list[Any], counts: IntArray) -> tuple[np.ndarray, IntArray]:
-    """Keys as a plain numpy array without ±inf; mixed or exotic objects become strings."""
-    keep = np.array([not (isinstance(k, float) and not np.isfinite(k)) for k in keys], dtype=bool)
-    finite = [k for k, ok in zip(keys, keep, strict=True) if ok]
-    arr = np.asarray(finite) if finite else np.asarray([], dtype=str)
-    if arr.dtype.kind not in "biufU":
-        arr = np.asarray([str(k) for k in finite], dtype=str)
-    return arr, counts[keep] if keep.size else counts
-
-
-def _finish(keys: np.ndarray, counts: IntArray, total: int) -> tuple[np.ndarray, IntArray, int]:
-    order = np.argsort(keys, kind="stable")
-    return keys[order], counts[order], total
 
 
 def _sorted_value_counts(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:

@@ -78,9 +78,10 @@ def near_unique_warning(profile: ColumnProfile) -> str | None:
     """A warning for a string column Evidently would treat as text."""
     if profile.keys is None or profile.keys.dtype.kind != "U":
         return None
-    if profile.distinct_count > NEAR_UNIQUE_SHARE * profile.count:
+    distinct = profile.capped_from or profile.distinct_count
+    if distinct > NEAR_UNIQUE_SHARE * profile.count:
         return (
-            f"{profile.distinct_count} distinct values in {profile.count} rows: near-unique "
+            f"{distinct} distinct values in {profile.count} rows: near-unique "
             "strings (Evidently would treat this column as text); categorical drift tests "
             "on it are rarely meaningful"
         )

@@ -62,6 +62,9 @@ class DriftChecks(Strict):
     per_column: dict[str, ColumnDrift] = {}
     prediction: bool = True
     target: bool = True
+    # Distinct values a categorical column keeps per window, the rest counted as one
+    # "__other__" category (null: no cap); bounds memory on id-like columns.
+    max_categories: int | None = Field(default=10_000, ge=2)
 
     def column_test(self, column: str) -> tuple[str, float | None]:
         """(method, threshold) for ``column``: its own method brings its own threshold."""

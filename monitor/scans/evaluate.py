@@ -73,6 +73,7 @@ def feature_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
         share=cfg.share,
         correction=cfg.correction,
         missing_tolerance=cfg.missing_tolerance,
+        max_categories=cfg.max_categories,
     )
     rows = [
         _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
@@ -119,6 +120,7 @@ def output_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
             column_type=kind,
             method=method,
             threshold=threshold,
+            max_categories=model.checks.drift.max_categories,
         )
         rows.append(_row(_renamed(outcome, "prediction_drift", column), data, severity))
     target = model.target_column
@@ -131,6 +133,7 @@ def output_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
             column_type=target_type(model),
             method=method,
             threshold=threshold,
+            max_categories=model.checks.drift.max_categories,
         )
         rows.append(_row(_renamed(outcome, "target_drift", target), data, severity))
     return rows

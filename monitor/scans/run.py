@@ -18,6 +18,7 @@ from monitor.config.schema import ModelConfig
 from monitor.scans.cache import load_reference, plan_reference
 from monitor.scans.columns import segment_frames, top_segments
 from monitor.scans.evaluate import CheckRow, Slice, evaluate
+from monitor.scans.notes import notes
 from monitor.scans.observe import observe
 from monitor.scans.summary import ReferenceSummary
 from monitor.sources import ModelLog, SourceEngines
@@ -87,21 +88,9 @@ def run_scan(
         _scan(model, report, log, session)
     except Exception as exc:  # recorded as data, see the docstring
         report.status, report.error, report.results = "error", _message(exc), []
-    notes = [*log.warnings, *report.warnings, *_reference_note(model, report)]
-    report.warnings = list(dict.fromkeys(notes))
+    report.warnings = list(dict.fromkeys([*log.warnings, *report.warnings, *notes(model, report)]))
     report.finished_at = datetime.now(UTC)
     return report
-
-
-def _reference_note(model: ModelConfig, report: ScanReport) -> list[str]:
-    """An empty reference makes every drift check "insufficient data": say it in words."""
-    if report.status == "error" or not model.checks.drift.enabled:
-        return []
-    if report.rows.get("reference") != 0:
-        return []
-    ref = report.reference
-    where = ref.get("table") or ref.get("file") or f"{ref.get('start')} .. {ref.get('end')}"
-    return [f"drift not judged: reference has 0 rows ({ref.get('kind')} {where})"]
 
 
 def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Session) -> None:

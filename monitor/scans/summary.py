@@ -61,8 +61,9 @@ def summarise(model: ModelConfig, frame: pd.DataFrame) -> ReferenceSummary:
 def _summarise_slice(model: ModelConfig, frame: pd.DataFrame) -> Summary:
     from checks.drift import profile_column
 
+    cap = model.checks.drift.max_categories
     profiles = {
-        column: profile_column(frame[column], column_type, column=column)
+        column: profile_column(frame[column], column_type, column=column, max_categories=cap)
         for column, column_type in drift_types(model).items()
         if column in frame.columns
     }

@@ -98,8 +98,9 @@ def _summarise(
         frame = log.rows(window, [c], with_target=False)
         profiles[c], reference[c] = profile_column(frame[c], "numerical", column=c), ref.profiles[c]
     for c in (c for c, k in kinds.items() if k == "categorical"):
-        keys, counts = sql.value_counts(log, rows, c)
-        profiles[c] = _count_profile(keys, counts, total)
+        limit = model.checks.drift.max_categories
+        keys, counts, capped = sql.value_counts(log, rows, c, limit=limit)
+        profiles[c] = _count_profile(keys, counts, total, capped)
         reference[c] = ref.profiles[c]
     return _Window(total, profiles, reference, {c: e.size + 1 for c, e in edges.items()})
 
@@ -119,16 +120,28 @@ def _bin_profile(counts: np.ndarray, nulls: int, total: int) -> ColumnProfile:
     return ColumnProfile("categorical", nulls, total, keys=keys, counts=counts[keep])
 
 
-def _count_profile(keys: list[Any], counts: list[int], total: int) -> ColumnProfile:
+def _count_profile(
+    keys: list[Any], counts: list[int], total: int, capped: tuple[int, int] | None = None
+) -> ColumnProfile:
+    """A categorical profile of SQL counts; ``capped``: (rows not kept, distinct values)."""
     from checks.drift import ColumnProfile
+    from checks.drift.categories import with_other
 
     arr = np.asarray(keys) if keys else np.asarray([], dtype=str)
     if arr.dtype.kind not in "biufU":
         arr = np.asarray([str(k) for k in keys], dtype=str)
+    numbers = np.asarray(counts, dtype=np.int64)
+    if capped is not None:
+        arr, numbers = with_other(arr, numbers, capped[0])
     order = np.argsort(arr, kind="stable")
-    values = np.asarray(counts, dtype=np.int64)[order]
+    values = numbers[order]
     return ColumnProfile(
-        "categorical", total - int(values.sum()), total, keys=arr[order], counts=values
+        "categorical",
+        total - int(values.sum()),
+        total,
+        keys=arr[order],
+        counts=values,
+        capped_from=None if capped is None else capped[1],
     )
 
 

@@ -203,6 +203,8 @@ class ReferenceReader:
             "columns": self.columns(),
             "target": m.target if isinstance(m.target, str | None) else m.target.model_dump(),
             "outputs": [m.decision_threshold, str(m.positive_label), m.task],
+            # the summary keeps this many categories per column
+            "max_categories": m.checks.drift.max_categories,
         }
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
 

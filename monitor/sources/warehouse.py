@@ -66,12 +66,21 @@ def counts(
     return total, present, binned
 
 
-def value_counts(log: ModelLog, rows: sa.Subquery, column: str) -> tuple[list[Any], list[int]]:
-    """Distinct non-null values of ``column`` and their counts (``GROUP BY``)."""
+def value_counts(
+    log: ModelLog, rows: sa.Subquery, column: str, *, limit: int | None = None
+) -> tuple[list[Any], list[int], tuple[int, int] | None]:
+    """Distinct non-null values of ``column`` and their counts (``GROUP BY``): the ``limit``
+    most frequent at most, and then ``(rows not kept, distinct values)``, else None."""
     col = rows.c[column]
     stmt = sa.select(col, sa.func.count()).where(col.is_not(None)).group_by(col)
+    if limit is not None:  # one more than kept tells whether there are more
+        stmt = stmt.order_by(sa.func.count().desc(), col).limit(limit + 1)
     pairs = log.all(stmt)
-    return [p[0] for p in pairs], [int(p[1]) for p in pairs]
+    keys, counts = [p[0] for p in pairs], [int(p[1]) for p in pairs]
+    if limit is None or len(pairs) <= limit:
+        return keys, counts, None
+    present, distinct = log.one(sa.select(sa.func.count(col), sa.func.count(sa.distinct(col))))
+    return keys[:limit], counts[:limit], (int(present) - sum(counts[:limit]), int(distinct))
 
 
 def null_count(log: ModelLog, rows: sa.Subquery, column: str) -> int:
