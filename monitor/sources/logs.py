@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config.schema import LabelsJoin, ModelConfig
+from monitor.sources import spellings
 from monitor.sources.bounds import bound, sample_statement
 from monitor.sources.engines import SourceEngines
 from monitor.sources.errors import SourceError
@@ -29,6 +30,7 @@ class ModelLog:
         self.model = model
         self.engines = engines
         self._sample: Any = None
+        self._spelled: dict[Window, list[str]] = {}
         # Problems in the data noticed while reading, shown with the scan (never silent).
         self.warnings: list[str] = []
 
@@ -70,18 +72,40 @@ class ModelLog:
     def rows(self, window: Window, columns: list[str], *, with_target: bool) -> pd.DataFrame:
         """Rows with ``window.start <= timestamp < window.end``, only ``columns`` (+ target)."""
         stmt = self.select(columns, with_target=with_target)
+        whole = stmt.where(*self.within(window))  # first: its parts reuse what it learnt
         slices = window.split(self.engines.parallel_reads(self.model.source))
         parts = [stmt.where(*self.within(part)) for part in slices] if len(slices) > 1 else None
-        return self.read(stmt.where(*self.within(window)), parts=parts)
+        return self.read(whole, parts=parts)
 
     def within(
         self, window: Window, column: sa.ColumnElement[Any] | None = None
-    ) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
-        """``start <= ts < end`` on the log's timestamp (or ``column``), bounds bound."""
+    ) -> tuple[sa.ColumnElement[bool], ...]:
+        """``start <= ts < end`` on the log's timestamp (or ``column``), bounds bound; times
+        stored as text are matched in each spelling the window holds (sources/spellings.py)."""
         ts = column if column is not None else self.timestamp_column()
         zone = self.engines.timezone(self.model.source)
         sample = self.timestamp_sample()
-        return ts >= bound(window.start, sample, zone), ts < bound(window.end, sample, zone)
+        if not spellings.applies(sample):
+            return ts >= bound(window.start, sample, zone), ts < bound(window.end, sample, zone)
+        return spellings.within(ts, window, sample, zone, self._spellings(window))
+
+    def _spellings(self, window: Window) -> list[str]:
+        """The separators of the text times in ``window`` (counted once per window; a part
+        of a window already counted has the same ones), with a warning when there are two."""
+        for known, found in list(self._spelled.items()):
+            if known.start <= window.start and window.end <= known.end:
+                return found
+        sample, zone = self.timestamp_sample(), self.engines.timezone(self.model.source)
+        census = spellings.census(
+            self.timestamp_column(), self.relation.selectable, window, sample, zone
+        )
+        rows = [row for row in self.all(census) if row[1]]
+        if len(rows) > 1:
+            column = self.model.timestamp
+            self.warnings.append(spellings.mixed_warning(self.model.name, column, window, rows))
+        found = [row[0] for row in rows] or [sample[10]]
+        self._spelled[window] = found
+        return found
 
     def timestamp_column(self) -> sa.ColumnElement[Any]:
         return self.relation.column(self.model.timestamp, model=self.model.name, role="timestamp")
@@ -132,7 +156,7 @@ class ModelLog:
         with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).scalar()
 
-    def all(self, stmt: sa.Select) -> list[Any]:
+    def all(self, stmt: sa.Select | sa.CompoundSelect) -> list[Any]:
         with self._connect(self.model.source) as conn:
             return list(conn.execute(stmt).all())
 

@@ -51,7 +51,7 @@ def test_text_times_in_two_spellings_are_all_read_and_the_mix_is_reported(
     assert len(log.warnings) == 1
     warning = log.warnings[0]
     assert "model 'churn': timestamp column 'ts' holds times in two spellings" in warning
-    assert "'2026-03-02 09:" in warning and "'2026-03-02T09:" in warning
+    assert "'2026-03-02 " in warning and "'2026-03-02T" in warning
 
 
 def test_a_scan_of_mixed_spellings_counts_every_row_and_says_so(
