@@ -99,7 +99,7 @@ class ModelLog:
         census = spellings.census(
             self.timestamp_column(), self.relation.selectable, window, sample, zone
         )
-        rows = [row for row in self.all(census) if row[1]]
+        rows = sorted((row for row in self.all(census) if row[1]), key=lambda row: row[0])
         if len(rows) > 1:
             column = self.model.timestamp
             self.warnings.append(spellings.mixed_warning(self.model.name, column, window, rows))
@@ -156,7 +156,7 @@ class ModelLog:
         with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).scalar()
 
-    def all(self, stmt: sa.Select | sa.CompoundSelect) -> list[Any]:
+    def all(self, stmt: sa.Select) -> list[Any]:
         with self._connect(self.model.source) as conn:
             return list(conn.execute(stmt).all())
 
