@@ -183,3 +183,34 @@ def test_unsigned_integer_columns_are_typed_like_signed_ones_where_evidently_ski
     column = pd.Series(np.array(list(values) * 4, dtype=np.uint16))
     assert infer_column_type(column) == ColumnType.Unknown
     assert infer_column_types(pd.DataFrame({"u": column})) == {"u": expected}
+
+
+def test_categories_over_the_cap_are_folded_into_other_where_evidently_keeps_them_all():
+    rng = np.random.default_rng(4)
+    letters = list("abcdefghijkl")  # 12 categories, two of them rare
+    weights = np.array([10] * 10 + [1, 1], dtype=float)
+    ref = pd.Series(rng.choice(letters, 3000, p=weights / weights.sum()))
+    cur = pd.Series(rng.choice(letters, 3000, p=weights / weights.sum()))
+    uncapped = compare_column(ref, cur, column="x", column_type="categorical", method="chisquare")
+    evidently = evidently_drift(ref, cur, "categorical", "chisquare")
+    assert uncapped.value == pytest.approx(evidently.score, rel=1e-9)  # no cap: Evidently's
+    capped = compare_column(
+        ref, cur, column="x", column_type="categorical", method="chisquare", max_categories=10
+    )
+
+    # The oracle: scipy's chi-square on the 10 most frequent reference and current values of
+    # each side, the rest of each side folded into one "other" category.
+    def folded(side: pd.Series, kept: list[str]) -> pd.Series:
+        return side.where(side.isin(kept), "__other__")
+
+    ref_top = ref.value_counts().index[:10].tolist()
+    cur_top = cur.value_counts().index[:10].tolist()
+    keys = sorted(set(ref_top) | set(cur_top) | {"__other__"})
+    ref_counts = folded(ref, ref_top).value_counts().reindex(keys, fill_value=0)
+    cur_counts = folded(cur, cur_top).value_counts().reindex(keys, fill_value=0)
+    expected = ref_counts.to_numpy() * (len(cur) / len(ref))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        oracle = stats.chisquare(cur_counts.to_numpy(), expected).pvalue
+    assert capped.value == pytest.approx(oracle, rel=1e-9)
+    assert capped.details["categories_kept"] == 10
+    assert capped.details["distinct"] == {"reference": 12, "current": 12}
