@@ -44,6 +44,7 @@ def scan_json(scan: Scan, *, with_results: bool = False) -> dict[str, Any]:
         "window_end": isoformat_z(scan.window_end),
         "status": scan.status,
         "error": scan.error,
+        "warnings": list(scan.warnings or []),
         "rows": {
             "reference": scan.rows_reference,
             "live": scan.rows_live,
