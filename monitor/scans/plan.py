@@ -50,6 +50,6 @@ def _not_future(model: ModelConfig, end: datetime, option: str, now: datetime) -
     latest = isoformat_z(model.grid.latest(now))
     raise MonitorError(
         f"model {model.name!r}: {option} {isoformat_z(end)} is in the future (now "
-        f"{isoformat_z(now)}): the window is not complete yet; the latest complete window "
+        f"{isoformat_z(now.replace(microsecond=0))}): the window is not complete yet; the latest complete window "
         f"ends at {latest} (`--at {latest}`)"
     )
