@@ -47,9 +47,9 @@ def window_ends(
 def _not_future(model: ModelConfig, end: datetime, option: str, now: datetime) -> None:
     if end <= now:
         return
-    latest = isoformat_z(model.grid.latest(now))
+    latest, shown = isoformat_z(model.grid.latest(now)), isoformat_z(now.replace(microsecond=0))
     raise MonitorError(
-        f"model {model.name!r}: {option} {isoformat_z(end)} is in the future (now "
-        f"{isoformat_z(now.replace(microsecond=0))}): the window is not complete yet; the latest complete window "
-        f"ends at {latest} (`--at {latest}`)"
+        f"model {model.name!r}: {option} {isoformat_z(end)} is in the future (now {shown}): "
+        f"the window is not complete yet; the latest complete window ends at {latest} "
+        f"(`--at {latest}`)"
     )
