@@ -80,25 +80,32 @@ class Service:
             return
         ttl = self.config.run.lease
         try:
-            with leases.held(self.sessions, f"scan:{name}", holder=self.holder, ttl=ttl) as mine:
-                if mine:
-                    self._scan_due(model)
+            with leases.held(self.sessions, f"scan:{name}", holder=self.holder, ttl=ttl) as fence:
+                if fence is not None:
+                    self._scan_due(model, fence)
             self.caught_up.add(name)
         except Exception as exc:  # the state DB is down: logged, retried at the next firing
             logger().error("scan run failed", extra={"model": name, "error": _describe(exc)})
 
-    def _scan_due(self, model: ModelConfig) -> None:
+    def _scan_due(self, model: ModelConfig, fence: leases.Fence) -> None:
         with self.sessions() as session:
             ends = due_windows(
                 session, model, now=datetime.now(UTC), limit=self.config.run.catch_up
             )
         for end in ends:
-            if self.stopping.is_set():
+            if self.stopping.is_set() or fence.lost.is_set():
                 return
-            self.scan_window(model, end)
+            if not self.scan_window(model, end, fence=fence):
+                return
 
-    def scan_window(self, model: ModelConfig, end: datetime) -> None:
-        """Scan one window and commit it with its alerts, or roll it all back."""
+    def scan_window(
+        self, model: ModelConfig, end: datetime, *, fence: leases.Fence | None = None
+    ) -> bool:
+        """Scan one window and commit it with its alerts, or roll it all back.
+
+        With ``fence``, the commit happens only if the scan lease is still ours; False when
+        it was taken over (nothing stored: the new holder scans the window).
+        """
         from monitor.scans.service import scan_and_store
 
         started = time.monotonic()
@@ -112,7 +119,17 @@ class Service:
                     session=session,
                     now=datetime.now(UTC),
                 )
+                if fence is not None:
+                    leases.check(session, fence)
                 session.commit()
+            except leases.LeaseLostError as exc:  # a stale holder: refused, not an error
+                session.rollback()
+                logger().warning(
+                    "scan not stored",
+                    extra=_scan_fields(model, end, started)
+                    | {"status": "fenced", "error": str(exc)},
+                )
+                return False
             except Exception as exc:  # not stored: the window stays due and is retried
                 session.rollback()
                 logger().error(
@@ -120,7 +137,7 @@ class Service:
                     extra=_scan_fields(model, end, started)
                     | {"status": "not_stored", "error": _describe(exc)},
                 )
-                return
+                return True
         fields = _scan_fields(model, end, started) | {
             "status": report.status,
             "rows": report.rows,
@@ -129,6 +146,7 @@ class Service:
         if report.error:
             fields["error"] = report.error
         logger().info("scan", extra=fields)
+        return True
 
     def tick(self) -> None:
         """Staleness, reminders, outbox delivery and retention, on one replica at a time."""
