@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -174,7 +175,11 @@ class Service:
                         now=now,
                     )
                 report = run_tick(
-                    self.sessions, config=self.config, now=now, notifier=self.notifier
+                    self.sessions,
+                    config=self.config,
+                    now=now,
+                    notifier=self.notifier,
+                    clock=partial(datetime.now, UTC),
                 )
                 pruned = prune_scans(self.sessions, before=now - self.config.retention.scans)
                 leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
@@ -196,7 +201,7 @@ class Service:
 
     def digest(self) -> None:
         """Post the scheduled health digest once per firing, whichever replica comes first."""
-        from monitor.digest import post_digest
+        from monitor.digest import compose_digest, send_digest
         from monitor.run.models import Heartbeat
 
         now = datetime.now(UTC)
@@ -211,7 +216,8 @@ class Service:
                     # Replicas fire the same cron minute: the first one's beat covers the rest.
                     if last is not None and now - last.beat_at < DIGEST_GAP:
                         return
-                    post_digest(self.config, session=session, now=now)
+                    channel, text = compose_digest(self.config, session=session, now=now)
+                send_digest(self.config, channel=channel, text=text)  # no connection held
                 leases.beat(self.sessions, DIGEST, holder=self.holder, at=now)
         except Exception as exc:  # Slack or the state DB down: the next firing posts afresh
             logger().error("digest failed", extra={"error": _describe(exc)})
