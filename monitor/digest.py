@@ -32,14 +32,29 @@ def post_digest(
 
     ``client`` defaults to one built from ``slack.token``; tests pass one aimed at a fake.
     """
+    channel, text = compose_digest(config, session=session, now=now)
+    return send_digest(config, channel=channel, text=text, client=client)
+
+
+def compose_digest(config: Config, *, session: Session, now: datetime) -> tuple[str, str]:
+    """The digest's channel and text, read from the state DB (no Slack call)."""
+    slack = config.slack
+    if slack is None:
+        raise ConfigError("the Slack digest needs a `slack:` section (token and channel)")
+    channel = (slack.digest.channel if slack.digest else None) or slack.channel
+    return channel, digest_text(status_report(config, session=session, now=now))
+
+
+def send_digest(
+    config: Config, *, channel: str, text: str, client: WebClient | None = None
+) -> MessageRef:
+    """Post a composed digest; call it with no database session open (Slack may be slow)."""
     from monitor.slack.transport import make_client, post_text
 
     slack = config.slack
     if slack is None:
         raise ConfigError("the Slack digest needs a `slack:` section (token and channel)")
-    channel = (slack.digest.channel if slack.digest else None) or slack.channel
     client = client or make_client(slack.token.get_secret_value(), base_url=slack.api_url)
-    text = digest_text(status_report(config, session=session, now=now))
     return post_text(client, channel=channel, text=text)
 
 

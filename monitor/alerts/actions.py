@@ -166,11 +166,14 @@ def _act(
     from_state = alert.state
     if not cas(session, alert, changes):
         alert = load(session, alert_id)
+        if alert.state != from_state:
+            # The person decided on the state they saw; a different one (e.g. re-fired under
+            # an ack of a recovered alert) is theirs to look at again, not ours to guess.
+            raise AlertConflictError(alert_id, _changed(alert, from_state))
         try:
             kind, changes, text = plan(alert)
         except AlertStateError as exc:
             raise AlertConflictError(alert_id, _already(alert)) from exc
-        from_state = alert.state
         if not cas(session, alert, changes):
             raise AlertConflictError(alert_id, "changed concurrently, try again")
     enqueue(session, alert, "update", now=now)
@@ -205,6 +208,16 @@ def _already(alert: Alert) -> str:
         why = f" ({alert.resolve_reason})" if alert.resolve_reason else ""
         return f"already resolved by {alert.resolved_by}{why} at {_when(alert.resolved_at)}"
     return f"is {alert.state}"
+
+
+def _changed(alert: Alert, seen: str) -> str:
+    if alert.state in ("acknowledged", "resolved"):
+        return _already(alert)
+    if alert.state == "firing" and seen == "recovered":
+        what = f"re-fired (occurrence {alert.occurrences}) at {_when(alert.last_breach_at)}"
+    else:
+        what = f"became {alert.state}"
+    return f"{what} while you acted on it as {seen}; nothing was changed, look again"
 
 
 def _when(moment: datetime | None) -> str:

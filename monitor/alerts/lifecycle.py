@@ -43,13 +43,18 @@ def apply_change(
     now: datetime,
     window_end: datetime,
 ) -> Transition | None:
-    """Move the open alert of this key (or open one) according to the condition change."""
-    alert = open_alert(session, model, change.check_id, change.segment)
-    if alert is None:
-        if change.current in SEVERITIES and change.observation.state in SEVERITIES:
-            return _raise(session, model, change, policy, routing, now, window_end)
-        return None
+    """Move the open alert of this key (or open one) according to the condition change.
+
+    When the compare-and-set loses, the alert is read again and the change decided anew; if
+    someone closed it meanwhile (an acknowledgement of a recovered alert resolves it), a
+    breach opens a new alert, as it would have a moment later.
+    """
+    alert: Alert | None = open_alert(session, model, change.check_id, change.segment)
     for _ in range(_MAX_CAS_ATTEMPTS):
+        if alert is None:
+            if change.current in SEVERITIES and change.observation.state in SEVERITIES:
+                return _raise(session, model, change, policy, routing, now, window_end)
+            return None
         step = _step(alert, change, policy, now)
         if step is None:
             return None
@@ -62,8 +67,9 @@ def apply_change(
             )
         alert = load(session, alert.id)
         if not alert.is_open:
-            return None
-    raise RuntimeError(f"alert {alert.id}: gave up after {_MAX_CAS_ATTEMPTS} concurrent updates")
+            alert = None
+    key = f"{model} {change.check_id}"
+    raise RuntimeError(f"alert of {key}: gave up after {_MAX_CAS_ATTEMPTS} concurrent updates")
 
 
 def _raise(

@@ -157,6 +157,9 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A claim is a lease: a worker killed mid-call leaves it to expire, then the row is retried.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The delivery pass holding the claim: it renews only its own claims, so a row whose claim
+    # expired and was taken by another pass is never sent by both.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -177,3 +180,17 @@ class Silence(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     # Set by `tick` once the end has been handled (open alerts re-announced).
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChannelHold(Base):
+    """Slack asked us to wait (429 with Retry-After) before calling for this channel again.
+
+    Kept in the DB, not in the worker, so the next tick, a button click's delivery and the
+    other replicas all wait too.
+    """
+
+    __tablename__ = "channel_hold"
+
+    channel: Mapped[str] = mapped_column(String(100), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -7,6 +7,7 @@ lease expires, which is what makes delivery at-least-once.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
@@ -77,19 +78,27 @@ def due_query(now: datetime, limit: int) -> Select[int]:
     )
 
 
-def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
-    """Claim due rows for this worker and return their ids; the caller commits the claim."""
+def claim_due(
+    session: Session, *, now: datetime, limit: int = 50, by: str | None = None
+) -> list[int]:
+    """Claim due rows for the delivery pass ``by`` and return their ids; the caller commits.
+
+    The pass renews each claim (:func:`renew_claim`) right before it calls the notifier, so a
+    long batch keeps the row it is working on; rows it has not reached when their claim
+    expires may be claimed by another pass, and are then skipped by this one.
+    """
+    by = by or uuid.uuid4().hex
     query = due_query(now, limit)
     if session.get_bind().dialect.name == "postgresql":
         ids = list(session.scalars(query.with_for_update(skip_locked=True, of=Notification)))
         if ids:
-            session.execute(_claim(now).where(Notification.id.in_(ids)))
+            session.execute(_claim(now, by).where(Notification.id.in_(ids)))
         return ids
     # SQLite has no row locks: a conditional UPDATE per row decides which worker gets it.
     claimed = []
     for row_id in session.scalars(query).all():
         result = session.execute(
-            _claim(now).where(
+            _claim(now, by).where(
                 Notification.id == row_id,
                 Notification.status == "pending",
                 or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
@@ -100,10 +109,23 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
     return claimed
 
 
-def _claim(now: datetime) -> Update:
+def renew_claim(session: Session, row_id: int, *, by: str, now: datetime) -> bool:
+    """Extend pass ``by``'s claim on a pending row to ``now + CLAIM_LEASE``; False when the
+    row is settled or its claim now belongs to another pass."""
+    result = session.execute(
+        _claim(now, by).where(
+            Notification.id == row_id,
+            Notification.claimed_by == by,
+            Notification.status == "pending",
+        )
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _claim(now: datetime, by: str) -> Update:
     return (
         update(Notification)
-        .values(claimed_until=now + CLAIM_LEASE)
+        .values(claimed_until=now + CLAIM_LEASE, claimed_by=by)
         .execution_options(synchronize_session=False)
     )
 

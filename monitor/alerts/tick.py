@@ -7,15 +7,20 @@ minute; several replicas may call it at once (claims keep them apart).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
 
-from monitor.alerts.dispatch import DeliveryReport, deliver_one
+from monitor.alerts.dispatch import (
+    Clock,
+    DeliveryPass,
+    DeliveryReport,
+    SessionSource,
+    deliver_one,
+    unit,
+)
+from monitor.alerts.holds import prune_holds
 from monitor.alerts.models import Notification
 from monitor.alerts.notify import Notifier
 from monitor.alerts.outbox import claim_due
@@ -35,9 +40,6 @@ class TickReport:
     pruned: int = 0
 
 
-SessionSource = Callable[[], Session] | Session
-
-
 def tick(
     sessions: SessionSource,
     *,
@@ -46,18 +48,26 @@ def tick(
     routing: Routing | None = None,
     batch: int = 50,
     retention: timedelta | None = NOTIFICATION_RETENTION,
+    clock: Clock | None = None,
 ) -> TickReport:
-    """Run one tick. ``sessions`` is a session factory (or one session, committed per step)."""
+    """Run one tick. ``sessions`` is a session factory (or one session, committed per step).
+
+    ``clock`` (e.g. the wall clock) stamps delivery outcomes with the time they happen, so a
+    429's Retry-After counts from the answer even late in a slow pass; without it every row is
+    stamped ``now``.
+    """
     routing = routing or Routing()
     report = TickReport()
-    with _unit(sessions) as session:
+    with unit(sessions) as session:
         report.transitions += end_silences(session=session, now=now)
         report.transitions += end_snoozes(session=session, now=now)
         report.transitions += send_due_reminders(session=session, now=now, routing=routing)
         session.commit()
-    deliver_due(sessions, now=now, notifier=notifier, report=report.delivery, batch=batch)
+    deliver_due(
+        sessions, now=now, notifier=notifier, report=report.delivery, batch=batch, clock=clock
+    )
     if retention is not None:
-        report.pruned = _prune(sessions, now - retention)
+        report.pruned = _prune(sessions, now - retention, now)
     return report
 
 
@@ -68,38 +78,31 @@ def deliver_due(
     notifier: Notifier,
     report: DeliveryReport | None = None,
     batch: int = 50,
+    clock: Clock | None = None,
 ) -> DeliveryReport:
     """Claim and deliver due outbox rows until none is left (or a few rounds have run)."""
     report = report or DeliveryReport()
+    run = DeliveryPass.start(now, clock)
     for _ in range(_MAX_ROUNDS):
-        settled_before = report.sent + report.dropped + report.failed
-        with _unit(sessions) as session:
-            claimed = claim_due(session, now=now, limit=batch)
+        settled_before = report.settled
+        with unit(sessions) as session:
+            claimed = claim_due(session, now=run.lease_clock(), limit=batch, by=run.claimer)
             session.commit()
         for row_id in claimed:
-            with _unit(sessions) as session:
-                deliver_one(
-                    session=session, row_id=row_id, notifier=notifier, now=now, report=report
-                )
-                session.commit()
+            deliver_one(sessions=sessions, row_id=row_id, notifier=notifier, run=run, report=report)
         # Stop when a round only deferred rows: what is left waits for a later tick.
-        if not claimed or report.sent + report.dropped + report.failed == settled_before:
+        if not claimed or report.settled == settled_before:
             break
     return report
 
 
-def _prune(sessions: SessionSource, before: datetime) -> int:
-    with _unit(sessions) as session:
+def _prune(sessions: SessionSource, before: datetime, now: datetime) -> int:
+    with unit(sessions) as session:
         result = session.execute(
             delete(Notification).where(
                 Notification.status != "pending", Notification.created_at < before
             )
         )
+        prune_holds(session, now=now)
         session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _unit(sessions: SessionSource) -> AbstractContextManager[Session]:
-    if isinstance(sessions, Session):
-        return nullcontext(sessions)
-    return sessions()

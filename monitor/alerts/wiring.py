@@ -146,7 +146,7 @@ def start_socket_mode(
     handler = click_handler(
         sessions=sessions,
         clock=clock,
-        deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier),
+        deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier, clock=clock),
         respond=transport.respond_ephemeral,
     )
     client = transport.make_client(slack.token.get_secret_value())
@@ -160,8 +160,12 @@ def run_tick(
     config: Config,
     now: datetime,
     notifier: Notifier | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> TickReport:
-    """``tick`` with the configured notifier, routing and notification retention."""
+    """``tick`` with the configured notifier, routing and notification retention.
+
+    ``clock``: the wall clock in a long-running service (see :func:`monitor.alerts.tick.tick`).
+    """
     from monitor.alerts.tick import tick
 
     return tick(
@@ -170,6 +174,7 @@ def run_tick(
         notifier=notifier or build_notifier(config),
         routing=routing_for(config),
         retention=config.retention.notifications,
+        clock=clock,
     )
 
 

@@ -82,9 +82,12 @@ def alert_action(
     except InvalidActionError as exc:
         db.rollback()
         raise HTTPException(422, detail=str(exc)) from None
+    answer = {"alert": alert_json(get_alert(session=db, alert_id=alert_id))}
+    # The request's session lives until the background delivery is done: end its read now,
+    # so no pooled connection waits on Slack.
+    db.close()
     schedule_delivery(background, app)
-    alert = get_alert(session=db, alert_id=alert_id)
-    return {"alert": alert_json(alert), "transition": transition.kind}
+    return answer | {"transition": transition.kind}
 
 
 def schedule_delivery(background: BackgroundTasks, app: AppState) -> None:
@@ -94,7 +97,9 @@ def schedule_delivery(background: BackgroundTasks, app: AppState) -> None:
     from monitor.alerts.tick import deliver_due
 
     notifier = app.notifier
-    background.add_task(lambda: deliver_due(app.sessions, now=app.clock(), notifier=notifier))
+    background.add_task(
+        lambda: deliver_due(app.sessions, now=app.clock(), notifier=notifier, clock=app.clock)
+    )
 
 
 def _duration(text: str | None) -> timedelta | None:

@@ -83,6 +83,7 @@ __all__ = [
     "Instant",
     "LabelsJoin",
     "ModelConfig",
+    "PoolConfig",
     "PreviousReference",
     "Reference",
     "RetentionConfig",
@@ -98,6 +99,23 @@ __all__ = [
     "Threshold",
     "TimeZone",
 ]
+
+
+class PoolConfig(Strict):
+    """Bounds of one database's connection pool: ``size`` kept open, up to ``max_overflow``
+    more under load, and how long a caller waits for one (then it gets an error, never a
+    hang). Applies where the driver pools (PostgreSQL, a SQLite file, most warehouses)."""
+
+    size: int = Field(default=10, ge=1, le=1000)
+    max_overflow: int = Field(default=10, ge=0, le=1000)
+    timeout: Duration = timedelta(seconds=10)
+
+
+class SourcePoolConfig(PoolConfig):
+    """A source's pool: scans wait longer for a connection than API requests do."""
+
+    size: int = Field(default=5, ge=1, le=1000)
+    timeout: Duration = timedelta(seconds=30)
 
 
 class SourceConfig(Strict):
@@ -116,6 +134,8 @@ class SourceConfig(Strict):
         if value is not None and value <= timedelta(0):
             raise ValueError("must be positive (or null for no limit)")
         return value
+
+    pool: SourcePoolConfig = SourcePoolConfig()
 
 
 class SeverityRoute(Strict):
@@ -179,6 +199,8 @@ class RunConfig(Strict):
 
 class Config(Strict):
     state_db: Annotated[str, AfterValidator(sqlalchemy_url)] = "sqlite:///monitor.db"
+    # Shared by the scheduler, tick, lease renewals and the API in `monitor run`.
+    state_db_pool: PoolConfig = PoolConfig()
     sources: dict[str, SourceConfig] = {}
     slack: SlackConfig | None = None
     api: ApiConfig = ApiConfig()

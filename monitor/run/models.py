@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitor.db import Base
@@ -15,6 +15,7 @@ class Lease(Base):
     """Who may do one unit of work (``scan:<model>``, ``tick``) until ``expires_at``.
 
     A holder that dies stops renewing, so the lease expires and another replica takes it.
+    ``version`` goes up at every taking: the fencing token a holder's writes are checked with.
     """
 
     __tablename__ = "lease"
@@ -23,6 +24,7 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Heartbeat(Base):

@@ -66,7 +66,7 @@ def serve(options: RunOptions, config: Config) -> int:
         pass  # refuses an unmigrated state DB before anything starts
     if options.scheduler:
         warm_up()
-    engine = make_engine(config.state_db)
+    engine = make_engine(config.state_db, pool=config.state_db_pool)
     sessions = make_sessionmaker(engine)
     service = Service(config=config, sessions=sessions, engines=SourceEngines(config.sources))
     signals = Signals()

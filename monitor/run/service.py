@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -80,25 +81,32 @@ class Service:
             return
         ttl = self.config.run.lease
         try:
-            with leases.held(self.sessions, f"scan:{name}", holder=self.holder, ttl=ttl) as mine:
-                if mine:
-                    self._scan_due(model)
+            with leases.held(self.sessions, f"scan:{name}", holder=self.holder, ttl=ttl) as fence:
+                if fence is not None:
+                    self._scan_due(model, fence)
             self.caught_up.add(name)
         except Exception as exc:  # the state DB is down: logged, retried at the next firing
             logger().error("scan run failed", extra={"model": name, "error": _describe(exc)})
 
-    def _scan_due(self, model: ModelConfig) -> None:
+    def _scan_due(self, model: ModelConfig, fence: leases.Fence) -> None:
         with self.sessions() as session:
             ends = due_windows(
                 session, model, now=datetime.now(UTC), limit=self.config.run.catch_up
             )
         for end in ends:
-            if self.stopping.is_set():
+            if self.stopping.is_set() or fence.lost.is_set():
                 return
-            self.scan_window(model, end)
+            if not self.scan_window(model, end, fence=fence):
+                return
 
-    def scan_window(self, model: ModelConfig, end: datetime) -> None:
-        """Scan one window and commit it with its alerts, or roll it all back."""
+    def scan_window(
+        self, model: ModelConfig, end: datetime, *, fence: leases.Fence | None = None
+    ) -> bool:
+        """Scan one window and commit it with its alerts, or roll it all back.
+
+        With ``fence``, the commit happens only if the scan lease is still ours; False when
+        it was taken over (nothing stored: the new holder scans the window).
+        """
         from monitor.scans.service import scan_and_store
 
         started = time.monotonic()
@@ -112,7 +120,17 @@ class Service:
                     session=session,
                     now=datetime.now(UTC),
                 )
+                if fence is not None:
+                    leases.check(session, fence)
                 session.commit()
+            except leases.LeaseLostError as exc:  # a stale holder: refused, not an error
+                session.rollback()
+                logger().warning(
+                    "scan not stored",
+                    extra=_scan_fields(model, end, started)
+                    | {"status": "fenced", "error": str(exc)},
+                )
+                return False
             except Exception as exc:  # not stored: the window stays due and is retried
                 session.rollback()
                 logger().error(
@@ -120,7 +138,7 @@ class Service:
                     extra=_scan_fields(model, end, started)
                     | {"status": "not_stored", "error": _describe(exc)},
                 )
-                return
+                return True
         fields = _scan_fields(model, end, started) | {
             "status": report.status,
             "rows": report.rows,
@@ -129,6 +147,7 @@ class Service:
         if report.error:
             fields["error"] = report.error
         logger().info("scan", extra=fields)
+        return True
 
     def tick(self) -> None:
         """Staleness, reminders, outbox delivery and retention, on one replica at a time."""
@@ -156,7 +175,11 @@ class Service:
                         now=now,
                     )
                 report = run_tick(
-                    self.sessions, config=self.config, now=now, notifier=self.notifier
+                    self.sessions,
+                    config=self.config,
+                    now=now,
+                    notifier=self.notifier,
+                    clock=partial(datetime.now, UTC),
                 )
                 pruned = prune_scans(self.sessions, before=now - self.config.retention.scans)
                 leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
@@ -178,7 +201,7 @@ class Service:
 
     def digest(self) -> None:
         """Post the scheduled health digest once per firing, whichever replica comes first."""
-        from monitor.digest import post_digest
+        from monitor.digest import compose_digest, send_digest
         from monitor.run.models import Heartbeat
 
         now = datetime.now(UTC)
@@ -193,7 +216,8 @@ class Service:
                     # Replicas fire the same cron minute: the first one's beat covers the rest.
                     if last is not None and now - last.beat_at < DIGEST_GAP:
                         return
-                    post_digest(self.config, session=session, now=now)
+                    channel, text = compose_digest(self.config, session=session, now=now)
+                send_digest(self.config, channel=channel, text=text)  # no connection held
                 leases.beat(self.sessions, DIGEST, holder=self.holder, at=now)
         except Exception as exc:  # Slack or the state DB down: the next firing posts afresh
             logger().error("digest failed", extra={"error": _describe(exc)})

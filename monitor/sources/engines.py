@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
+from monitor.db import pool_options
 from monitor.sources.errors import SourceError
 
 
@@ -24,10 +25,12 @@ class SourceEngines:
 
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
-            url = self._config(name).url.get_secret_value()
+            config = self._config(name)
+            url = config.url.get_secret_value()
             _require_sqlite_file(name, url)
             try:
-                engine = create_engine(url, pool_pre_ping=True)
+                pool = pool_options(url, config.pool)
+                engine = create_engine(url, pool_pre_ping=True, **pool)
             except Exception as exc:  # the URL is a secret: report its problem, not its text
                 raise SourceError(f"source {name!r}: unusable URL ({type(exc).__name__})") from None
             limit_statements(engine, self._config(name).statement_timeout)

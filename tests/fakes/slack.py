@@ -3,6 +3,7 @@
 Point ``slack_sdk.WebClient(base_url=fake.base_url)`` at it, so the SDK's own request and
 error handling run. Responses are scriptable per method (and per channel): 429 with
 Retry-After, 5xx, ``ok: false`` errors. It also serves ``response_url`` endpoints.
+``delay`` (seconds) makes every Web API call answer that much later: a slow Slack.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self.on_call: Callable[[Call], None] | None = None
+        self.delay = 0.0  # seconds before each Web API call is answered
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out
 
     @property
@@ -88,6 +91,8 @@ class FakeSlack:
             scripted = self._take(method, params.get("channel"))
         if self.on_call is not None:
             self.on_call(call)
+        if self.delay and not method.startswith("response_url:"):
+            time.sleep(self.delay)  # the call is recorded when it arrives, answered later
         return scripted or self._default(method, params)
 
     def _take(self, method: str, channel: str | None) -> Scripted | None:

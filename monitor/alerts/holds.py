@@ -1,0 +1,63 @@
+"""Channel holds: Slack said "429, Retry-After: N" for a channel, so nobody calls it for N s.
+
+The hold is a row, not worker memory: the next tick, the delivery after a button click and
+the other replicas all read it. A channel is spelt two ways in the outbox (a post goes to the
+configured name, ``#ml-alerts``; replies and edits to the id Slack answered with,
+``C0123``), so a hold covers both spellings where a posted alert has shown them to be one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from monitor.alerts.models import Alert, ChannelHold, Notification
+
+
+def hold_until(session: Session, channel: str, *, now: datetime) -> datetime | None:
+    """When the hold on ``channel`` ends, or None if it is not held at ``now``."""
+    query = select(ChannelHold.until).where(
+        ChannelHold.channel.in_(_spellings(session, channel)), ChannelHold.until > now
+    )
+    ends = list(session.scalars(query))
+    return max(ends) if ends else None
+
+
+def hold(session: Session, channel: str, *, until: datetime, reason: str) -> None:
+    """Hold ``channel`` (both its spellings) until ``until``; a later hold is never shortened."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for name in _spellings(session, channel):
+        statement = insert(ChannelHold).values(channel=name, until=until, reason=reason[:500])
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ChannelHold.channel],
+                set_={"until": statement.excluded.until, "reason": statement.excluded.reason},
+                where=ChannelHold.until < statement.excluded.until,
+            )
+        )
+
+
+def prune_holds(session: Session, *, now: datetime) -> int:
+    result = session.execute(delete(ChannelHold).where(ChannelHold.until <= now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _spellings(session: Session, channel: str) -> set[str]:
+    """``channel`` and, if a posted alert links them, its other spelling (name or id)."""
+    linked = (
+        select(Notification.channel, Alert.slack_channel)
+        .join(Alert, Alert.id == Notification.alert_id)
+        .where(
+            Notification.kind == "post",
+            Alert.slack_channel.is_not(None),
+            (Notification.channel == channel) | (Alert.slack_channel == channel),
+        )
+        .limit(1)
+    )
+    names = {channel}
+    for name, slack_id in session.execute(linked):
+        names.update(n for n in (name, slack_id) if n)
+    return names
