@@ -50,6 +50,8 @@ from monitor.config.types import (
     Duration,
     Identifier,
     Instant,
+    NonNegativeDuration,
+    PositiveDuration,
     Severity,
     Strict,
     Task,
@@ -154,17 +156,19 @@ class ApiConfig(Strict):
 
 
 class RetentionConfig(Strict):
-    scans: Duration = timedelta(days=180)
-    notifications: Duration = timedelta(days=30)
+    scans: PositiveDuration = timedelta(days=180)
+    notifications: PositiveDuration = timedelta(days=30)
 
 
 class RunConfig(Strict):
     """``monitor run``: how often ``tick`` runs, leases, catch-up and shutdown bounds."""
 
-    tick_every: Duration = timedelta(minutes=1)
-    lease: Duration = timedelta(seconds=60)  # a dead replica's scan is taken over after this
+    tick_every: PositiveDuration = timedelta(minutes=1)
+    lease: PositiveDuration = timedelta(
+        seconds=60
+    )  # a dead replica's scan is taken over after this
     catch_up: int = Field(default=24, ge=1)  # windows per model scanned after a gap, oldest first
-    shutdown_timeout: Duration = timedelta(seconds=30)
+    shutdown_timeout: NonNegativeDuration = timedelta(seconds=30)
 
 
 class Config(Strict):
