@@ -56,14 +56,12 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 
 
 def sqlalchemy_url(value: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from monitor.dburl import url_problem
 
-    try:
-        make_url(value)
-    except ArgumentError:
-        # The URL may hold a password: say what is wrong, never echo it.
-        raise ValueError("not a valid SQLAlchemy URL (dialect+driver://user@host/db)") from None
+    # The URL may hold a password: say what is wrong, never echo it.
+    problem = url_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

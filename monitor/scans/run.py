@@ -77,7 +77,7 @@ def run_scan(
     try:
         _scan(model, report, ModelLog(model, engines), session)
     except Exception as exc:  # recorded as data, see the docstring
-        report.status, report.error, report.results = "error", _message(exc), []
+        report.status, report.error, report.results = "error", _message(exc, engines), []
     report.finished_at = datetime.now(UTC)
     return report
 
@@ -178,11 +178,13 @@ def _versions(model: ModelConfig, live: pd.DataFrame) -> list[str]:
     return sorted(str(v) for v in live[model.model_version].dropna().unique())
 
 
-def _message(exc: Exception) -> str:
+def _message(exc: Exception, engines: SourceEngines) -> str:
     from monitor.errors import MonitorError
+    from monitor.redact import redact
 
     text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {text}"
+    text = text if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {text}"
+    return redact(text, engines.secrets())
 
 
 class _Clock:

@@ -10,6 +10,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
+from monitor.dburl import engine_problem
+from monitor.redact import url_secrets
 from monitor.sources.errors import SourceError
 
 
@@ -27,8 +29,12 @@ class SourceEngines:
             try:
                 self._engines[name] = create_engine(url, pool_pre_ping=True)
             except Exception as exc:  # the URL is a secret: report its problem, not its text
-                raise SourceError(f"source {name!r}: unusable URL ({type(exc).__name__})") from None
+                raise SourceError(f"source {name!r}: {engine_problem(url, exc)}") from None
         return self._engines[name]
+
+    def secrets(self) -> list[str]:
+        """The sources' URLs and passwords, for :func:`monitor.redact.redact`."""
+        return [s for c in self._sources.values() for s in url_secrets(c.url.get_secret_value())]
 
     def timezone(self, name: str) -> str:
         return self._config(name).timezone
