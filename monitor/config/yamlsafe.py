@@ -55,7 +55,7 @@ def _check(text: str, file: str) -> None:
     anchors: dict[str, int] = {}
     total = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.CollectionEndEvent):
             done = stack.pop()
             if done.anchor:
@@ -74,7 +74,7 @@ def _check(text: str, file: str) -> None:
             stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), event.anchor))
             total += 1
             continue
-        size = anchors.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
+        size = anchors.get(event.anchor or "", 1) if isinstance(event, yaml.AliasEvent) else 1
         if isinstance(event, yaml.ScalarEvent) and event.anchor:
             anchors[event.anchor] = 1
         total += size
