@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
+from monitor.api.errors import install_error_handlers
 from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, ops_router
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def create_app(
         respond=respond or _respond_via_slack,
         config=config,
     )
+    install_error_handlers(app)
     app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
@@ -96,6 +98,7 @@ def create_ops_app(
 ) -> FastAPI:
     """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
     app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(app)
     chosen = with_model_collectors(collectors, config)
     app.include_router(
         ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
