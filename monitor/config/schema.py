@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    ByteSize,
     Field,
     SecretStr,
     field_validator,
@@ -153,6 +154,9 @@ class ApiConfig(Strict):
     token: SecretStr | None = None
     read_token: SecretStr | None = None
     public_url: str | None = None
+    # Request bodies above this are refused (413) before they are read: 1MiB, 200KB, 4096.
+    # /slack/actions is capped at 64 KiB whatever this says.
+    max_body: Annotated[ByteSize, Field(gt=0)] = ByteSize(1024 * 1024)
 
 
 class RetentionConfig(Strict):
