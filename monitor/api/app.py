@@ -69,7 +69,10 @@ def create_app(
     """
     from monitor.api import alerts, dashboard, reads, slack_actions
 
-    app = FastAPI(title="monitor", summary="Drift and model-health monitoring")
+    # /docs is served from the package (monitor.api.docs), not FastAPI's CDN page.
+    app = FastAPI(
+        title="monitor", summary="Drift and model-health monitoring", docs_url=None, redoc_url=None
+    )
     app.state.monitor = AppState(
         sessions=sessions,
         settings=settings,
