@@ -69,7 +69,7 @@ def _check(text: str, file: str) -> None:
         path = _child_path(stack, event, file, line)
         if isinstance(event, yaml.CollectionStartEvent):
             if len(stack) >= MAX_DEPTH:
-                where = path or "(top level)"
+                where = path[:40] + "..." if len(path) > 40 else path or "(top level)"
                 raise ConfigError(f"{file}: line {line}: {where}: nested deeper than {MAX_DEPTH}")
             stack.append(_Frame(path, isinstance(event, yaml.MappingStartEvent), event.anchor))
             total += 1
