@@ -5,13 +5,19 @@ Nothing here runs at import time; callers build an engine from the configured UR
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from monitor.errors import MonitorError
 
 # Stable constraint names, so Alembic migrations name what the models name.
 NAMING_CONVENTION = {
@@ -23,6 +29,20 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Keys are 32-bit INTEGER columns: a larger id is "not found", never a database error
+# (PostgreSQL refuses to compare an int4 column with an out-of-range parameter).
+MAX_ID = 2**31 - 1
+#: the state DB cannot be reached, is missing, or has no free connection: a 503, exit code 2
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+class StateDBError(MonitorError):
+    """The state DB cannot be used; the message names it with the password hidden."""
+
+
+def id_in_range(value: int) -> bool:
+    """Whether ``value`` can be a row id at all (1 .. 2**31-1)."""
+    return 1 <= value <= MAX_ID
 
 
 class Base(DeclarativeBase):
@@ -57,15 +77,55 @@ def pool_options(url: str, pool: PoolSettings | None) -> dict[str, Any]:
 def make_engine(url: str, *, pool: PoolSettings | None = None, **kwargs: Any) -> Engine:
     """Create an engine for the state DB; SQLite gets WAL mode, foreign keys and a busy timeout.
 
-    ``pool`` bounds the connections (``monitor run`` passes ``state_db_pool``)."""
-    kwargs = {**pool_options(url, pool), **kwargs}
-    if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-        engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    ``pool`` bounds the connections (``monitor run`` passes ``state_db_pool``). A dialect or
+    driver that is not installed is a :class:`StateDBError` saying what to write.
+    """
+    try:
+        kwargs = {**pool_options(url, pool), **kwargs}
+        if url.startswith("sqlite"):
+            connect_args = kwargs.setdefault("connect_args", {})
+            connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+            engine = create_engine(url, **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    except Exception as exc:  # the URL holds a password: describe, never echo
+        from monitor.dburl import engine_problem
+
+        raise StateDBError(f"state DB: {engine_problem(url, exc)}") from None
+
+
+@contextmanager
+def state_db_errors(url: str) -> Iterator[None]:
+    """Turn "cannot reach the state DB" inside the block into one :class:`StateDBError` line:
+    ``state DB <url without password>: <the driver's first line>``."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise StateDBError(f"state DB {shown_url(url)}: {unavailable_reason(exc, url)}") from None
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password as ``***`` (config load refuses URLs this cannot hide)."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
+
+
+def unavailable_reason(exc: BaseException, url: str = "") -> str:
+    """The first line of what the driver said, redacted; the class name when it said nothing."""
+    from monitor.redact import redact, url_secrets
+
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if isinstance(exc, PoolTimeoutError):
+        first = "no free connection in the pool (" + first.split(",")[0] + ")"
+    return redact(first or type(exc).__name__, url_secrets(url) if url else ())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.alerts.models import Alert
+from monitor.db import id_in_range
 from monitor.models import WHOLE_WINDOW, CheckResult, Scan
 from monitor.windows import isoformat_z
 
@@ -29,6 +30,8 @@ def list_scans(*, session: Session, model: str, limit: int = 100) -> list[Scan]:
 
 
 def get_scan(*, session: Session, scan_id: int) -> Scan:
+    if not id_in_range(scan_id):
+        raise ScanNotFoundError(scan_id)
     stmt = select(Scan).where(Scan.id == scan_id).options(selectinload(Scan.results))
     scan = session.scalars(stmt).one_or_none()
     if scan is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.db import id_in_range
 from monitor.errors import MonitorError
 from monitor.models import Scan
 from monitor.windows import Window, isoformat_z
@@ -38,7 +39,7 @@ class Sampled:
 def find_scan(*, session: Session, model: str | None, scan_id: int | None) -> Scan:
     """Scan ``scan_id``, or ``model``'s latest scan that did not end in error."""
     if scan_id is not None:
-        scan = session.get(Scan, scan_id)
+        scan = session.get(Scan, scan_id) if id_in_range(scan_id) else None
         if scan is None or (model is not None and scan.model != model):
             owner = f" of model {model!r}" if model else ""
             raise MonitorError(f"scan {scan_id}{owner} not found")

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
+from monitor.api.errors import install_error_handlers
+from monitor.api.limits import DEFAULT_MAX_BODY, BodyLimit
 from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, ops_router
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ class ApiSettings:
     token: str | None = None  # writes need it; without one configured, writes are refused
     read_token: str | None = None  # reads are open unless this is set
     signing_secret: str | None = None  # Slack interactivity; without it /slack/actions is 404
+    max_body: int = DEFAULT_MAX_BODY  # bytes; a larger request body is refused with 413
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,10 @@ def create_app(
     """
     from monitor.api import alerts, dashboard, reads, slack_actions
 
-    app = FastAPI(title="monitor", summary="Drift and model-health monitoring")
+    # /docs is served from the package (monitor.api.docs), not FastAPI's CDN page.
+    app = FastAPI(
+        title="monitor", summary="Drift and model-health monitoring", docs_url=None, redoc_url=None
+    )
     app.state.monitor = AppState(
         sessions=sessions,
         settings=settings,
@@ -75,6 +81,8 @@ def create_app(
         respond=respond or _respond_via_slack,
         config=config,
     )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_body=settings.max_body)
     app.include_router(reads.router)
     app.include_router(alerts.router)
     app.include_router(slack_actions.router)
@@ -96,6 +104,8 @@ def create_ops_app(
 ) -> FastAPI:
     """Only ``/healthz``, ``/readyz`` and ``/metrics``: what ``monitor run --no-api`` serves."""
     app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     chosen = with_model_collectors(collectors, config)
     app.include_router(
         ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
@@ -125,6 +135,7 @@ def settings_from_config(config: Config) -> ApiSettings:
         token=_secret(config.api.token),
         read_token=_secret(config.api.read_token),
         signing_secret=_secret(secret),
+        max_body=int(config.api.max_body),
     )
 
 

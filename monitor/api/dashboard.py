@@ -26,8 +26,11 @@ def static_dir() -> str:
 
 
 def mount(app: FastAPI) -> None:
+    from monitor.api.docs import mount_docs
+
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    mount_docs(app, static_dir=static_dir())
 
 
 @router.get("/", include_in_schema=False)

@@ -16,7 +16,9 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
+from monitor.alerts.errors import AlertNotFoundError
 from monitor.alerts.notify import DeliveryError
 from monitor.api.alerts import schedule_delivery
 from monitor.api.app import AppState
@@ -40,7 +42,15 @@ async def slack_actions(
     if click is None:
         return Response(status_code=200)  # e.g. the "Open" link button: nothing to do
     # One short transaction, off the event loop; Slack calls come after the response.
-    error = await run_in_threadpool(perform_click, click, sessions=app.sessions, now=app.clock())
+    try:
+        error = await run_in_threadpool(
+            perform_click, click, sessions=app.sessions, now=app.clock()
+        )
+    except AlertNotFoundError as exc:
+        if click.response_url:
+            background.add_task(tell_user, app.respond, click.response_url, str(exc))
+        # 404 as for any unknown id; the notice is sent after the response, as below.
+        return JSONResponse({"detail": str(exc)}, status_code=404, background=background)
     if error is None:
         schedule_delivery(background, app)
     elif click.response_url:

@@ -56,5 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except MonitorError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        from monitor.cli._common import loaded_secrets
+        from monitor.redact import redact
+
+        typer.echo(f"error: {redact(str(exc), loaded_secrets())}", err=True)
         sys.exit(2)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from monitor.config.schema import Config
 
 CONFIG_HELP = "Config file (default: $MONITOR_CONFIG, then ./monitor.yaml)."
+# The secrets of the config this process loaded: the `error:` line is redacted with them.
+_SECRETS: list[str] = []
 
 
 def config_option() -> str | None:
@@ -25,8 +27,16 @@ def config_option() -> str | None:
 
 def load(path: str | None) -> Config:
     from monitor.config import config_path, load_config
+    from monitor.redact import config_secrets
 
-    return load_config(config_path(path))
+    config = load_config(config_path(path))
+    _SECRETS.extend(config_secrets(config))
+    return config
+
+
+def loaded_secrets() -> list[str]:
+    """The secrets of every config loaded by this process so far."""
+    return list(_SECRETS)
 
 
 def parse_time(text: str | None, option: str) -> datetime | None:
@@ -42,18 +52,23 @@ def parse_time(text: str | None, option: str) -> datetime | None:
 
 @contextmanager
 def state_session(url: str) -> Iterator[Session]:
-    """A session on the migrated state DB; an unmigrated one is an error saying what to run."""
+    """A session on the migrated state DB; an unmigrated one is an error saying what to run.
+
+    A state DB that cannot be reached (now, or later inside the block) is a one-line
+    ``StateDBError``, never a traceback.
+    """
     from sqlalchemy import inspect
 
-    from monitor.db import make_engine, make_sessionmaker
+    from monitor.db import make_engine, make_sessionmaker, state_db_errors
 
     _require_sqlite_file(url)
     engine = make_engine(url)
     try:
-        if not inspect(engine).has_table("scan"):
-            raise MonitorError("the state DB has no tables yet: run `monitor db upgrade`")
-        with make_sessionmaker(engine)() as session:
-            yield session
+        with state_db_errors(url):
+            if not inspect(engine).has_table("scan"):
+                raise MonitorError("the state DB has no tables yet: run `monitor db upgrade`")
+            with make_sessionmaker(engine)() as session:
+                yield session
     finally:
         engine.dispose()
 

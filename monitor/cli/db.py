@@ -15,11 +15,11 @@ def register(app: typer.Typer) -> None:
 
 def upgrade(config: str | None = config_option()) -> None:
     """Apply the Alembic migrations to the configured state_db."""
-    from sqlalchemy.engine import make_url
-
     from monitor import migrate
+    from monitor.db import shown_url, state_db_errors
 
     settings = load(config)
-    migrate.upgrade(settings.state_db)
-    where = make_url(settings.state_db).render_as_string(hide_password=True)
-    typer.echo(f"state DB at {where} is at {', '.join(sorted(migrate.current(settings.state_db)))}")
+    with state_db_errors(settings.state_db):
+        migrate.upgrade(settings.state_db)
+        revisions = ", ".join(sorted(migrate.current(settings.state_db)))
+    typer.echo(f"state DB at {shown_url(settings.state_db)} is at {revisions}")

@@ -14,7 +14,7 @@ from pydantic import (
 
 from checks.registry import get_metric
 from checks.thresholds import Bound, check_bound
-from monitor.config.types import Duration, Severity, Strict
+from monitor.config.types import FiniteFloat, PositiveDuration, Severity, Strict
 
 LABEL_CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
 #: classification metrics that need a probability (binary only: one score column)
@@ -47,14 +47,14 @@ class ColumnDrift(Strict):
     """One column's own drift settings; what is left out comes from ``checks.drift``."""
 
     method: DriftMethod | None = None
-    threshold: float | None = None
+    threshold: FiniteFloat | None = None
     severity: Severity | None = None
 
 
 class DriftChecks(Strict):
     enabled: bool = True
     method: DriftMethod = "auto"
-    threshold: float | None = None
+    threshold: FiniteFloat | None = None
     share: float = Field(default=0.5, gt=0, le=1)
     severity: Severity = "warning"
     correction: Literal["bonferroni", "bh"] | None = None
@@ -79,10 +79,10 @@ class DriftChecks(Strict):
 class Threshold(Strict):
     metric: str
     column: str | None = None
-    min: float | None = None
-    max: float | None = None
-    max_drop: float | None = Field(default=None, ge=0)
-    max_drop_relative: float | None = Field(default=None, ge=0)
+    min: FiniteFloat | None = None
+    max: FiniteFloat | None = None
+    max_drop: FiniteFloat | None = Field(default=None, ge=0)
+    max_drop_relative: FiniteFloat | None = Field(default=None, ge=0)
     min_labels: int = Field(default=100, ge=1)
     severity: Severity = "warning"
 
@@ -122,8 +122,8 @@ class Checks(Strict):
 
 
 class SeverityReminders(Strict):
-    critical: Duration = timedelta(hours=4)
-    warning: Duration = timedelta(hours=24)
+    critical: PositiveDuration = timedelta(hours=4)
+    warning: PositiveDuration = timedelta(hours=24)
 
 
 class AlertSettings(Strict):

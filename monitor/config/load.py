@@ -11,6 +11,7 @@ from typing import Any
 
 from monitor.config.envsubst import substitute
 from monitor.config.schema import Config, ModelConfig
+from monitor.config.yamlsafe import load_yaml
 from monitor.errors import ConfigError
 
 DEFAULT_FILE = "monitor.yaml"
@@ -51,8 +52,6 @@ def parse_config(tree: Any, *, file: str, base_dir: Path | None = None) -> Confi
 
 
 def _read_yaml(path: Path) -> Any:
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -60,13 +59,9 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: {message}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}:{where}: {problem}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return load_yaml(text, file=str(path))
 
 
 def _describe(exc: Any, tree: Mapping[str, Any], file: str) -> str:
@@ -94,6 +89,8 @@ def _key_path(loc: Sequence[Any], tree: Any) -> str:
     previous = None
     for item in loc:
         if _is_union_tag(item, previous):
+            # A reference's tag is also its only key (``previous.previous``): drop it once.
+            previous = item if previous == "reference" else previous
             continue
         previous = item
         if isinstance(item, int):

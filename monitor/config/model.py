@@ -27,7 +27,15 @@ from monitor.config.checks import (
     Checks,
     Threshold,
 )
-from monitor.config.types import Duration, Identifier, Instant, Strict, Task, TimeZone
+from monitor.config.types import (
+    Identifier,
+    Instant,
+    NonNegativeDuration,
+    PositiveDuration,
+    Strict,
+    Task,
+    TimeZone,
+)
 from monitor.windows import Cron, Every, Schedule, validate_cron
 
 
@@ -65,7 +73,7 @@ class BetweenReference(Strict):
 
 
 class PreviousReference(Strict):
-    previous: Duration
+    previous: PositiveDuration
 
 
 class FileReference(Strict):
@@ -111,7 +119,7 @@ Reference = Annotated[
 
 
 class EverySchedule(Strict):
-    every: Duration
+    every: PositiveDuration
 
 
 class ModelConfig(Strict):
@@ -127,14 +135,14 @@ class ModelConfig(Strict):
     positive_label: int | str | bool = 1
     target: Identifier | LabelsJoin | None = None
     task: Task = "binary_classification"
-    label_delay: Duration = timedelta(0)
+    label_delay: NonNegativeDuration = timedelta(0)
     latency: Identifier | None = None
     segment: Identifier | None = None
     max_segments: int = Field(default=20, ge=1)
     model_version: Identifier | None = None
     timezone: TimeZone = "UTC"
     reference: Reference
-    window: Duration = timedelta(days=1)
+    window: PositiveDuration = timedelta(days=1)
     schedule: str | EverySchedule = EverySchedule(every=timedelta(hours=1))
     checks: Checks = Checks()
     alerts: AlertSettings = AlertSettings()
@@ -153,8 +161,6 @@ class ModelConfig(Strict):
             self._check_multiclass()
         if isinstance(self.schedule, str):
             validate_cron(self.schedule, self.timezone)
-        if self.window <= timedelta(0):
-            raise ValueError("window must be positive")
         self._check_columns()
         if self.warehouse and self.segment is not None:
             raise ValueError("warehouse: true does not support segment yet; remove one of them")

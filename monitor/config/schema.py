@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    ByteSize,
     Field,
     SecretStr,
     field_validator,
@@ -50,6 +51,8 @@ from monitor.config.types import (
     Duration,
     Identifier,
     Instant,
+    NonNegativeDuration,
+    PositiveDuration,
     Severity,
     Strict,
     Task,
@@ -181,20 +184,25 @@ class ApiConfig(Strict):
     token: SecretStr | None = None
     read_token: SecretStr | None = None
     public_url: str | None = None
+    # Request bodies above this are refused (413) before they are read: 1MiB, 200KB, 4096.
+    # /slack/actions is capped at 64 KiB whatever this says.
+    max_body: Annotated[ByteSize, Field(gt=0)] = ByteSize(1024 * 1024)
 
 
 class RetentionConfig(Strict):
-    scans: Duration = timedelta(days=180)
-    notifications: Duration = timedelta(days=30)
+    scans: PositiveDuration = timedelta(days=180)
+    notifications: PositiveDuration = timedelta(days=30)
 
 
 class RunConfig(Strict):
     """``monitor run``: how often ``tick`` runs, leases, catch-up and shutdown bounds."""
 
-    tick_every: Duration = timedelta(minutes=1)
-    lease: Duration = timedelta(seconds=60)  # a dead replica's scan is taken over after this
+    tick_every: PositiveDuration = timedelta(minutes=1)
+    lease: PositiveDuration = timedelta(
+        seconds=60
+    )  # a dead replica's scan is taken over after this
     catch_up: int = Field(default=24, ge=1)  # windows per model scanned after a gap, oldest first
-    shutdown_timeout: Duration = timedelta(seconds=30)
+    shutdown_timeout: NonNegativeDuration = timedelta(seconds=30)
 
 
 class Config(Strict):

@@ -17,6 +17,26 @@ from pydantic import (
 from monitor.windows import parse_duration, parse_instant
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must be 0s or longer")
+    return value
+
+
+#: an interval, a period or a timeout: zero would divide by zero, spin, or disable the feature
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+#: a delay that may be 0 (``label_delay``), never negative
+NonNegativeDuration = Annotated[Duration, AfterValidator(_not_negative)]
+#: NaN passes every comparison as False, so ``min: .nan`` would silently disable a check
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Severity = Literal["warning", "critical"]
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
@@ -36,14 +56,12 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 
 
 def sqlalchemy_url(value: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from monitor.dburl import url_problem
 
-    try:
-        make_url(value)
-    except ArgumentError:
-        # The URL may hold a password: say what is wrong, never echo it.
-        raise ValueError("not a valid SQLAlchemy URL (dialect+driver://user@host/db)") from None
+    # The URL may hold a password: say what is wrong, never echo it.
+    problem = url_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

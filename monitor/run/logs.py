@@ -14,18 +14,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from monitor.redact import config_secrets, redact
+
 if TYPE_CHECKING:
     from monitor.config.schema import Config
 
 LOGGER = "monitor.run"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-MASK = "***"
 
 
 class JsonFormatter(logging.Formatter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self.secrets = list(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -40,9 +41,7 @@ class JsonFormatter(logging.Formatter):
         return self.mask(json.dumps(line, default=str))
 
     def mask(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return redact(text, self.secrets)
 
 
 def setup_logging(
@@ -62,27 +61,6 @@ def setup_logging(
     # "skipped: maximum number of running instances" is expected: the next run catches up.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-
-
-def config_secrets(config: Config) -> list[str]:
-    """Every secret value in ``config``: tokens, and passwords and full URLs of databases."""
-    from sqlalchemy.engine import make_url
-
-    found: list[str] = []
-    urls = [source.url.get_secret_value() for source in config.sources.values()]
-    urls.append(config.state_db)
-    for url in urls:
-        password = make_url(url).password
-        if password:
-            found += [str(password), url]
-    for value in (config.api.token, config.api.read_token):
-        if value is not None:
-            found.append(value.get_secret_value())
-    if config.slack is not None:
-        for secret in (config.slack.token, config.slack.signing_secret, config.slack.app_token):
-            if secret is not None:
-                found.append(secret.get_secret_value())
-    return found
 
 
 def logger() -> logging.Logger:

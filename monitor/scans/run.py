@@ -87,7 +87,7 @@ def run_scan(
         require_readable(log)
         _scan(model, report, log, session)
     except Exception as exc:  # recorded as data, see the docstring
-        report.status, report.error, report.results = "error", _message(exc), []
+        report.status, report.error, report.results = "error", _message(exc, engines), []
     report.warnings = list(dict.fromkeys([*log.warnings, *report.warnings, *notes(model, report)]))
     report.finished_at = datetime.now(UTC)
     return report
@@ -189,11 +189,13 @@ def _versions(model: ModelConfig, live: pd.DataFrame) -> list[str]:
     return sorted(str(v) for v in live[model.model_version].dropna().unique())
 
 
-def _message(exc: Exception) -> str:
+def _message(exc: Exception, engines: SourceEngines) -> str:
     from monitor.errors import MonitorError
+    from monitor.redact import redact
 
     text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {text}"
+    text = text if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {text}"
+    return redact(text, engines.secrets())
 
 
 class _Clock:

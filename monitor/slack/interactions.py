@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from monitor.alerts.actions import apply_action
-from monitor.alerts.errors import AlertStateError, InvalidActionError
+from monitor.alerts.errors import AlertNotFoundError, AlertStateError, InvalidActionError
 
 logger = logging.getLogger(__name__)
 ACTIONS = {
@@ -108,7 +108,10 @@ def click_handler(
             return
         if click is None:
             return
-        error = perform_click(click, sessions=sessions, now=clock())
+        try:
+            error = perform_click(click, sessions=sessions, now=clock())
+        except AlertNotFoundError as exc:  # a message of a deleted alert, or a forged value
+            error = str(exc)
         if error is None:
             deliver()
         elif click.response_url:

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
 from monitor.db import pool_options
+from monitor.dburl import engine_problem
+from monitor.redact import url_secrets
 from monitor.sources.errors import SourceError
 
 
@@ -32,13 +34,17 @@ class SourceEngines:
                 pool = pool_options(url, config.pool)
                 engine = create_engine(url, pool_pre_ping=True, **pool)
             except Exception as exc:  # the URL is a secret: report its problem, not its text
-                raise SourceError(f"source {name!r}: unusable URL ({type(exc).__name__})") from None
+                raise SourceError(f"source {name!r}: {engine_problem(url, exc)}") from None
             limit_statements(engine, self._config(name).statement_timeout)
             self._engines[name] = engine
         return self._engines[name]
 
     def statement_timeout(self, name: str) -> timedelta | None:
         return self._config(name).statement_timeout
+
+    def secrets(self) -> list[str]:
+        """The sources' URLs and passwords, for :func:`monitor.redact.redact`."""
+        return [s for c in self._sources.values() for s in url_secrets(c.url.get_secret_value())]
 
     def timezone(self, name: str) -> str:
         return self._config(name).timezone

@@ -181,3 +181,24 @@ def test_slack_gets_its_answer_within_3_seconds_even_when_slack_is_slow(
     elapsed = time.monotonic() - started
     assert response.status_code == 200 and elapsed < 3
     assert _snapshot(sessions)[:2] == ("acknowledged", "alice")
+
+
+@pytest.mark.parametrize("alert_id", [999999, -5, 2**31, 2**63])
+def test_signed_click_for_an_alert_that_does_not_exist_is_404_and_tells_the_user(
+    client: TestClient, sessions: sessionmaker[Session], fake_slack: FakeSlack, alert_id: int
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    before = _snapshot(sessions)
+    body, headers = button_click(
+        action_id="alert_ack",
+        value=f"{alert_id}:1",
+        user="mallory",
+        response_url=fake_slack.response_url("mallory"),
+        timestamp=NOW,
+    )
+    response = client.post("/slack/actions", content=body, headers=headers)
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == f"alert {alert_id} does not exist"
+    assert _snapshot(sessions) == before
+    [notice] = fake_slack.calls_to("response_url:mallory")
+    assert f"alert {alert_id} does not exist" in str(notice.params)

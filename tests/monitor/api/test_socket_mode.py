@@ -82,3 +82,25 @@ def test_socket_mode_click_is_acked_applied_and_the_loser_told_who_won(
     assert fake_slack.calls_to("apps.connections.open")[0].headers["Authorization"] == (
         "Bearer xapp-test"
     )
+
+
+@pytest.mark.parametrize("alert_id", [999999, -5, 2**31])
+def test_socket_mode_click_for_a_missing_alert_tells_the_user_and_raises_nothing(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, alert_id: int
+) -> None:
+    run_scan(sessions, T0, [failing()])
+    told: list[tuple[str, str]] = []
+    delivered: list[int] = []
+    handler = click_handler(
+        sessions=sessions,
+        clock=Clock(T0),
+        deliver=lambda: delivered.append(1),
+        respond=lambda url, text: told.append((url, text)),
+    )
+    payload = _click(fake_slack, "mallory")
+    payload["actions"][0]["value"] = f"{alert_id}:1"  # type: ignore[index]
+    handler(payload)  # runs on Socket Mode's thread: an exception there would be lost
+    assert told == [(fake_slack.response_url("mallory"), f"alert {alert_id} does not exist")]
+    assert delivered == []
+    with sessions() as session:
+        assert session.get_one(Alert, 1).state == "firing"
