@@ -2,7 +2,7 @@
 scan warnings (mixed timestamp spellings, categories capped, an empty reference)
 
 Revision ID: 20261201_01
-Revises: 20261124_03
+Revises: 20261125_01
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261201_01"
-down_revision: str | Sequence[str] | None = "20261124_03"
+down_revision: str | Sequence[str] | None = "20261125_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ def serve(options: RunOptions, config: Config) -> int:
     setup_logging(config)
     with state_session(config.state_db):
         pass  # refuses an unmigrated state DB before anything starts
+    listener = listen(options.host, options.port)
     if options.scheduler:
         warm_up()
     engine = make_engine(config.state_db, pool=config.state_db_pool)
@@ -74,8 +76,10 @@ def serve(options: RunOptions, config: Config) -> int:
     activity = Activity()
     scheduler = _start_scheduler(service, activity) if options.scheduler else None
     stop_socket = _start_socket_mode(service) if options.scheduler else None
-    server, thread = _start_http(_app(options, service, sessions), options)
-    logger().info("started", extra=_started_fields(options, service))
+    server, thread = _start_http(_app(options, service, sessions), listener)
+    # The readiness line: written once everything runs and the port accepts connections,
+    # with the port bound (the one the OS picked for `--port 0`).
+    logger().info("started", extra=_started_fields(options, service, listener))
     code = _wait(signals, service, options, scheduler, activity, thread)
     code = _shutdown(service, scheduler, activity, server, thread, stop_socket) or code
     service.engines.dispose()
@@ -134,14 +138,27 @@ def _app(options: RunOptions, service: Service, sessions: sessionmaker[Session])
     )
 
 
-def _start_http(app: FastAPI, options: RunOptions) -> tuple[object, threading.Thread]:
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before any work starts: a taken port is a clear error at
+    once (not a dead HTTP thread after the first scans), and ``--port 0`` gets a free port."""
+    from monitor.errors import MonitorError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise MonitorError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def _start_http(app: FastAPI, listener: socket.socket) -> tuple[object, threading.Thread]:
     import uvicorn
 
-    config = uvicorn.Config(
-        app, host=options.host, port=options.port, log_config=None, lifespan="off"
-    )
+    config = uvicorn.Config(app, log_config=None, lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="http", daemon=True
+    )
     thread.start()
     return server, thread
 
@@ -227,11 +244,14 @@ def _shutdown(
     return 0
 
 
-def _started_fields(options: RunOptions, service: Service) -> dict[str, object]:
+def _started_fields(
+    options: RunOptions, service: Service, listener: socket.socket
+) -> dict[str, object]:
     return {
         "holder": service.holder,
         "api": options.api,
         "scheduler": options.scheduler,
-        "port": options.port,
+        "host": options.host,
+        "port": listener.getsockname()[1],
         "models": [m.name for m in service.config.models],
     }

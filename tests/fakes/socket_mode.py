@@ -16,6 +16,8 @@ from typing import Any
 
 from websockets.sync.server import Server, ServerConnection, serve
 
+from tests.waiting import PATIENCE
+
 
 class FakeSocketMode:
     def __init__(self) -> None:
@@ -36,7 +38,7 @@ class FakeSocketMode:
             with self._lock:
                 self.acks.append(json.loads(message))
 
-    def wait_connected(self, timeout: float = 10) -> None:
+    def wait_connected(self, timeout: float = PATIENCE) -> None:
         deadline = time.monotonic() + timeout
         while self._connection is None:
             if time.monotonic() > deadline:
@@ -56,7 +58,7 @@ class FakeSocketMode:
         self._connection.send(json.dumps(envelope))
         return envelope_id
 
-    def wait_for_ack(self, envelope_id: str, timeout: float = 3) -> float:
+    def wait_for_ack(self, envelope_id: str, timeout: float = PATIENCE) -> float:
         """Seconds until the app acknowledged the envelope."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:

@@ -18,7 +18,7 @@ FUZZ = settings(
     max_examples=80,
     derandomize=True,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 ENV = {"PREDICTIONS_DB_URL": "sqlite:///p.db"}
 scalars = st.one_of(

@@ -16,6 +16,7 @@ from monitor.alerts.store import Transition
 from monitor.db import Base, make_sessionmaker
 from monitor.slack.transport import SlackNotifier, make_client
 from tests.fakes.slack import FakeSlack
+from tests.waiting import PATIENCE
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -37,7 +38,9 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def slack(fake_slack: FakeSlack) -> SlackNotifier:
-    client = make_client("xoxb-test", base_url=fake_slack.base_url, timeout=5)
+    # The fake answers at once; a generous timeout keeps a busy machine from turning a slow
+    # answer into a delivery error.
+    client = make_client("xoxb-test", base_url=fake_slack.base_url, timeout=int(PATIENCE / 3))
     return SlackNotifier(client, interactive=True, public_url="https://monitor.example.com")
 
 

@@ -24,6 +24,7 @@ from monitor.alerts.errors import (
 )
 from monitor.alerts.models import Alert, AlertCondition
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
+from tests.waiting import PATIENCE
 
 
 def _alert(sessions: sessionmaker[Session], alert_id: int = 1) -> Alert:
@@ -151,7 +152,7 @@ def test_two_concurrent_acknowledgements_one_wins(sessions: sessionmaker[Session
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=PATIENCE)
     winner = _alert(sessions).acked_by
     loser = "bob" if winner == "alice" else "alice"
     assert outcomes[winner] == "won"

@@ -121,29 +121,30 @@ def test_new_alert_after_resolve_gets_a_new_parent_message(
 def test_rate_limited_row_waits_for_retry_after_while_other_channels_flow(
     sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
 ) -> None:
+    retry_after = 600  # longer than any tick on any machine: a tick that slept is caught
     fake_slack.fail_next(
         "chat.postMessage",
         status=429,
         error="ratelimited",
-        headers={"Retry-After": "30"},
+        headers={"Retry-After": str(retry_after)},
         channel="#churn",
     )
     run_scan(sessions, T0, [failing()], routing=Routing(default_channel="#churn"))
     run_scan(sessions, T0, [failing()], model="fraud", routing=Routing(default_channel="#fraud"))
     started = time.monotonic()
     report = tick(sessions, now=T0, notifier=slack)
-    assert time.monotonic() - started < 5  # nobody slept for Retry-After
+    assert time.monotonic() - started < retry_after  # nobody slept for Retry-After
     assert (report.delivery.sent, report.delivery.retried) == (1, 1)
     churn, fraud = _rows(sessions)
     assert (churn.status, churn.next_attempt_at, churn.attempts) == (
         "pending",
-        T0 + timedelta(seconds=30),
+        T0 + timedelta(seconds=retry_after),
         1,
     )
     assert fraud.status == "sent"
-    tick(sessions, now=T0 + timedelta(seconds=29), notifier=slack)
+    tick(sessions, now=T0 + timedelta(seconds=retry_after - 1), notifier=slack)
     assert len(fake_slack.calls_to("chat.postMessage")) == 2
-    tick(sessions, now=T0 + timedelta(seconds=30), notifier=slack)
+    tick(sessions, now=T0 + timedelta(seconds=retry_after), notifier=slack)
     assert [r.status for r in _rows(sessions)] == ["sent", "sent"]
 
 

@@ -7,15 +7,13 @@ missing browser is a failure, since `.ci/run` installs it.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from monitor.api.app import ApiSettings, create_app
+from tests.waiting import PATIENCE, serving
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "browser-token"
@@ -38,17 +36,9 @@ def _require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(demo: Path) -> Iterator[str]:
     """The API and dashboard on the demo's state DB, served by uvicorn on a loopback port."""
-    import uvicorn
-
     from monitor.config import load_config
     from monitor.db import make_engine, make_sessionmaker
 
@@ -57,28 +47,25 @@ def server(demo: Path) -> Iterator[str]:
     app = create_app(
         sessions=make_sessionmaker(engine), settings=ApiSettings(token=TOKEN), config=config
     )
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start in 20 s"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    try:
+        with serving(app) as url:
+            yield url
+    finally:
+        engine.dispose()
 
 
 def test_dashboard_shows_the_red_model_and_acknowledges_an_alert_by_click(server: str) -> None:
     _require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's defaults (30 s per action, 5 s per expectation) are for an idle machine;
+    # each expectation still ends as soon as it holds.
+    expect.set_options(timeout=PATIENCE * 1000)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=PATIENCE * 1000)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(PATIENCE * 1000)
             answers = {"API token": TOKEN, "Your name": "ana"}
             asked: list[str] = []
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,20 +29,36 @@ from monitor.db import make_sessionmaker
 from tests.conftest import _fresh_postgres_database
 from tests.fakes.slack import FakeSlack
 from tests.monitor.run.proxy import TcpProxy
+from tests.waiting import PATIENCE
 
 ROOT = Path(__file__).resolve().parents[3]
 PG = ("127.0.0.1", 5432)
 
 
-def wait_until(what: str, check: Callable[[], Any], timeout: float, every: float = 0.1) -> Any:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+def wait_until(
+    what: str,
+    check: Callable[[], Any],
+    timeout: float = PATIENCE,
+    every: float = 0.1,
+    *,
+    watch: Sequence[Replica] = (),
+) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` after ``timeout``.
+
+    A process in ``watch`` that exits meanwhile fails the wait at once; either failure shows
+    the logs of the watched processes.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        for replica in watch:
+            if replica.proc.poll() is not None:
+                raise AssertionError(f"monitor run exited while waiting for {what}:\n{replica}")
         value = check()
         if value:
             return value
         time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    logs = "".join(f"\n{replica}" for replica in watch)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{logs}")
 
 
 def read_state(state_db: str, query: Select[Any]) -> list[Any]:
@@ -56,49 +71,58 @@ def read_state(state_db: str, query: Select[Any]) -> list[Any]:
         engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Replica:
-    """One `python -m monitor run` process with its own port and log file."""
+    """One `python -m monitor run` process on a port of its own choosing, with a log file.
+
+    It listens on ``--port 0``: the OS picks a free port when the process binds it, so no
+    other test can take it in between, and the ``started`` log line says which it is.
+    """
 
     def __init__(self, config: Path, log: Path, *args: str) -> None:
-        self.port = free_port()
+        self.port: int | None = None
         self.log_path = log
         self._log = log.open("w")
         command = [sys.executable, "-m", "monitor", "run", "-c", str(config)]
         self.proc = subprocess.Popen(
-            [*command, "--port", str(self.port), *args],
+            [*command, "--port", "0", *args],
             cwd=ROOT,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
 
+    def __str__(self) -> str:
+        tail = "\n".join(self.log_path.read_text().splitlines()[-40:])
+        return f"--- monitor run (pid {self.proc.pid}, exit {self.proc.poll()}) log tail:\n{tail}"
+
     @property
     def url(self) -> str:
+        assert self.port is not None, "wait_healthy() first: the port is in the started line"
         return f"http://127.0.0.1:{self.port}"
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=5)
+        return httpx.get(self.url + path, timeout=PATIENCE / 3)
 
-    def wait_healthy(self, timeout: float = 30) -> None:
+    def wait_healthy(self, timeout: float = PATIENCE) -> None:
+        """Wait for the ``started`` line (the readiness signal), then for /healthz 200."""
+
+        def started() -> dict[str, Any] | None:
+            return next((line for line in self.lines() if line["message"] == "started"), None)
+
+        self.port = int(wait_until("the started line", started, timeout, watch=[self])["port"])
+
         def healthy() -> bool:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"monitor run exited early:\n{self.log_path.read_text()}")
             try:
                 return self.get("/healthz").status_code == 200
             except httpx.HTTPError:
                 return False
 
-        wait_until("/healthz", healthy, timeout, every=0.2)
+        wait_until("/healthz", healthy, timeout, every=0.2, watch=[self])
 
     def lines(self) -> list[dict[str, Any]]:
+        """The JSON log lines written so far; a line still being written is left out."""
         out = []
-        for raw in self.log_path.read_text().splitlines():
+        for raw in self.log_path.read_text().split("\n")[:-1]:
             if raw.startswith("{"):
                 out.append(json.loads(raw))
         return out
@@ -106,7 +130,7 @@ class Replica:
     def scans(self) -> list[dict[str, Any]]:
         return [line for line in self.lines() if line["message"] == "scan"]
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = PATIENCE) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
@@ -117,7 +141,7 @@ class Replica:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(5)
+            self.proc.wait(PATIENCE)
         self._log.close()
 
 
@@ -198,7 +222,10 @@ def write_config(
     tree: dict[str, Any] = {
         "state_db": state_db,
         "sources": {"logs": {"url": source_url.render_as_string(hide_password=False)}},
-        "run": {"tick_every": "1s", "lease": "3s", "catch_up": 5, "shutdown_timeout": "10s"}
+        # A busy machine may fall many windows behind and take long to finish a scan: a large
+        # catch_up keeps the stored windows contiguous, a long shutdown_timeout lets SIGTERM
+        # exit 0 (the tests of those bounds set their own values).
+        "run": {"tick_every": "1s", "lease": "3s", "catch_up": 100, "shutdown_timeout": "120s"}
         | (run or {}),
         "models": [
             {

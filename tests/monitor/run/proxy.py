@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to ``target``. ``cut()`` drops every connection and refuses
-    new ones until ``restore()``; the target server itself keeps running."""
+    new ones until ``restore()``; ``hold()`` keeps connections open but passes on no answer
+    until ``release()`` (a source that hangs); the target server itself keeps running."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -23,6 +24,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self.delay = 0.0  # seconds added to every answer of the target: a slow scan
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     @property
     def port(self) -> int:
@@ -38,6 +41,12 @@ class TcpProxy:
     def restore(self) -> None:
         self.up.set()
 
+    def hold(self) -> None:
+        self._flowing.clear()
+
+    def release(self) -> None:
+        self._flowing.set()
+
     @contextmanager
     def running(self) -> Iterator[TcpProxy]:
         thread = threading.Thread(target=self._accept, daemon=True)
@@ -46,6 +55,7 @@ class TcpProxy:
             yield self
         finally:
             self._closed.set()
+            self.release()
             self.cut()
             thread.join(2)
             self._listener.close()
@@ -77,6 +87,8 @@ class TcpProxy:
             while data := source.recv(65536):
                 if slow and self.delay:
                     self._closed.wait(self.delay)
+                if slow:
+                    self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass  # the other side or cut() closed it: the copy ends either way

@@ -41,10 +41,14 @@ def test_source_outage_records_error_scans_raises_stale_and_scan_error_once_and_
     )
     replica = replicas(config, "--no-api")
     replica.wait_healthy()
-    wait_until("the drift alert", lambda: "dataset_drift" in alerts_by_check(db_url), 40)
+    wait_until(
+        "the drift alert", lambda: "dataset_drift" in alerts_by_check(db_url), watch=[replica]
+    )
     proxy.cut()
-    wait_until("a scan_error alert", lambda: "scan_error" in alerts_by_check(db_url), 40)
-    wait_until("a stale alert", lambda: "stale" in alerts_by_check(db_url), 20)
+    wait_until(
+        "a scan_error alert", lambda: "scan_error" in alerts_by_check(db_url), watch=[replica]
+    )
+    wait_until("a stale alert", lambda: "stale" in alerts_by_check(db_url), watch=[replica])
     assert replica.proc.poll() is None and replica.get("/healthz").status_code == 200
     during = alerts_by_check(db_url)
     # Scenario 7: while no scan succeeds, the drift alert neither recovers nor resolves.
@@ -56,13 +60,13 @@ def test_source_outage_records_error_scans_raises_stale_and_scan_error_once_and_
     assert all(s.error and s.finished_at for s in errors)  # recorded, with the reason
 
     proxy.restore()
-    wait_until("a good scan", lambda: last_status(db_url) in ("ok", "failed"), 30)
+    wait_until("a good scan", lambda: last_status(db_url) in ("ok", "failed"), watch=[replica])
     wait_until(
         "scan_error and stale to recover",
         lambda: (
             {alerts_by_check(db_url)[c].state for c in ("scan_error", "stale")} == {"recovered"}
         ),
-        20,
+        watch=[replica],
     )
     after = alerts_by_check(db_url)
     assert after["dataset_drift"].state == "firing" and after["dataset_drift"].occurrences == 1
@@ -90,14 +94,16 @@ def test_slack_500_keeps_notifications_in_the_outbox_until_it_recovers(
     )
     replica = replicas(config)
     replica.wait_healthy()
-    wait_until("the failed post", lambda: fake_slack.calls_to("chat.postMessage"), 40)
-    wait_until("the retry to be recorded", lambda: pending_with_error(db_url), 10)
-    wait_until("readiness", lambda: replica.get("/readyz").status_code == 200, 10)
+    wait_until("the failed post", lambda: fake_slack.calls_to("chat.postMessage"), watch=[replica])
+    wait_until("the retry to be recorded", lambda: pending_with_error(db_url), watch=[replica])
+    wait_until("readiness", lambda: replica.get("/readyz").status_code == 200, watch=[replica])
     ready = replica.get("/readyz")
     assert ready.json()["slack"]["status"] == "degraded"  # reported, not failing readiness
     assert 'monitor_notification_failures{kind="retrying"} 1.0' in replica.get("/metrics").text
-    # The default back-off is 30 s after a first 5xx: bounded wait for the retry.
-    wait_until("delivery after recovery", lambda: not outbox(db_url, "pending"), 50, every=0.5)
+    # The default back-off is 30 s after a first 5xx: the retry comes after that.
+    wait_until(
+        "delivery after recovery", lambda: not outbox(db_url, "pending"), every=0.5, watch=[replica]
+    )
     assert replica.stop() == 0
     sent = outbox(db_url, "sent")
     assert sent and all(n.attempts >= 1 for n in sent)
@@ -140,9 +146,11 @@ def test_state_db_outage_never_crashes_and_the_missed_windows_are_scanned_after(
         )
         replica = replicas(config)
         replica.wait_healthy()
-        wait_until("a scan", lambda: stored_scans(db_url), 40)
+        wait_until("a scan", lambda: stored_scans(db_url), watch=[replica])
         state_proxy.cut()
-        wait_until("readiness to fail", lambda: replica.get("/readyz").status_code == 503, 10)
+        wait_until(
+            "readiness to fail", lambda: replica.get("/readyz").status_code == 503, watch=[replica]
+        )
         time.sleep(4)  # two scheduled windows pass while the state DB is down
         assert replica.proc.poll() is None and replica.get("/healthz").status_code == 200
         down_until = datetime.now(UTC)
@@ -151,7 +159,7 @@ def test_state_db_outage_never_crashes_and_the_missed_windows_are_scanned_after(
         def caught_up() -> bool:
             return stored_scans(db_url)[-1].window_end >= down_until - 2 * SECOND
 
-        wait_until("the missed windows", caught_up, 30)
+        wait_until("the missed windows", caught_up, watch=[replica])
         assert replica.stop() == 0
     ends = [s.window_end for s in stored_scans(db_url)]
     assert all(b - a == 2 * SECOND for a, b in itertools.pairwise(ends)), ends

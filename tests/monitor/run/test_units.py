@@ -17,9 +17,11 @@ from monitor.config import parse_config
 from monitor.models import CheckResult, Scan
 from monitor.run import leases
 from monitor.run.logs import setup_logging
+from monitor.run.models import Lease
 from monitor.run.retention import prune_scans
 from monitor.run.scheduler import trigger_for
 from monitor.run.service import due_windows
+from tests.waiting import wait_for
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -60,22 +62,38 @@ def add_scan(session: Session, end: datetime, status: str = "ok") -> Scan:
 def test_a_lease_is_exclusive_until_it_expires_then_another_holder_takes_it(
     sessions: sessionmaker[Session],
 ) -> None:
-    ttl = timedelta(seconds=1)
+    # Long enough that no busy machine lets it expire between these calls.
+    ttl = timedelta(seconds=60)
     assert leases.acquire(sessions, "scan:m", holder="a", ttl=ttl)
     assert not leases.acquire(sessions, "scan:m", holder="b", ttl=ttl)
-    assert leases.acquire(sessions, "scan:m", holder="a", ttl=ttl)  # the holder may extend
-    time.sleep(1.1)
+    short = timedelta(seconds=0.5)
+    assert leases.acquire(sessions, "scan:m", holder="a", ttl=short)  # the holder may extend
+    time.sleep(0.6)  # sleeps at least this long: the lease has expired after it
     assert leases.acquire(sessions, "scan:m", holder="b", ttl=ttl)
     assert not leases.renew(sessions, "scan:m", holder="a", ttl=ttl)  # a lost it
+
+
+def lease_expiry(sessions: sessionmaker[Session]) -> datetime:
+    with sessions() as session:
+        return session.get_one(Lease, "scan:m").expires_at
 
 
 def test_a_held_lease_is_renewed_while_the_work_runs_and_released_after(
     sessions: sessionmaker[Session],
 ) -> None:
-    ttl = timedelta(seconds=0.6)
+    ttl = timedelta(seconds=3)  # renewed every second
     with leases.held(sessions, "scan:m", holder="a", ttl=ttl) as mine:
         assert mine
-        time.sleep(1.0)  # longer than the ttl: only renewal keeps others out
+        first = lease_expiry(sessions)
+
+        def renewed_lately() -> bool:  # with half its ttl left, so b's attempt comes in time
+            expiry = lease_expiry(sessions)
+            return expiry > first and expiry - datetime.now(UTC) > ttl / 2
+
+        # Past the first expiry only renewal keeps others out. Waiting for a renewal (not a
+        # fixed time) lets a renewal thread starved by a busy machine be late without failing.
+        wait_for("the first expiry", lambda: datetime.now(UTC) > first, every=0.1)
+        wait_for("a renewal", renewed_lately, every=0.05)
         assert not leases.acquire(sessions, "scan:m", holder="b", ttl=ttl)
         with leases.held(sessions, "scan:m", holder="b", ttl=ttl) as theirs:
             assert not theirs
