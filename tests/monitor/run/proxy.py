@@ -72,7 +72,8 @@ class TcpProxy:
                 _close(client)
                 continue
             try:
-                upstream = socket.create_connection(self.target, timeout=2)
+                # Generous: a busy machine may be slow to answer; a cut refuses before this.
+                upstream = socket.create_connection(self.target, timeout=30)
                 upstream.settimeout(None)
             except OSError:
                 _close(client)

@@ -36,8 +36,15 @@ def test_source_outage_records_error_scans_raises_stale_and_scan_error_once_and_
     replicas: Callable[..., Replica],
     tmp_path: Path,
 ) -> None:
+    # `stale` recovers only once a scan lands within two intervals of its window end: at load
+    # 16 a scan of this model took up to 11 s, so a 2 s schedule could never be fresh again.
     config = write_config(
-        tmp_path / "m.yaml", state_db=db_url, source=source_db, proxy=proxy, slack=fake_slack
+        tmp_path / "m.yaml",
+        state_db=db_url,
+        source=source_db,
+        proxy=proxy,
+        slack=fake_slack,
+        every="10s",
     )
     replica = replicas(config, "--no-api")
     replica.wait_healthy()
