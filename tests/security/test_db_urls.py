@@ -150,6 +150,7 @@ def test_a_scan_error_stores_no_source_password(
         # What a driver does when it echoes its connection string into an error.
         raise OperationalError(f"connect({secret_url}) timed out", None, Exception("SECRETpw99"))
 
+    monkeypatch.setattr(scan_run, "require_readable", lambda _log: None)
     monkeypatch.setattr(scan_run, "_scan", fail)
     report = scan_run.run_scan(
         config.models[0],

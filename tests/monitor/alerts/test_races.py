@@ -60,7 +60,11 @@ def _outcome(
     """
     with sessions() as session:
         alerts = {a.id: a for a in session.scalars(select(Alert).where(Alert.model == model))}
-        kinds = list(session.scalars(select(AlertEvent.kind).where(AlertEvent.alert_id == first)))
+        kinds = list(
+            session.scalars(
+                select(AlertEvent.kind).where(AlertEvent.alert_id == first).order_by(AlertEvent.id)
+            )
+        )
     old = alerts.pop(first)
     newer_open = [a for a in alerts.values() if a.is_open]
     if old.state == "firing" and not newer_open:
