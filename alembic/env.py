@@ -5,11 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from monitor.db import make_engine
-from monitor.schema import load_metadata
+from monitor.store import Base, make_engine
 
 config = context.config
-target_metadata = load_metadata()
+target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:

@@ -121,8 +121,7 @@ def load_config(state_db: str, source: str, models: int) -> Config:
 
 def prepare(config: Config) -> None:
     """Write the log, migrate the state DB and scan day 2 so every model has open alerts."""
-    from monitor import migrate
-    from monitor.db import make_engine
+    from monitor.store import make_engine, migrate
 
     engine = make_engine(config.sources["logs"].url.get_secret_value())
     try:
@@ -134,9 +133,9 @@ def prepare(config: Config) -> None:
 
 
 def scan_every_model(config: Config, window_end: datetime) -> int:
-    from monitor.db import make_engine, make_sessionmaker
     from monitor.scans.service import scan_all
     from monitor.sources import SourceEngines
+    from monitor.store import make_engine, make_sessionmaker
 
     engine = make_engine(config.state_db)
     try:
@@ -157,7 +156,7 @@ def serve(config: Config) -> Iterator[str]:
     import uvicorn
 
     from monitor.api.app import create_app, settings_from_config
-    from monitor.db import make_engine, make_sessionmaker
+    from monitor.store import make_engine, make_sessionmaker
 
     engine = make_engine(config.state_db)
     app = create_app(
@@ -311,7 +310,7 @@ def lost_acknowledgements(config: Config, result: LoadResult) -> list[str]:
     acks = result.acks
     import sqlalchemy as sa
 
-    from monitor.db import make_engine
+    from monitor.store import make_engine
 
     engine = make_engine(config.state_db)
     problems = []

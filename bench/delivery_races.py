@@ -126,8 +126,7 @@ def _database(backend: str) -> Iterator[str]:
 
 
 def _sessions(url: str) -> Any:
-    import monitor.alerts.models  # noqa: F401  (registers the tables)
-    from monitor.db import Base, make_engine, make_sessionmaker
+    from monitor.store import Base, make_engine, make_sessionmaker
 
     engine = make_engine(url)
     Base.metadata.create_all(engine)
@@ -161,9 +160,9 @@ def _scan(sessions: Any, model: str, at: datetime, signals: list[Any]) -> None:
 def burst(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from monitor.alerts.models import Alert, Notification
     from monitor.alerts.tick import tick
     from monitor.slack.transport import SlackNotifier, make_client
+    from monitor.store import Alert, Notification
     from tests.fakes.slack import FakeSlack
 
     sessions = _sessions(args.db)
@@ -212,7 +211,7 @@ def races(args: argparse.Namespace) -> dict[str, Any]:
 
     from monitor.alerts import actions
     from monitor.alerts.errors import AlertStateError
-    from monitor.alerts.models import Alert, AlertEvent
+    from monitor.store import Alert, AlertEvent
 
     sessions = _sessions(args.db)
     t0 = datetime(2026, 3, 1, tzinfo=UTC)

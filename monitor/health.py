@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.conditions import current_conditions
-from monitor.alerts.models import OPEN_STATES, Alert, AlertCondition
 from monitor.alerts.queries import AlertCounts
 from monitor.config.schema import ModelConfig
-from monitor.models import WHOLE_WINDOW, Scan
 from monitor.status_text import describe
+from monitor.store import OPEN_STATES, WHOLE_WINDOW, Alert, AlertCondition, Scan
 from monitor.windows import isoformat_z
 
 STALE_RED_INTERVALS = 3

@@ -11,9 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.alerts.models import Alert
-from monitor.db import id_in_range
-from monitor.models import WHOLE_WINDOW, CheckResult, Scan
+from monitor.store import WHOLE_WINDOW, Alert, CheckResult, Scan, id_in_range
 from monitor.windows import isoformat_z
 
 

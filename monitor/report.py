@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.db import id_in_range
 from monitor.errors import MonitorError
-from monitor.models import Scan
+from monitor.store import Scan, id_in_range
 from monitor.windows import Window, isoformat_z
 
 if TYPE_CHECKING:

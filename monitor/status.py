@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.health import model_health
-from monitor.models import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
 from monitor.status_text import action_items
+from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
 from monitor.windows import Cron, Every, isoformat_z
 
 

@@ -8,7 +8,7 @@ from monitor.config.schema import (
     REGRESSION_METRICS,
     ModelConfig,
 )
-from monitor.models import CheckResult, Scan, ScanAttempt
+from monitor.store import CheckResult, Scan, ScanAttempt
 from monitor.windows import isoformat_z
 
 

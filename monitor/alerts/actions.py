@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.errors import AlertConflictError, AlertStateError, InvalidActionError
-from monitor.alerts.models import OPEN_STATES, Alert, AlertCondition, Silence
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import MAX_SNOOZE
 from monitor.alerts.store import Transition, cas, load, record
+from monitor.store import OPEN_STATES, Alert, AlertCondition, Silence
 
 # (kind, column changes, reply text) for a valid action; raising AlertStateError otherwise.
 Plan = tuple[str, dict[str, Any], str]

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.alerts.models import SEVERITIES, WHOLE_WINDOW, AlertCondition
 from monitor.alerts.policy import AlertPolicy
+from monitor.store import SEVERITIES, WHOLE_WINDOW, AlertCondition
 
 _RANK = {"ok": 0, "warning": 1, "critical": 2}
 

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts import outbox
 from monitor.alerts.holds import hold, hold_until
-from monitor.alerts.models import Alert, Notification, Silence
 from monitor.alerts.notify import DeliveryError, MessageRef, Notifier
+from monitor.store import Alert, Notification, Silence
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from monitor.alerts.models import Alert, ChannelHold, Notification
+from monitor.store import Alert, ChannelHold, Notification
 
 
 def hold_until(session: Session, channel: str, *, now: datetime) -> datetime | None:

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.conditions import ConditionChange
-from monitor.alerts.models import OPEN_STATES, SEVERITIES, Alert
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition, cas, load, record
+from monitor.store import OPEN_STATES, SEVERITIES, Alert
 
 SCAN_ACTOR = "scan"
 _RANK = {"ok": 0, "warning": 1, "critical": 2}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.alerts.models import Alert
+from monitor.store import Alert
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from monitor.alerts.models import Alert, Notification
+from monitor.store import Alert, Notification
 
 CLAIM_LEASE = timedelta(minutes=2)
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
-from monitor.alerts.models import ALL_STATES, OPEN_STATES, Alert, AlertEvent
 from monitor.alerts.store import MAX_ALERT_ID
+from monitor.store import ALL_STATES, OPEN_STATES, Alert, AlertEvent
 
 STATE_FILTERS = (*ALL_STATES, "open", "all")
 

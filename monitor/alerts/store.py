@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from monitor.alerts.errors import AlertNotFoundError
-from monitor.alerts.models import Alert, AlertEvent
+from monitor.store import Alert, AlertEvent
 
 
 @dataclass(frozen=True)

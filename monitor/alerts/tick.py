@@ -21,12 +21,12 @@ from monitor.alerts.dispatch import (
     unit,
 )
 from monitor.alerts.holds import prune_holds
-from monitor.alerts.models import Notification
 from monitor.alerts.notify import Notifier
 from monitor.alerts.outbox import claim_due
 from monitor.alerts.policy import Routing
 from monitor.alerts.store import Transition
 from monitor.alerts.timers import end_silences, end_snoozes, send_due_reminders
+from monitor.store import Notification
 
 NOTIFICATION_RETENTION = timedelta(days=30)
 # Rows of one alert go one per round (in order); a few rounds deliver a whole burst.

@@ -12,10 +12,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.alerts.dispatch import active_silence_end
-from monitor.alerts.models import OPEN_STATES, Alert, Notification, Silence
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import Routing
 from monitor.alerts.store import Transition, cas, record
+from monitor.store import OPEN_STATES, Alert, Notification, Silence
 
 TICK_ACTOR = "tick"
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from monitor.alerts.tick import TickReport
     from monitor.config.schema import Config, ModelConfig
-    from monitor.models import Scan
+    from monitor.store import Scan
 
 
 def policy_for(model: ModelConfig) -> AlertPolicy:

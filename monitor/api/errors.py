@@ -11,7 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from monitor.db import UNAVAILABLE, StateDBError, unavailable_reason
+from monitor.store import UNAVAILABLE, StateDBError, unavailable_reason
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 5

@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.models import WHOLE_WINDOW, Scan
+from monitor.store import WHOLE_WINDOW, Scan
 
 if TYPE_CHECKING:
     from monitor.api.ops import Collector

@@ -106,13 +106,13 @@ def readiness(
 
 
 def _last_beat(session: Session, name: str) -> datetime | None:
-    from monitor.run.models import Heartbeat
+    from monitor.store import Heartbeat
 
     return session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == name))
 
 
 def _delivery_state(session: Session) -> dict[str, Any]:
-    from monitor.alerts.models import Notification
+    from monitor.store import Notification
 
     failed = session.scalar(select(func.count()).where(Notification.status == "failed")) or 0
     retrying = (
@@ -140,7 +140,7 @@ def default_collectors() -> list[Collector]:
 
 def scan_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     """Per model: duration of the latest scan, time of the last successful one, scans by status."""
-    from monitor.models import Scan
+    from monitor.store import Scan
 
     duration = GaugeMetricFamily(
         "monitor_scan_duration_seconds", "Duration of the model's latest scan.", labels=["model"]
@@ -174,7 +174,7 @@ def scan_metrics(session: Session, now: datetime) -> Iterator[Metric]:
 
 def outbox_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     """Outbox backlog (pending rows, oldest age) and notifications that failed."""
-    from monitor.alerts.models import Notification
+    from monitor.store import Notification
 
     backlog = GaugeMetricFamily("monitor_outbox_backlog", "Notifications waiting to be sent.")
     pending = Notification.status == "pending"
@@ -197,7 +197,7 @@ def outbox_metrics(session: Session, now: datetime) -> Iterator[Metric]:
 
 def alert_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     """Open alerts by model, state and severity."""
-    from monitor.alerts.models import Alert
+    from monitor.store import Alert
 
     gauge = GaugeMetricFamily(
         "monitor_open_alerts", "Open alerts.", labels=["model", "state", "severity"]

@@ -17,8 +17,8 @@ from monitor.history import (
     list_scans,
     scan_json,
 )
-from monitor.models import WHOLE_WINDOW
 from monitor.status import model_status, status_report
+from monitor.store import WHOLE_WINDOW
 
 router = APIRouter(prefix="/api", tags=["models"], dependencies=[Depends(require_read)])
 

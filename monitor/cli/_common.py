@@ -59,7 +59,7 @@ def state_session(url: str) -> Iterator[Session]:
     """
     from sqlalchemy import inspect
 
-    from monitor.db import make_engine, make_sessionmaker, state_db_errors
+    from monitor.store import make_engine, make_sessionmaker, state_db_errors
 
     _require_sqlite_file(url)
     engine = make_engine(url)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
 
-    from monitor.alerts.models import Alert
+    from monitor.store import Alert
 
 STATE_HELP = "firing, recovered, acknowledged, resolved, open (default) or all."
 

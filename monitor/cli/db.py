@@ -15,8 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def upgrade(config: str | None = config_option()) -> None:
     """Apply the Alembic migrations to the configured state_db."""
-    from monitor import migrate
-    from monitor.db import shown_url, state_db_errors
+    from monitor.store import migrate, shown_url, state_db_errors
 
     settings = load(config)
     with state_db_errors(settings.state_db):

@@ -35,8 +35,8 @@ def run_demo(
     directory: Path, *, now: datetime | None = None, echo: Echo = print, state_db: str | None = None
 ) -> DemoRun:
     """Generate the logs in ``directory``, scan each simulated day, report each model's health."""
-    from monitor import migrate
     from monitor.config import load_config
+    from monitor.store import migrate
 
     now = now or datetime.now(UTC)
     start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS)
@@ -75,13 +75,13 @@ def _story(logs: DemoLogs) -> str:
 
 def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
     from monitor.alerts.wiring import run_tick
-    from monitor.db import make_engine, make_sessionmaker
     from monitor.demo.eta import generate_eta
     from monitor.demo.tables import LogWriter
     from monitor.scans import scan_line
     from monitor.scans.service import scan_all
     from monitor.slack.console import ConsoleNotifier
     from monitor.sources import SourceEngines
+    from monitor.store import make_engine, make_sessionmaker
 
     rides = generate_eta(logs.start, days=DAYS)
     writer = LogWriter(config.sources["demo"].url.get_secret_value(), logs, rides)
@@ -150,9 +150,9 @@ class _EchoOut:
 
 
 def _final_status(config: Any, now: datetime, echo: Echo) -> dict[str, Any]:
-    from monitor.db import make_engine, make_sessionmaker
     from monitor.status import status_report
     from monitor.status_render import render_text
+    from monitor.store import make_engine, make_sessionmaker
 
     engine = make_engine(config.state_db)
     try:

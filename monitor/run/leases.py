@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.errors import MonitorError
-from monitor.run.models import Heartbeat, Lease
+from monitor.store import Heartbeat, Lease
 
 Sessions = Callable[[], Session]
 

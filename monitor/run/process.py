@@ -59,8 +59,8 @@ class Signals:
 def serve(options: RunOptions, config: Config) -> int:
     """Run until SIGTERM/SIGINT; the exit code (0 after a clean shutdown)."""
     from monitor.cli._common import state_session
-    from monitor.db import make_engine, make_sessionmaker
     from monitor.sources import SourceEngines
+    from monitor.store import make_engine, make_sessionmaker
 
     setup_logging(config)
     with state_session(config.state_db):

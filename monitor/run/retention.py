@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, aliased
 
-from monitor.models import CheckResult, Scan
+from monitor.store import CheckResult, Scan
 
 
 def prune_scans(sessions: Callable[[], Session], *, before: datetime) -> int:

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
 from monitor.config.schema import Config, ModelConfig
-from monitor.models import Scan
 from monitor.run import leases
 from monitor.run.logs import logger
 from monitor.run.retention import prune_scans
 from monitor.sources import SourceEngines
+from monitor.store import Scan
 from monitor.windows import Every, isoformat_z
 
 TICK_LEASE = "tick"
@@ -202,7 +202,7 @@ class Service:
     def digest(self) -> None:
         """Post the scheduled health digest once per firing, whichever replica comes first."""
         from monitor.digest import compose_digest, send_digest
-        from monitor.run.models import Heartbeat
+        from monitor.store import Heartbeat
 
         now = datetime.now(UTC)
         try:

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config.schema import ModelConfig
-from monitor.models import ReferenceProfile
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
 from monitor.sources.reference import ReferenceSpec
+from monitor.store import ReferenceProfile
 from monitor.windows import Window
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from monitor.config.schema import Config, ModelConfig
-from monitor.models import Scan
 from monitor.scans.run import ScanReport, run_scan
 from monitor.scans.store import store_scan
 from monitor.sources import SourceEngines
+from monitor.store import Scan
 
 Clock = Callable[[datetime], datetime]
 

@@ -20,8 +20,8 @@ from monitor.alerts.evaluate import evaluate_scan
 from monitor.alerts.store import Transition
 from monitor.alerts.wiring import policy_for, routing_for
 from monitor.config.schema import Config, ModelConfig
-from monitor.models import Scan, ScanAttempt
 from monitor.status import interval
+from monitor.store import Scan, ScanAttempt
 from monitor.windows import isoformat_z
 
 ERRORS_IN_A_ROW = 3

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.models import CheckResult, Scan, ScanAttempt
 from monitor.scans.evaluate import CheckRow
 from monitor.scans.run import ScanReport
+from monitor.store import CheckResult, Scan, ScanAttempt
 
 
 def store_scan(report: ScanReport, *, session: Session) -> Scan:

@@ -6,9 +6,9 @@ import itertools
 import sys
 from typing import Any, TextIO
 
-from monitor.alerts.models import Alert
 from monitor.alerts.notify import MessageRef
 from monitor.slack.render import Rendered, render_alert
+from monitor.store import Alert
 
 CONSOLE_CHANNEL = "console"
 

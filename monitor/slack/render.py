@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.alerts.models import Alert
+from monitor.store import Alert
 
 _FIRING_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
 _EMOJI = {

@@ -17,9 +17,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from monitor.alerts.models import Alert
 from monitor.alerts.notify import DeliveryError, MessageRef
 from monitor.slack.render import render_alert
+from monitor.store import Alert
 
 # Retrying cannot fix these: the channel, the token or the message itself is wrong.
 PERMANENT_ERRORS = frozenset(

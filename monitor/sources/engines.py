@@ -12,10 +12,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
-from monitor.db import pool_options
 from monitor.dburl import engine_problem
 from monitor.redact import url_secrets
 from monitor.sources.errors import SourceError
+from monitor.store import pool_options
 
 
 class SourceEngines:

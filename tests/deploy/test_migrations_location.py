@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from monitor import migrate
 from monitor.errors import MonitorError
+from monitor.store import migrate
 
 REPO = Path(__file__).resolve().parents[2]
 

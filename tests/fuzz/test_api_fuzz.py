@@ -132,7 +132,7 @@ def _signed(body: bytes, clock: Clock) -> dict[str, str]:
 
 
 def _one_alert(sessions: sessionmaker[Session]) -> None:
-    from monitor.alerts.models import Alert
+    from monitor.store import Alert
 
     with sessions() as session:
         if session.query(Alert).count():

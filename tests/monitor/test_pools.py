@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from monitor.config import load_config, parse_config
-from monitor.db import make_engine
 from monitor.errors import ConfigError
 from monitor.sources import SourceEngines
+from monitor.store import make_engine
 
 
 def _config(db_url: str, **extra: Any) -> Any:

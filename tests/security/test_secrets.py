@@ -13,12 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from monitor import migrate
 from monitor.api.app import create_app, settings_from_config
 from monitor.cli import main
 from monitor.config import load_config
-from monitor.db import make_engine, make_sessionmaker
 from monitor.slack import transport
+from monitor.store import make_engine, make_sessionmaker, migrate
 from tests.fakes.slack import FakeSlack
 from tests.monitor.scancore.conftest import T0, log_frame, write
 

@@ -9,7 +9,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Alert, AlertEvent
+from monitor.store import Alert, AlertEvent
 from tests.monitor.alerts.conftest import T0, failing, run_scan
 from tests.monitor.api.conftest import auth
 

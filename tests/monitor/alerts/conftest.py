@@ -13,8 +13,8 @@ from monitor.alerts.conditions import CheckSignal
 from monitor.alerts.evaluate import evaluate_scan
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition
-from monitor.db import Base, make_sessionmaker
 from monitor.slack.transport import SlackNotifier, make_client
+from monitor.store import Base, make_sessionmaker
 from tests.fakes.slack import FakeSlack
 from tests.waiting import PATIENCE
 
@@ -24,8 +24,6 @@ HOUR = timedelta(hours=1)
 
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
-    import monitor.alerts.models  # noqa: F401  (registers the tables)
-
     Base.metadata.create_all(engine)
     return make_sessionmaker(engine)
 

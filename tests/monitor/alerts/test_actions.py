@@ -22,7 +22,7 @@ from monitor.alerts.errors import (
     AlertStateError,
     InvalidActionError,
 )
-from monitor.alerts.models import Alert, AlertCondition
+from monitor.store import Alert, AlertCondition
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 from tests.waiting import PATIENCE
 

@@ -11,10 +11,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 
-from monitor import migrate
-from monitor.alerts.models import Alert, Silence
 from monitor.cli import main
-from monitor.db import make_sessionmaker
+from monitor.store import Alert, Silence, make_sessionmaker, migrate
 from tests.monitor.alerts.conftest import failing, run_scan
 from tests.monitor.alerts.test_wiring import CONFIG
 

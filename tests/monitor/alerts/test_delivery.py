@@ -11,12 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge
-from monitor.alerts.models import Alert, Notification
 from monitor.alerts.outbox import delivery_problems, failed_notifications
 from monitor.alerts.policy import Routing, SeverityRoute
 from monitor.alerts.tick import tick
-from monitor.db import make_engine, make_sessionmaker
 from monitor.slack.transport import SlackNotifier, make_client
+from monitor.store import Alert, Notification, make_engine, make_sessionmaker
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 

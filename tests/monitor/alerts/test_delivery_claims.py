@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts import outbox
 from monitor.alerts.actions import acknowledge
-from monitor.alerts.models import Alert, Notification
 from monitor.alerts.notify import MessageRef
 from monitor.alerts.policy import Routing
 from monitor.alerts.tick import tick
 from monitor.slack.transport import SlackNotifier, make_client
+from monitor.store import Alert, Notification
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 

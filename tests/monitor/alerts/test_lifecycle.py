@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, resolve
 from monitor.alerts.conditions import CheckSignal
-from monitor.alerts.models import Alert, AlertEvent, Notification
 from monitor.alerts.policy import AlertPolicy, Routing, SeverityRoute
 from monitor.alerts.queries import alert_counts
+from monitor.store import Alert, AlertEvent, Notification
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 
 

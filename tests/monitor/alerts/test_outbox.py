@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Notification
 from monitor.alerts.outbox import CLAIM_LEASE, backlog, claim_due
+from monitor.store import Notification
 from tests.monitor.alerts.conftest import T0, failing, run_scan
 
 

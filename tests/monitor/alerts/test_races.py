@@ -22,8 +22,8 @@ from monitor.alerts.actions import acknowledge
 from monitor.alerts.conditions import ConditionChange, Observation
 from monitor.alerts.errors import AlertConflictError, AlertStateError
 from monitor.alerts.lifecycle import apply_change
-from monitor.alerts.models import Alert, AlertEvent
 from monitor.alerts.policy import AlertPolicy, Routing
+from monitor.store import Alert, AlertEvent
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 
 BREACH_AT = T0 + 2 * HOUR

@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge
-from monitor.alerts.models import Alert
 from monitor.alerts.tick import tick
 from monitor.slack.console import ConsoleNotifier
 from monitor.slack.render import HEADER_MAX, render_alert
+from monitor.store import Alert
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 
 

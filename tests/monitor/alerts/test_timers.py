@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, silence_model, snooze
-from monitor.alerts.models import Alert, Notification, Silence
 from monitor.alerts.tick import tick
 from monitor.slack.transport import SlackNotifier
+from monitor.store import Alert, Notification, Silence
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 

@@ -11,8 +11,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor import migrate
-from monitor.alerts.models import Alert
 from monitor.alerts.wiring import (
     alerting_checks,
     evaluate_stored_scan,
@@ -22,8 +20,7 @@ from monitor.alerts.wiring import (
     routing_for,
 )
 from monitor.config import Config, parse_config
-from monitor.db import make_sessionmaker
-from monitor.models import CheckResult, Scan
+from monitor.store import Alert, CheckResult, Scan, make_sessionmaker, migrate
 from tests.monitor.alerts.conftest import HOUR, T0
 
 CONFIG = {

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.api.app import ApiSettings, create_app
-from monitor.db import Base, make_sessionmaker
 from monitor.slack.transport import SlackNotifier, make_client
+from monitor.store import Base, make_sessionmaker
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import T0
 
@@ -35,8 +35,6 @@ class Clock:
 
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
-    import monitor.alerts.models  # noqa: F401  (registers the tables)
-
     Base.metadata.create_all(engine)
     return make_sessionmaker(engine)
 

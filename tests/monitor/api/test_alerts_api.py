@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Alert, AlertEvent
 from monitor.api.app import ApiSettings, create_app
+from monitor.store import Alert, AlertEvent
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import T0, failing, run_scan
 from tests.monitor.api.conftest import auth

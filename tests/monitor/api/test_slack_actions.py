@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Alert, AlertEvent
 from monitor.api.app import ApiSettings, create_app
 from monitor.slack.transport import SlackNotifier, make_client
+from monitor.store import Alert, AlertEvent
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import T0, failing, run_scan
 from tests.monitor.api.conftest import SIGNING_SECRET, Clock, button_click

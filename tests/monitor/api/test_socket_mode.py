@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Alert
 from monitor.alerts.tick import deliver_due
 from monitor.slack.interactions import click_handler
 from monitor.slack.transport import (
@@ -19,6 +18,7 @@ from monitor.slack.transport import (
     respond_ephemeral,
     start_socket_mode,
 )
+from monitor.store import Alert
 from tests.fakes.slack import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.monitor.alerts.conftest import T0, failing, run_scan

@@ -11,12 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import migrate
 from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.api.app import ApiSettings, create_app
 from monitor.config import Config
-from monitor.db import make_sessionmaker
-from monitor.models import CheckResult, Scan
+from monitor.store import CheckResult, Scan, make_sessionmaker, migrate
 from tests.monitor.scancore.conftest import day, make_config, model_dict
 
 API_TOKEN = "write-token"

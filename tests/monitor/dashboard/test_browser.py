@@ -40,7 +40,7 @@ def _require_chromium() -> None:
 def server(demo: Path) -> Iterator[str]:
     """The API and dashboard on the demo's state DB, served by uvicorn on a loopback port."""
     from monitor.config import load_config
-    from monitor.db import make_engine, make_sessionmaker
+    from monitor.store import make_engine, make_sessionmaker
 
     config = load_config(demo / "monitor.yaml")
     engine = make_engine(config.state_db)

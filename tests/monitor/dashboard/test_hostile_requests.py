@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.api.app import ApiSettings, create_app
 from monitor.config import Config
-from monitor.db import make_engine, make_sessionmaker
+from monitor.store import make_engine, make_sessionmaker
 from tests.monitor.dashboard.conftest import API_TOKEN, NOW, store_scan
 
 OUT_OF_RANGE = [2**31, 2**63, 999999, 0, -5]

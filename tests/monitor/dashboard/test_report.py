@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor.cli import main
-from monitor.models import Scan
+from monitor.store import Scan
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
 Run = Callable[..., tuple[int, str, str]]
@@ -90,7 +90,7 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
 
     from monitor.api.app import ApiSettings, create_app
     from monitor.config import load_config
-    from monitor.db import make_sessionmaker
+    from monitor.store import make_sessionmaker
 
     with Session(engine) as session:
         first = session.scalars(select(Scan).order_by(Scan.window_end)).first()

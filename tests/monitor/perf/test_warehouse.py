@@ -18,13 +18,12 @@ import sqlalchemy as sa
 from sklearn import metrics as skm
 from sqlalchemy.orm import Session
 
-from monitor import migrate
 from monitor.config import parse_config
-from monitor.db import make_engine, make_sessionmaker
 from monitor.errors import ConfigError
 from monitor.scans.run import ScanReport, run_scan
 from monitor.sources import ModelLog, SourceEngines
 from monitor.sources import warehouse as sql
+from monitor.store import make_engine, make_sessionmaker, migrate
 from monitor.windows import Window
 from tests.monitor.scancore.conftest import (
     day,

@@ -24,8 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
-from monitor import migrate
-from monitor.db import make_sessionmaker
+from monitor.store import make_sessionmaker, migrate
 from tests.conftest import _fresh_postgres_database
 from tests.fakes.slack import FakeSlack
 from tests.monitor.run.proxy import TcpProxy

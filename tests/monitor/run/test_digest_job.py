@@ -7,10 +7,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import parse_config
-from monitor.run.models import Heartbeat
 from monitor.run.scheduler import Activity, build_scheduler
 from monitor.run.service import DIGEST, DIGEST_GAP, Service
 from monitor.sources import SourceEngines
+from monitor.store import Heartbeat
 from tests.fakes.slack import FakeSlack
 from tests.monitor.scancore.conftest import model_dict
 

@@ -18,11 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import parse_config
-from monitor.models import Scan
 from monitor.run import leases
-from monitor.run.models import Lease
 from monitor.run.service import Service
 from monitor.sources import SourceEngines
+from monitor.store import Lease, Scan
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
 LATER = T0 + timedelta(days=3)

@@ -12,11 +12,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Notification
 from monitor.api.app import create_ops_app
 from monitor.api.ops import default_collectors
-from monitor.db import make_sessionmaker
 from monitor.run import leases
+from monitor.store import Notification, make_sessionmaker
 from tests.monitor.run.test_units import T0, add_scan, alert_row
 
 NOW = T0 + timedelta(hours=1)
@@ -56,7 +55,7 @@ def test_readyz_needs_a_recent_tick_and_reports_slack_trouble_without_failing(
 
 
 def test_readyz_fails_when_the_state_db_is_unreachable() -> None:
-    from monitor.db import make_engine
+    from monitor.store import make_engine
 
     engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
     body = app_client(make_sessionmaker(engine)).get("/readyz")

@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
 
-from monitor import migrate
-from monitor.alerts.models import Alert, Notification
+from monitor.store import Alert, Notification, migrate
 from tests.fakes.slack import FakeSlack
 from tests.monitor.run.conftest import PG, Replica, read_state, wait_until, write_config
 from tests.monitor.run.proxy import TcpProxy

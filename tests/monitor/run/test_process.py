@@ -15,8 +15,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from monitor.models import Scan
-from monitor.run.models import Lease
+from monitor.store import Lease, Scan
 from monitor.windows import parse_instant
 from tests.fakes.slack import FakeSlack
 from tests.monitor.run.conftest import ROOT, Replica, read_state, wait_until, write_config

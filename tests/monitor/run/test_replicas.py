@@ -17,8 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from monitor.alerts.models import Alert
-from monitor.run.models import Lease
+from monitor.store import Alert, Lease
 from monitor.windows import parse_instant
 from tests.fakes.slack import FakeSlack
 from tests.monitor.run.conftest import Replica, read_state, wait_until, write_config

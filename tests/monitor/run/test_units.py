@@ -12,15 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.models import Alert
 from monitor.config import parse_config
-from monitor.models import CheckResult, Scan
 from monitor.run import leases
 from monitor.run.logs import setup_logging
-from monitor.run.models import Lease
 from monitor.run.retention import prune_scans
 from monitor.run.scheduler import trigger_for
 from monitor.run.service import due_windows
+from monitor.store import Alert, CheckResult, Lease, Scan
 from tests.waiting import wait_for
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor import migrate
 from monitor.config import Config, parse_config
-from monitor.db import make_sessionmaker
 from monitor.sources import SourceEngines
+from monitor.store import make_sessionmaker, migrate
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ANIMALS = ["bird", "cat", "dog"]

@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor.alerts.models import Alert
 from monitor.cli import main
-from monitor.models import Scan
+from monitor.store import Alert, Scan
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
 

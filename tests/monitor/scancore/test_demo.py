@@ -76,10 +76,9 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
 def test_demo_recovered_alert_stays_open_until_acknowledged_and_ack_stops_reminders(
     db_url: str, tmp_path: Path
 ) -> None:
-    from monitor.alerts.models import Alert, AlertEvent
-    from monitor.db import make_engine, make_sessionmaker
     from monitor.demo.data import SLOW_DAY
     from monitor.demo.run import ON_CALL
+    from monitor.store import Alert, AlertEvent, make_engine, make_sessionmaker
 
     lines: list[str] = []
     run = run_demo(tmp_path / "demo", now=NOW, echo=lines.append, state_db=db_url)

@@ -9,17 +9,14 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from monitor import migrate
-from monitor.db import make_sessionmaker
-from monitor.models import CheckResult, Scan
-from monitor.schema import load_metadata
+from monitor.store import Base, CheckResult, Scan, make_sessionmaker, migrate
 
 
 def test_migrations_create_exactly_the_models_tables(db_url: str, engine: Engine) -> None:
     migrate.upgrade(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), load_metadata()
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
         )
     assert diff == []
     assert {"scan", "check_result", "reference_profile"} <= set(inspect(engine).get_table_names())

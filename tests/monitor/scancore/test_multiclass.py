@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from monitor.config import Config, parse_config
 from monitor.errors import ConfigError
-from monitor.models import CheckResult, Scan
 from monitor.scans import run_scan, store_scan
 from monitor.status import status_report
+from monitor.store import CheckResult, Scan
 from tests.monitor.scancore.conftest import (
     T0,
     day,

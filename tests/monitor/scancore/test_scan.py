@@ -13,10 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
-from monitor.models import CheckResult, ReferenceProfile, Scan
 from monitor.scans import run_scan, store_scan
 from monitor.scans.service import scan_all
 from monitor.sources import SourceEngines
+from monitor.store import CheckResult, ReferenceProfile, Scan
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 
 Engines = Callable[[Config], SourceEngines]

@@ -15,13 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from monitor.alerts.models import Alert
 from monitor.cli import main
 from monitor.config import Config
-from monitor.models import CheckResult, ReferenceProfile, Scan
 from monitor.scans.service import scan_all
 from monitor.sources import SourceEngines
 from monitor.status import status_report
+from monitor.store import Alert, CheckResult, ReferenceProfile, Scan
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 
 Engines = Callable[[Config], SourceEngines]
@@ -150,8 +149,8 @@ def test_scan_error_alert_counts_a_failed_attempt_beside_kept_results(
 def test_deleting_a_scan_deletes_the_attempts_kept_beside_it(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
-    from monitor.models import ScanAttempt
     from monitor.run.retention import prune_scans
+    from monitor.store import ScanAttempt
 
     write(engine, log_frame(T0, 4 * 24), "preds")
     good, broken = make_config(db_url), make_config(db_url, model_dict(target="labl"))

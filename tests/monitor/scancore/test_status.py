@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.config import Config
-from monitor.models import CheckResult, Scan
 from monitor.scans.signals import signal_scan_error
 from monitor.status import status_report
 from monitor.status_render import render_markdown, render_text
+from monitor.store import CheckResult, Scan
 from tests.monitor.scancore.conftest import day, make_config, model_dict
 
 NOW = day(10) + timedelta(hours=2)
@@ -188,8 +188,8 @@ def test_report_fields_come_from_the_latest_scan(session: Session) -> None:
 def test_stale_alert_fires_after_a_missed_interval_and_resolves_with_fresh_data(
     session: Session,
 ) -> None:
-    from monitor.alerts.models import Alert
     from monitor.scans.service import check_stale
+    from monitor.store import Alert
 
     config = _config()
     _store(session, 8, "ok", _accuracy(0.9))

@@ -1,14 +1,32 @@
-"""Column types shared by the state DB models."""
+"""The declarative base of every state DB table, its naming convention and shared column types."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations name what the models name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Segment value of a check computed on the whole window: a real value, not NULL, so unique
+# keys and partial unique indexes treat "no segment" as one key on every backend.
+WHOLE_WINDOW = ""
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,8 +1,4 @@
-"""State DB models of the scan core: scan, check_result, scan_attempt, reference_profile.
-
-The alerts work keeps its tables in ``monitor/alerts/models.py``; this module imports nothing
-from it. ``monitor.schema`` imports every model module so Alembic sees the whole metadata.
-"""
+"""State DB tables of scans: scan, check_result, scan_attempt, reference_profile."""
 
 from __future__ import annotations
 
@@ -22,12 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from monitor.db import Base
-from monitor.dbtypes import UTCDateTime, json_type
+from monitor.store.base import WHOLE_WINDOW, Base, UTCDateTime, json_type
 
 SCAN_STATUSES = ("ok", "failed", "no_data", "error")
-# The whole window; a segment's results carry the segment value instead.
-WHOLE_WINDOW = ""
 
 
 class Scan(Base):

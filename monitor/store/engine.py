@@ -1,4 +1,4 @@
-"""State database plumbing: declarative base, engine and session factories.
+"""State database plumbing: engines, session factories, pool bounds and "cannot reach it" errors.
 
 Nothing here runs at import time; callers build an engine from the configured URL.
 """
@@ -10,23 +10,16 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from monitor.dburl import engine_problem
 from monitor.errors import MonitorError
-
-# Stable constraint names, so Alembic migrations name what the models name.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from monitor.redact import redact, url_secrets
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Keys are 32-bit INTEGER columns: a larger id is "not found", never a database error
@@ -43,10 +36,6 @@ class StateDBError(MonitorError):
 def id_in_range(value: int) -> bool:
     """Whether ``value`` can be a row id at all (1 .. 2**31-1)."""
     return 1 <= value <= MAX_ID
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class PoolSettings(Protocol):
@@ -91,8 +80,6 @@ def make_engine(url: str, *, pool: PoolSettings | None = None, **kwargs: Any) ->
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     except Exception as exc:  # the URL holds a password: describe, never echo
-        from monitor.dburl import engine_problem
-
         raise StateDBError(f"state DB: {engine_problem(url, exc)}") from None
 
 
@@ -108,8 +95,6 @@ def state_db_errors(url: str) -> Iterator[None]:
 
 def shown_url(url: str) -> str:
     """``url`` with its password as ``***`` (config load refuses URLs this cannot hide)."""
-    from sqlalchemy.exc import ArgumentError
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -118,8 +103,6 @@ def shown_url(url: str) -> str:
 
 def unavailable_reason(exc: BaseException, url: str = "") -> str:
     """The first line of what the driver said, redacted; the class name when it said nothing."""
-    from monitor.redact import redact, url_secrets
-
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
     first = lines[0].strip() if lines else ""

@@ -24,12 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from monitor.db import Base
-from monitor.dbtypes import UTCDateTime, json_type
-
-# Segment value of a check computed on the whole window: a real value, not NULL, so the
-# partial unique index below treats "no segment" as one key on every backend.
-WHOLE_WINDOW = ""
+from monitor.store.base import WHOLE_WINDOW, Base, UTCDateTime, json_type
 
 OPEN_STATES = ("firing", "recovered", "acknowledged")
 ALL_STATES = (*OPEN_STATES, "resolved")

@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from monitor.db import Base
-from monitor.dbtypes import UTCDateTime
+from monitor.store.base import Base, UTCDateTime
 
 
 class Lease(Base):

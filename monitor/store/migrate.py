@@ -23,7 +23,7 @@ def alembic_dir() -> Path:
     wheel ships no migrations, so its deployment points the variable at a copy of them.
     """
     explicit = os.environ.get(DIR_ENV)
-    folder = Path(explicit) if explicit else Path(__file__).resolve().parent.parent / "alembic"
+    folder = Path(explicit) if explicit else Path(__file__).resolve().parents[2] / "alembic"
     if not (folder / "env.py").is_file():
         hint = f"set {DIR_ENV} to the alembic/ folder of a source checkout"
         raise MonitorError(f"migrations not found at {folder}; {hint}")
@@ -54,7 +54,7 @@ def current(url: str) -> set[str]:
     """The revision ids the database is at (empty before the first upgrade)."""
     from alembic.runtime.migration import MigrationContext
 
-    from monitor.db import make_engine
+    from monitor.store.engine import make_engine
 
     engine = make_engine(url)
     try:

@@ -1,0 +1,74 @@
+"""The state DB: every table, the engine and session factories, and the migrations.
+
+Every table module is imported here, explicitly, so ``Base.metadata`` holds the whole schema
+for Alembic and for ``create_all`` in tests. Import tables and helpers from this package.
+"""
+
+from __future__ import annotations
+
+from monitor.store import migrate
+from monitor.store.alerts import (
+    ALL_STATES,
+    OPEN_STATES,
+    SEVERITIES,
+    Alert,
+    AlertCondition,
+    AlertEvent,
+    ChannelHold,
+    Notification,
+    Silence,
+)
+from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, Base, UTCDateTime, json_type
+from monitor.store.engine import (
+    MAX_ID,
+    SQLITE_BUSY_TIMEOUT_MS,
+    UNAVAILABLE,
+    PoolSettings,
+    StateDBError,
+    id_in_range,
+    make_engine,
+    make_sessionmaker,
+    pool_options,
+    shown_url,
+    state_db_errors,
+    unavailable_reason,
+)
+from monitor.store.leases import Heartbeat, Lease
+from monitor.store.scans import SCAN_STATUSES, CheckResult, ReferenceProfile, Scan, ScanAttempt
+
+__all__ = [
+    "ALL_STATES",
+    "MAX_ID",
+    "NAMING_CONVENTION",
+    "OPEN_STATES",
+    "SCAN_STATUSES",
+    "SEVERITIES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "UNAVAILABLE",
+    "WHOLE_WINDOW",
+    "Alert",
+    "AlertCondition",
+    "AlertEvent",
+    "Base",
+    "ChannelHold",
+    "CheckResult",
+    "Heartbeat",
+    "Lease",
+    "Notification",
+    "PoolSettings",
+    "ReferenceProfile",
+    "Scan",
+    "ScanAttempt",
+    "Silence",
+    "StateDBError",
+    "UTCDateTime",
+    "id_in_range",
+    "json_type",
+    "make_engine",
+    "make_sessionmaker",
+    "migrate",
+    "pool_options",
+    "shown_url",
+    "state_db_errors",
+    "unavailable_reason",
+]
