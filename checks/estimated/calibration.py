@@ -1,0 +1,139 @@
+"""Turning a model's score into a probability, and the check that decides whether to.
+
+CBPE (:mod:`checks.estimated`) reads a calibrated score as "the chance this row is positive".
+A score that is not calibrated is mapped through an isotonic regression fitted on the
+reference's labelled rows; one that already is stays as it is, because isotonic regression
+on a calibrated score only adds steps and noise.
+
+The decision is NannyML's (``nannyml/calibration.py``, ``needs_calibration``), kept exactly so
+that our estimates equal NannyML's on the same data:
+
+* a single class among the labels, or a ROC AUC above 0.999, needs no calibration;
+* otherwise ten stratified 90/10 splits (``random_state=42``): the calibrator is fitted on each
+  90 % and applied to its 10 %; the ten held-out parts are pooled, sorted by score and cut into
+  ten equal-count bins, and the expected calibration error (ECE) before and after is compared.
+  Calibrate when it lowers the ECE.
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> p = rng.uniform(size=4000)
+>>> y = rng.uniform(size=4000) < p
+>>> check = check_calibration(y, p**3)
+>>> check.needed, round(check.ece_before, 2), round(check.ece_after, 2)
+(True, 0.25, 0.01)
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedShuffleSplit
+
+FloatArray = npt.NDArray[np.float64]
+
+#: NannyML's settings, kept so the decision is the same as its
+ECE_BINS = 10
+SPLITS = 10
+SPLIT_SEED = 42
+SEPARABLE_AUC = 0.999
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalibrationCheck:
+    """Whether the score gets calibrated, with the evidence (``ece_*`` is ``None`` when the
+    cross-validation was not needed to decide)."""
+
+    needed: bool
+    reason: str
+    ece_before: float | None = None
+    ece_after: float | None = None
+
+
+class Calibrator:
+    """A fitted map from score to probability; the identity when calibration is not needed."""
+
+    def __init__(self, regression: IsotonicRegression | None) -> None:
+        self.regression = regression
+
+    @classmethod
+    def fit(cls, y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibrator:
+        """Isotonic regression of the 0/1 labels on the score, clipped outside the reference."""
+        regression = IsotonicRegression(out_of_bounds="clip", increasing=True)
+        regression.fit(np.asarray(score, dtype=np.float64), np.asarray(y_true, dtype=np.float64))
+        return cls(regression)
+
+    @classmethod
+    def identity(cls) -> Calibrator:
+        return cls(None)
+
+    @property
+    def calibrates(self) -> bool:
+        return self.regression is not None
+
+    def __call__(self, score: npt.ArrayLike) -> FloatArray:
+        values = np.asarray(score, dtype=np.float64)
+        if self.regression is None:
+            return values
+        return np.asarray(self.regression.predict(values), dtype=np.float64)
+
+
+def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins: int) -> float:
+    """Mean |mean probability - share positive| over equal-count bins of the sorted rows.
+
+    The bins are NannyML's: ``n // bins`` rows each, the last one taking the remainder, and
+    fewer bins when there are fewer than ``2 * bins`` rows.
+    """
+    n = len(probability)
+    if n <= 2 * bins:
+        bins = n // 2
+    if bins < 2:
+        raise ValueError(f"cannot cut {n} rows into 2 calibration bins")
+    order = np.argsort(probability)
+    probability, y_true = probability[order], y_true[order]
+    edges = np.arange(0, n + 1, n // bins)
+    edges[-1] = n
+    total = 0.0
+    for left, right in itertools.pairwise(edges):
+        gap = abs(probability[left:right].mean() - y_true[left:right].mean())
+        total += (right - left) / n * gap
+    return float(total)
+
+
+def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> CalibrationCheck:
+    """Decide, on labelled reference rows (0/1 labels), whether the score needs calibrating."""
+    labels = np.asarray(y_true, dtype=np.float64)
+    values = np.asarray(score, dtype=np.float64)
+    if len(np.unique(labels)) < 2:
+        return CalibrationCheck(needed=False, reason="a single class among the reference labels")
+    if roc_auc_score(labels, values) > SEPARABLE_AUC:
+        return CalibrationCheck(
+            needed=False, reason=f"the score separates the classes (ROC AUC > {SEPARABLE_AUC})"
+        )
+    before, after = _held_out_ece(labels, values)
+    if before > after:
+        reason = "isotonic calibration lowers the held-out expected calibration error"
+    else:
+        reason = "the score is already calibrated: isotonic calibration does not lower the ECE"
+    return CalibrationCheck(
+        needed=before > after, reason=reason, ece_before=before, ece_after=after
+    )
+
+
+def _held_out_ece(labels: FloatArray, values: FloatArray) -> tuple[float, float]:
+    splits = StratifiedShuffleSplit(n_splits=SPLITS, test_size=0.1, random_state=SPLIT_SEED)
+    held_labels, held_raw, held_calibrated = [], [], []
+    for train, test in splits.split(values, labels):
+        calibrator = Calibrator.fit(labels[train], values[train])
+        held_labels.append(labels[test])
+        held_raw.append(values[test])
+        held_calibrated.append(calibrator(values[test]))
+    pooled = np.concatenate(held_labels)
+    return (
+        expected_calibration_error(pooled, np.concatenate(held_raw), ECE_BINS),
+        expected_calibration_error(pooled, np.concatenate(held_calibrated), ECE_BINS),
+    )

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from checks.estimated import (
+    ESTIMATED_METRICS,
+    EstimationError,
+    check_calibration,
+    fit_binary,
+    fit_multiclass,
+)
+from checks.estimated.core import estimated_value
+
+
+def _calibrated(
+    rng: np.random.Generator, n: int, shift: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels drawn from a known probability: the score ``p`` is calibrated by construction."""
+    x = rng.normal(shift, 1.0, n)
+    p = 1 / (1 + np.exp(-1.5 * x))
+    return rng.uniform(size=n) < p, p
+
+
+@pytest.mark.parametrize(
+    ("metric", "oracle"),
+    [
+        ("accuracy", lambda y, s, pred: skm.accuracy_score(y, pred)),
+        ("precision", lambda y, s, pred: skm.precision_score(y, pred)),
+        ("recall", lambda y, s, pred: skm.recall_score(y, pred)),
+        ("f1", lambda y, s, pred: skm.f1_score(y, pred)),
+        ("roc_auc", lambda y, s, pred: skm.roc_auc_score(y, s)),
+    ],
+)
+def test_estimate_with_certain_probabilities_is_the_realised_metric(metric, oracle) -> None:
+    # when each row's probability is its label (0 or 1), the expected confusion matrix is the
+    # observed one, so CBPE must give scikit-learn's value; scores rounded to create ties
+    rng = np.random.default_rng(3)
+    score = np.round(rng.uniform(size=3000), 1)
+    y = rng.uniform(size=3000) < score
+    pred = score >= 0.5
+    assert estimated_value(metric, y.astype(float), pred, score) == pytest.approx(
+        oracle(y, score, pred), abs=1e-12
+    )
+
+
+def test_uncalibrated_score_is_calibrated_and_estimates_the_realised_accuracy() -> None:
+    rng = np.random.default_rng(5)
+    y_ref, p_ref = _calibrated(rng, 20_000)
+    fitted = fit_binary(y_ref, p_ref**3, decision_threshold=0.125)
+    assert fitted.calibration.needed
+    assert fitted.calibration.ece_after < fitted.calibration.ece_before
+    y, p = _calibrated(rng, 5_000)
+    est = fitted.estimate(p**3)
+    realised_acc = skm.accuracy_score(y, p**3 >= 0.125)
+    assert est["accuracy"].lower <= realised_acc <= est["accuracy"].upper
+    assert est["roc_auc"].value == pytest.approx(skm.roc_auc_score(y, p), abs=0.02)
+    assert "isotonic-calibrated" in est["accuracy"].how
+
+
+def test_separable_score_is_left_uncalibrated() -> None:
+    y = np.r_[np.zeros(100, bool), np.ones(100, bool)]
+    check = check_calibration(y, np.r_[np.full(100, 0.2), np.full(100, 0.9)])
+    assert not check.needed and "ROC AUC" in check.reason
+
+
+def test_sampling_error_is_the_spread_of_the_metric_across_reference_chunks() -> None:
+    # the band's sampling error is derived analytically (NannyML); it must match what the
+    # realised metric actually does across chunks of the window size
+    rng = np.random.default_rng(11)
+    y, p = _calibrated(rng, 200_000)
+    fitted = fit_binary(y, p)
+    size = 2_000
+    chunks = [slice(i, i + size) for i in range(0, len(y), size)]
+    realised = {
+        "accuracy": [skm.accuracy_score(y[c], p[c] >= 0.5) for c in chunks],
+        "precision": [skm.precision_score(y[c], p[c] >= 0.5) for c in chunks],
+        "recall": [skm.recall_score(y[c], p[c] >= 0.5) for c in chunks],
+        "f1": [skm.f1_score(y[c], p[c] >= 0.5) for c in chunks],
+        "roc_auc": [skm.roc_auc_score(y[c], p[c]) for c in chunks],
+    }
+    errors = fitted.estimate(p[:size])
+    for metric, values in realised.items():
+        assert errors[metric].sampling_error == pytest.approx(np.std(values), rel=0.15), metric
+
+
+def test_band_covers_the_realised_accuracy_under_covariate_shift() -> None:
+    rng = np.random.default_rng(17)
+    y_ref, p_ref = _calibrated(rng, 50_000)
+    fitted = fit_binary(y_ref, p_ref)
+    misses, gaps = 0, []
+    for shift in np.linspace(-1.5, 1.5, 30):
+        y, p = _calibrated(rng, 2_000, shift)
+        est = fitted.estimate(p)["accuracy"]
+        realised = skm.accuracy_score(y, p >= 0.5)
+        gaps.append(abs(est.value - realised))
+        misses += not est.lower <= realised <= est.upper
+    assert misses <= 2
+    assert np.mean(gaps) <= 0.02
+
+
+def test_concept_drift_leaves_the_estimate_unchanged() -> None:
+    # the documented blind spot: same scores, labels flipped for a third of the rows
+    rng = np.random.default_rng(19)
+    y_ref, p_ref = _calibrated(rng, 20_000)
+    fitted = fit_binary(y_ref, p_ref)
+    y, p = _calibrated(rng, 5_000)
+    flipped = y ^ (rng.uniform(size=5_000) < 0.33)
+    est = fitted.estimate(p)["accuracy"]
+    assert est.lower <= skm.accuracy_score(y, p >= 0.5) <= est.upper
+    assert skm.accuracy_score(flipped, p >= 0.5) < est.lower
+
+
+def test_null_scores_are_left_out_and_counted() -> None:
+    rng = np.random.default_rng(23)
+    y, p = _calibrated(rng, 2_000)
+    fitted = fit_binary(y, p)
+    live = p.copy()
+    live[:100] = np.nan
+    est = fitted.estimate(live)
+    assert est["accuracy"].rows == 1_900
+    assert est["accuracy"].value == pytest.approx(fitted.estimate(p[100:])["accuracy"].value)
+
+
+def test_empty_window_is_undefined_not_nan() -> None:
+    rng = np.random.default_rng(29)
+    fitted = fit_binary(*_calibrated(rng, 2_000))
+    est = fitted.estimate(np.array([]))
+    assert all(e.value is None and e.reason == "no rows" for e in est.values())
+
+
+def test_bad_input_raises_a_clear_error() -> None:
+    rng = np.random.default_rng(31)
+    y, p = _calibrated(rng, 100)
+    with pytest.raises(EstimationError, match="score outside"):
+        fit_binary(y, p * 2)
+    with pytest.raises(EstimationError, match="cannot estimate log_loss"):
+        fit_binary(y, p, metrics=["accuracy", "log_loss"])
+    with pytest.raises(EstimationError, match="20"):
+        fit_binary(y[:10], p[:10])
+
+
+def _three_classes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    logits = rng.normal(size=(n, 3)) * 1.5
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array(["a", "b", "c"])[(rng.uniform(size=(n, 1)) > p.cumsum(axis=1)).sum(axis=1)]
+    return y, {c: p[:, k] for k, c in enumerate("abc")}
+
+
+def test_multiclass_estimates_track_the_realised_macro_metrics() -> None:
+    rng = np.random.default_rng(37)
+    y_ref, s_ref = _three_classes(rng, 30_000)
+    pred_ref = np.array(list("abc"))[np.column_stack(list(s_ref.values())).argmax(axis=1)]
+    fitted = fit_multiclass(y_ref, s_ref, pred_ref)
+    y, s = _three_classes(rng, 5_000)
+    pred = np.array(list("abc"))[np.column_stack(list(s.values())).argmax(axis=1)]
+    est = fitted.estimate(s, pred)
+    assert set(est) == set(ESTIMATED_METRICS)
+    realised = {
+        "accuracy": skm.accuracy_score(y, pred),
+        "f1": skm.f1_score(y, pred, average="macro"),
+        "roc_auc": skm.roc_auc_score(y, np.column_stack(list(s.values())), multi_class="ovr"),
+    }
+    for metric, value in realised.items():
+        assert est[metric].lower <= value <= est[metric].upper, metric
+
+
+def test_multiclass_without_per_class_scores_says_why() -> None:
+    with pytest.raises(EstimationError, match="one score column per class"):
+        fit_multiclass(["a", "b"], None, ["a", "b"])
+    with pytest.raises(EstimationError, match="one score column per class"):
+        fit_multiclass(["a", "b"], {"a": [0.3, 0.6]}, ["a", "b"])
+
+
+def test_multiclass_label_without_a_score_column_is_named() -> None:
+    rng = np.random.default_rng(41)
+    y, s = _three_classes(rng, 200)
+    y[0] = "d"
+    with pytest.raises(EstimationError, match="labels d have no score column"):
+        fit_multiclass(y, s, y)
+
+
+def test_module_examples_run() -> None:
+    import doctest
+
+    import checks.estimated
+    import checks.estimated.calibration
+
+    for module in (checks.estimated, checks.estimated.calibration):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, module.__name__
