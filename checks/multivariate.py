@@ -1,0 +1,226 @@
+"""Drift of the whole input: PCA data-reconstruction error (NannyML's
+``DataReconstructionDriftCalculator``).
+
+Fitted on the reference: missing values imputed (mean for numbers, most frequent value for
+categories), each category replaced by its share of the reference rows (category_encoders'
+``CountEncoder(normalize=True)`` as NannyML does; a category the reference never saw counts
+0), every column standardised, and a PCA kept with enough components for 65 % of the
+variance. A window's value is the mean Euclidean distance between its standardised rows and
+their reconstruction from those components. Rows that keep the reference's correlations
+reconstruct as well as the reference did; a change in the correlation between features, which
+no single-column test sees, raises the error.
+
+Thresholds come from the reference itself: it is cut into chunks of the live window's size,
+each chunk's error computed, and the thresholds are mean ± 3 standard deviations of those
+errors (NannyML's ``StandardDeviationThreshold``; a lower threshold at or below 0 is dropped).
+An incomplete last chunk is left out, since its smaller size would widen the spread.
+
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(size=20_000)
+>>> ref = pd.DataFrame({"a": x, "b": x + rng.normal(scale=0.3, size=20_000)})
+>>> fitted = fit_reconstruction(ref, ["a", "b"], chunk_size=2_000)
+>>> y = rng.normal(size=2_000)
+>>> fitted.evaluate(pd.DataFrame({"a": y, "b": -y})).drifted
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+from checks.errors import ChecksError, ColumnError
+
+FloatArray = npt.NDArray[np.float64]
+#: share of the variance the kept components explain (NannyML's default)
+EXPLAINED_VARIANCE = 0.65
+#: standard deviations of the reference-chunk errors either side of their mean
+STD_MULTIPLIER = 3.0
+#: sampling errors either side of a window's error in its band
+BAND_WIDTH = 3.0
+PCA_SEED = 16
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconstructionDrift:
+    """One window's reconstruction error, the reference thresholds, and the verdict."""
+
+    value: float | None
+    sampling_error: float | None
+    lower: float | None
+    upper: float | None
+    lower_threshold: float | None
+    upper_threshold: float | None
+    drifted: bool | None
+    rows: int
+    components: int
+    how: str
+    reason: str | None = None
+
+
+def is_categorical(column: pd.Series) -> bool:
+    """NannyML's rule: text, category and bool columns are categorical; numbers are not."""
+    return column.dtype == object or isinstance(
+        column.dtype, pd.CategoricalDtype | pd.StringDtype
+    ) or pd.api.types.is_bool_dtype(column)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoding:
+    """How each column becomes a number: a fill value, and for a category its reference share."""
+
+    fill: float | object
+    shares: Mapping[object, float] | None
+
+    def apply(self, column: pd.Series) -> FloatArray:
+        if self.shares is None:
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.where(np.isnan(values), float(self.fill), values)  # type: ignore[arg-type]
+        filled = column.astype(object).where(column.notna(), self.fill)
+        return filled.map(self.shares).fillna(0.0).to_numpy(dtype=np.float64)
+
+
+def _encoding(column: pd.Series, name: str) -> _Encoding:
+    present = column.dropna()
+    if present.empty:
+        raise ColumnError(name, "has no values in the reference")
+    if not is_categorical(column):
+        return _Encoding(float(present.astype(np.float64).mean()), None)
+    counts = present.astype(object).value_counts(sort=True)
+    # most frequent value, ties to the smallest (scikit-learn's SimpleImputer)
+    top = counts[counts == counts.iloc[0]].index
+    fill = sorted(top, key=lambda v: (str(type(v)), v))[0]
+    counts[fill] += len(column) - len(present)
+    return _Encoding(fill, (counts / len(column)).to_dict())
+
+
+@dataclass(frozen=True, slots=True)
+class ReconstructionModel:
+    """The fitted encoding, scaler and PCA, and the thresholds for one window size."""
+
+    columns: tuple[str, ...]
+    encodings: Mapping[str, _Encoding]
+    scaler: StandardScaler
+    pca: PCA
+    chunk_size: int
+    chunk_errors: tuple[float, ...]
+    lower_threshold: float | None
+    upper_threshold: float | None
+
+    def matrix(self, frame: pd.DataFrame) -> FloatArray:
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise ColumnError(missing[0], "is not in the window (multivariate drift needs it)")
+        encoded = np.column_stack([self.encodings[c].apply(frame[c]) for c in self.columns])
+        return np.asarray(self.scaler.transform(encoded), dtype=np.float64)
+
+    def distances(self, frame: pd.DataFrame) -> FloatArray:
+        """Each row's Euclidean distance to its reconstruction."""
+        x = self.matrix(frame)
+        # PCA's inverse of its transform, written out so the 1M-row window is not copied twice
+        mean, basis = self.pca.mean_, self.pca.components_
+        centred = x - mean
+        return np.asarray(np.linalg.norm(centred - (centred @ basis.T) @ basis, axis=1))
+
+    def evaluate(self, frame: pd.DataFrame) -> ReconstructionDrift:
+        rows = len(frame)
+        none = ReconstructionDrift(
+            value=None,
+            sampling_error=None,
+            lower=None,
+            upper=None,
+            lower_threshold=self.lower_threshold,
+            upper_threshold=self.upper_threshold,
+            drifted=None,
+            rows=rows,
+            components=int(self.pca.n_components_),
+            how=self._how(),
+            reason="no rows",
+        )
+        if rows == 0:
+            return none
+        errors = self.distances(frame)
+        value = float(errors.mean())
+        spread = float(errors.std(ddof=1) / np.sqrt(rows)) if rows > 1 else None
+        band = BAND_WIDTH * (spread or 0.0)
+        drifted = self._outside(value)
+        return replace(
+            none,
+            value=value,
+            sampling_error=spread,
+            lower=max(0.0, value - band),
+            upper=value + band,
+            drifted=drifted,
+            reason=None if drifted is not None else self._no_thresholds(),
+        )
+
+    def _how(self) -> str:
+        return (
+            f"PCA reconstruction error, {self.pca.n_components_} of {len(self.columns)} "
+            f"components ({EXPLAINED_VARIANCE:.0%} of the reference variance); thresholds "
+            f"mean ± {STD_MULTIPLIER:g} sd of {len(self.chunk_errors)} reference chunks of "
+            f"{self.chunk_size} rows"
+        )
+
+    def _no_thresholds(self) -> str:
+        return (
+            f"no thresholds: the reference holds {len(self.chunk_errors)} complete chunks of "
+            f"{self.chunk_size} rows, at least 2 are needed"
+        )
+
+    def _outside(self, value: float) -> bool | None:
+        if self.lower_threshold is None and self.upper_threshold is None:
+            return None
+        low = -np.inf if self.lower_threshold is None else self.lower_threshold
+        high = np.inf if self.upper_threshold is None else self.upper_threshold
+        return not low < value < high
+
+
+def fit_reconstruction(
+    reference: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    chunk_size: int,
+    explained_variance: float = EXPLAINED_VARIANCE,
+) -> ReconstructionModel:
+    """Fit on the reference and take thresholds from its chunks of ``chunk_size`` rows."""
+    if len(columns) < 2:
+        raise ChecksError("multivariate drift needs at least two feature columns")
+    for name in columns:
+        if name not in reference.columns:
+            raise ColumnError(name, "is not in the reference")
+    if chunk_size < 2:
+        raise ChecksError(f"multivariate drift: chunk_size {chunk_size} must be at least 2")
+    encodings = {c: _encoding(reference[c], c) for c in columns}
+    encoded = np.column_stack([encodings[c].apply(reference[c]) for c in columns])
+    scaler = StandardScaler().fit(encoded)
+    pca = PCA(n_components=explained_variance, random_state=PCA_SEED)
+    pca.fit(scaler.transform(encoded))
+    model = ReconstructionModel(tuple(columns), encodings, scaler, pca, chunk_size, (), None, None)
+    return _with_thresholds(model, reference)
+
+
+def _with_thresholds(model: ReconstructionModel, reference: pd.DataFrame) -> ReconstructionModel:
+    distances = model.distances(reference)
+    chunks = len(distances) // model.chunk_size
+    errors = tuple(
+        float(distances[i * model.chunk_size : (i + 1) * model.chunk_size].mean())
+        for i in range(chunks)
+    )
+    lower = upper = None
+    if chunks >= 2:
+        centre, sd = float(np.mean(errors)), float(np.std(errors))
+        upper = centre + STD_MULTIPLIER * sd
+        lower = centre - STD_MULTIPLIER * sd
+        lower = lower if lower > 0 else None
+    return ReconstructionModel(
+        model.columns, model.encodings, model.scaler, model.pca, model.chunk_size,
+        errors, lower, upper,
+    )  # fmt: skip
