@@ -1,10 +1,10 @@
 """Drift of the whole input: PCA data-reconstruction error (NannyML's
 ``DataReconstructionDriftCalculator``).
 
-Fitted on the reference: missing values imputed (mean for numbers, most frequent value for
-categories), each category replaced by its share of the reference rows (category_encoders'
-``CountEncoder(normalize=True)`` as NannyML does; a category the reference never saw counts
-0), every column standardised, and a PCA kept with enough components for 65 % of the
+Fitted on the reference: a number's missing values take the reference mean, each category is
+replaced by its share of the reference rows (category_encoders' ``CountEncoder(normalize=True)``
+as NannyML does; a category the reference never saw counts 0, and missing is a category of
+its own), every column standardised, and a PCA kept with enough components for 65 % of the
 variance. A window's value is the mean Euclidean distance between its standardised rows and
 their reconstruction from those components. Rows that keep the reference's correlations
 reconstruct as well as the reference did; a change in the correlation between features, which
@@ -72,33 +72,33 @@ def is_categorical(column: pd.Series) -> bool:
     ) or pd.api.types.is_bool_dtype(column)  # fmt: skip
 
 
+#: the key under which a category column's missing values are counted
+MISSING = "<missing>"
+
+
 @dataclass(frozen=True, slots=True)
 class _Encoding:
-    """How each column becomes a number: a fill value, and for a category its reference share."""
+    """How a column becomes a number: a number's fill value, or a category's reference shares."""
 
-    fill: float | object
+    fill: float
     shares: Mapping[object, float] | None
 
     def apply(self, column: pd.Series) -> FloatArray:
         if self.shares is None:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.where(np.isnan(values), float(self.fill), values)  # type: ignore[arg-type]
-        filled = column.astype(object).where(column.notna(), self.fill)
-        return filled.map(self.shares).fillna(0.0).to_numpy(dtype=np.float64)
+            return np.where(np.isnan(values), self.fill, values)
+        labelled = column.astype(object).where(column.notna(), MISSING)
+        return labelled.map(self.shares).fillna(0.0).to_numpy(dtype=np.float64)
 
 
 def _encoding(column: pd.Series, name: str) -> _Encoding:
+    if is_categorical(column):
+        labelled = column.astype(object).where(column.notna(), MISSING)
+        return _Encoding(float("nan"), labelled.value_counts(normalize=True).to_dict())
     present = column.dropna()
     if present.empty:
         raise ColumnError(name, "has no values in the reference")
-    if not is_categorical(column):
-        return _Encoding(float(present.astype(np.float64).mean()), None)
-    counts = present.astype(object).value_counts(sort=True)
-    # most frequent value, ties to the smallest (scikit-learn's SimpleImputer)
-    top = counts[counts == counts.iloc[0]].index
-    fill = sorted(top, key=lambda v: (str(type(v)), v))[0]
-    counts[fill] += len(column) - len(present)
-    return _Encoding(fill, (counts / len(column)).to_dict())
+    return _Encoding(float(present.astype(np.float64).mean()), None)
 
 
 @dataclass(frozen=True, slots=True)

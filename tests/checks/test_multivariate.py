@@ -67,7 +67,9 @@ def test_missing_values_are_imputed_and_unseen_categories_count_zero() -> None:
     ref.loc[:49, "colour"] = None
     fitted = fit_reconstruction(ref, COLUMNS, chunk_size=1_000)
     colour = fitted.encodings["colour"]
+    assert colour.shares is not None
     assert sum(colour.shares.values()) == pytest.approx(1.0)
+    assert colour.shares["<missing>"] == pytest.approx(50 / 4_000)
     assert fitted.encodings["a"].fill == pytest.approx(ref["a"].mean())
     live = _correlated(rng, 500, 0.5)
     live.loc[:9, "colour"] = "green"
