@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,26 +81,33 @@ def make_data(rows: int) -> tuple[Path, Path]:
 
 
 def run_ours(ref_path: str, live_path: str) -> dict[str, float]:
+    started = time.perf_counter()
     import pandas as pd
 
     from checks.estimated import fit_binary
     from checks.multivariate import fit_reconstruction
 
+    imported = time.perf_counter()
     reference, live = pd.read_parquet(ref_path), pd.read_parquet(live_path)
+    read = time.perf_counter()
     cbpe = fit_binary(reference["y"], reference["score"], predicted=reference["pred"] == 1)
     estimates = cbpe.estimate(live["score"], predicted=live["pred"] == 1)
     columns = NUMERICAL + CATEGORICAL
     drift = fit_reconstruction(reference, columns, chunk_size=len(live)).evaluate(live)
-    out = {m: e.value for m, e in estimates.items()}
-    return {**out, "reconstruction_error": drift.value}  # type: ignore[dict-item]
+    out: dict[str, float] = {m: e.value for m, e in estimates.items()}  # type: ignore[misc]
+    out["reconstruction_error"] = drift.value  # type: ignore[assignment]
+    return {**out, **_phases(started, imported, read)}
 
 
 def run_nannyml(ref_path: str, live_path: str) -> dict[str, float]:
     os.environ["NML_DISABLE_USAGE_LOGGING"] = "1"
+    started = time.perf_counter()
     import nannyml as nml
     import pandas as pd
 
+    imported = time.perf_counter()
     reference, live = pd.read_parquet(ref_path), pd.read_parquet(live_path)
+    read = time.perf_counter()
     cbpe = nml.CBPE(
         y_pred_proba="score",
         y_pred="pred",
@@ -116,7 +124,13 @@ def run_nannyml(ref_path: str, live_path: str) -> dict[str, float]:
     calc.fit(reference)
     drift = calc.calculate(live).filter(period="analysis").to_df()
     out = {m: float(estimated[(m, "value")].iloc[0]) for m in METRICS}
-    return {**out, "reconstruction_error": float(drift[("reconstruction_error", "value")].iloc[0])}
+    out["reconstruction_error"] = float(drift[("reconstruction_error", "value")].iloc[0])
+    return {**out, **_phases(started, imported, read)}
+
+
+def _phases(started: float, imported: float, read: float) -> dict[str, float]:
+    done = time.perf_counter()
+    return {"import_s": imported - started, "read_s": read - imported, "compute_s": done - read}
 
 
 def measure(python: str, tool: str, ref: Path, live: Path) -> dict[str, Any]:
@@ -139,6 +153,9 @@ def table(rows: int, runs: dict[str, list[dict[str, Any]]]) -> str:
         tool: {k: statistics.median(r[k] for r in rs) for k in ("wall_s", "cpu_s", "peak_mb")}
         for tool, rs in runs.items()
     }
+    for tool, rs in runs.items():
+        for k in ("import_s", "read_s", "compute_s"):
+            med[tool][k] = statistics.median(r["values"][k] for r in rs)
     ours, theirs = med["ours"], med["nannyml"]
     v_ours, v_theirs = runs["ours"][0]["values"], runs["nannyml"][0]["values"]
     lines = [
@@ -155,6 +172,12 @@ def table(rows: int, runs: dict[str, list[dict[str, Any]]]) -> str:
         f"{theirs['wall_s'] / ours['wall_s']:.1f}x |",
         f"| CPU time (s) | {ours['cpu_s']:.2f} | {theirs['cpu_s']:.2f} | "
         f"{theirs['cpu_s'] / ours['cpu_s']:.1f}x |",
+        f"| of which imports (s) | {ours['import_s']:.2f} | {theirs['import_s']:.2f} | "
+        f"{theirs['import_s'] / ours['import_s']:.1f}x |",
+        f"| of which Parquet reads (s) | {ours['read_s']:.2f} | {theirs['read_s']:.2f} | "
+        f"{theirs['read_s'] / ours['read_s']:.1f}x |",
+        f"| of which fit + evaluate (s) | {ours['compute_s']:.2f} | {theirs['compute_s']:.2f} | "
+        f"{theirs['compute_s'] / ours['compute_s']:.1f}x |",
         f"| peak RSS (MB) | {ours['peak_mb']:.0f} | {theirs['peak_mb']:.0f} | "
         f"{theirs['peak_mb'] / ours['peak_mb']:.1f}x |",
         "",

@@ -46,6 +46,8 @@ STD_MULTIPLIER = 3.0
 #: sampling errors either side of a window's error in its band
 BAND_WIDTH = 3.0
 PCA_SEED = 16
+#: rows scaled and projected at a time
+BLOCK_ROWS = 65_536
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,8 +89,11 @@ class _Encoding:
         if self.shares is None:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)
             return np.where(np.isnan(values), self.fill, values)
-        labelled = column.astype(object).where(column.notna(), MISSING)
-        return labelled.map(self.shares).fillna(0.0).to_numpy(dtype=np.float64)
+        # factorize hashes each distinct value once: far cheaper than a map over 1M strings
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        known = [self.shares.get(value, 0.0) for value in uniques]
+        lookup = np.array([*known, self.shares.get(MISSING, 0.0)], dtype=np.float64)
+        return lookup[codes]  # code -1 (missing) takes the last entry
 
 
 def _encoding(column: pd.Series, name: str) -> _Encoding:
@@ -114,20 +119,31 @@ class ReconstructionModel:
     lower_threshold: float | None
     upper_threshold: float | None
 
-    def matrix(self, frame: pd.DataFrame) -> FloatArray:
+    def encoded(self, frame: pd.DataFrame) -> list[FloatArray]:
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise ColumnError(missing[0], "is not in the window (multivariate drift needs it)")
-        encoded = np.column_stack([self.encodings[c].apply(frame[c]) for c in self.columns])
-        return np.asarray(self.scaler.transform(encoded), dtype=np.float64)
+        return [self.encodings[c].apply(frame[c]) for c in self.columns]
 
     def distances(self, frame: pd.DataFrame) -> FloatArray:
-        """Each row's Euclidean distance to its reconstruction."""
-        x = self.matrix(frame)
-        # PCA's inverse of its transform, written out so the 1M-row window is not copied twice
+        """Each row's Euclidean distance to its reconstruction.
+
+        Scaling, PCA transform and inverse are scikit-learn's formulas applied a block of rows
+        at a time, so a 1M-row window never holds more than one block's temporaries.
+        """
+        columns = self.encoded(frame)
+        shift, scale = self.scaler.mean_, self.scaler.scale_
         mean, basis = self.pca.mean_, self.pca.components_
-        centred = x - mean
-        return np.asarray(np.linalg.norm(centred - (centred @ basis.T) @ basis, axis=1))
+        rows = len(frame)
+        out = np.empty(rows, dtype=np.float64)
+        for start in range(0, rows, BLOCK_ROWS):
+            block = np.column_stack([c[start : start + BLOCK_ROWS] for c in columns])
+            centred = (block - shift) / scale - mean
+            # einsum, not BLAS: on a narrow block OpenBLAS's threads cost more than the product
+            projected = np.einsum("ij,kj->ik", centred, basis)
+            residual = centred - np.einsum("ik,kj->ij", projected, basis)
+            out[start : start + BLOCK_ROWS] = np.sqrt(np.einsum("ij,ij->i", residual, residual))
+        return out
 
     def evaluate(self, frame: pd.DataFrame) -> ReconstructionDrift:
         rows = len(frame)

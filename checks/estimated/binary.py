@@ -21,7 +21,7 @@ from checks.estimated.core import (
     Spread,
     chosen_metrics,
     estimate,
-    estimated_value,
+    estimated_values,
     labelled,
     null,
     spreads,
@@ -46,19 +46,18 @@ class BinaryCBPE:
         ``score >= decision_threshold``. Rows with a null score are left out."""
         raw = np.asarray(score, dtype=np.float64)
         keep = ~np.isnan(raw)
-        raw = raw[keep]
+        everything = bool(keep.all())
+        raw = raw if everything else raw[keep]
         if predicted is None:
             positive = raw >= self.decision_threshold
         else:
-            positive = np.asarray(predicted, dtype=bool)[keep]
-        p = self.calibrator(raw)
+            positive = np.asarray(predicted, dtype=bool)
+            positive = positive if everything else positive[keep]
         rows = len(raw)
         how = self._how(rows)
-        out = {}
-        for metric in self.metrics:
-            value = estimated_value(metric, p, positive, raw) if rows else None
-            out[metric] = estimate(metric, value, self.spreads[metric].error(rows), rows, how)
-        return out
+        values = estimated_values(self.metrics, self.calibrator(raw), positive, raw) if rows else {}
+        errors = {metric: self.spreads[metric].error(rows) for metric in self.metrics}
+        return {m: estimate(m, values.get(m), errors[m], rows, how) for m in self.metrics}
 
     def _how(self, rows: int) -> str:
         calibration = "isotonic-calibrated score" if self.calibrator.calibrates else "raw score"

@@ -56,30 +56,36 @@ class Spread:
 
 
 def expected_counts(p: FloatArray, predicted: BoolArray) -> tuple[float, float, float, float]:
+    """Expected TP, FP, FN, TN of a window whose positive probabilities are ``p``."""
     tp = float(p[predicted].sum())
-    fp = float(predicted.sum()) - tp
-    fn = float(p[~predicted].sum())
-    tn = float((~predicted).sum()) - fn
-    return tp, fp, fn, tn
+    predicted_positive = float(np.count_nonzero(predicted))
+    fn = float(p.sum()) - tp
+    return tp, predicted_positive - tp, fn, len(p) - predicted_positive - fn
 
 
 def _ratio(top: float, bottom: float) -> float | None:
     return top / bottom if bottom > 0 else None
 
 
+def estimated_values(
+    metrics: Iterable[str], p: FloatArray, predicted: BoolArray, raw: FloatArray
+) -> dict[str, float | None]:
+    """Each metric's estimate from calibrated ``p``, predicted classes and raw scores."""
+    tp, fp, fn, tn = expected_counts(p, predicted)
+    formulas = {
+        "accuracy": lambda: _ratio(tp + tn, len(p)),
+        "precision": lambda: _ratio(tp, tp + fp),
+        "recall": lambda: _ratio(tp, tp + fn),
+        "f1": lambda: _ratio(tp, tp + 0.5 * (fp + fn)),
+        "roc_auc": lambda: _estimated_roc_auc(p, raw),
+    }
+    return {metric: formulas[metric]() for metric in metrics}
+
+
 def estimated_value(
     metric: str, p: FloatArray, predicted: BoolArray, raw: FloatArray
 ) -> float | None:
-    if metric == "roc_auc":
-        return _estimated_roc_auc(p, raw)
-    tp, fp, fn, tn = expected_counts(p, predicted)
-    if metric == "accuracy":
-        return _ratio(tp + tn, len(p))
-    if metric == "precision":
-        return _ratio(tp, tp + fp)
-    if metric == "recall":
-        return _ratio(tp, tp + fn)
-    return _ratio(tp, tp + 0.5 * (fp + fn))
+    return estimated_values([metric], p, predicted, raw)[metric]
 
 
 def _estimated_roc_auc(p: FloatArray, raw: FloatArray) -> float | None:
@@ -88,9 +94,9 @@ def _estimated_roc_auc(p: FloatArray, raw: FloatArray) -> float | None:
     Rows with the same raw score form one step, as in scikit-learn's ``roc_curve``, so ties
     give the diagonal between them whatever their order.
     """
-    order = np.argsort(-raw, kind="stable")
+    order = np.argsort(raw)[::-1]  # any order within ties: a tie is one step below
     ranked, p_sorted = raw[order], p[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]
+    last_of_tie = np.r_[np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1]
     tps = np.r_[0.0, np.cumsum(p_sorted)[last_of_tie]]
     fps = np.r_[0.0, (last_of_tie + 1) - tps[1:]]
     if tps[-1] <= 0 or fps[-1] <= 0:
