@@ -45,6 +45,7 @@ class BinaryCBPE:
         """Estimates for one window; ``predicted`` (booleans, positive = True) defaults to
         ``score >= decision_threshold``. Rows with a null score are left out."""
         raw = np.asarray(score, dtype=np.float64)
+        _check_window(raw, predicted)
         keep = ~np.isnan(raw)
         everything = bool(keep.all())
         raw = raw if everything else raw[keep]
@@ -65,6 +66,15 @@ class BinaryCBPE:
             f"CBPE on the {calibration} ({self.calibration.reason}); band ± {BAND_WIDTH:g} "
             f"sampling errors at {rows} rows, from {self.reference_rows} reference rows"
         )
+
+
+def _check_window(raw: np.ndarray, predicted: npt.ArrayLike | None) -> None:
+    if raw.ndim != 1:
+        raise EstimationError("window: the score must be one column")
+    if predicted is not None and np.shape(predicted) != raw.shape:
+        raise EstimationError("window: score and predicted class differ in length")
+    if raw.size and (np.nanmin(raw, initial=0.0) < 0 or np.nanmax(raw, initial=1.0) > 1):
+        raise EstimationError("window: score outside [0, 1]")
 
 
 def fit_binary(

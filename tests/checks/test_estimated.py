@@ -139,6 +139,11 @@ def test_bad_input_raises_a_clear_error() -> None:
         fit_binary(y, p, metrics=["accuracy", "log_loss"])
     with pytest.raises(EstimationError, match="20"):
         fit_binary(y[:10], p[:10])
+    fitted = fit_binary(y, p)
+    with pytest.raises(EstimationError, match="window: score outside"):
+        fitted.estimate(p + 1)
+    with pytest.raises(EstimationError, match="differ in length"):
+        fitted.estimate(p, predicted=p[:5] > 0.5)
 
 
 def _three_classes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
