@@ -195,3 +195,23 @@ def test_module_examples_run() -> None:
     for module in (checks.estimated, checks.estimated.calibration):
         result = doctest.testmod(module)
         assert result.attempted and not result.failed, module.__name__
+
+
+def test_covariate_shift_that_hurts_accuracy_shows_in_the_first_shifted_window() -> None:
+    # reference inputs spread wide (confident scores); live inputs crowd the decision boundary
+    rng = np.random.default_rng(43)
+
+    def window(n: int, spread: float) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.normal(0.0, spread, n)
+        p = 1 / (1 + np.exp(-2.0 * x))
+        return rng.uniform(size=n) < p, p
+
+    y_ref, p_ref = window(50_000, 2.0)
+    fitted = fit_binary(y_ref, p_ref)
+    baseline = skm.accuracy_score(y_ref, p_ref >= 0.5)
+    before = fitted.estimate(window(2_000, 2.0)[1])["accuracy"]
+    y, p = window(2_000, 0.4)
+    after = fitted.estimate(p)["accuracy"]
+    assert before.lower <= baseline <= before.upper
+    assert after.upper < baseline - 0.1  # a max_drop of 0.1 fires on this window
+    assert after.lower <= skm.accuracy_score(y, p >= 0.5) <= after.upper
