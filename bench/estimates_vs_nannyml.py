@@ -91,12 +91,14 @@ def run_ours(ref_path: str, live_path: str) -> dict[str, float]:
     reference, live = pd.read_parquet(ref_path), pd.read_parquet(live_path)
     read = time.perf_counter()
     cbpe = fit_binary(reference["y"], reference["score"], predicted=reference["pred"] == 1)
-    estimates = cbpe.estimate(live["score"], predicted=live["pred"] == 1)
     columns = NUMERICAL + CATEGORICAL
-    drift = fit_reconstruction(reference, columns, chunk_size=len(live)).evaluate(live)
+    model = fit_reconstruction(reference, columns, chunk_size=len(live))
+    fitted = time.perf_counter()
+    estimates = cbpe.estimate(live["score"], predicted=live["pred"] == 1)
+    drift = model.evaluate(live)
     out: dict[str, float] = {m: e.value for m, e in estimates.items()}  # type: ignore[misc]
     out["reconstruction_error"] = drift.value  # type: ignore[assignment]
-    return {**out, **_phases(started, imported, read)}
+    return {**out, **_phases(started, imported, read, fitted)}
 
 
 def run_nannyml(ref_path: str, live_path: str) -> dict[str, float]:
@@ -117,20 +119,26 @@ def run_nannyml(ref_path: str, live_path: str) -> dict[str, float]:
         chunk_size=len(live),
     )
     cbpe.fit(reference)
-    estimated = cbpe.estimate(live).filter(period="analysis").to_df()
     calc = nml.DataReconstructionDriftCalculator(
         column_names=NUMERICAL + CATEGORICAL, chunk_size=len(live)
     )
     calc.fit(reference)
+    fitted = time.perf_counter()
+    estimated = cbpe.estimate(live).filter(period="analysis").to_df()
     drift = calc.calculate(live).filter(period="analysis").to_df()
     out = {m: float(estimated[(m, "value")].iloc[0]) for m in METRICS}
     out["reconstruction_error"] = float(drift[("reconstruction_error", "value")].iloc[0])
-    return {**out, **_phases(started, imported, read)}
+    return {**out, **_phases(started, imported, read, fitted)}
 
 
-def _phases(started: float, imported: float, read: float) -> dict[str, float]:
+def _phases(started: float, imported: float, read: float, fitted: float) -> dict[str, float]:
     done = time.perf_counter()
-    return {"import_s": imported - started, "read_s": read - imported, "compute_s": done - read}
+    return {
+        "import_s": imported - started,
+        "read_s": read - imported,
+        "fit_s": fitted - read,
+        "window_s": done - fitted,
+    }
 
 
 def measure(python: str, tool: str, ref: Path, live: Path) -> dict[str, Any]:
@@ -154,7 +162,7 @@ def table(rows: int, runs: dict[str, list[dict[str, Any]]]) -> str:
         for tool, rs in runs.items()
     }
     for tool, rs in runs.items():
-        for k in ("import_s", "read_s", "compute_s"):
+        for k in ("import_s", "read_s", "fit_s", "window_s"):
             med[tool][k] = statistics.median(r["values"][k] for r in rs)
     ours, theirs = med["ours"], med["nannyml"]
     v_ours, v_theirs = runs["ours"][0]["values"], runs["nannyml"][0]["values"]
@@ -176,8 +184,10 @@ def table(rows: int, runs: dict[str, list[dict[str, Any]]]) -> str:
         f"{theirs['import_s'] / ours['import_s']:.1f}x |",
         f"| of which Parquet reads (s) | {ours['read_s']:.2f} | {theirs['read_s']:.2f} | "
         f"{theirs['read_s'] / ours['read_s']:.1f}x |",
-        f"| of which fit + evaluate (s) | {ours['compute_s']:.2f} | {theirs['compute_s']:.2f} | "
-        f"{theirs['compute_s'] / ours['compute_s']:.1f}x |",
+        f"| of which fit on the reference (s) | {ours['fit_s']:.2f} | {theirs['fit_s']:.2f} | "
+        f"{theirs['fit_s'] / ours['fit_s']:.1f}x |",
+        f"| of which judging the live window (s) | {ours['window_s']:.2f} | "
+        f"{theirs['window_s']:.2f} | {theirs['window_s'] / ours['window_s']:.1f}x |",
         f"| peak RSS (MB) | {ours['peak_mb']:.0f} | {theirs['peak_mb']:.0f} | "
         f"{theirs['peak_mb'] / ours['peak_mb']:.1f}x |",
         "",
