@@ -74,9 +74,9 @@ def _story(logs: DemoLogs) -> str:
 
 
 def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
-    from monitor.alerts.wiring import run_tick
     from monitor.demo.eta import generate_eta
     from monitor.demo.tables import LogWriter
+    from monitor.run.tick import tick
     from monitor.scans import scan_line
     from monitor.scans.service import scan_all
     from monitor.slack.console import ConsoleNotifier
@@ -100,9 +100,9 @@ def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
                 ):
                     echo(scan_line(report))
                     reports.append(report)
-                run_tick(session, config=config, now=end, notifier=notifier)
+                tick(session, config=config, now=end, notifier=notifier)
                 if _on_call(day, session=session, now=end, echo=echo):
-                    run_tick(session, config=config, now=end, notifier=notifier)
+                    tick(session, config=config, now=end, notifier=notifier)
     finally:
         writer.close()
         engine.dispose()

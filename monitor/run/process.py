@@ -58,9 +58,8 @@ class Signals:
 
 def serve(options: RunOptions, config: Config) -> int:
     """Run until SIGTERM/SIGINT; the exit code (0 after a clean shutdown)."""
-    from monitor.cli._common import state_session
     from monitor.sources import SourceEngines
-    from monitor.store import make_engine, make_sessionmaker
+    from monitor.store import make_engine, make_sessionmaker, state_session
 
     setup_logging(config)
     with state_session(config.state_db):
@@ -111,7 +110,7 @@ def _start_scheduler(service: Service, activity: Activity) -> BackgroundSchedule
 def _start_socket_mode(service: Service) -> object | None:
     from datetime import UTC, datetime
 
-    from monitor.alerts.wiring import start_socket_mode
+    from monitor.run.notifiers import start_socket_mode
 
     return start_socket_mode(
         config=service.config, sessions=service.sessions, clock=lambda: datetime.now(UTC)
@@ -188,12 +187,12 @@ def _reload(
     scheduler: BackgroundScheduler | None,
     activity: Activity,
 ) -> None:
-    from monitor.cli._common import load
+    from monitor.config import open_config
     from monitor.errors import MonitorError
     from monitor.sources import SourceEngines
 
     try:
-        config = load(options.config_path)
+        config = open_config(options.config_path)
     except MonitorError as exc:  # keep running on the config we have
         logger().error(
             "config reload failed; keeping the running config", extra={"error": str(exc)}
