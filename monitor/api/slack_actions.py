@@ -21,9 +21,9 @@ from fastapi.responses import JSONResponse
 from monitor.alerts.errors import AlertNotFoundError
 from monitor.alerts.notify import DeliveryError
 from monitor.api.alerts import schedule_delivery
-from monitor.api.app import AppState
-from monitor.api.deps import state
+from monitor.api.deps import AppState, state
 from monitor.slack.interactions import MalformedInteractionError, parse_click, perform_click
+from monitor.slack.transport import verify_request
 
 router = APIRouter(tags=["slack"])
 logger = logging.getLogger(__name__)
@@ -68,8 +68,6 @@ def tell_user(respond: Callable[[str, str], None], response_url: str, text: str)
 
 
 def _verify(app: AppState, body: bytes, headers: dict[str, str]) -> None:
-    from monitor.slack.transport import verify_request
-
     secret = app.settings.signing_secret
     if secret is None:
         raise HTTPException(404, detail="Slack interactivity is not configured")
