@@ -253,7 +253,7 @@ def _reply(
         return ThreadEvent("recovered_after_ack"), False
     if kind == "recovered":
         return ThreadEvent("recovered"), False
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "severity": alert.severity,
         "summary": change.observation.summary or alert.check_id,
         "occurrences": alert.occurrences,
