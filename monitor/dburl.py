@@ -9,7 +9,6 @@ except the dialect name. Two moments: :func:`url_problem` runs when the config i
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -52,19 +51,18 @@ _DIALECT_PACKAGES = {
 }
 
 
-def missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite database file that does not exist, else None.
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for other databases, memory and ``file:`` URIs.
 
-    SQLite would create a missing file and then report missing tables; callers say instead
-    what is wrong (``monitor db upgrade`` for the state DB, the source's name for a source).
+    SQLite would create a missing file and then report missing tables: callers check the
+    file first and say what is wrong (``monitor db upgrade`` for the state DB, the source's
+    name for a source).
     """
     parsed = make_url(url)
     path = parsed.database
     if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
         return None
-    if path.startswith("file:") or Path(path).is_file():
-        return None
-    return path
+    return None if path.startswith("file:") else path
 
 
 def url_problem(text: str) -> str | None:

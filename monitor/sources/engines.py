@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
-from monitor.dburl import engine_problem, missing_sqlite_file
+from monitor.dburl import engine_problem, sqlite_file
 from monitor.redact import url_secrets
 from monitor.sources.errors import SourceError
 from monitor.store import pool_options
@@ -28,9 +29,9 @@ class SourceEngines:
         if name not in self._engines:
             config = self._config(name)
             url = config.url.get_secret_value()
-            missing = missing_sqlite_file(url)
-            if missing is not None:
-                raise SourceError(f"source {name!r}: SQLite file {missing!r} does not exist")
+            path = sqlite_file(url)
+            if path is not None and not Path(path).is_file():
+                raise SourceError(f"source {name!r}: SQLite file {path!r} does not exist")
             try:
                 pool = pool_options(url, config.pool)
                 engine = create_engine(url, pool_pre_ping=True, **pool)

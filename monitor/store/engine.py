@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import create_engine, event, inspect
@@ -17,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from monitor.dburl import engine_problem, missing_sqlite_file
+from monitor.dburl import engine_problem, sqlite_file
 from monitor.errors import MonitorError
 from monitor.redact import redact, url_secrets
 
@@ -100,9 +101,9 @@ def state_session(url: str) -> Iterator[Session]:
     A state DB that cannot be reached (now, or later inside the block) is a one-line
     ``StateDBError``, never a traceback.
     """
-    missing = missing_sqlite_file(url)
-    if missing is not None:
-        raise MonitorError(f"the state DB {missing!r} does not exist yet: run `monitor db upgrade`")
+    path = sqlite_file(url)
+    if path is not None and not Path(path).exists():
+        raise MonitorError(f"the state DB {path!r} does not exist yet: run `monitor db upgrade`")
     engine = make_engine(url)
     try:
         with state_db_errors(url):
