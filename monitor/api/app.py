@@ -20,7 +20,6 @@ from monitor.api.limits import BodyLimit
 from monitor.api.model_metrics import model_collectors
 from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, default_collectors, ops_router
 from monitor.config.schema import Config
-from monitor.slack.transport import respond_ephemeral
 
 __all__ = ["ApiSettings", "AppState", "create_app", "create_ops_app", "settings_from_config"]
 
@@ -117,4 +116,6 @@ def _secret(value: object) -> str | None:
 
 
 def _respond_via_slack(response_url: str, text: str) -> None:
+    from monitor.slack.transport import respond_ephemeral  # slack_sdk: only when it is used
+
     respond_ephemeral(response_url, text)
