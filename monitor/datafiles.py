@@ -161,6 +161,7 @@ class ParquetProfiles(Mapping[str, "ColumnProfile"]):
         self.types = dict(types)
 
     def __getitem__(self, name: str) -> ColumnProfile:
+        # pandas (through checks.drift) loads only when a file is actually profiled.
         from checks.drift import profile_column
 
         if name not in self.types:

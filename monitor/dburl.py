@@ -51,6 +51,20 @@ _DIALECT_PACKAGES = {
 }
 
 
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for other databases, memory and ``file:`` URIs.
+
+    SQLite would create a missing file and then report missing tables: callers check the
+    file first and say what is wrong (``monitor db upgrade`` for the state DB, the source's
+    name for a source).
+    """
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return None if path.startswith("file:") else path
+
+
 def url_problem(text: str) -> str | None:
     """What is wrong with ``text`` as a database URL, or None; never quotes the URL."""
     if text.lower().startswith("jdbc:"):

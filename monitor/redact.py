@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
-
-if TYPE_CHECKING:
-    from monitor.config.schema import Config
 
 MASK = "***"
 # Shorter values would mask ordinary words; a password this short is no protection anyway.
 MIN_SECRET = 4
 _SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key", re.IGNORECASE)
 _CREDENTIALS = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*):[^\s'\"]*@")
+
+
+# The secrets of every config this process loaded: the CLI's `error:` line is redacted with them.
+_REMEMBERED: list[str] = []
+
+
+def remember(secrets: Iterable[str]) -> None:
+    _REMEMBERED.extend(secrets)
+
+
+def remembered() -> list[str]:
+    """The secrets of every config loaded by this process so far."""
+    return list(_REMEMBERED)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -45,19 +54,3 @@ def url_secrets(url: str) -> list[str]:
         if at:
             found += [head, tail, f"{tail}@{host}".split("/")[0]]
     return [url, *found] if found else []
-
-
-def config_secrets(config: Config) -> list[str]:
-    """Every secret of ``config``: tokens, and the URLs of databases and their passwords."""
-    found: list[str] = []
-    for url in [source.url.get_secret_value() for source in config.sources.values()]:
-        found += url_secrets(url)
-    found += url_secrets(config.state_db)
-    for value in (config.api.token, config.api.read_token):
-        if value is not None:
-            found.append(value.get_secret_value())
-    if config.slack is not None:
-        for secret in (config.slack.token, config.slack.signing_secret, config.slack.app_token):
-            if secret is not None:
-                found.append(secret.get_secret_value())
-    return found

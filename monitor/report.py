@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.errors import MonitorError
+from monitor.sources import ModelLog, ReferenceReader, SourceEngines
 from monitor.store import Scan, id_in_range
 from monitor.windows import Window, isoformat_z
 
@@ -75,8 +76,6 @@ def build_report(
 def _read_windows(
     config: Config, model: ModelConfig, scan: Scan, sample: int
 ) -> tuple[Sampled, Sampled]:
-    from monitor.sources import ModelLog, ReferenceReader, SourceEngines
-
     window = Window(scan.window_start, scan.window_end)
     with SourceEngines(config.sources) as engines:
         log = ModelLog(model, engines)

@@ -17,7 +17,7 @@ from monitor.config.schema import Config, ModelConfig
 from monitor.health import model_health
 from monitor.status_text import action_items
 from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
-from monitor.windows import Cron, Every, isoformat_z
+from monitor.windows import isoformat_z, next_end, step
 
 
 def status_report(
@@ -123,18 +123,11 @@ def _recent_scans(model: str, *, session: Session, limit: int = 10) -> list[Scan
 
 
 def interval(model: ModelConfig, now: datetime) -> timedelta:
-    grid = model.grid
-    if isinstance(grid, Every):
-        return grid.interval
-    return next_scan(model, now) - grid.latest(now)
+    return step(model.grid, now)
 
 
 def next_scan(model: ModelConfig, now: datetime) -> datetime:
-    grid = model.grid
-    if isinstance(grid, Every):
-        return grid.latest(now) + grid.interval
-    assert isinstance(grid, Cron)
-    return next(grid.between(now + timedelta(seconds=1), now + timedelta(days=367)))
+    return next_end(model.grid, now)
 
 
 def _scan_summary(scan: Scan | None) -> dict[str, Any] | None:

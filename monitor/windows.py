@@ -157,6 +157,22 @@ class Cron:
 
 
 Schedule = Every | Cron
+
+
+def next_end(grid: Schedule, now: datetime) -> datetime:
+    """The first window end of ``grid`` after ``now``."""
+    if isinstance(grid, Every):
+        return grid.latest(now) + grid.interval
+    return next(grid.between(now + timedelta(seconds=1), now + timedelta(days=367)))
+
+
+def step(grid: Schedule, now: datetime) -> timedelta:
+    """The gap between the window end due at ``now`` and the next one."""
+    if isinstance(grid, Every):
+        return grid.interval
+    return next_end(grid, now) - grid.latest(now)
+
+
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d+")
 

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alerts.errors import AlertConflictError, AlertStateError, InvalidActionError
+from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import MAX_SNOOZE
 from monitor.alerts.store import Transition, cas, load, record
 from monitor.store import OPEN_STATES, Alert, AlertCondition, Silence
 
-# (kind, column changes, reply text) for a valid action; raising AlertStateError otherwise.
-Plan = tuple[str, dict[str, Any], str]
+# (kind, column changes, thread event) for a valid action; raising AlertStateError otherwise.
+Plan = tuple[str, dict[str, Any], ThreadEvent]
 Planner = Callable[[Alert], Plan]
 
 
@@ -39,7 +40,7 @@ def acknowledge(
                 "ack_note": note,
                 "next_reminder_at": None,
             }
-            return "acknowledged", changes, f":eyes: Acknowledged by {by}{_note(note)}"
+            return "acknowledged", changes, ThreadEvent("acknowledged", {"by": by, "note": note})
         if alert.state == "recovered":
             changes = {
                 "state": "resolved",
@@ -48,7 +49,7 @@ def acknowledge(
                 "ack_note": note,
                 **_resolved(now, by, "acked_after_recovery"),
             }
-            return "resolved", changes, f":white_check_mark: Acknowledged and resolved by {by}"
+            return "resolved", changes, ThreadEvent("acknowledged_resolved", {"by": by})
         raise AlertStateError(alert.id, _already(alert))
 
     return _act(session, alert_id, by, now, plan, note=note)
@@ -70,7 +71,7 @@ def unacknowledge(*, session: Session, alert_id: int, by: str, now: datetime) ->
             "next_reminder_at": now + interval if interval and state == "firing" else None,
             "recovered_at": now if state == "recovered" else alert.recovered_at,
         }
-        return "unacknowledged", changes, f":leftwards_arrow_with_hook: Unacknowledged by {by}"
+        return "unacknowledged", changes, ThreadEvent("unacknowledged", {"by": by})
 
     return _act(session, alert_id, by, now, plan)
 
@@ -87,7 +88,8 @@ def snooze(
         if not alert.is_open:
             raise AlertStateError(alert.id, _already(alert))
         changes = {"snoozed_until": until, "snoozed_by": by}
-        return "snoozed", changes, f":zzz: Snoozed by {by} until {until:%Y-%m-%d %H:%M} UTC"
+        event = ThreadEvent("snoozed", {"by": by, "until": until.isoformat()})
+        return "snoozed", changes, event
 
     return _act(session, alert_id, by, now, plan, reason=f"until {until.isoformat()}")
 
@@ -101,7 +103,7 @@ def resolve(
         if not alert.is_open:
             raise AlertStateError(alert.id, _already(alert))
         changes = _resolved(now, by, "manual")
-        return "resolved", changes, f":white_check_mark: Resolved by {by}{_note(note)}"
+        return "resolved", changes, ThreadEvent("resolved", {"by": by, "note": note})
 
     return _act(session, alert_id, by, now, plan, note=note, reason="manual")
 
@@ -121,11 +123,8 @@ def resolve_removed_checks(
             continue
 
         def plan(alert: Alert) -> Plan:
-            return (
-                "resolved",
-                _resolved(now, "config", "check_removed"),
-                (":wastebasket: Resolved: the check was removed from the configuration."),
-            )
+            changes = _resolved(now, "config", "check_removed")
+            return "resolved", changes, ThreadEvent("check_removed")
 
         transitions.append(_act(session, alert.id, "config", now, plan, reason="check_removed"))
     for condition in session.scalars(select(AlertCondition)).all():
@@ -162,7 +161,7 @@ def _act(
     if not by.strip():
         raise InvalidActionError(f"alert {alert_id}: the actor (--by) must not be empty")
     alert = load(session, alert_id)
-    kind, changes, text = plan(alert)
+    kind, changes, event = plan(alert)
     from_state = alert.state
     if not cas(session, alert, changes):
         alert = load(session, alert_id)
@@ -171,13 +170,13 @@ def _act(
             # an ack of a recovered alert) is theirs to look at again, not ours to guess.
             raise AlertConflictError(alert_id, _changed(alert, from_state))
         try:
-            kind, changes, text = plan(alert)
+            kind, changes, event = plan(alert)
         except AlertStateError as exc:
             raise AlertConflictError(alert_id, _already(alert)) from exc
         if not cas(session, alert, changes):
             raise AlertConflictError(alert_id, "changed concurrently, try again")
     enqueue(session, alert, "update", now=now)
-    enqueue(session, alert, "reply", now=now, text=text)
+    enqueue(session, alert, "reply", now=now, event=event.kind, data=event.data)
     return record(
         session,
         alert,
@@ -222,10 +221,6 @@ def _changed(alert: Alert, seen: str) -> str:
 
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "an unknown time"
-
-
-def _note(note: str | None) -> str:
-    return f": {note}" if note else ""
 
 
 def _still_configured(configured: Mapping[str, set[str]], model: str, check_id: str) -> bool:

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from monitor.alerts.policy import AlertPolicy
 from monitor.store import SEVERITIES, WHOLE_WINDOW, AlertCondition
 
-_RANK = {"ok": 0, "warning": 1, "critical": 2}
+# Severity order: a worse condition escalates an alert and wins among failing segments.
+RANK = {"ok": 0, "warning": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def fold(signals: Iterable[CheckSignal]) -> list[Observation]:
 def _fold_group(check_id: str, segment: str, group: Sequence[CheckSignal]) -> Observation:
     failing = [s for s in group if s.passed is False]
     if failing:
-        worst = max(failing, key=lambda s: _RANK[_severity(s)])
+        worst = max(failing, key=lambda s: RANK[_severity(s)])
         return Observation(
             check_id, segment, _severity(worst), worst.value, worst.threshold, worst.summary
         )

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts import outbox
 from monitor.alerts.holds import hold, hold_until
-from monitor.alerts.notify import DeliveryError, MessageRef, Notifier
+from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
 from monitor.store import Alert, Notification, Silence
 
 BACKOFF_BASE = timedelta(seconds=30)
@@ -87,7 +87,7 @@ class _Job:
     row_id: int
     kind: str
     channel: str  # where the call goes: the post's channel, else the alert's message
-    text: str
+    event: ThreadEvent
     broadcast: bool
     alert: Alert  # a copy bound to no session
 
@@ -134,8 +134,9 @@ def _prepare(
             return None
         row.attempts += 1
         row.attempt_started_at = now
+        event = ThreadEvent(row.event, dict(row.data or {}))
         job = _Job(
-            row.id, row.kind, _target_channel(row, alert), row.text, row.broadcast, _copy(alert)
+            row.id, row.kind, _target_channel(row, alert), event, row.broadcast, _copy(alert)
         )
         session.commit()
     return job
@@ -220,7 +221,8 @@ def _target_channel(row: Notification, alert: Alert) -> str:
 def _call(notifier: Notifier, job: _Job) -> MessageRef | None:
     alert = job.alert
     if job.kind == "post":
-        return notifier.post(alert, channel=job.channel, mention=job.text or None)
+        mention = job.event.data.get("mention")
+        return notifier.post(alert, channel=job.channel, mention=str(mention) if mention else None)
     assert alert.slack_channel is not None and alert.slack_ts is not None
     if job.kind == "update":
         notifier.update(alert, channel=alert.slack_channel, ts=alert.slack_ts)
@@ -229,7 +231,7 @@ def _call(notifier: Notifier, job: _Job) -> MessageRef | None:
         alert,
         channel=alert.slack_channel,
         thread_ts=alert.slack_ts,
-        text=job.text,
+        event=job.event,
         broadcast=job.broadcast,
     )
 

@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.alerts.conditions import ConditionChange
+from monitor.alerts.conditions import RANK, ConditionChange
+from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition, cas, load, record
 from monitor.store import OPEN_STATES, SEVERITIES, Alert
 
 SCAN_ACTOR = "scan"
-_RANK = {"ok": 0, "warning": 1, "critical": 2}
 _MAX_CAS_ATTEMPTS = 5
 
 
@@ -61,10 +61,8 @@ def apply_change(
         kind, changes = step
         from_state, acker = alert.state, alert.acked_by
         if cas(session, alert, changes):
-            text, broadcast = _reply_text(alert, kind, from_state, acker, change, routing)
-            return _announce(
-                session, alert, kind, from_state, change, (text, broadcast), now, window_end
-            )
+            reply = _reply(alert, kind, from_state, acker, change, routing)
+            return _announce(session, alert, kind, from_state, change, reply, now, window_end)
         alert = load(session, alert.id)
         if not alert.is_open:
             alert = None
@@ -106,7 +104,8 @@ def _raise(
     session.flush()
     channel = routing.channel_for(severity=severity, model_channel=policy.channel)
     mention = routing.mention_for(severity) or ""
-    enqueue(session, alert, "post", now=now, channel=channel, text=mention)
+    data = {"mention": mention} if mention else {}
+    enqueue(session, alert, "post", now=now, channel=channel, data=data)
     return record(
         session,
         alert,
@@ -177,7 +176,7 @@ def _on_breach(
         "next_reminder_at": now + interval if interval else None,
         "remind_every_s": _seconds(interval),
     }
-    worse = _RANK[severity] > _RANK[alert.severity]
+    worse = RANK[severity] > RANK[alert.severity]
     if alert.state == "recovered":
         return "refired", {
             **base,
@@ -214,16 +213,18 @@ def _announce(
     kind: str,
     from_state: str,
     change: ConditionChange,
-    reply: tuple[str, bool],
+    reply: tuple[ThreadEvent, bool],
     now: datetime,
     window_end: datetime,
 ) -> Transition | None:
     """Write the event and outbox rows of a scan-driven transition."""
     if kind == "observed":
         return None  # value refreshed; the next message edit shows it, no event needed
-    text, broadcast = reply
+    event, broadcast = reply
     enqueue(session, alert, "update", now=now)
-    enqueue(session, alert, "reply", now=now, text=text, broadcast=broadcast)
+    enqueue(
+        session, alert, "reply", now=now, event=event.kind, data=event.data, broadcast=broadcast
+    )
     reason = {"resolved": "recovered_after_ack"}.get(kind, change.observation.summary)
     return record(
         session,
@@ -238,29 +239,31 @@ def _announce(
     )
 
 
-def _reply_text(
+def _reply(
     alert: Alert,
     kind: str,
     from_state: str,
     acker: str | None,
     change: ConditionChange,
     routing: Routing,
-) -> tuple[str, bool]:
-    summary = change.observation.summary or alert.check_id
-    mention = routing.mention_for(alert.severity)
-    ping = f"{mention} " if mention else ""
-    if kind == "refired":
-        return f"{ping}:rotating_light: Re-fired (occurrence {alert.occurrences}): {summary}", True
-    if kind == "escalated":
-        extra = (
-            f" The acknowledgement by {acker} was cleared." if from_state == "acknowledged" else ""
-        )
-        return f"{ping}:arrow_up: Escalated to {alert.severity}: {summary}.{extra}", True
-    if kind == "deescalated":
-        return f":arrow_down: Now {alert.severity}: {summary}", False
+) -> tuple[ThreadEvent, bool]:
+    """The thread event of a scan-driven transition, and whether it goes to the channel too
+    (only a re-fire or an escalation pages again)."""
+    if kind == "resolved":
+        return ThreadEvent("recovered_after_ack"), False
     if kind == "recovered":
-        return ":large_green_circle: Recovered. Still open until acknowledged.", False
-    return ":white_check_mark: Resolved: the condition cleared after acknowledgement.", False
+        return ThreadEvent("recovered"), False
+    data: dict[str, object] = {
+        "severity": alert.severity,
+        "summary": change.observation.summary or alert.check_id,
+        "occurrences": alert.occurrences,
+    }
+    if kind == "deescalated":
+        return ThreadEvent(kind, data), False
+    data["mention"] = routing.mention_for(alert.severity)
+    if kind == "escalated" and from_state == "acknowledged":
+        data["cleared_ack_by"] = acker
+    return ThreadEvent(kind, data), True
 
 
 def _details(change: ConditionChange) -> dict[str, Any]:

@@ -1,9 +1,15 @@
-"""The notifier interface the dispatcher talks to (Slack or the console), and its errors."""
+"""The notifier interface the dispatcher talks to (Slack, the console, ...), and its errors.
+
+The alert layer records what happened as an event kind and its data (:class:`ThreadEvent`);
+only a notifier turns that into words, in its own medium. Notifiers live above this layer
+and implement :class:`Notifier`; nothing here imports them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from monitor.store import Alert
 
@@ -14,6 +20,15 @@ class MessageRef:
 
     channel: str
     ts: str
+
+
+@dataclass(frozen=True)
+class ThreadEvent:
+    """What a thread reply is about: its kind (``reminder``, ``acknowledged``, ``refired``...)
+    and the facts the message needs, as they were when it was queued."""
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 class DeliveryError(Exception):
@@ -31,7 +46,9 @@ class DeliveryError(Exception):
 class Notifier(Protocol):
     """Posts an alert's parent message, re-renders it, and replies in its thread.
 
-    ``post`` and ``update`` render the alert as it is now, so retrying them is safe.
+    ``post`` and ``update`` render the alert as it is now, so retrying them is safe. ``reply``
+    words ``event``. Every method raises :class:`DeliveryError` on failure, saying whether
+    it is permanent and, when the receiver asked for it, how long to wait.
     """
 
     def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef: ...
@@ -39,5 +56,5 @@ class Notifier(Protocol):
     def update(self, alert: Alert, *, channel: str, ts: str) -> None: ...
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, text: str, broadcast: bool
+        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef: ...

@@ -8,9 +8,11 @@ lease expires, which is what makes delivery at-least-once.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
+from sqlalchemy import Select, Update, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from monitor.store import Alert, Notification
@@ -25,17 +27,21 @@ def enqueue(
     *,
     now: datetime,
     channel: str | None = None,
-    text: str = "",
+    event: str = "",
+    data: Mapping[str, Any] | None = None,
     broadcast: bool = False,
 ) -> Notification | None:
-    """Add an outbox row for ``alert``. Updates re-render the alert, so one pending is enough."""
+    """Add an outbox row for ``alert``. Updates re-render the alert, so one pending is enough.
+
+    A reply carries ``event`` (its kind) and ``data`` (its facts); the notifier words it."""
     if kind == "update" and _pending_update_exists(session, alert.id):
         return None
     row = Notification(
         alert_id=alert.id,
         kind=kind,
         channel=channel or alert.slack_channel or "",
-        text=text,
+        event=event,
+        data=dict(data or {}),
         broadcast=broadcast,
         status="pending",
         attempts=0,
@@ -128,42 +134,3 @@ def _claim(now: datetime, by: str) -> Update:
         .values(claimed_until=now + CLAIM_LEASE, claimed_by=by)
         .execution_options(synchronize_session=False)
     )
-
-
-def failed_notifications(*, session: Session, limit: int = 20) -> list[Notification]:
-    """Rows that Slack refused for good (bad channel, revoked token, ...), newest first.
-
-    For ``monitor status`` and ``/readyz``: delivery trouble is shown, never hidden.
-    """
-    query = (
-        select(Notification)
-        .where(Notification.status == "failed")
-        .order_by(Notification.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
-def backlog(*, session: Session, now: datetime) -> dict[str, int]:
-    """Counts for metrics: pending rows, of which due now, and permanently failed rows."""
-
-    def count(*criteria: ColumnElement[bool]) -> int:
-        return session.scalar(select(func.count(Notification.id)).where(and_(*criteria))) or 0
-
-    return {
-        "pending": count(Notification.status == "pending"),
-        "due": count(Notification.status == "pending", Notification.next_attempt_at <= now),
-        "failed": count(Notification.status == "failed"),
-    }
-
-
-def delivery_problems(*, session: Session, limit: int = 20) -> list[str]:
-    """One line per notification Slack refused for good, for ``monitor status`` and readiness."""
-    lines = []
-    for row in failed_notifications(session=session, limit=limit):
-        channel = f" to {row.channel}" if row.channel else ""
-        lines.append(
-            f"notification {row.id} ({row.kind}{channel}) for alert {row.alert_id} "
-            f"not delivered: {row.last_error}"
-        )
-    return lines

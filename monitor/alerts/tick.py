@@ -1,8 +1,9 @@
-"""``tick``: the periodic unit of work of the alerting layer.
+"""``tick``: the alerting layer's part of the periodic unit of work.
 
 One call ends expired silences and snoozes, sends due reminders, delivers due outbox rows and
-prunes old ones, then returns. ``monitor scan`` calls it at its end and ``monitor run`` every
-minute; several replicas may call it at once (claims keep them apart).
+prunes old ones, then returns. :func:`monitor.run.tick.tick` (the one tick the scheduler,
+``monitor scan`` and the demo call) runs it after judging staleness; several replicas may
+call it at once (claims keep them apart).
 """
 
 from __future__ import annotations

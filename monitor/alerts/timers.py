@@ -33,13 +33,13 @@ def send_due_reminders(*, session: Session, now: datetime, routing: Routing) -> 
             continue
         if not cas(session, alert, {"next_reminder_at": _next_reminder(alert, now)}):
             continue  # someone acted on it meanwhile; their transition decides
-        mention = routing.mention_for(alert.severity)
-        hours = (now - alert.raised_at).total_seconds() / 3600
-        text = (
-            f"{mention + ' ' if mention else ''}:bell: Still {alert.severity}, open for "
-            f"{hours:.0f} h and not acknowledged: {alert.summary or alert.check_id}"
-        )
-        enqueue(session, alert, "reply", now=now, text=text, broadcast=True)
+        data = {
+            "mention": routing.mention_for(alert.severity),
+            "severity": alert.severity,
+            "hours": (now - alert.raised_at).total_seconds() / 3600,
+            "summary": alert.summary or alert.check_id,
+        }
+        enqueue(session, alert, "reply", now=now, event="reminder", data=data, broadcast=True)
         done.append(
             record(
                 session,
@@ -67,8 +67,7 @@ def end_snoozes(*, session: Session, now: datetime) -> list[Transition]:
             continue
         enqueue(session, alert, "update", now=now)
         if firing:
-            text = f":alarm_clock: Snooze ended, still {alert.severity}: {alert.summary}"
-            enqueue(session, alert, "reply", now=now, text=text, broadcast=True)
+            _still(session, alert, "snooze_ended", now)
         done.append(
             record(
                 session,
@@ -108,9 +107,8 @@ def _after_silence(session: Session, model: str, now: datetime) -> list[Transiti
             continue
         if not cas(session, alert, {"next_reminder_at": _next_reminder(alert, now)}):
             continue
-        text = f":loud_sound: Silence ended, still {alert.severity}: {alert.summary}"
         enqueue(session, alert, "update", now=now)
-        enqueue(session, alert, "reply", now=now, text=text, broadcast=True)
+        _still(session, alert, "silence_ended", now)
         done.append(
             record(
                 session,
@@ -123,6 +121,12 @@ def _after_silence(session: Session, model: str, now: datetime) -> list[Transiti
             )
         )
     return done
+
+
+def _still(session: Session, alert: Alert, event: str, now: datetime) -> None:
+    """Ping the thread: the pause (snooze or silence) ended and the alert is still firing."""
+    data = {"severity": alert.severity, "summary": alert.summary}
+    enqueue(session, alert, "reply", now=now, event=event, data=data, broadcast=True)
 
 
 def _settle_unposted(session: Session, alert: Alert) -> None:

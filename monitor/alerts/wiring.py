@@ -1,29 +1,23 @@
-"""Glue between the config / scan core and the alert layer; what the integrator calls.
+"""The config mapped onto the alert layer: policies, routing, which checks alert.
 
-``evaluate_stored_scan`` right after ``store_scan`` (same transaction); ``run_tick`` at the
-end of ``monitor scan`` and every minute in ``monitor run``; ``resolve_removed`` at start.
+``evaluate_stored_scan`` right after ``store_scan`` (same transaction); ``resolve_removed`` at
+start. Which notifier delivers, and the periodic tick, are composed above this layer
+(:mod:`monitor.run.notifiers`, :mod:`monitor.run.tick`): nothing here imports a notifier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from monitor.alerts.actions import resolve_removed_checks
 from monitor.alerts.conditions import CheckSignal
 from monitor.alerts.evaluate import evaluate_scan
-from monitor.alerts.notify import Notifier
 from monitor.alerts.policy import AlertPolicy, Routing, SeverityRoute
 from monitor.alerts.store import Transition
-
-if TYPE_CHECKING:
-    from typing import TextIO
-
-    from monitor.alerts.tick import TickReport
-    from monitor.config.schema import Config, ModelConfig
-    from monitor.store import Scan
+from monitor.config.schema import Config, ModelConfig
+from monitor.store import Scan
 
 
 def policy_for(model: ModelConfig) -> AlertPolicy:
@@ -103,79 +97,8 @@ def evaluate_stored_scan(
 
 def resolve_removed(*, session: Session, config: Config, now: datetime) -> list[Transition]:
     """At start: resolve alerts whose check left the config (reason ``check_removed``)."""
-    from monitor.alerts.actions import resolve_removed_checks
-
     configured = {m.name: alerting_checks(m) for m in config.models}
     return resolve_removed_checks(session=session, configured=configured, now=now)
-
-
-def build_notifier(config: Config, *, out: TextIO | None = None) -> Notifier:
-    """Slack when ``slack:`` is configured, else the console notifier."""
-    if config.slack is None:
-        from monitor.slack.console import ConsoleNotifier
-
-        return ConsoleNotifier(out)
-    from monitor.slack.transport import SlackNotifier, make_client
-
-    client = make_client(config.slack.token.get_secret_value(), base_url=config.slack.api_url)
-    return SlackNotifier(client, interactive=interactive(config), public_url=config.api.public_url)
-
-
-def interactive(config: Config) -> bool:
-    """Buttons only where clicks can come back: ``/slack/actions`` (signing secret and a
-    public URL) or Socket Mode (``slack.app_token``, started by :func:`start_socket_mode`)."""
-    slack = config.slack
-    if slack is None:
-        return False
-    return bool(slack.app_token or (slack.signing_secret and config.api.public_url))
-
-
-def start_socket_mode(
-    *, config: Config, sessions: Callable[[], Session], clock: Callable[[], datetime]
-) -> Callable[[], None] | None:
-    """With ``slack.app_token``: receive button clicks over Socket Mode until the returned
-    function is called. None without an app token. ``monitor run`` starts it."""
-    slack = config.slack
-    if slack is None or slack.app_token is None:
-        return None
-    from monitor.alerts.tick import deliver_due
-    from monitor.slack import transport
-    from monitor.slack.interactions import click_handler
-
-    notifier = build_notifier(config)
-    handler = click_handler(
-        sessions=sessions,
-        clock=clock,
-        deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier, clock=clock),
-        respond=transport.respond_ephemeral,
-    )
-    client = transport.make_client(slack.token.get_secret_value())
-    app_token = slack.app_token.get_secret_value()
-    return transport.start_socket_mode(app_token=app_token, client=client, on_payload=handler)
-
-
-def run_tick(
-    sessions: Callable[[], Session] | Session,
-    *,
-    config: Config,
-    now: datetime,
-    notifier: Notifier | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> TickReport:
-    """``tick`` with the configured notifier, routing and notification retention.
-
-    ``clock``: the wall clock in a long-running service (see :func:`monitor.alerts.tick.tick`).
-    """
-    from monitor.alerts.tick import tick
-
-    return tick(
-        sessions,
-        now=now,
-        notifier=notifier or build_notifier(config),
-        routing=routing_for(config),
-        retention=config.retention.notifications,
-        clock=clock,
-    )
 
 
 def _summary(

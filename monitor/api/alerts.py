@@ -23,8 +23,9 @@ from monitor.alerts.queries import (
     get_alert,
     list_alerts,
 )
-from monitor.api.app import AppState
-from monitor.api.deps import require_read, require_write, session, state
+from monitor.alerts.tick import deliver_due
+from monitor.api.deps import AppState, require_read, require_write, session, state
+from monitor.windows import parse_duration
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 StateFilter = Literal["firing", "recovered", "acknowledged", "resolved", "open", "all"]
@@ -94,7 +95,6 @@ def schedule_delivery(background: BackgroundTasks, app: AppState) -> None:
     """Edit the Slack message after the response is sent (the next tick would otherwise)."""
     if app.notifier is None:
         return
-    from monitor.alerts.tick import deliver_due
 
     notifier = app.notifier
     background.add_task(
@@ -105,7 +105,6 @@ def schedule_delivery(background: BackgroundTasks, app: AppState) -> None:
 def _duration(text: str | None) -> timedelta | None:
     if text is None:
         return None
-    from monitor.windows import parse_duration
 
     try:
         return parse_duration(text)

@@ -7,47 +7,21 @@ it returns.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
+from monitor.api import alerts, dashboard, reads, slack_actions
+from monitor.api.deps import ApiSettings, AppState, utcnow
 from monitor.api.errors import install_error_handlers
-from monitor.api.limits import DEFAULT_MAX_BODY, BodyLimit
-from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, ops_router
+from monitor.api.limits import BodyLimit
+from monitor.api.model_metrics import model_collectors
+from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, default_collectors, ops_router
+from monitor.config.schema import Config
 
-if TYPE_CHECKING:
-    from monitor.config.schema import Config
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    token: str | None = None  # writes need it; without one configured, writes are refused
-    read_token: str | None = None  # reads are open unless this is set
-    signing_secret: str | None = None  # Slack interactivity; without it /slack/actions is 404
-    max_body: int = DEFAULT_MAX_BODY  # bytes; a larger request body is refused with 413
-
-
-@dataclass(frozen=True)
-class AppState:
-    """What the routes need, kept on ``app.state.monitor``."""
-
-    sessions: Callable[[], Session]
-    settings: ApiSettings
-    notifier: Notifier | None
-    clock: Callable[[], datetime]
-    # Tells one Slack user something privately (response_url); replaced in tests.
-    respond: Callable[[str, str], None]
-    # The models' config, for the status report and the dashboard; without one those
-    # endpoints answer 503 (the alert endpoints need only the state DB).
-    config: Config | None = None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["ApiSettings", "AppState", "create_app", "create_ops_app", "settings_from_config"]
 
 
 def create_app(
@@ -67,8 +41,6 @@ def create_app(
     With a ``notifier``, the Slack message is edited right after an action (in the
     background, after the response); without one, the next ``tick`` delivers it.
     """
-    from monitor.api import alerts, dashboard, reads, slack_actions
-
     # /docs is served from the package (monitor.api.docs), not FastAPI's CDN page.
     app = FastAPI(
         title="monitor", summary="Drift and model-health monitoring", docs_url=None, redoc_url=None
@@ -122,9 +94,6 @@ def with_model_collectors(
     """
     if collectors is not None or config is None:
         return collectors
-    from monitor.api.model_metrics import model_collectors
-    from monitor.api.ops import default_collectors
-
     return [*default_collectors(), *model_collectors(config)]
 
 
@@ -147,6 +116,6 @@ def _secret(value: object) -> str | None:
 
 
 def _respond_via_slack(response_url: str, text: str) -> None:
-    from monitor.slack.transport import respond_ephemeral
+    from monitor.slack.transport import respond_ephemeral  # slack_sdk: only when it is used
 
     respond_ephemeral(response_url, text)

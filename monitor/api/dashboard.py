@@ -15,8 +15,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
-from monitor.api.app import AppState
-from monitor.api.deps import require_read, session, state
+from monitor.api.deps import AppState, require_read, session, state
+from monitor.api.docs import mount_docs
+from monitor.errors import MonitorError
+from monitor.report import build_report
 
 router = APIRouter(tags=["dashboard"])
 
@@ -26,8 +28,6 @@ def static_dir() -> str:
 
 
 def mount(app: FastAPI) -> None:
-    from monitor.api.docs import mount_docs
-
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     mount_docs(app, static_dir=static_dir())
@@ -46,9 +46,6 @@ def scan_report(
     scan_id: int, app: AppState = Depends(state), db: Session = Depends(session)
 ) -> HTMLResponse:
     """The Evidently drill-down report of one scan, on a bounded sample of its windows."""
-    from monitor.errors import MonitorError
-    from monitor.report import build_report
-
     if app.config is None:
         raise HTTPException(503, detail="this API was started without a config")
     try:

@@ -1,15 +1,51 @@
-"""Request dependencies shared by the routers: state, sessions, bearer-token checks."""
+"""Request dependencies shared by the routers: the app's state, sessions, bearer-token checks.
+
+The routers and the application factory (:mod:`monitor.api.app`) both import from here; this
+module imports neither.
+"""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from monitor.api.app import AppState
+from monitor.alerts.notify import Notifier
+from monitor.api.limits import DEFAULT_MAX_BODY
+from monitor.config.schema import Config
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    token: str | None = None  # writes need it; without one configured, writes are refused
+    read_token: str | None = None  # reads are open unless this is set
+    signing_secret: str | None = None  # Slack interactivity; without it /slack/actions is 404
+    max_body: int = DEFAULT_MAX_BODY  # bytes; a larger request body is refused with 413
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the routes need, kept on ``app.state.monitor``."""
+
+    sessions: Callable[[], Session]
+    settings: ApiSettings
+    notifier: Notifier | None
+    clock: Callable[[], datetime]
+    # Tells one Slack user something privately (response_url); replaced in tests.
+    respond: Callable[[str, str], None]
+    # The models' config, for the status report and the dashboard; without one those
+    # endpoints answer 503 (the alert endpoints need only the state DB).
+    config: Config | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
-from monitor.api.app import AppState
-from monitor.api.deps import require_read, session, state
+from monitor.api.deps import AppState, require_read, session, state
 from monitor.config.schema import Config, ModelConfig
 from monitor.history import (
     ScanNotFoundError,

@@ -128,7 +128,7 @@ def _act(
     from monitor.alerts.actions import apply_action
     from monitor.alerts.queries import get_alert
     from monitor.alerts.tick import deliver_due
-    from monitor.alerts.wiring import build_notifier
+    from monitor.run.notifiers import build_notifier
 
     settings = load(config)
     with state_session(settings.state_db) as session:

@@ -70,17 +70,17 @@ def scan(
 
 
 def _tick(settings: Config, session: Session, now: datetime, *, as_json: bool) -> None:
-    """Staleness, reminders and the outbox, as `tick` does every minute in `monitor run`.
+    """The tick `monitor run` runs every minute, except scan retention: a backfill must not
+    delete the old windows it has just stored.
 
     With --json, stdout carries only JSON: console notifications go to stderr."""
     import sys
 
-    from monitor.alerts.wiring import build_notifier, run_tick
-    from monitor.scans.service import check_stale
+    from monitor.run.notifiers import build_notifier
+    from monitor.run.tick import tick
 
-    check_stale(config=settings, session=session, now=now)
     notifier = build_notifier(settings, out=sys.stderr if as_json else None)
-    run_tick(session, config=settings, now=now, notifier=notifier)
+    tick(session, config=settings, now=now, notifier=notifier, prune_old_scans=False)
 
 
 def _as_dict(report: object) -> dict[str, object]:

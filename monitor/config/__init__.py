@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from monitor.config.load import config_path, load_config, model_config_hash, parse_config
+from monitor.config.load import (
+    config_path,
+    config_secrets,
+    load_config,
+    model_config_hash,
+    open_config,
+    parse_config,
+)
 from monitor.config.schema import (
     AlertSettings,
     BetweenReference,
@@ -34,7 +41,9 @@ __all__ = [
     "TableReference",
     "Threshold",
     "config_path",
+    "config_secrets",
     "load_config",
     "model_config_hash",
+    "open_config",
     "parse_config",
 ]

@@ -12,6 +12,7 @@ from pydantic import (
     model_validator,
 )
 
+from checks.errors import ChecksError, UnknownNameError
 from checks.registry import get_metric
 from checks.thresholds import Bound, check_bound
 from monitor.config.types import FiniteFloat, PositiveDuration, Severity, Strict
@@ -29,8 +30,8 @@ KNOWN_METRICS = PERFORMANCE_METRICS + OPERATIONAL_METRICS + LABEL_METRICS
 
 
 def _known_method(method: str) -> str:
+    # Imported here: checks.drift loads pandas, which loading a config should not.
     from checks.drift import get_method
-    from checks.errors import UnknownNameError
 
     if method != "auto":
         try:
@@ -88,8 +89,6 @@ class Threshold(Strict):
 
     @model_validator(mode="after")
     def _valid_bound(self) -> Threshold:
-        from checks.errors import ChecksError
-
         try:
             metric = get_metric(self.metric)
             check_bound(self.metric, self.bound())

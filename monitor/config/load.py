@@ -13,6 +13,7 @@ from monitor.config.envsubst import substitute
 from monitor.config.schema import Config, ModelConfig
 from monitor.config.yamlsafe import load_yaml
 from monitor.errors import ConfigError
+from monitor.redact import remember, url_secrets
 
 DEFAULT_FILE = "monitor.yaml"
 ENV_VAR = "MONITOR_CONFIG"
@@ -26,6 +27,14 @@ def config_path(explicit: str | Path | None = None, env: Mapping[str, str] | Non
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR])
     return Path(DEFAULT_FILE)
+
+
+def open_config(path: str | Path | None) -> Config:
+    """The config at ``path`` (see :func:`config_path`); its secrets are remembered so an
+    error line printed later by this process is redacted with them."""
+    config = load_config(config_path(path))
+    remember(config_secrets(config))
+    return config
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
@@ -124,3 +133,19 @@ def model_config_hash(model: ModelConfig) -> str:
     payload = model.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
+
+
+def config_secrets(config: Config) -> list[str]:
+    """Every secret of ``config``: tokens, and the URLs of databases and their passwords."""
+    found: list[str] = []
+    for url in [source.url.get_secret_value() for source in config.sources.values()]:
+        found += url_secrets(url)
+    found += url_secrets(config.state_db)
+    for value in (config.api.token, config.api.read_token):
+        if value is not None:
+            found.append(value.get_secret_value())
+    if config.slack is not None:
+        for secret in (config.slack.token, config.slack.signing_secret, config.slack.app_token):
+            if secret is not None:
+                found.append(secret.get_secret_value())
+    return found

@@ -60,6 +60,8 @@ from monitor.config.types import (
     secret_url,
     sqlalchemy_url,
 )
+from monitor.errors import ConfigError
+from monitor.windows import validate_cron
 
 __all__ = [
     "CLASSIFICATION_METRICS",
@@ -155,8 +157,6 @@ class DigestConfig(Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from monitor.windows import validate_cron
-
         validate_cron(value)
         return value
 
@@ -238,7 +238,6 @@ class Config(Strict):
         for model in self.models:
             if model.name == name:
                 return model
-        from monitor.errors import ConfigError
 
         known = ", ".join(m.name for m in self.models) or "none"
         raise ConfigError(f"unknown model {name!r}; known: {known}")

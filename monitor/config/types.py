@@ -56,6 +56,7 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 
 
 def sqlalchemy_url(value: str) -> str:
+    # Imported here: monitor.dburl loads SQLAlchemy, which a config without URLs never needs.
     from monitor.dburl import url_problem
 
     # The URL may hold a password: say what is wrong, never echo it.

@@ -13,8 +13,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
+from monitor.alerts.actions import acknowledge
+from monitor.alerts.queries import list_alerts
+from monitor.config import load_config
 from monitor.demo.config import REFERENCE_DAYS, demo_yaml
 from monitor.demo.data import DAYS, SLOW_DAY, DemoLogs, generate
+from monitor.demo.eta import generate_eta
+from monitor.demo.tables import LogWriter
+from monitor.run.tick import tick
+from monitor.scans import scan_line
+from monitor.scans.service import scan_all
+from monitor.slack.console import ConsoleNotifier
+from monitor.sources import SourceEngines
+from monitor.status import status_report
+from monitor.status_render import render_text
+from monitor.store import make_engine, make_sessionmaker, migrate
 from monitor.windows import isoformat_z
 
 if TYPE_CHECKING:
@@ -35,9 +48,6 @@ def run_demo(
     directory: Path, *, now: datetime | None = None, echo: Echo = print, state_db: str | None = None
 ) -> DemoRun:
     """Generate the logs in ``directory``, scan each simulated day, report each model's health."""
-    from monitor.config import load_config
-    from monitor.store import migrate
-
     now = now or datetime.now(UTC)
     start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=DAYS)
     directory.mkdir(parents=True, exist_ok=True)
@@ -74,15 +84,6 @@ def _story(logs: DemoLogs) -> str:
 
 
 def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
-    from monitor.alerts.wiring import run_tick
-    from monitor.demo.eta import generate_eta
-    from monitor.demo.tables import LogWriter
-    from monitor.scans import scan_line
-    from monitor.scans.service import scan_all
-    from monitor.slack.console import ConsoleNotifier
-    from monitor.sources import SourceEngines
-    from monitor.store import make_engine, make_sessionmaker
-
     rides = generate_eta(logs.start, days=DAYS)
     writer = LogWriter(config.sources["demo"].url.get_secret_value(), logs, rides)
     engine = make_engine(config.state_db)
@@ -100,9 +101,9 @@ def _scan_days(config: Any, logs: DemoLogs, echo: Echo) -> list[ScanReport]:
                 ):
                     echo(scan_line(report))
                     reports.append(report)
-                run_tick(session, config=config, now=end, notifier=notifier)
+                tick(session, config=config, now=end, notifier=notifier)
                 if _on_call(day, session=session, now=end, echo=echo):
-                    run_tick(session, config=config, now=end, notifier=notifier)
+                    tick(session, config=config, now=end, notifier=notifier)
     finally:
         writer.close()
         engine.dispose()
@@ -119,9 +120,6 @@ ON_CALL: dict[int, tuple[str, str, str | None]] = {
 
 
 def _on_call(day: int, *, session: Any, now: datetime, echo: Echo) -> bool:
-    from monitor.alerts.actions import acknowledge
-    from monitor.alerts.queries import list_alerts
-
     if day not in ON_CALL:
         return False
     check_id, person, note = ON_CALL[day]
@@ -150,10 +148,6 @@ class _EchoOut:
 
 
 def _final_status(config: Any, now: datetime, echo: Echo) -> dict[str, Any]:
-    from monitor.status import status_report
-    from monitor.status_render import render_text
-    from monitor.store import make_engine, make_sessionmaker
-
     engine = make_engine(config.state_db)
     try:
         with make_sessionmaker(engine)() as session:

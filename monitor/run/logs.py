@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from monitor.redact import config_secrets, redact
+from monitor.config import config_secrets
+from monitor.redact import redact
 
 if TYPE_CHECKING:
     from monitor.config.schema import Config

@@ -15,13 +15,20 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitor.alerts.wiring import resolve_removed
+from monitor.api.app import create_app, create_ops_app, settings_from_config
+from monitor.config import open_config
 from monitor.config.schema import Config
+from monitor.errors import MonitorError
 from monitor.run.logs import logger, setup_logging
+from monitor.run.notifiers import start_socket_mode
 from monitor.run.scheduler import Activity, add_jobs, build_scheduler
 from monitor.run.service import Service
+from monitor.sources import SourceEngines
+from monitor.store import make_engine, make_sessionmaker, state_session
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -58,10 +65,6 @@ class Signals:
 
 def serve(options: RunOptions, config: Config) -> int:
     """Run until SIGTERM/SIGINT; the exit code (0 after a clean shutdown)."""
-    from monitor.cli._common import state_session
-    from monitor.sources import SourceEngines
-    from monitor.store import make_engine, make_sessionmaker
-
     setup_logging(config)
     with state_session(config.state_db):
         pass  # refuses an unmigrated state DB before anything starts
@@ -96,10 +99,6 @@ def warm_up() -> None:
 
 
 def _start_scheduler(service: Service, activity: Activity) -> BackgroundScheduler:
-    from datetime import UTC, datetime
-
-    from monitor.alerts.wiring import resolve_removed
-
     with service.sessions() as session:
         resolve_removed(session=session, config=service.config, now=datetime.now(UTC))
         session.commit()
@@ -109,10 +108,6 @@ def _start_scheduler(service: Service, activity: Activity) -> BackgroundSchedule
 
 
 def _start_socket_mode(service: Service) -> object | None:
-    from datetime import UTC, datetime
-
-    from monitor.alerts.wiring import start_socket_mode
-
     return start_socket_mode(
         config=service.config, sessions=service.sessions, clock=lambda: datetime.now(UTC)
     )
@@ -124,8 +119,6 @@ def tick_max_age(config: Config) -> timedelta:
 
 
 def _app(options: RunOptions, service: Service, sessions: sessionmaker[Session]) -> FastAPI:
-    from monitor.api.app import create_app, create_ops_app, settings_from_config
-
     max_age = tick_max_age(service.config)
     if not options.api:
         return create_ops_app(sessions=sessions, tick_max_age=max_age, config=service.config)
@@ -141,8 +134,6 @@ def _app(options: RunOptions, service: Service, sessions: sessionmaker[Session])
 def listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before any work starts: a taken port is a clear error at
     once (not a dead HTTP thread after the first scans), and ``--port 0`` gets a free port."""
-    from monitor.errors import MonitorError
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, port), family=family, backlog=2048)
@@ -188,12 +179,8 @@ def _reload(
     scheduler: BackgroundScheduler | None,
     activity: Activity,
 ) -> None:
-    from monitor.cli._common import load
-    from monitor.errors import MonitorError
-    from monitor.sources import SourceEngines
-
     try:
-        config = load(options.config_path)
+        config = open_config(options.config_path)
     except MonitorError as exc:  # keep running on the config we have
         logger().error(
             "config reload failed; keeping the running config", extra={"error": str(exc)}
@@ -208,10 +195,6 @@ def _reload(
     service.reload(config)
     old.dispose()
     if scheduler is not None:
-        from datetime import UTC, datetime
-
-        from monitor.alerts.wiring import resolve_removed
-
         with service.sessions() as session:
             resolve_removed(session=session, config=config, now=datetime.now(UTC))
             session.commit()

@@ -7,21 +7,21 @@ Notifications are pruned by ``tick`` itself (``retention.notifications``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from monitor.alerts.dispatch import SessionSource, unit
 from monitor.store import CheckResult, Scan
 
 
-def prune_scans(sessions: Callable[[], Session], *, before: datetime) -> int:
+def prune_scans(sessions: SessionSource, *, before: datetime) -> int:
     """Delete scans whose window ended before ``before`` (with their results); commits."""
     newer = aliased(Scan)
     latest = select(func.max(newer.window_end)).where(newer.model == Scan.model).scalar_subquery()
     doomed = select(Scan.id).where(Scan.window_end < before, Scan.window_end < latest)
-    with sessions() as session:
+    with unit(sessions) as session:
         ids = list(session.scalars(doomed))
         if not ids:
             return 0

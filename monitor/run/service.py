@@ -25,11 +25,14 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
 from monitor.config.schema import Config, ModelConfig
+from monitor.digest import compose_digest, send_digest
 from monitor.run import leases
 from monitor.run.logs import logger
-from monitor.run.retention import prune_scans
+from monitor.run.notifiers import build_notifier
+from monitor.run.tick import tick
+from monitor.scans.service import scan_and_store
 from monitor.sources import SourceEngines
-from monitor.store import Scan
+from monitor.store import Heartbeat, Scan
 from monitor.windows import Every, isoformat_z
 
 TICK_LEASE = "tick"
@@ -107,8 +110,6 @@ class Service:
         With ``fence``, the commit happens only if the scan lease is still ours; False when
         it was taken over (nothing stored: the new holder scans the window).
         """
-        from monitor.scans.service import scan_and_store
-
         started = time.monotonic()
         with self.sessions() as session:
             try:
@@ -151,9 +152,6 @@ class Service:
 
     def tick(self) -> None:
         """Staleness, reminders, outbox delivery and retention, on one replica at a time."""
-        from monitor.alerts.wiring import run_tick
-        from monitor.scans.service import check_stale
-
         now = datetime.now(UTC)
         ttl = self.config.run.lease
         try:
@@ -168,26 +166,20 @@ class Service:
                     for m in self.config.models
                     if m.name in self.caught_up and f"scan:{m.name}" not in busy
                 ]
-                with self.sessions() as session:
-                    check_stale(
-                        config=self.config.model_copy(update={"models": judged}),
-                        session=session,
-                        now=now,
-                    )
-                report = run_tick(
+                done = tick(
                     self.sessions,
                     config=self.config,
                     now=now,
                     notifier=self.notifier,
+                    judged=judged,
                     clock=partial(datetime.now, UTC),
                 )
-                pruned = prune_scans(self.sessions, before=now - self.config.retention.scans)
                 leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
         except Exception as exc:  # state DB down: the next tick tries again
             logger().error("tick failed", extra={"error": _describe(exc)})
             return
-        delivery = report.delivery
-        if delivery.sent or delivery.failed or delivery.retried or pruned or report.pruned:
+        delivery, pruned = done.alerts.delivery, done.pruned_scans
+        if delivery.sent or delivery.failed or delivery.retried or pruned or done.alerts.pruned:
             logger().info(
                 "tick",
                 extra={
@@ -195,15 +187,12 @@ class Service:
                     "retried": delivery.retried,
                     "failed": delivery.failed,
                     "pruned_scans": pruned,
-                    "pruned_notifications": report.pruned,
+                    "pruned_notifications": done.alerts.pruned,
                 },
             )
 
     def digest(self) -> None:
         """Post the scheduled health digest once per firing, whichever replica comes first."""
-        from monitor.digest import compose_digest, send_digest
-        from monitor.store import Heartbeat
-
         now = datetime.now(UTC)
         try:
             with leases.held(
@@ -227,8 +216,6 @@ class Service:
     @property
     def notifier(self) -> Notifier:
         """The configured notifier (Slack or console), built once per config."""
-        from monitor.alerts.wiring import build_notifier
-
         if self._notifier is None:
             self._notifier = build_notifier(self.config)
         return self._notifier

@@ -20,9 +20,8 @@ from monitor.alerts.evaluate import evaluate_scan
 from monitor.alerts.store import Transition
 from monitor.alerts.wiring import policy_for, routing_for
 from monitor.config.schema import Config, ModelConfig
-from monitor.status import interval
 from monitor.store import Scan, ScanAttempt
-from monitor.windows import isoformat_z
+from monitor.windows import isoformat_z, step
 
 ERRORS_IN_A_ROW = 3
 STALE_CRITICAL_INTERVALS = 3
@@ -71,7 +70,7 @@ def signal_stale(
     *, session: Session, model: ModelConfig, config: Config, now: datetime
 ) -> list[Transition]:
     """Judge whether ``model``'s data is stale at ``now``; never commits."""
-    step = interval(model, now)
+    gap = step(model.grid, now)
     last = session.scalar(
         select(Scan.window_end)
         .where(Scan.model == model.name, Scan.status != "error")
@@ -87,8 +86,8 @@ def signal_stale(
             return []
         since = f"no successful scan since the first attempt (window ending {isoformat_z(last)})"
     late = now - last
-    stale = late > 2 * step
-    severity = "critical" if late > STALE_CRITICAL_INTERVALS * step else "warning"
+    stale = late > 2 * gap
+    severity = "critical" if late > STALE_CRITICAL_INTERVALS * gap else "warning"
     signal = CheckSignal(
         check_id="stale", passed=not stale, severity=severity, summary=f"stale: {since}"
     )

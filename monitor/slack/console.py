@@ -6,8 +6,8 @@ import itertools
 import sys
 from typing import Any, TextIO
 
-from monitor.alerts.notify import MessageRef
-from monitor.slack.render import Rendered, render_alert
+from monitor.alerts.notify import DeliveryError, MessageRef, ThreadEvent
+from monitor.slack.render import Rendered, render_alert, reply_text
 from monitor.store import Alert
 
 CONSOLE_CHANNEL = "console"
@@ -34,10 +34,10 @@ class ConsoleNotifier:
         self._print(f"┌ Slack edit of message {ts} in {channel}", rendered)
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, text: str, broadcast: bool
+        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         where = "thread reply, also sent to channel" if broadcast else "thread reply"
-        self._write(f"└─ {where} on alert {alert.id}: {text}\n")
+        self._write(f"└─ {where} on alert {alert.id}: {reply_text(event)}\n")
         return MessageRef(channel=channel, ts=f"{thread_ts}.{next(self._ts)}")
 
     def _print(self, head: str, message: Rendered) -> None:
@@ -48,7 +48,12 @@ class ConsoleNotifier:
         self._write("\n".join(lines) + "\n")
 
     def _write(self, text: str) -> None:
-        (self.out or sys.stdout).write(text)
+        try:
+            (self.out or sys.stdout).write(text)
+        except ValueError as exc:  # a closed stream: writing again cannot help
+            raise DeliveryError(f"console output is closed: {exc}", permanent=True) from exc
+        except OSError as exc:  # a full disk, an interrupted write: may pass next time
+            raise DeliveryError(f"console output failed: {exc}") from exc
 
 
 def _block_lines(block: dict[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.actions import apply_action
 from monitor.alerts.errors import AlertNotFoundError, AlertStateError, InvalidActionError
+from monitor.windows import parse_duration
 
 logger = logging.getLogger(__name__)
 ACTIONS = {
@@ -41,8 +42,6 @@ class ButtonClick:
 
 def parse_click(payload: dict[str, Any]) -> ButtonClick | None:
     """The alert action of a ``block_actions`` payload; None for anything else (e.g. Open)."""
-    from monitor.windows import parse_duration
-
     actions = payload.get("actions") or []
     if payload.get("type") != "block_actions" or not isinstance(actions, list) or not actions:
         return None

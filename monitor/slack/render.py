@@ -1,15 +1,19 @@
-"""The alert message, as Slack Block Kit and as plain text. Pure: no I/O, no slack_sdk.
+"""The alert message, as Slack Block Kit and as plain text, and the words of its thread
+replies. Pure: no I/O, no slack_sdk.
 
 Every render shows the alert's current state, so an edit (``chat.update``) can be retried or
-coalesced safely: the last one wins and it is always true.
+coalesced safely: the last one wins and it is always true. Thread replies are worded from the
+event the alert layer recorded (:func:`reply_text`), the only place their text is built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.alerts.notify import ThreadEvent
 from monitor.store import Alert
 
 _FIRING_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
@@ -107,6 +111,69 @@ def status_line(alert: Alert) -> str:
 
 def cli_hint(alert: Alert) -> str:
     return f"Acknowledge from the CLI: `monitor ack {alert.id} --by NAME`"
+
+
+def reply_text(event: ThreadEvent) -> str:
+    """The thread reply for ``event``, in Slack mrkdwn (the console prints the same words)."""
+    wording = _REPLIES.get(event.kind)
+    if wording is None:
+        raise ValueError(f"no wording for thread event {event.kind!r}")
+    return wording(event.data)
+
+
+def _ping(data: Mapping[str, Any]) -> str:
+    return f"{data['mention']} " if data.get("mention") else ""
+
+
+def _note(data: Mapping[str, Any]) -> str:
+    return f": {data['note']}" if data.get("note") else ""
+
+
+def _escalated(data: Mapping[str, Any]) -> str:
+    acker = data.get("cleared_ack_by")
+    cleared = f" The acknowledgement by {acker} was cleared." if "cleared_ack_by" in data else ""
+    return f"{_ping(data)}:arrow_up: Escalated to {data['severity']}: {data['summary']}.{cleared}"
+
+
+def _reminder(data: Mapping[str, Any]) -> str:
+    return (
+        f"{_ping(data)}:bell: Still {data['severity']}, open for {data['hours']:.0f} h and not "
+        f"acknowledged: {data['summary']}"
+    )
+
+
+def _snoozed(data: Mapping[str, Any]) -> str:
+    until = datetime.fromisoformat(data["until"])
+    return f":zzz: Snoozed by {data['by']} until {until:%Y-%m-%d %H:%M} UTC"
+
+
+_REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    # scan-driven
+    "refired": lambda d: (
+        f"{_ping(d)}:rotating_light: Re-fired (occurrence {d['occurrences']}): {d['summary']}"
+    ),
+    "escalated": _escalated,
+    "deescalated": lambda d: f":arrow_down: Now {d['severity']}: {d['summary']}",
+    "recovered": lambda d: ":large_green_circle: Recovered. Still open until acknowledged.",
+    "recovered_after_ack": lambda d: (
+        ":white_check_mark: Resolved: the condition cleared after acknowledgement."
+    ),
+    # timers
+    "reminder": _reminder,
+    "snooze_ended": lambda d: f":alarm_clock: Snooze ended, still {d['severity']}: {d['summary']}",
+    "silence_ended": lambda d: f":loud_sound: Silence ended, still {d['severity']}: {d['summary']}",
+    # people
+    "acknowledged": lambda d: f":eyes: Acknowledged by {d['by']}{_note(d)}",
+    "acknowledged_resolved": lambda d: f":white_check_mark: Acknowledged and resolved by {d['by']}",
+    "unacknowledged": lambda d: f":leftwards_arrow_with_hook: Unacknowledged by {d['by']}",
+    "snoozed": _snoozed,
+    "resolved": lambda d: f":white_check_mark: Resolved by {d['by']}{_note(d)}",
+    "check_removed": lambda d: (
+        ":wastebasket: Resolved: the check was removed from the configuration."
+    ),
+    # queued before outbox rows carried events (migration 20261202_01): sent as written
+    "text": lambda d: str(d["text"]),
+}
 
 
 def _actions(alert: Alert, public_url: str | None) -> list[dict[str, Any]]:

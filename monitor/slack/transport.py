@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from monitor.alerts.notify import DeliveryError, MessageRef
-from monitor.slack.render import render_alert
+from monitor.alerts.notify import DeliveryError, MessageRef, ThreadEvent
+from monitor.slack.render import render_alert, reply_text
 from monitor.store import Alert
 
 # Retrying cannot fix these: the channel, the token or the message itself is wrong.
@@ -96,8 +96,9 @@ class SlackNotifier:
         )
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, text: str, broadcast: bool
+        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
+        text = reply_text(event)
         data = _call(
             lambda: self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=text, reply_broadcast=broadcast
@@ -110,12 +111,6 @@ def post_text(client: WebClient, *, channel: str, text: str) -> MessageRef:
     """Post a plain mrkdwn message (the health digest); errors classified as for alerts."""
     data = _call(lambda: client.chat_postMessage(channel=channel, text=text, mrkdwn=True))
     return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
-
-
-def check_auth(client: WebClient) -> str:
-    """Call ``auth.test``; return the bot's team and user, or raise DeliveryError."""
-    data = _call(client.auth_test)
-    return f"{data.get('team')}/{data.get('user')}"
 
 
 def _call(request: Callable[[], Any]) -> Mapping[str, Any]:

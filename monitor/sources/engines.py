@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from monitor.config.schema import SourceConfig
-from monitor.dburl import engine_problem
+from monitor.dburl import engine_problem, sqlite_file
 from monitor.redact import url_secrets
 from monitor.sources.errors import SourceError
 from monitor.store import pool_options
@@ -29,7 +29,9 @@ class SourceEngines:
         if name not in self._engines:
             config = self._config(name)
             url = config.url.get_secret_value()
-            _require_sqlite_file(name, url)
+            path = sqlite_file(url)
+            if path is not None and not Path(path).is_file():
+                raise SourceError(f"source {name!r}: SQLite file {path!r} does not exist")
             try:
                 pool = pool_options(url, config.pool)
                 engine = create_engine(url, pool_pre_ping=True, **pool)
@@ -72,19 +74,6 @@ class SourceEngines:
         tb: TracebackType | None,
     ) -> None:
         self.dispose()
-
-
-def _require_sqlite_file(name: str, url: str) -> None:
-    """SQLite would create a missing file and then report missing tables; say what is wrong."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return
-    if database.startswith("file:") or Path(database).is_file():
-        return
-    raise SourceError(f"source {name!r}: SQLite file {database!r} does not exist")
 
 
 #: key of a source connection's ``info``: its statement timeout in milliseconds, for the

@@ -31,6 +31,7 @@ from monitor.store.engine import (
     pool_options,
     shown_url,
     state_db_errors,
+    state_session,
     unavailable_reason,
 )
 from monitor.store.leases import Heartbeat, Lease
@@ -70,5 +71,6 @@ __all__ = [
     "pool_options",
     "shown_url",
     "state_db_errors",
+    "state_session",
     "unavailable_reason",
 ]

@@ -130,7 +130,7 @@ class AlertEvent(Base):
 
 
 class Notification(Base):
-    """Outbox row: one Slack call to make (post the parent, edit it, or reply in its thread)."""
+    """Outbox row: one notifier call to make (post the parent, edit it, or reply in its thread)."""
 
     __tablename__ = "notification"
     __table_args__ = (
@@ -142,7 +142,10 @@ class Notification(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
     kind: Mapped[str] = mapped_column(String(16))  # post | update | reply
     channel: Mapped[str] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text, default="")
+    # What happened, as data (a reply's event kind, e.g. "reminder", and its facts; a post's
+    # mention): the notifier turns it into its own words when it delivers the row.
+    event: Mapped[str] = mapped_column(String(32), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
     broadcast: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(
         String(16), default="pending"

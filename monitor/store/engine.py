@@ -8,16 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from monitor.dburl import engine_problem
+from monitor.dburl import engine_problem, sqlite_file
 from monitor.errors import MonitorError
 from monitor.redact import redact, url_secrets
 
@@ -91,6 +92,27 @@ def state_db_errors(url: str) -> Iterator[None]:
         yield
     except UNAVAILABLE as exc:
         raise StateDBError(f"state DB {shown_url(url)}: {unavailable_reason(exc, url)}") from None
+
+
+@contextmanager
+def state_session(url: str) -> Iterator[Session]:
+    """A session on the migrated state DB; an unmigrated one is an error saying what to run.
+
+    A state DB that cannot be reached (now, or later inside the block) is a one-line
+    ``StateDBError``, never a traceback.
+    """
+    path = sqlite_file(url)
+    if path is not None and not Path(path).exists():
+        raise MonitorError(f"the state DB {path!r} does not exist yet: run `monitor db upgrade`")
+    engine = make_engine(url)
+    try:
+        with state_db_errors(url):
+            if not inspect(engine).has_table("scan"):
+                raise MonitorError("the state DB has no tables yet: run `monitor db upgrade`")
+            with make_sessionmaker(engine)() as session:
+                yield session
+    finally:
+        engine.dispose()
 
 
 def shown_url(url: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.errors import MonitorError
+from monitor.store.engine import make_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -53,8 +54,6 @@ def upgrade(url: str, revision: str = HEAD) -> None:
 def current(url: str) -> set[str]:
     """The revision ids the database is at (empty before the first upgrade)."""
     from alembic.runtime.migration import MigrationContext
-
-    from monitor.store.engine import make_engine
 
     engine = make_engine(url)
     try:

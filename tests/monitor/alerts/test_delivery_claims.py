@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts import outbox
 from monitor.alerts.actions import acknowledge
-from monitor.alerts.notify import MessageRef
+from monitor.alerts.notify import MessageRef, ThreadEvent
 from monitor.alerts.policy import Routing
 from monitor.alerts.tick import tick
 from monitor.slack.transport import SlackNotifier, make_client
@@ -107,11 +107,11 @@ class _PoolWatcher:
         self.inner.update(alert, channel=channel, ts=ts)
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, text: str, broadcast: bool
+        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         self._note()
         return self.inner.reply(
-            alert, channel=channel, thread_ts=thread_ts, text=text, broadcast=broadcast
+            alert, channel=channel, thread_ts=thread_ts, event=event, broadcast=broadcast
         )
 
 

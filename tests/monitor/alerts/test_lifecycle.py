@@ -7,8 +7,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, resolve
 from monitor.alerts.conditions import CheckSignal
+from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.policy import AlertPolicy, Routing, SeverityRoute
 from monitor.alerts.queries import alert_counts
+from monitor.slack.render import reply_text
 from monitor.store import Alert, AlertEvent, Notification
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 
@@ -144,8 +146,9 @@ def test_escalation_clears_the_acknowledgement_and_pings(sessions: sessionmaker[
         reply = session.scalars(
             select(Notification).where(Notification.kind == "reply").order_by(Notification.id)
         ).all()[-1]
-    assert reply.broadcast and reply.text.startswith("<!subteam^S1>")
-    assert "acknowledgement by alice was cleared" in reply.text
+    text = reply_text(ThreadEvent(reply.event, reply.data))
+    assert reply.broadcast and text.startswith("<!subteam^S1>")
+    assert "acknowledgement by alice was cleared" in text
 
 
 def test_ladder_is_one_check_whose_severity_is_the_worst_failing_rung(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.outbox import CLAIM_LEASE, backlog, claim_due
+from monitor.alerts.outbox import CLAIM_LEASE, claim_due
 from monitor.store import Notification
 from tests.monitor.alerts.conftest import T0, failing, run_scan
 
@@ -64,13 +64,3 @@ def test_later_rows_of_an_alert_wait_for_its_earlier_rows(
         session.commit()
     assert kinds == ["post", "update", "reply"]
     assert claimed == [1]
-
-
-def test_backlog_counts_pending_due_and_failed_rows(sessions: sessionmaker[Session]) -> None:
-    _three_alerts(sessions)
-    with sessions() as session:
-        row = session.get_one(Notification, 3)
-        row.status = "failed"
-        session.get_one(Notification, 2).next_attempt_at = T0 + timedelta(minutes=5)
-        session.commit()
-        assert backlog(session=session, now=T0) == {"pending": 2, "due": 1, "failed": 1}

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from monitor.alerts.wiring import (
     alerting_checks,
     evaluate_stored_scan,
-    interactive,
     policy_for,
     resolve_removed,
     routing_for,
 )
 from monitor.config import Config, parse_config
+from monitor.run.notifiers import interactive
 from monitor.store import Alert, CheckResult, Scan, make_sessionmaker, migrate
 from tests.monitor.alerts.conftest import HOUR, T0
 

@@ -63,9 +63,7 @@ def test_readyz_fails_when_the_state_db_is_unreachable() -> None:
 
 
 def notification(**fields: object) -> Notification:
-    row = Notification(
-        alert_id=1, kind="post", channel="#ml", text="t", created_at=T0, next_attempt_at=T0
-    )
+    row = Notification(alert_id=1, kind="post", channel="#ml", created_at=T0, next_attempt_at=T0)
     for name, value in fields.items():
         setattr(row, name, value)
     return row
