@@ -9,7 +9,7 @@ so a missed one is not retried.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from monitor.alerts.notify import MessageRef
     from monitor.config.schema import Config
+    from monitor.views import StatusReport
 
 EMOJI = {"red": ":red_circle:", "yellow": ":large_yellow_circle:", "green": ":large_green_circle:"}
 
@@ -58,18 +59,17 @@ def send_digest(
     return post_text(client, channel=channel, text=text)
 
 
-def digest_text(report: dict[str, Any]) -> str:
+def digest_text(report: StatusReport) -> str:
     """Slack mrkdwn: a line per model (worst first), then its top action items."""
     order = {"red": 0, "yellow": 1, "green": 2}
-    models = sorted(report["models"], key=lambda m: (order.get(m["health"], 3), m["name"]))
-    counts = {h: sum(m["health"] == h for m in models) for h in order}
+    models = sorted(report.models, key=lambda m: (order.get(m.health, 3), m.name))
+    counts = {h: sum(m.health == h for m in models) for h in order}
     summary = ", ".join(f"{n} {h}" for h, n in counts.items() if n)
-    lines = [f"*Model health digest* ({report['generated_at']}): {summary or 'no models'}"]
+    lines = [f"*Model health digest* ({report.generated_at}): {summary or 'no models'}"]
     for m in models:
-        alerts = m.get("alerts") or {}
-        unacked = alerts.get("unacknowledged") or 0
+        unacked = m.alerts.unacknowledged
         extra = f" · {unacked} unacknowledged alert(s)" if unacked else ""
-        lines.append(f"{EMOJI.get(m['health'], '')} *{m['name']}*: {m['reason']}{extra}")
-        if m["health"] != "green":
-            lines += [f"    • {item}" for item in (m.get("action_items") or [])[:3]]
+        lines.append(f"{EMOJI.get(m.health, '')} *{m.name}*: {m.reason}{extra}")
+        if m.health != "green":
+            lines += [f"    • {item}" for item in m.action_items[:3]]
     return "\n".join(lines)

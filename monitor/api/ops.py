@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+
+from monitor import views
 
 Collector = Callable[[Session, datetime], Iterable[Metric]]
 TICK = "tick"
@@ -42,18 +44,24 @@ def ops_router(
     chosen = list(default_collectors() if collectors is None else collectors)
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz")
-    def healthz() -> dict[str, str]:
+    @router.get("/healthz", response_model=views.Liveness)
+    def healthz() -> views.Liveness:
         """The process is alive (no database call)."""
-        return {"status": "ok"}
+        return views.Liveness(status="ok")
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        response_model=views.Readiness,
+        responses={503: {"model": views.Readiness, "description": "Not ready"}},
+    )
     def readyz() -> JSONResponse:
         """State DB reachable and a tick ran recently; Slack trouble is reported, not fatal."""
         body = readiness(sessions, now=clock(), tick_max_age=tick_max_age)
-        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+        # exclude_unset: an unreachable state DB answers only ready and state_db, as before.
+        shown = body.model_dump(mode="json", exclude_unset=True)
+        return JSONResponse(shown, status_code=200 if body.ready else 503)
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> Response:
         """Prometheus text exposition of the state DB's view of every model."""
         from prometheus_client import CONTENT_TYPE_LATEST
@@ -86,7 +94,7 @@ class _Fixed:
 
 def readiness(
     sessions: Callable[[], Session], *, now: datetime, tick_max_age: timedelta
-) -> dict[str, Any]:
+) -> views.Readiness:
     """The ``/readyz`` body: ``ready`` plus the reasons and the Slack delivery state."""
     try:
         with sessions() as session:
@@ -94,15 +102,15 @@ def readiness(
             last_tick = _last_beat(session, TICK)
             slack = _delivery_state(session)
     except Exception as exc:  # the answer itself: the state DB is unreachable
-        return {"ready": False, "state_db": f"unreachable: {type(exc).__name__}"}
+        return views.Readiness(ready=False, state_db=f"unreachable: {type(exc).__name__}")
     recent = last_tick is not None and now - last_tick <= tick_max_age
-    return {
-        "ready": recent,
-        "state_db": "ok",
-        "last_tick": last_tick.isoformat().replace("+00:00", "Z") if last_tick else None,
-        "tick": "ok" if recent else f"no tick within {int(tick_max_age.total_seconds())}s",
-        "slack": slack,
-    }
+    return views.Readiness(
+        ready=recent,
+        state_db="ok",
+        last_tick=last_tick.isoformat().replace("+00:00", "Z") if last_tick else None,
+        tick="ok" if recent else f"no tick within {int(tick_max_age.total_seconds())}s",
+        slack=slack,
+    )
 
 
 def _last_beat(session: Session, name: str) -> datetime | None:
@@ -111,7 +119,7 @@ def _last_beat(session: Session, name: str) -> datetime | None:
     return session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == name))
 
 
-def _delivery_state(session: Session) -> dict[str, Any]:
+def _delivery_state(session: Session) -> views.SlackDelivery:
     from monitor.store import Notification
 
     failed = session.scalar(select(func.count()).where(Notification.status == "failed")) or 0
@@ -129,8 +137,10 @@ def _delivery_state(session: Session) -> dict[str, Any]:
         .order_by(Notification.id.desc())
         .limit(1)
     )
-    status = "ok" if not failed and not retrying else "degraded"
-    return {"status": status, "failed": failed, "retrying": retrying, "last_error": last_error}
+    status: Literal["ok", "degraded"] = "ok" if not failed and not retrying else "degraded"
+    return views.SlackDelivery(
+        status=status, failed=failed, retrying=retrying, last_error=last_error
+    )
 
 
 def default_collectors() -> list[Collector]:

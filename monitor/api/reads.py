@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
+from monitor import views
 from monitor.api.app import AppState
 from monitor.api.deps import require_read, session, state
 from monitor.config.schema import Config, ModelConfig
@@ -15,6 +14,7 @@ from monitor.history import (
     check_history,
     get_scan,
     list_scans,
+    scan_detail_json,
     scan_json,
 )
 from monitor.status import model_status, status_report
@@ -37,40 +37,41 @@ def _model(name: str, config: Config) -> ModelConfig:
     raise HTTPException(404, detail=f"unknown model {name!r}; known: {known}")
 
 
-@router.get("/models")
+@router.get("/models", response_model=views.StatusReport)
 def models_list(
     app: AppState = Depends(state),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> views.StatusReport:
     """Every configured model's status report (the shape of ``monitor status --json``)."""
     return status_report(config, session=db, now=app.clock())
 
 
-@router.get("/models/{name}")
+@router.get("/models/{name}", response_model=views.ModelStatus)
 def model_show(
     name: str,
     app: AppState = Depends(state),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> views.ModelStatus:
     """One model's status report: health, reason, performance, drift, alerts, action items."""
     return model_status(_model(name, config), session=db, now=app.clock())
 
 
-@router.get("/models/{name}/scans")
+@router.get("/models/{name}/scans", response_model=views.ScanList)
 def model_scans(
     name: str,
     limit: int = Query(100, ge=1, le=1000),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> views.ScanList:
     """The model's scans, newest window first."""
     model = _model(name, config)
-    return {"scans": [scan_json(s) for s in list_scans(session=db, model=model.name, limit=limit)]}
+    scans = list_scans(session=db, model=model.name, limit=limit)
+    return views.ScanList(scans=[scan_json(s) for s in scans])
 
 
-@router.get("/models/{name}/checks/{check_id}/history")
+@router.get("/models/{name}/checks/{check_id}/history", response_model=views.CheckHistory)
 def check_history_show(
     name: str,
     check_id: str,
@@ -78,7 +79,7 @@ def check_history_show(
     limit: int = Query(500, ge=1, le=5000),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> views.CheckHistory:
     """Value, threshold and verdict of one check per scan (oldest first), and its alerts.
 
     Check ids contain ``:`` (``drift:age``); send them as they are or percent-encoded.
@@ -89,11 +90,11 @@ def check_history_show(
     )
 
 
-@router.get("/scans/{scan_id}")
-def scan_show(scan_id: int, db: Session = Depends(session)) -> dict[str, Any]:
+@router.get("/scans/{scan_id}", response_model=views.ScanDetail)
+def scan_show(scan_id: int, db: Session = Depends(session)) -> views.ScanDetail:
     """One scan with its metrics and every check result (whole window and segments)."""
     try:
         scan = get_scan(session=db, scan_id=scan_id)
     except ScanNotFoundError as exc:
         raise HTTPException(404, detail=str(exc)) from None
-    return scan_json(scan, with_results=True)
+    return scan_detail_json(scan)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from monitor.cli._common import config_option, load, state_session
+
+if TYPE_CHECKING:
+    from monitor.views import StatusReport
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +54,7 @@ def _colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _json(report: dict[str, object]) -> str:
+def _json(report: StatusReport) -> str:
     import json
 
-    return json.dumps(report, indent=2)
+    return json.dumps(report.as_json(), indent=2)

@@ -162,4 +162,4 @@ def _final_status(config: Any, now: datetime, echo: Echo) -> dict[str, Any]:
         engine.dispose()
     echo("")
     echo(render_text(report))
-    return report
+    return report.as_json()

@@ -59,7 +59,7 @@ def _result(check: str, passed: bool | None, severity: str | None = None, **kw: 
 
 
 def _model(session: Session, config: Config | None = None) -> dict[str, Any]:
-    return status_report(config or _config(), session=session, now=NOW)["models"][0]
+    return status_report(config or _config(), session=session, now=NOW).as_json()["models"][0]
 
 
 def _accuracy(value: float) -> CheckResult:
