@@ -38,7 +38,7 @@ def model_collectors(config: Config) -> list[Collector]:
 
 def health_metrics(config: Config, session: Session, now: datetime) -> Iterator[Metric]:
     """``monitor_model_health`` 0 green / 1 yellow / 2 red, and one-hot by colour."""
-    from monitor.status import model_status
+    from monitor.status.report import model_status
 
     level = GaugeMetricFamily(
         "monitor_model_health",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts.conditions import current_conditions
 from monitor.alerts.queries import AlertCounts
 from monitor.config.schema import ModelConfig
-from monitor.status_text import describe
+from monitor.status.text import describe
 from monitor.store import OPEN_STATES, WHOLE_WINDOW, Alert, AlertCondition, Scan
 from monitor.views import Health
 from monitor.windows import isoformat_z

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from monitor.errors import ConfigError
-from monitor.status import status_report
+from monitor.status.report import status_report
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
