@@ -273,6 +273,10 @@ class SlackDelivery(View):
     failed: int
     retrying: int
     last_error: str | None
+    problems: list[str] = Field(
+        default_factory=list,
+        description="One line per notification refused for good, newest first (at most 5)",
+    )
 
 
 class Readiness(View):
