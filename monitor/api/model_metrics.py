@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from monitor.status.report import model_status
 from monitor.store import WHOLE_WINDOW, Scan
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ def model_collectors(config: Config) -> list[Collector]:
 
 def health_metrics(config: Config, session: Session, now: datetime) -> Iterator[Metric]:
     """``monitor_model_health`` 0 green / 1 yellow / 2 red, and one-hot by colour."""
-    from monitor.status.report import model_status
-
     level = GaugeMetricFamily(
         "monitor_model_health",
         "Model health: 0 green, 1 yellow, 2 red (as `monitor status`).",
