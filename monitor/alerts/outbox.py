@@ -8,7 +8,6 @@ lease expires, which is what makes delivery at-least-once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
@@ -145,43 +144,17 @@ def failed_notifications(*, session: Session, limit: int = 20) -> list[Notificat
     return list(session.scalars(query))
 
 
-@dataclass(frozen=True)
-class OutboxState:
-    """The outbox at a glance, for ``/readyz`` and ``/metrics``."""
+def backlog(*, session: Session, now: datetime) -> dict[str, int]:
+    """Counts for metrics: pending rows, of which due now, and permanently failed rows."""
 
-    pending: int
-    due: int  # pending rows whose next attempt is now or past
-    failed: int  # refused for good
-    retrying: int  # pending after a failed attempt
-    oldest_pending_at: datetime | None
-    last_error: str | None  # of the newest row not sent
-
-
-def outbox_state(*, session: Session, now: datetime) -> OutboxState:
     def count(*criteria: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count(Notification.id)).where(and_(*criteria))) or 0
 
-    pending = Notification.status == "pending"
-    last_error = session.scalar(
-        select(Notification.last_error)
-        .where(Notification.last_error.is_not(None), Notification.status != "sent")
-        .order_by(Notification.id.desc())
-        .limit(1)
-    )
-    return OutboxState(
-        pending=count(pending),
-        due=count(pending, Notification.next_attempt_at <= now),
-        failed=count(Notification.status == "failed"),
-        retrying=count(pending, Notification.last_error.is_not(None)),
-        oldest_pending_at=session.scalar(select(func.min(Notification.created_at)).where(pending)),
-        last_error=last_error,
-    )
-
-
-def backlog(*, session: Session, now: datetime) -> dict[str, int]:
-    """Counts for metrics: pending rows, of which due now, and permanently failed rows."""
-    state = outbox_state(session=session, now=now)
-    return {"pending": state.pending, "due": state.due, "failed": state.failed}
+    return {
+        "pending": count(Notification.status == "pending"),
+        "due": count(Notification.status == "pending", Notification.next_attempt_at <= now),
+        "failed": count(Notification.status == "failed"),
+    }
 
 
 def delivery_problems(*, session: Session, limit: int = 20) -> list[str]:

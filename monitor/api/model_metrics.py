@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.status.report import model_status
+from monitor.status import model_status
 from monitor.store import WHOLE_WINDOW, Scan
 
 if TYPE_CHECKING:

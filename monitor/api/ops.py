@@ -26,7 +26,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from monitor import views
-from monitor.alerts.outbox import delivery_problems, outbox_state
+from monitor.alerts.delivery_state import delivery_problems, outbox_state
 from monitor.store import Alert, Heartbeat, Scan
 
 Collector = Callable[[Session, datetime], Iterable[Metric]]

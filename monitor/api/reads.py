@@ -9,6 +9,7 @@ from monitor import views
 from monitor.api.app import AppState
 from monitor.api.deps import require_read, session, state
 from monitor.config.schema import Config, ModelConfig
+from monitor.status import model_status, status_report
 from monitor.status.history import (
     ScanNotFoundError,
     check_history,
@@ -17,7 +18,6 @@ from monitor.status.history import (
     scan_detail_json,
     scan_json,
 )
-from monitor.status.report import model_status, status_report
 from monitor.store import WHOLE_WINDOW
 
 router = APIRouter(prefix="/api", tags=["models"], dependencies=[Depends(require_read)])

@@ -26,8 +26,8 @@ def status(
     from datetime import UTC, datetime
 
     from monitor.errors import MonitorError
+    from monitor.status import status_report
     from monitor.status.render import render_markdown, render_text
-    from monitor.status.report import status_report
 
     formats = ("text", "markdown", "json")
     if output not in formats:

@@ -150,8 +150,8 @@ class _EchoOut:
 
 
 def _final_status(config: Any, now: datetime, echo: Echo) -> dict[str, Any]:
+    from monitor.status import status_report
     from monitor.status.render import render_text
-    from monitor.status.report import status_report
     from monitor.store import make_engine, make_sessionmaker
 
     engine = make_engine(config.state_db)

@@ -20,7 +20,7 @@ from monitor.alerts.evaluate import evaluate_scan
 from monitor.alerts.store import Transition
 from monitor.alerts.wiring import policy_for, routing_for
 from monitor.config.schema import Config, ModelConfig
-from monitor.status.schedule import interval
+from monitor.status import interval
 from monitor.store import Scan, ScanAttempt
 from monitor.windows import isoformat_z
 

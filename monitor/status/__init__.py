@@ -5,8 +5,14 @@
 - :mod:`.text`: plain-language findings and action items;
 - :mod:`.render`: the report as a terminal table and as Markdown;
 - :mod:`.history`: stored scans, one scan with its results, one check over time;
-- :mod:`.digest`: the scheduled Slack digest of every model's health;
-- :mod:`.schedule`: the next scan time and the scan step of a model.
+- :mod:`.digest`: the scheduled Slack digest of every model's health.
 
-The JSON shapes are the pydantic models of :mod:`monitor.views`.
+The JSON shapes are the pydantic models of :mod:`monitor.views`. The report's entry points
+are importable from the package itself.
 """
+
+from __future__ import annotations
+
+from monitor.status.report import interval, model_status, next_scan, status_report
+
+__all__ = ["interval", "model_status", "next_scan", "status_report"]

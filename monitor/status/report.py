@@ -6,7 +6,7 @@ rest from the latest stored scans.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,10 +15,9 @@ from monitor import views
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
-from monitor.status.schedule import interval, next_scan
 from monitor.status.text import action_items
 from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
-from monitor.windows import isoformat_z
+from monitor.windows import Cron, Every, isoformat_z
 
 
 def status_report(
@@ -121,6 +120,21 @@ def _recent_scans(model: str, *, session: Session, limit: int = 10) -> list[Scan
         .options(selectinload(Scan.results))
     )
     return list(session.scalars(stmt))
+
+
+def interval(model: ModelConfig, now: datetime) -> timedelta:
+    grid = model.grid
+    if isinstance(grid, Every):
+        return grid.interval
+    return next_scan(model, now) - grid.latest(now)
+
+
+def next_scan(model: ModelConfig, now: datetime) -> datetime:
+    grid = model.grid
+    if isinstance(grid, Every):
+        return grid.latest(now) + grid.interval
+    assert isinstance(grid, Cron)
+    return next(grid.between(now + timedelta(seconds=1), now + timedelta(days=367)))
 
 
 def _scan_summary(scan: Scan | None) -> views.ScanSummary | None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.config import Config
 from monitor.scans.signals import signal_scan_error
-from monitor.status.report import status_report
+from monitor.status import status_report
 from monitor.store import Alert, Scan
 from tests.monitor.dashboard.conftest import NOW
 from tests.monitor.scancore.conftest import day

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config
-from monitor.status.report import status_report
+from monitor.status import status_report
 from tests.monitor.dashboard.conftest import API_TOKEN, NOW, READ_TOKEN, store_scan
 
 

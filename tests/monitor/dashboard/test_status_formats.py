@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config
+from monitor.status import status_report
 from monitor.status.render import render_markdown, render_text
-from monitor.status.report import status_report
 from monitor.views import StatusReport
 from tests.monitor.dashboard.conftest import NOW, store_scan
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from monitor.config import Config, parse_config
 from monitor.errors import ConfigError
 from monitor.scans import run_scan, store_scan
-from monitor.status.report import status_report
+from monitor.status import status_report
 from monitor.store import CheckResult, Scan
 from tests.monitor.scancore.conftest import (
     T0,

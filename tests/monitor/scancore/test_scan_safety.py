@@ -19,7 +19,7 @@ from monitor.cli import main
 from monitor.config import Config
 from monitor.scans.service import scan_all
 from monitor.sources import SourceEngines
-from monitor.status.report import status_report
+from monitor.status import status_report
 from monitor.store import Alert, CheckResult, ReferenceProfile, Scan
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 

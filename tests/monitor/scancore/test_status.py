@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.config import Config
 from monitor.scans.signals import signal_scan_error
+from monitor.status import status_report
 from monitor.status.render import render_markdown, render_text
-from monitor.status.report import status_report
 from monitor.store import CheckResult, Scan
 from tests.monitor.scancore.conftest import day, make_config, model_dict
 
