@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
-from monitor import views
 from monitor.api.app import AppState
 from monitor.api.deps import require_read, session, state
 from monitor.config.schema import Config, ModelConfig
@@ -19,6 +18,7 @@ from monitor.status.history import (
     scan_json,
 )
 from monitor.store import WHOLE_WINDOW
+from monitor.views import CheckHistory, ModelStatus, ScanDetail, ScanList, StatusReport
 
 router = APIRouter(prefix="/api", tags=["models"], dependencies=[Depends(require_read)])
 
@@ -37,41 +37,41 @@ def _model(name: str, config: Config) -> ModelConfig:
     raise HTTPException(404, detail=f"unknown model {name!r}; known: {known}")
 
 
-@router.get("/models", response_model=views.StatusReport)
+@router.get("/models", response_model=StatusReport)
 def models_list(
     app: AppState = Depends(state),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> views.StatusReport:
+) -> StatusReport:
     """Every configured model's status report (the shape of ``monitor status --json``)."""
     return status_report(config, session=db, now=app.clock())
 
 
-@router.get("/models/{name}", response_model=views.ModelStatus)
+@router.get("/models/{name}", response_model=ModelStatus)
 def model_show(
     name: str,
     app: AppState = Depends(state),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> views.ModelStatus:
+) -> ModelStatus:
     """One model's status report: health, reason, performance, drift, alerts, action items."""
     return model_status(_model(name, config), session=db, now=app.clock())
 
 
-@router.get("/models/{name}/scans", response_model=views.ScanList)
+@router.get("/models/{name}/scans", response_model=ScanList)
 def model_scans(
     name: str,
     limit: int = Query(100, ge=1, le=1000),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> views.ScanList:
+) -> ScanList:
     """The model's scans, newest window first."""
     model = _model(name, config)
     scans = list_scans(session=db, model=model.name, limit=limit)
-    return views.ScanList(scans=[scan_json(s) for s in scans])
+    return ScanList(scans=[scan_json(s) for s in scans])
 
 
-@router.get("/models/{name}/checks/{check_id}/history", response_model=views.CheckHistory)
+@router.get("/models/{name}/checks/{check_id}/history", response_model=CheckHistory)
 def check_history_show(
     name: str,
     check_id: str,
@@ -79,7 +79,7 @@ def check_history_show(
     limit: int = Query(500, ge=1, le=5000),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> views.CheckHistory:
+) -> CheckHistory:
     """Value, threshold and verdict of one check per scan (oldest first), and its alerts.
 
     Check ids contain ``:`` (``drift:age``); send them as they are or percent-encoded.
@@ -90,8 +90,8 @@ def check_history_show(
     )
 
 
-@router.get("/scans/{scan_id}", response_model=views.ScanDetail)
-def scan_show(scan_id: int, db: Session = Depends(session)) -> views.ScanDetail:
+@router.get("/scans/{scan_id}", response_model=ScanDetail)
+def scan_show(scan_id: int, db: Session = Depends(session)) -> ScanDetail:
     """One scan with its metrics and every check result (whole window and segments)."""
     try:
         scan = get_scan(session=db, scan_id=scan_id)
