@@ -201,7 +201,8 @@ class Service:
 
     def digest(self) -> None:
         """Post the scheduled health digest once per firing, whichever replica comes first."""
-        from monitor.status.digest import compose_digest, send_digest
+        from monitor.slack.digest import send_digest
+        from monitor.status.digest import compose_digest
         from monitor.store import Heartbeat
 
         now = datetime.now(UTC)

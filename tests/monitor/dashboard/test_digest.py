@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config, parse_config
 from monitor.errors import ConfigError
+from monitor.slack.digest import post_digest
 from monitor.slack.transport import make_client
-from monitor.status.digest import post_digest
 from tests.fakes.slack import FakeSlack
 from tests.monitor.dashboard.conftest import NOW, THRESHOLDS, store_scan
 from tests.monitor.scancore.conftest import model_dict
