@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import views
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
 from monitor.alerts.store import MAX_ALERT_ID
 from monitor.store import ALL_STATES, OPEN_STATES, Alert, AlertEvent
@@ -57,13 +57,13 @@ class AlertCounts:
     oldest_unacknowledged_since: datetime | None
     worst_unacknowledged: str | None  # severity, for sticky_health
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> views.AlertCounts:
         since = self.oldest_unacknowledged_since
-        return {
-            "open": self.open,
-            "unacknowledged": self.unacknowledged,
-            "oldest_unacknowledged_since": _iso(since),
-        }
+        return views.AlertCounts(
+            open=self.open,
+            unacknowledged=self.unacknowledged,
+            oldest_unacknowledged_since=_iso(since),
+        )
 
 
 def alert_counts(*, session: Session, model: str) -> AlertCounts:
@@ -77,51 +77,55 @@ def alert_counts(*, session: Session, model: str) -> AlertCounts:
     return AlertCounts(len(alerts), len(unacked), oldest, worst)
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
+def alert_json(alert: Alert) -> views.Alert:
     """The JSON shape of an alert (CLI ``--json`` and the HTTP API)."""
-    return {
-        "id": alert.id,
-        "model": alert.model,
-        "check_id": alert.check_id,
-        "segment": alert.segment or None,
-        "state": alert.state,
-        "severity": alert.severity,
-        "condition": alert.condition,
-        "occurrences": alert.occurrences,
-        "value": alert.value,
-        "threshold": alert.threshold,
-        "summary": alert.summary,
-        "runbook": alert.runbook,
-        "raised_at": _iso(alert.raised_at),
-        "last_breach_at": _iso(alert.last_breach_at),
-        "recovered_at": _iso(alert.recovered_at),
-        "acked_at": _iso(alert.acked_at),
-        "acked_by": alert.acked_by,
-        "ack_note": alert.ack_note,
-        "snoozed_until": _iso(alert.snoozed_until),
-        "resolved_at": _iso(alert.resolved_at),
-        "resolved_by": alert.resolved_by,
-        "resolve_reason": alert.resolve_reason,
-        "next_reminder_at": _iso(alert.next_reminder_at),
-        "slack": {"channel": alert.slack_channel, "ts": alert.slack_ts},
-        "version": alert.version,
-    }
+    return views.Alert(
+        id=alert.id,
+        model=alert.model,
+        check_id=alert.check_id,
+        segment=alert.segment or None,
+        state=alert.state,
+        severity=alert.severity,
+        condition=alert.condition,
+        occurrences=alert.occurrences,
+        value=alert.value,
+        threshold=alert.threshold,
+        summary=alert.summary,
+        runbook=alert.runbook,
+        raised_at=_stamp(alert.raised_at),
+        last_breach_at=_iso(alert.last_breach_at),
+        recovered_at=_iso(alert.recovered_at),
+        acked_at=_iso(alert.acked_at),
+        acked_by=alert.acked_by,
+        ack_note=alert.ack_note,
+        snoozed_until=_iso(alert.snoozed_until),
+        resolved_at=_iso(alert.resolved_at),
+        resolved_by=alert.resolved_by,
+        resolve_reason=alert.resolve_reason,
+        next_reminder_at=_iso(alert.next_reminder_at),
+        slack=views.SlackMessage(channel=alert.slack_channel, ts=alert.slack_ts),
+        version=alert.version,
+    )
 
 
-def event_json(event: AlertEvent) -> dict[str, Any]:
-    return {
-        "at": _iso(event.at),
-        "kind": event.kind,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "severity": event.severity,
-        "actor": event.actor,
-        "reason": event.reason,
-        "note": event.note,
-        "window_end": _iso(event.window_end),
-        "details": event.details,
-    }
+def event_json(event: AlertEvent) -> views.AlertEvent:
+    return views.AlertEvent(
+        at=_stamp(event.at),
+        kind=event.kind,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        severity=event.severity,
+        actor=event.actor,
+        reason=event.reason,
+        note=event.note,
+        window_end=_iso(event.window_end),
+        details=event.details,
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return _stamp(moment) if moment else None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from monitor import views
 from monitor.alerts.actions import apply_action
 from monitor.alerts.errors import (
     AlertConflictError,
@@ -37,24 +38,29 @@ class ActionBody(BaseModel):
     for_: str | None = Field(default=None, alias="for", description="Snooze length, e.g. 4h")
 
 
-@router.get("", dependencies=[Depends(require_read)])
+@router.get("", dependencies=[Depends(require_read)], response_model=views.AlertList)
 def alerts_list(
     state: StateFilter = "open", model: str | None = None, db: Session = Depends(session)
-) -> dict[str, Any]:
-    return {"alerts": [alert_json(a) for a in list_alerts(session=db, state=state, model=model)]}
+) -> views.AlertList:
+    rows = list_alerts(session=db, state=state, model=model)
+    return views.AlertList(alerts=[alert_json(a) for a in rows])
 
 
-@router.get("/{alert_id}", dependencies=[Depends(require_read)])
-def alert_show(alert_id: int, db: Session = Depends(session)) -> dict[str, Any]:
+@router.get("/{alert_id}", dependencies=[Depends(require_read)], response_model=views.AlertDetail)
+def alert_show(alert_id: int, db: Session = Depends(session)) -> views.AlertDetail:
     try:
         alert = get_alert(session=db, alert_id=alert_id)
     except AlertNotFoundError as exc:
         raise HTTPException(404, detail=str(exc)) from None
     events = alert_events(session=db, alert_id=alert_id)
-    return {**alert_json(alert), "events": [event_json(e) for e in events]}
+    return views.AlertDetail(**dict(alert_json(alert)), events=[event_json(e) for e in events])
 
 
-@router.post("/{alert_id}/{action}", dependencies=[Depends(require_write)])
+@router.post(
+    "/{alert_id}/{action}",
+    dependencies=[Depends(require_write)],
+    response_model=views.AlertActionResult,
+)
 def alert_action(
     alert_id: int,
     action: Literal["ack", "unack", "snooze", "resolve"],
@@ -62,7 +68,7 @@ def alert_action(
     background: BackgroundTasks,
     app: AppState = Depends(state),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> views.AlertActionResult:
     now = app.clock()
     try:
         transition = apply_action(
@@ -83,12 +89,12 @@ def alert_action(
     except InvalidActionError as exc:
         db.rollback()
         raise HTTPException(422, detail=str(exc)) from None
-    answer = {"alert": alert_json(get_alert(session=db, alert_id=alert_id))}
+    shown = alert_json(get_alert(session=db, alert_id=alert_id))
     # The request's session lives until the background delivery is done: end its read now,
     # so no pooled connection waits on Slack.
     db.close()
     schedule_delivery(background, app)
-    return answer | {"transition": transition.kind}
+    return views.AlertActionResult(alert=shown, transition=transition.kind)
 
 
 def schedule_delivery(background: BackgroundTasks, app: AppState) -> None:

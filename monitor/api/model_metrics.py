@@ -56,10 +56,10 @@ def health_metrics(config: Config, session: Session, now: datetime) -> Iterator[
     )
     for model in config.models:
         status = model_status(model, session=session, now=now)
-        level.add_metric([model.name], HEALTH_LEVELS[status["health"]])
+        level.add_metric([model.name], HEALTH_LEVELS[status.health])
         for name in HEALTH_LEVELS:
-            colour.add_metric([model.name, name], float(status["health"] == name))
-        unacked.add_metric([model.name], float(status["alerts"]["unacknowledged"]))
+            colour.add_metric([model.name, name], float(status.health == name))
+        unacked.add_metric([model.name], float(status.alerts.unacknowledged))
     yield from (level, colour, unacked)
 
 

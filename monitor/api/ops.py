@@ -17,18 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+
+from monitor import views
+from monitor.alerts.delivery_state import delivery_problems, outbox_state
+from monitor.store import Alert, Heartbeat, Scan
 
 Collector = Callable[[Session, datetime], Iterable[Metric]]
 TICK = "tick"
 # /readyz fails when no tick finished within this age (a tick runs every minute).
 DEFAULT_TICK_MAX_AGE = timedelta(minutes=3)
+# /readyz lists at most this many notifications refused for good, newest first.
+PROBLEMS_SHOWN = 5
 
 
 def ops_router(
@@ -42,18 +48,24 @@ def ops_router(
     chosen = list(default_collectors() if collectors is None else collectors)
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz")
-    def healthz() -> dict[str, str]:
+    @router.get("/healthz", response_model=views.Liveness)
+    def healthz() -> views.Liveness:
         """The process is alive (no database call)."""
-        return {"status": "ok"}
+        return views.Liveness(status="ok")
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        response_model=views.Readiness,
+        responses={503: {"model": views.Readiness, "description": "Not ready"}},
+    )
     def readyz() -> JSONResponse:
         """State DB reachable and a tick ran recently; Slack trouble is reported, not fatal."""
         body = readiness(sessions, now=clock(), tick_max_age=tick_max_age)
-        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+        # exclude_unset: an unreachable state DB answers only ready and state_db, as before.
+        shown = body.model_dump(mode="json", exclude_unset=True)
+        return JSONResponse(shown, status_code=200 if body.ready else 503)
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> Response:
         """Prometheus text exposition of the state DB's view of every model."""
         from prometheus_client import CONTENT_TYPE_LATEST
@@ -86,51 +98,41 @@ class _Fixed:
 
 def readiness(
     sessions: Callable[[], Session], *, now: datetime, tick_max_age: timedelta
-) -> dict[str, Any]:
+) -> views.Readiness:
     """The ``/readyz`` body: ``ready`` plus the reasons and the Slack delivery state."""
     try:
         with sessions() as session:
             session.execute(text("SELECT 1"))
             last_tick = _last_beat(session, TICK)
-            slack = _delivery_state(session)
+            slack = _delivery_state(session, now)
     except Exception as exc:  # the answer itself: the state DB is unreachable
-        return {"ready": False, "state_db": f"unreachable: {type(exc).__name__}"}
+        return views.Readiness(ready=False, state_db=f"unreachable: {type(exc).__name__}")
     recent = last_tick is not None and now - last_tick <= tick_max_age
-    return {
-        "ready": recent,
-        "state_db": "ok",
-        "last_tick": last_tick.isoformat().replace("+00:00", "Z") if last_tick else None,
-        "tick": "ok" if recent else f"no tick within {int(tick_max_age.total_seconds())}s",
-        "slack": slack,
-    }
+    return views.Readiness(
+        ready=recent,
+        state_db="ok",
+        last_tick=last_tick.isoformat().replace("+00:00", "Z") if last_tick else None,
+        tick="ok" if recent else f"no tick within {int(tick_max_age.total_seconds())}s",
+        slack=slack,
+    )
 
 
 def _last_beat(session: Session, name: str) -> datetime | None:
-    from monitor.store import Heartbeat
-
     return session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == name))
 
 
-def _delivery_state(session: Session) -> dict[str, Any]:
-    from monitor.store import Notification
-
-    failed = session.scalar(select(func.count()).where(Notification.status == "failed")) or 0
-    retrying = (
-        session.scalar(
-            select(func.count()).where(
-                Notification.status == "pending", Notification.last_error.is_not(None)
-            )
-        )
-        or 0
+def _delivery_state(session: Session, now: datetime) -> views.SlackDelivery:
+    state = outbox_state(session=session, now=now)
+    status: Literal["ok", "degraded"] = (
+        "ok" if not state.failed and not state.retrying else "degraded"
     )
-    last_error = session.scalar(
-        select(Notification.last_error)
-        .where(Notification.last_error.is_not(None), Notification.status != "sent")
-        .order_by(Notification.id.desc())
-        .limit(1)
+    return views.SlackDelivery(
+        status=status,
+        failed=state.failed,
+        retrying=state.retrying,
+        last_error=state.last_error,
+        problems=delivery_problems(session=session, limit=PROBLEMS_SHOWN),
     )
-    status = "ok" if not failed and not retrying else "degraded"
-    return {"status": status, "failed": failed, "retrying": retrying, "last_error": last_error}
 
 
 def default_collectors() -> list[Collector]:
@@ -140,8 +142,6 @@ def default_collectors() -> list[Collector]:
 
 def scan_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     """Per model: duration of the latest scan, time of the last successful one, scans by status."""
-    from monitor.store import Scan
-
     duration = GaugeMetricFamily(
         "monitor_scan_duration_seconds", "Duration of the model's latest scan.", labels=["model"]
     )
@@ -174,31 +174,26 @@ def scan_metrics(session: Session, now: datetime) -> Iterator[Metric]:
 
 def outbox_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     """Outbox backlog (pending rows, oldest age) and notifications that failed."""
-    from monitor.store import Notification
-
+    state = outbox_state(session=session, now=now)
     backlog = GaugeMetricFamily("monitor_outbox_backlog", "Notifications waiting to be sent.")
-    pending = Notification.status == "pending"
-    backlog.add_metric([], float(session.scalar(select(func.count()).where(pending)) or 0))
-    oldest = session.scalar(select(func.min(Notification.created_at)).where(pending))
+    backlog.add_metric([], float(state.pending))
     age = GaugeMetricFamily(
         "monitor_outbox_oldest_pending_age_seconds", "Age of the oldest waiting notification."
     )
+    oldest = state.oldest_pending_at
     age.add_metric([], (now - oldest).total_seconds() if oldest else 0.0)
     failures = GaugeMetricFamily(
         "monitor_notification_failures",
         "Notifications that stopped retrying (failed) or are retrying after an error.",
         labels=["kind"],
     )
-    retrying = pending & Notification.last_error.is_not(None)
-    for kind, where in (("failed", Notification.status == "failed"), ("retrying", retrying)):
-        failures.add_metric([kind], float(session.scalar(select(func.count()).where(where)) or 0))
+    failures.add_metric(["failed"], float(state.failed))
+    failures.add_metric(["retrying"], float(state.retrying))
     yield from (backlog, age, failures)
 
 
 def alert_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     """Open alerts by model, state and severity."""
-    from monitor.store import Alert
-
     gauge = GaugeMetricFamily(
         "monitor_open_alerts", "Open alerts.", labels=["model", "state", "severity"]
     )

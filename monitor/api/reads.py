@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from monitor.api.deps import AppState, require_read, session, state
 from monitor.config.schema import Config, ModelConfig
-from monitor.history import (
+from monitor.status import model_status, status_report
+from monitor.status.history import (
     ScanNotFoundError,
     check_history,
     get_scan,
     list_scans,
+    scan_detail_json,
     scan_json,
 )
-from monitor.status import model_status, status_report
 from monitor.store import WHOLE_WINDOW
+from monitor.views import CheckHistory, ModelStatus, ScanDetail, ScanList, StatusReport
 
 router = APIRouter(prefix="/api", tags=["models"], dependencies=[Depends(require_read)])
 
@@ -36,40 +36,41 @@ def _model(name: str, config: Config) -> ModelConfig:
     raise HTTPException(404, detail=f"unknown model {name!r}; known: {known}")
 
 
-@router.get("/models")
+@router.get("/models", response_model=StatusReport)
 def models_list(
     app: AppState = Depends(state),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> StatusReport:
     """Every configured model's status report (the shape of ``monitor status --json``)."""
     return status_report(config, session=db, now=app.clock())
 
 
-@router.get("/models/{name}")
+@router.get("/models/{name}", response_model=ModelStatus)
 def model_show(
     name: str,
     app: AppState = Depends(state),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> ModelStatus:
     """One model's status report: health, reason, performance, drift, alerts, action items."""
     return model_status(_model(name, config), session=db, now=app.clock())
 
 
-@router.get("/models/{name}/scans")
+@router.get("/models/{name}/scans", response_model=ScanList)
 def model_scans(
     name: str,
     limit: int = Query(100, ge=1, le=1000),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> ScanList:
     """The model's scans, newest window first."""
     model = _model(name, config)
-    return {"scans": [scan_json(s) for s in list_scans(session=db, model=model.name, limit=limit)]}
+    scans = list_scans(session=db, model=model.name, limit=limit)
+    return ScanList(scans=[scan_json(s) for s in scans])
 
 
-@router.get("/models/{name}/checks/{check_id}/history")
+@router.get("/models/{name}/checks/{check_id}/history", response_model=CheckHistory)
 def check_history_show(
     name: str,
     check_id: str,
@@ -77,7 +78,7 @@ def check_history_show(
     limit: int = Query(500, ge=1, le=5000),
     config: Config = Depends(_config),
     db: Session = Depends(session),
-) -> dict[str, Any]:
+) -> CheckHistory:
     """Value, threshold and verdict of one check per scan (oldest first), and its alerts.
 
     Check ids contain ``:`` (``drift:age``); send them as they are or percent-encoded.
@@ -88,11 +89,11 @@ def check_history_show(
     )
 
 
-@router.get("/scans/{scan_id}")
-def scan_show(scan_id: int, db: Session = Depends(session)) -> dict[str, Any]:
+@router.get("/scans/{scan_id}", response_model=ScanDetail)
+def scan_show(scan_id: int, db: Session = Depends(session)) -> ScanDetail:
     """One scan with its metrics and every check result (whole window and segments)."""
     try:
         scan = get_scan(session=db, scan_id=scan_id)
     except ScanNotFoundError as exc:
         raise HTTPException(404, detail=str(exc)) from None
-    return scan_json(scan, with_results=True)
+    return scan_detail_json(scan)

@@ -41,7 +41,7 @@ def alerts(
     with state_session(settings.state_db) as session:
         rows = list_alerts(session=session, state=state, model=model)
         if as_json:
-            typer.echo(json.dumps([alert_json(a) for a in rows], indent=2))
+            typer.echo(json.dumps([alert_json(a).as_json() for a in rows], indent=2))
         elif not rows:
             typer.echo(f"no {state} alerts")
         else:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from monitor.cli._common import config_option, load, state_session
+
+if TYPE_CHECKING:
+    from monitor.views import StatusReport
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +27,7 @@ def status(
 
     from monitor.errors import MonitorError
     from monitor.status import status_report
-    from monitor.status_render import render_markdown, render_text
+    from monitor.status.render import render_markdown, render_text
 
     formats = ("text", "markdown", "json")
     if output not in formats:
@@ -49,7 +54,7 @@ def _colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _json(report: dict[str, object]) -> str:
+def _json(report: StatusReport) -> str:
     import json
 
-    return json.dumps(report, indent=2)
+    return json.dumps(report.as_json(), indent=2)

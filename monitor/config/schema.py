@@ -149,7 +149,7 @@ class SeverityRoute(Strict):
 
 
 class DigestConfig(Strict):
-    """The scheduled health digest (``monitor.digest.post_digest``): a cron in UTC."""
+    """The scheduled health digest (``monitor.slack.digest.post_digest``): a cron in UTC."""
 
     schedule: str
     channel: str | None = None  # default: slack.channel

@@ -26,7 +26,7 @@ from monitor.scans.service import scan_all
 from monitor.slack.console import ConsoleNotifier
 from monitor.sources import SourceEngines
 from monitor.status import status_report
-from monitor.status_render import render_text
+from monitor.status.render import render_text
 from monitor.store import make_engine, make_sessionmaker, migrate
 from monitor.windows import isoformat_z
 
@@ -156,4 +156,4 @@ def _final_status(config: Any, now: datetime, echo: Echo) -> dict[str, Any]:
         engine.dispose()
     echo("")
     echo(render_text(report))
-    return report
+    return report.as_json()

@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
 from monitor.config.schema import Config, ModelConfig
-from monitor.digest import compose_digest, send_digest
 from monitor.run import leases
 from monitor.run.logs import logger
 from monitor.run.notifiers import build_notifier
 from monitor.run.tick import tick
 from monitor.scans.service import scan_and_store
+from monitor.slack.digest import send_digest
 from monitor.sources import SourceEngines
+from monitor.status.digest import compose_digest
 from monitor.store import Heartbeat, Scan
 from monitor.windows import Every, isoformat_z
 

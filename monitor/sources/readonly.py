@@ -6,6 +6,12 @@ comments, nested comments) is refused rather than guessed, so no text the check 
 literal or a comment can be code to the database. What remains must hold no ``;``, start with
 SELECT or WITH, and name no writing or locking keyword. Reads also run in a read-only
 transaction where the dialect has one; a read-only database user is the strongest guard.
+
+Why not a parser (sqlglot 30, tried on tests/security): it reads a query in one dialect, and
+the refusals must hold for any database. Parsed as SQLite, ``SELECT E'\\'' ; DROP ...`` is one
+harmless statement; as MySQL or Spark, ``SELECT $$'$$ ; DROP ...`` is; as PostgreSQL, the
+MySQL ``#`` comment case is. Requiring every dialect to agree refuses those, but also queries
+accepted today (``'it''s'`` fails in BigQuery, backquoted names in PostgreSQL).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 
+from monitor import views
 from monitor.cli import main
 from monitor.store import Alert, Silence, make_sessionmaker, migrate
 from tests.monitor.alerts.conftest import failing, run_scan
@@ -58,9 +59,9 @@ def test_alerts_json_lists_by_state(config_file: str, capsys: pytest.CaptureFixt
     _run(capsys, "resolve", "2", "--by", "bob", "-c", config_file)
     code, out, _ = _run(capsys, "alerts", "--state", "resolved", "--json", "-c", config_file)
     assert code == 0
-    assert [(a["id"], a["state"], a["resolved_by"]) for a in json.loads(out)] == [
-        (2, "resolved", "bob")
-    ]
+    listed = json.loads(out)
+    assert [views.Alert.model_validate(a).as_json() for a in listed] == listed
+    assert [(a["id"], a["state"], a["resolved_by"]) for a in listed] == [(2, "resolved", "bob")]
     _, table, _ = _run(capsys, "alerts", "-c", config_file)
     assert table.splitlines()[0].split()[:3] == ["1", "firing", "warning"]
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config, parse_config
-from monitor.digest import post_digest
 from monitor.errors import ConfigError
+from monitor.slack.digest import post_digest
 from monitor.slack.transport import make_client
 from tests.fakes.slack import FakeSlack
 from tests.monitor.dashboard.conftest import NOW, THRESHOLDS, store_scan

@@ -40,7 +40,7 @@ def _scan(sessions: sessionmaker[Session], config: Config, end_day: float, statu
 def _churn(sessions: sessionmaker[Session], config: Config) -> dict[str, object]:
     with sessions() as session:
         report = status_report(config, session=session, now=NOW, models=["churn"])
-    return report["models"][0]
+    return report.as_json()["models"][0]
 
 
 def test_an_open_scan_error_alert_keeps_the_model_yellow_after_scans_recover(

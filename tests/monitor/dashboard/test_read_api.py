@@ -28,7 +28,7 @@ def test_models_lists_every_model_with_the_status_report(
 ) -> None:
     body = make_client().get("/api/models").json()
     with sessions() as session:
-        expected = status_report(config, session=session, now=NOW)
+        expected = status_report(config, session=session, now=NOW).as_json()
     assert body == expected
     churn = next(m for m in body["models"] if m["name"] == "churn")
     assert (churn["health"], churn["reason"]) == ("red", "accuracy 0.72 < 0.8 (critical)")

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config
 from monitor.status import status_report
-from monitor.status_render import render_markdown, render_text
+from monitor.status.render import render_markdown, render_text
+from monitor.views import StatusReport
 from tests.monitor.dashboard.conftest import NOW, store_scan
 
 
 @pytest.fixture
-def report(sessions: sessionmaker[Session], config: Config) -> dict[str, Any]:
+def report(sessions: sessionmaker[Session], config: Config) -> StatusReport:
     store_scan(sessions, config, 4, accuracy=0.74, age=0.3)
     store_scan(sessions, config, 5, accuracy=0.72, age=0.001)
     with sessions() as session:
         return status_report(config, session=session, now=NOW)
 
 
-def test_the_text_table_colours_the_health_only_on_request(report: dict[str, Any]) -> None:
+def test_the_text_table_colours_the_health_only_on_request(report: StatusReport) -> None:
     plain = render_text(report)
     assert "\033[" not in plain
     header, churn_row = plain.splitlines()[:2]
@@ -32,7 +31,7 @@ def test_the_text_table_colours_the_health_only_on_request(report: dict[str, Any
     assert "\033[31m\033[1mred" in coloured
 
 
-def test_markdown_has_a_row_and_a_section_per_model(report: dict[str, Any]) -> None:
+def test_markdown_has_a_row_and_a_section_per_model(report: StatusReport) -> None:
     text = render_markdown(report)
     assert "| churn | red | accuracy 0.72 < 0.8 (critical) |" in text
     assert "## churn: red" in text and "## eta: red" in text
@@ -41,8 +40,8 @@ def test_markdown_has_a_row_and_a_section_per_model(report: dict[str, Any]) -> N
 
 
 def test_action_items_put_the_worst_check_first_and_name_unacknowledged_alerts(
-    report: dict[str, Any],
+    report: StatusReport,
 ) -> None:
-    items = next(m for m in report["models"] if m["name"] == "churn")["action_items"]
+    items = next(m for m in report.models if m.name == "churn").action_items
     assert items[0].startswith("accuracy 0.72 < 0.8 (critical)")
     assert items[-1].startswith("1 unacknowledged alert(s), the oldest since 2026-03-05T00:00:00Z")

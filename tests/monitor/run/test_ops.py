@@ -48,10 +48,30 @@ def test_readyz_needs_a_recent_tick_and_reports_slack_trouble_without_failing(
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["slack"] == {
-        "status": "degraded", "failed": 0, "retrying": 1, "last_error": "http 500"
+        "status": "degraded", "failed": 0, "retrying": 1, "last_error": "http 500", "problems": []
     }  # fmt: skip
     leases.beat(sessions, "tick", holder="a", at=NOW - timedelta(minutes=4))
     assert client.get("/readyz").status_code == 503
+
+
+def test_readyz_names_each_notification_refused_for_good(
+    sessions: sessionmaker[Session],
+) -> None:
+    leases.beat(sessions, "tick", holder="a", at=NOW)
+    with sessions() as session:
+        session.add(alert_row())
+        session.flush()
+        session.add(notification(status="failed", last_error="channel_not_found"))
+        session.commit()
+    ready = app_client(sessions).get("/readyz")
+    assert ready.status_code == 200
+    slack = ready.json()["slack"]
+    assert (slack["status"], slack["failed"], slack["last_error"]) == (
+        "degraded", 1, "channel_not_found"
+    )  # fmt: skip
+    assert slack["problems"] == [
+        "notification 1 (post to #ml) for alert 1 not delivered: channel_not_found"
+    ]
 
 
 def test_readyz_fails_when_the_state_db_is_unreachable() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from monitor.cli import main
 from monitor.store import Alert, Scan
+from monitor.views import StatusReport
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
 
@@ -77,7 +78,9 @@ def test_db_upgrade_then_backfill_then_status_json(
         assert session.scalar(select(func.count()).select_from(Scan)) == 4
     status = run("status", "churn", "--json", "-c", config)
     assert status.returncode == 0, status.stderr
-    model = json.loads(status.stdout)["models"][0]
+    report = json.loads(status.stdout)
+    assert StatusReport.model_validate(report).as_json() == report  # the published shape
+    model = report["models"][0]
     assert set(model) >= {
         "name",
         "health",

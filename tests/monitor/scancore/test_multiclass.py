@@ -109,7 +109,7 @@ def test_multiclass_scan_judges_accuracy_and_macro_metrics_like_sklearn(
     assert results["prediction_drift"].method == "chisquare"  # categorical, 3 classes
     assert results["target_drift"].method == "chisquare"
 
-    model = status_report(config, session=session, now=day(2))["models"][0]
+    model = status_report(config, session=session, now=day(2)).as_json()["models"][0]
     performance = model["performance"]
     assert set(performance) == {"accuracy", "precision", "recall", "f1"}
     assert performance["accuracy"]["baseline"] == pytest.approx(

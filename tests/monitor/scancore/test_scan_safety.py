@@ -86,7 +86,7 @@ def test_an_error_never_replaces_a_stored_scan_that_has_results(
     assert (stored.id, stored.status, stored.error) == (kept.id, first.status, None)
     assert _result_count(session, stored.id) == results
     report = status_report(good, session=session, now=day(2) + timedelta(hours=1))
-    model = report["models"][0]
+    model = report.as_json()["models"][0]
     assert model["last_scan"]["id"] == kept.id
     assert model["last_scan"]["status"] == first.status
     attempt = model["last_failed_attempt"]

@@ -10,7 +10,7 @@ from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.config import Config
 from monitor.scans.signals import signal_scan_error
 from monitor.status import status_report
-from monitor.status_render import render_markdown, render_text
+from monitor.status.render import render_markdown, render_text
 from monitor.store import CheckResult, Scan
 from tests.monitor.scancore.conftest import day, make_config, model_dict
 
@@ -59,7 +59,7 @@ def _result(check: str, passed: bool | None, severity: str | None = None, **kw: 
 
 
 def _model(session: Session, config: Config | None = None) -> dict[str, Any]:
-    return status_report(config or _config(), session=session, now=NOW)["models"][0]
+    return status_report(config or _config(), session=session, now=NOW).as_json()["models"][0]
 
 
 def _accuracy(value: float) -> CheckResult:

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from monitor.alerts.conditions import current_conditions
 from monitor.alerts.queries import AlertCounts
 from monitor.config.schema import ModelConfig
-from monitor.status_text import describe
+from monitor.status.text import describe
 from monitor.store import OPEN_STATES, WHOLE_WINDOW, Alert, AlertCondition, Scan
+from monitor.views import Health
 from monitor.windows import isoformat_z
 
 STALE_RED_INTERVALS = 3
-COLOURS = {"critical": "red", "warning": "yellow"}
+COLOURS: dict[str, Health] = {"critical": "red", "warning": "yellow"}
 
 
 def model_health(
@@ -35,7 +36,7 @@ def model_health(
     step: timedelta,
     now: datetime,
     failure: str | None = None,
-) -> tuple[str, str]:
+) -> tuple[Health, str]:
     """``(colour, reason)``; ``judged`` is the latest scan that did not end in error,
     ``failure`` the error of a later run that failed beside kept results, if any."""
     if judged is None:

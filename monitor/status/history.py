@@ -6,11 +6,11 @@ The HTTP API and the dashboard serve these; the JSON shapes are documented in do
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from monitor import views
 from monitor.store import WHOLE_WINDOW, Alert, CheckResult, Scan, id_in_range
 from monitor.windows import isoformat_z
 
@@ -37,8 +37,20 @@ def get_scan(*, session: Session, scan_id: int) -> Scan:
     return scan
 
 
-def scan_json(scan: Scan, *, with_results: bool = False) -> dict[str, Any]:
-    shown: dict[str, Any] = {
+def scan_json(scan: Scan) -> views.Scan:
+    return views.Scan.model_validate(_scan_fields(scan))
+
+
+def scan_detail_json(scan: Scan) -> views.ScanDetail:
+    """The scan with its metrics and every check result."""
+    results = [result_json(r) for r in scan.results]
+    return views.ScanDetail.model_validate(
+        {**_scan_fields(scan), "metrics": scan.metrics, "results": results}
+    )
+
+
+def _scan_fields(scan: Scan) -> dict[str, object]:
+    return {
         "id": scan.id,
         "model": scan.model,
         "window_start": isoformat_z(scan.window_start),
@@ -46,11 +58,9 @@ def scan_json(scan: Scan, *, with_results: bool = False) -> dict[str, Any]:
         "status": scan.status,
         "error": scan.error,
         "warnings": list(scan.warnings or []),
-        "rows": {
-            "reference": scan.rows_reference,
-            "live": scan.rows_live,
-            "labelled": scan.rows_labelled,
-        },
+        "rows": views.Rows(
+            reference=scan.rows_reference, live=scan.rows_live, labelled=scan.rows_labelled
+        ),
         "model_versions": scan.model_versions,
         "reference": scan.reference,
         "config_hash": scan.config_hash,
@@ -58,29 +68,25 @@ def scan_json(scan: Scan, *, with_results: bool = False) -> dict[str, Any]:
         "finished_at": isoformat_z(scan.finished_at),
         "timings": scan.timings,
     }
-    if with_results:
-        shown["metrics"] = scan.metrics
-        shown["results"] = [result_json(r) for r in scan.results]
-    return shown
 
 
-def result_json(result: CheckResult) -> dict[str, Any]:
-    return {
-        "check_id": result.check,
-        "segment": result.segment or None,
-        "method": result.method,
-        "value": result.value,
-        "threshold": result.threshold,
-        "passed": result.passed,
-        "severity": result.severity,
-        "reason": result.reason,
-        "details": result.details,
-    }
+def result_json(result: CheckResult) -> views.CheckResult:
+    return views.CheckResult(
+        check_id=result.check,
+        segment=result.segment or None,
+        method=result.method,
+        value=result.value,
+        threshold=result.threshold,
+        passed=result.passed,
+        severity=result.severity,
+        reason=result.reason,
+        details=result.details,
+    )
 
 
 def check_history(
     *, session: Session, model: str, check_id: str, segment: str = WHOLE_WINDOW, limit: int = 500
-) -> dict[str, Any]:
+) -> views.CheckHistory:
     """One check's value and threshold per scan, oldest first, and the alert periods on it."""
     stmt = (
         select(Scan, CheckResult)
@@ -91,42 +97,44 @@ def check_history(
     )
     points = [_point(scan, result) for scan, result in session.execute(stmt)]
     points.reverse()
-    return {
-        "model": model,
-        "check_id": check_id,
-        "segment": segment or None,
-        "points": points,
-        "alerts": _alert_periods(session=session, model=model, check_id=check_id, segment=segment),
-    }
+    return views.CheckHistory(
+        model=model,
+        check_id=check_id,
+        segment=segment or None,
+        points=points,
+        alerts=_alert_periods(session=session, model=model, check_id=check_id, segment=segment),
+    )
 
 
-def _point(scan: Scan, result: CheckResult) -> dict[str, Any]:
-    return {
-        "scan_id": scan.id,
-        "window_end": isoformat_z(scan.window_end),
-        "value": result.value,
-        "threshold": result.threshold,
-        "passed": result.passed,
-        "severity": result.severity,
-    }
+def _point(scan: Scan, result: CheckResult) -> views.HistoryPoint:
+    return views.HistoryPoint(
+        scan_id=scan.id,
+        window_end=isoformat_z(scan.window_end),
+        value=result.value,
+        threshold=result.threshold,
+        passed=result.passed,
+        severity=result.severity,
+    )
 
 
 def _alert_periods(
     *, session: Session, model: str, check_id: str, segment: str
-) -> list[dict[str, Any]]:
+) -> list[views.AlertPeriod]:
     stmt = (
         select(Alert)
         .where(Alert.model == model, Alert.check_id == check_id, Alert.segment == segment)
         .order_by(Alert.raised_at)
     )
     return [
-        {
-            "id": a.id,
-            "state": a.state,
-            "severity": a.severity,
-            "from": isoformat_z(a.raised_at),
-            "to": _iso(_period_end(a)),
-        }
+        views.AlertPeriod.model_validate(
+            {
+                "id": a.id,
+                "state": a.state,
+                "severity": a.severity,
+                "from": isoformat_z(a.raised_at),
+                "to": _iso(_period_end(a)),
+            }
+        )
         for a in session.scalars(stmt)
     ]
 
