@@ -15,7 +15,7 @@ for each column and caches the :class:`~checks.drift.calibrate.Calibration`; per
 >>> outcome = judge_column(reference, rng.normal(0.5, 1, 1000), column="x",
 ...                        column_type="numerical", calibration=cal)
 >>> outcome.drifted, outcome.details["effect"]["phrase"]
-(True, 'x: mean +0.52 sd')
+(True, 'x: mean +0.51 sd')
 """
 
 from __future__ import annotations
