@@ -151,7 +151,7 @@ def calibrate(
         source: Source = "chunks"
         scores = [
             score(scored(rest), scored(chunk))
-            for rest, chunk in _chunks(kept, column_type, bucket, draws, rng)
+            for rest, chunk in _chunks(kept, full, bucket, draws, rng)
         ]
     else:
         source = "resample"
@@ -208,17 +208,30 @@ def _non_null(values: pd.Series | np.ndarray, column_type: str) -> np.ndarray:
 
 
 def _chunks(
-    kept: np.ndarray, column_type: str, size: int, limit: int, rng: np.random.Generator
+    kept: np.ndarray, full: ColumnProfile, size: int, limit: int, rng: np.random.Generator
 ) -> Iterator[tuple[ColumnProfile, ColumnProfile]]:
     """Consecutive chunks of ``size`` values, each with the rest of the reference (disjoint
     from it: scored against a reference that holds its own values, KS would see ties a new
     window never has). At most ``limit`` chunks, chosen at random."""
     count = len(kept) // size
     for i in sorted(rng.choice(count, size=min(count, limit), replace=False)):
-        at = slice(i * size, (i + 1) * size)
-        rest = np.concatenate((kept[: at.start], kept[at.stop :]))
-        kind: Any = column_type
-        yield profile_column(rest, kind), profile_column(kept[at], kind)
+        chunk = profile_column(kept[i * size : (i + 1) * size], full.column_type)
+        yield _without(full, chunk), chunk
+
+
+def _without(full: ColumnProfile, part: ColumnProfile) -> ColumnProfile:
+    """``full`` less the values of ``part`` (a subset of it), without sorting again."""
+    if full.values is not None and part.values is not None:
+        sorted_part = part.values
+        at = np.searchsorted(full.values, sorted_part, side="left")
+        at += np.arange(at.size) - np.searchsorted(sorted_part, sorted_part, side="left")
+        rest = np.delete(full.values, at)
+        return ColumnProfile("numerical", 0, rest.size, values=rest)
+    keys, counts = full.value_counts
+    part_keys, part_counts = part.value_counts
+    left = counts.copy()
+    left[np.searchsorted(keys, part_keys)] -= part_counts
+    return ColumnProfile("categorical", 0, int(left.sum()), keys=keys, counts=left)
 
 
 def _drawer(profile: ColumnProfile, rng: np.random.Generator) -> Callable[[int], ColumnProfile]:

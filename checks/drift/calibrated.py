@@ -38,6 +38,7 @@ from checks.drift.calibrate import (
     Direction,
     calibrate,
     dataset_rule,
+    live_size_bucket,
 )
 from checks.drift.compare import INSUFFICIENT, as_profile
 from checks.drift.effect import effect_size
@@ -195,7 +196,9 @@ def judge_column(
 ) -> DriftOutcome:
     """One column's verdict against its calibrated threshold, with its effect size.
 
-    Fewer than ``min_rows`` non-null live values is insufficient data (``passed=None``)."""
+    Fewer than ``min_rows`` non-null live values is insufficient data (``passed=None``).
+    The calibration must be for the bucket of the window's non-null count (a 30%-null
+    column of a 1000-row window has ~700 values): another bucket is a ``ColumnError``."""
     ref = as_profile(reference, column_type, column, "reference")
     cur = as_profile(current, column_type, column, "current")
     stat = get_statistic(calibration.method, column_type, column)
@@ -217,6 +220,13 @@ def judge_column(
     if cur.count < min_rows or ref.count == 0:
         reason = f"{INSUFFICIENT}: {cur.count} non-null live values, fewer than {min_rows}"
         return DriftOutcome(value=None, passed=None, reason=reason, details=details, **common)
+    if live_size_bucket(cur.count) != calibration.live_size_bucket:
+        raise ColumnError(
+            column,
+            f"calibrated for windows of {calibration.live_size_bucket} non-null values "
+            f"(bucket), but this window has {cur.count}: calibrate for "
+            f"live_size_bucket({cur.count}) = {live_size_bucket(cur.count)}",
+        )
     binner = binner_for(ref, stat, mode, bins) or (lambda p: p)
     value = stat.score(binner(ref), binner(cur))
     effect = (

@@ -209,3 +209,22 @@ def test_live_size_buckets_round_down_to_preferred_numbers():
     sizes = range(1, 3000)
     assert all(live_size_bucket(n) <= n for n in sizes)
     assert all(live_size_bucket(a) <= live_size_bucket(b) for a, b in itertools.pairwise(sizes))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(15).poisson(3, 5000).astype(float),
+        np.random.default_rng(16).normal(size=5000),
+        pd.Series(np.random.default_rng(17).choice(list("abc"), 5000)),
+    ],
+    ids=["tied", "continuous", "categorical"],
+)
+def test_a_chunk_is_scored_against_the_rest_of_the_reference(values):
+    from checks.drift.calibrate import _without
+
+    kind = "categorical" if isinstance(values, pd.Series) else "numerical"
+    rest = _without(profile_column(values, kind), profile_column(values[1000:1200], kind))
+    expected = profile_column(pd.concat([pd.Series(values[:1000]), pd.Series(values[1200:])]), kind)
+    assert np.array_equal(rest.value_counts[0], expected.value_counts[0])
+    assert np.array_equal(rest.value_counts[1], expected.value_counts[1])
