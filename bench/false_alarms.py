@@ -142,7 +142,8 @@ def run_cell(ref_rows: int, live: int, args: argparse.Namespace, tally: dict) ->
                     tally["column_alarm"][key, mode, f] += outcome.drifted is True
                     tally["insufficient"][key, mode] += outcome.drifted is None
                 _agree(tally, key, verdicts["exact"][-1], verdicts["binned"][-1])
-            tally["source"][key] = cals.get("normal", "exact", live).source
+            if live >= DEFAULT_MIN_ROWS:
+                tally["source"][key] = cals.get("normal", "exact", live).source
             for mode in MODES:
                 tally["any"][key, mode] += any(o.drifted is True for o in verdicts[mode])
                 tally["dataset"][key, mode] += _dataset_drift(mode, verdicts[mode])
@@ -249,7 +250,7 @@ def report(
         per = {f: tally["column_alarm"][key, "exact", f] for f in FEATURES}
         worst = max(per, key=lambda f: per[f])
         lines.append(
-            f"| {key[0]:,} | {key[1]:,} | {tally['source'][key]} | "
+            f"| {key[0]:,} | {key[1]:,} | {tally['source'].get(key, '-')} | "
             + " / ".join(pct(tally["dataset"][key, m], w) for m in MODES)
             + " | "
             + " / ".join(pct(tally["any"][key, m], w) for m in MODES)
@@ -363,9 +364,10 @@ def main() -> None:
         t = time.perf_counter()
         run_cell(ref_rows, live, args, tally)
         print(f"ref {ref_rows:,} live {live:,}: {time.perf_counter() - t:.0f} s", flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)  # the table so far, cell by cell
+        args.out.write_text(report(tally, [], args, time.perf_counter() - start))
     errors = bin_error(args)
     text = report(tally, errors, args, time.perf_counter() - start)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
 

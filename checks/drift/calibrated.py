@@ -189,7 +189,8 @@ def judge_column(
     *,
     column: str,
     column_type: ColumnType,
-    calibration: Calibration,
+    calibration: Calibration | None,
+    statistic: str | None = None,
     mode: Mode = "exact",
     bins: int = bs.DEFAULT_BINS,
     min_rows: int = DEFAULT_MIN_ROWS,
@@ -198,13 +199,16 @@ def judge_column(
 
     Fewer than ``min_rows`` non-null live values is insufficient data (``passed=None``).
     The calibration must be for the bucket of the window's non-null count (a 30%-null
-    column of a 1000-row window has ~700 values): another bucket is a ``ColumnError``."""
+    column of a 1000-row window has ~700 values): another bucket is a ``ColumnError``.
+    ``calibration`` may be None when the window is insufficient (nothing to calibrate);
+    ``statistic`` then names the statistic the result reports (default per column type)."""
     ref = as_profile(reference, column_type, column, "reference")
     cur = as_profile(current, column_type, column, "current")
-    stat = get_statistic(calibration.method, column_type, column)
+    name = calibration.method if calibration else statistic or DEFAULTS[column_type]
+    stat = get_statistic(name, column_type, column)
     details: dict[str, Any] = {
         "mode": f"calibrated/{mode}",
-        "calibration": calibration.to_json_dict(),
+        "calibration": calibration.to_json_dict() if calibration else None,
         "reference_rows": ref.count,
         "current_rows": cur.count,
         "missing_share": {"reference": ref.null_share, "current": cur.null_share},
@@ -212,7 +216,7 @@ def judge_column(
     common: dict[str, Any] = {
         "check": f"drift:{column}",
         "method": stat.name,
-        "threshold": calibration.threshold,
+        "threshold": calibration.threshold if calibration else None,
         "column": column,
         "column_type": column_type,
         "kind": stat.kind,
@@ -220,6 +224,8 @@ def judge_column(
     if cur.count < min_rows or ref.count == 0:
         reason = f"{INSUFFICIENT}: {cur.count} non-null live values, fewer than {min_rows}"
         return DriftOutcome(value=None, passed=None, reason=reason, details=details, **common)
+    if calibration is None:
+        raise ColumnError(column, f"{cur.count} non-null live values need a calibration")
     if live_size_bucket(cur.count) != calibration.live_size_bucket:
         raise ColumnError(
             column,

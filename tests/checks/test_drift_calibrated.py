@@ -228,3 +228,25 @@ def test_a_chunk_is_scored_against_the_rest_of_the_reference(values):
     expected = profile_column(pd.concat([pd.Series(values[:1000]), pd.Series(values[1200:])]), kind)
     assert np.array_equal(rest.value_counts[0], expected.value_counts[0])
     assert np.array_equal(rest.value_counts[1], expected.value_counts[1])
+
+
+def test_a_calibration_for_another_live_size_is_refused_and_none_only_when_insufficient():
+    from checks.errors import ColumnError
+
+    rng = np.random.default_rng(18)
+    reference = rng.normal(size=3000)
+    cal = calibrate_column(
+        reference, column="x", column_type="numerical", live_rows=1000, draws=100
+    )
+    with pytest.raises(ColumnError, match=r"'x'.*calibrated for windows of 1000"):
+        judge_column(
+            reference, rng.normal(size=700), column="x", column_type="numerical", calibration=cal
+        )
+    small = judge_column(
+        reference, rng.normal(size=50), column="x", column_type="numerical", calibration=None
+    )
+    assert small.passed is None and small.method == "ks"
+    with pytest.raises(ColumnError, match="need a calibration"):
+        judge_column(
+            reference, rng.normal(size=500), column="x", column_type="numerical", calibration=None
+        )
