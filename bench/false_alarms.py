@@ -351,8 +351,8 @@ def main() -> None:
     else:
         args.references, args.windows, args.detect, args.draws, args.error_reps = (
             1,
-            200,
-            50,
+            150,
+            40,
             1000,
             2,
         )

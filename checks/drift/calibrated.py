@@ -85,6 +85,24 @@ def ks_from_counts(ref: IntArray, cur: IntArray, once: npt.NDArray[np.bool_]) ->
     return float(max(c.max() for c in candidates))
 
 
+def share_z(ref: IntArray, cur: IntArray) -> float:
+    """The largest |z| over categories of the pooled two-proportion z statistic of that
+    category's share (one category against the rest, as ``chi2_contingency`` of the
+    collapsed 2 x 2 table: z squared is its statistic).
+
+    Aimed at what a share change usually is, one category gaining or losing: with 10
+    categories, chi-square spreads its degrees of freedom over all of them and detects a
+    10-point change of one share in 62% of 1k-row windows; the largest z in 100% (bench).
+    A category absent from the reference has a pooled share > 0, so z stays finite."""
+    n, m = ref.sum(), cur.sum()
+    pooled = (ref + cur) / (n + m)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
+    diff = np.abs(cur / m - ref / n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / se, 0.0)
+    return float(z.max()) if z.size else 0.0
+
+
 def _p_value(name: str) -> Callable[[ColumnProfile, ColumnProfile], float]:
     def score(reference: ColumnProfile, current: ColumnProfile) -> float:
         return get_method(name).score(reference, current)
@@ -115,12 +133,13 @@ STATISTICS: dict[str, Statistic] = {
             lambda r, c: bs.jensen_shannon(*bs.aligned(r, c)),
             BOTH,
         ),
+        Statistic("share_z", "distance", ">", lambda r, c: share_z(*bs.aligned(r, c)), CATEGORICAL),
         Statistic("chisquare_2s", "p_value", "<", _p_value("chisquare_2s"), CATEGORICAL),
         Statistic("g_test_2s", "p_value", "<", _p_value("g_test_2s"), CATEGORICAL),
     )
 }
 #: the calibrated mode's default statistic per column type
-DEFAULTS: dict[ColumnType, str] = {"numerical": "ks", "categorical": "chisquare_2s"}
+DEFAULTS: dict[ColumnType, str] = {"numerical": "ks", "categorical": "share_z"}
 
 
 def get_statistic(name: str, column_type: ColumnType, column: str) -> Statistic:

@@ -91,7 +91,12 @@ def test_categorical_calibration_lands_near_the_nominal_p_value():
     rng = np.random.default_rng(6)
     reference = pd.Series(rng.choice(["a", "b", "c"], size=5000, p=[0.6, 0.3, 0.1]))
     cal = calibrate_column(
-        reference, column="c", column_type="categorical", live_rows=1000, draws=1000
+        reference,
+        column="c",
+        column_type="categorical",
+        live_rows=1000,
+        statistic="chisquare_2s",
+        draws=1000,
     )
     assert (cal.method, cal.direction) == ("chisquare_2s", "<")
     assert 0.004 < cal.threshold < 0.02  # chi-square p-values are near uniform under no change
@@ -250,3 +255,19 @@ def test_a_calibration_for_another_live_size_is_refused_and_none_only_when_insuf
         judge_column(
             reference, rng.normal(size=500), column="x", column_type="numerical", calibration=None
         )
+
+
+@pytest.mark.parametrize("seed, k", [(19, 2), (20, 3), (21, 10)])
+def test_share_z_squared_is_the_largest_collapsed_two_by_two_chi_square(seed, k):
+    from checks.drift.calibrated import share_z
+
+    rng = np.random.default_rng(seed)
+    ref, cur = rng.multinomial(3000, np.ones(k) / k), rng.multinomial(700, np.ones(k) / k)
+    cur[0] += 60
+    collapsed = [
+        stats.chi2_contingency(
+            [[ref[j], ref.sum() - ref[j]], [cur[j], cur.sum() - cur[j]]], correction=False
+        ).statistic
+        for j in range(k)
+    ]
+    assert share_z(ref, cur) ** 2 == pytest.approx(max(collapsed), rel=1e-10)
