@@ -91,8 +91,9 @@ def share_z(ref: IntArray, cur: IntArray) -> float:
     collapsed 2 x 2 table: z squared is its statistic).
 
     Aimed at what a share change usually is, one category gaining or losing: with 10
-    categories, chi-square spreads its degrees of freedom over all of them and detects a
-    10-point change of one share in 62% of 1k-row windows; the largest z in 100% (bench).
+    categories chi-square spreads its degrees of freedom over all of them. Seeded check
+    (10 categories, the largest share +10 points, 1k-row reference and windows, 120
+    windows, both calibrated at 1%): chi-square detected 92.5%, the largest z 100%.
     A category absent from the reference has a pooled share > 0, so z stays finite."""
     n, m = ref.sum(), cur.sum()
     pooled = (ref + cur) / (n + m)
