@@ -1,4 +1,4 @@
-"""The registry of drift methods, by Evidently's names."""
+"""The registry of drift methods: Evidently's, by Evidently's names, and our two-sample tests."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ from checks.drift.methods.numerical import (
     Wasserstein,
 )
 from checks.drift.methods.permutation import TVD, EmpiricalMMD
+from checks.drift.methods.twosample import (
+    AndersonDarling2S,
+    ChiSquare2S,
+    GTest2S,
+    MannWhitney2S,
+)
 from checks.errors import UnknownNameError
 
 _CLASSES: tuple[type[DriftMethod], ...] = (
@@ -52,13 +58,18 @@ _CLASSES: tuple[type[DriftMethod], ...] = (
 #: Every drift method, by Evidently's name, with its default parameters.
 METHODS: Mapping[str, DriftMethod] = MappingProxyType({cls.name: cls() for cls in _CLASSES})
 
+#: Tests that are not Evidently's, under their own names (checks/drift/methods/twosample.py).
+TWO_SAMPLE: Mapping[str, DriftMethod] = MappingProxyType(
+    {cls.name: cls() for cls in (ChiSquare2S, GTest2S, MannWhitney2S, AndersonDarling2S)}
+)
+
 
 def get_method(name: str) -> DriftMethod:
     """The registered method called ``name``; :class:`UnknownNameError` lists the known ones."""
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise UnknownNameError("drift method", name, METHODS) from None
+    method = METHODS.get(name) or TWO_SAMPLE.get(name)
+    if method is None:
+        raise UnknownNameError("drift method", name, [*METHODS, *TWO_SAMPLE])
+    return method
 
 
 __all__ = [
@@ -66,8 +77,11 @@ __all__ = [
     "METHODS",
     "PSI",
     "TVD",
+    "TWO_SAMPLE",
     "AndersonDarling",
+    "AndersonDarling2S",
     "ChiSquare",
+    "ChiSquare2S",
     "CramerVonMises",
     "DistanceMethod",
     "DriftMethod",
@@ -76,11 +90,13 @@ __all__ = [
     "EppsSingleton",
     "FisherExact",
     "GTest",
+    "GTest2S",
     "Hellinger",
     "JensenShannon",
     "KLDivergence",
     "Kind",
     "MannWhitney",
+    "MannWhitney2S",
     "NotApplicable",
     "PValueMethod",
     "TTest",
