@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, Update, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from monitor import dialect
 from monitor.store import Alert, Notification
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -89,7 +90,7 @@ def claim_due(
     """
     by = by or uuid.uuid4().hex
     query = due_query(now, limit)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect.locks_rows(session):
         ids = list(session.scalars(query.with_for_update(skip_locked=True, of=Notification)))
         if ids:
             session.execute(_claim(now, by).where(Notification.id.in_(ids)))
