@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.config.schema import Config, ModelConfig
 from monitor.scans.result import ScanReport
 from monitor.scans.run import run_scan
+from monitor.scans.signals import signal_scan_error, signal_stale
 from monitor.scans.store import kept, store_scan
 from monitor.sources import SourceEngines
 from monitor.store import Scan
@@ -32,9 +34,6 @@ def scan_and_store(
     A scan, its results, its alert transitions and their notifications commit together or
     not at all.
     """
-    from monitor.alerts.wiring import evaluate_stored_scan
-    from monitor.scans.signals import signal_scan_error
-
     report = run_scan(model, window_end, engines=engines, session=session)
     scan = store_scan(report, session=session)
     kept_id = scan.id if kept(report, scan) else None
@@ -82,8 +81,6 @@ def scan_all(
 
 def check_stale(*, config: Config, session: Session, now: datetime) -> None:
     """Judge every model's staleness at ``now`` and commit the transitions."""
-    from monitor.scans.signals import signal_stale
-
     for model in config.models:
         signal_stale(session=session, model=model, config=config, now=now)
     session.commit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from checks.drift import ColumnProfile, profile_column
 from monitor.config.schema import ModelConfig
 from monitor.scans.columns import drift_types, segment_frames
 from monitor.scans.performance import performance_metrics
@@ -18,8 +19,6 @@ from monitor.store.profiles import decode, encode
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from checks.drift import ColumnProfile
 
 WHOLE = ""
 # Reference segments kept in the summary; live segments beyond these have no reference.
@@ -60,8 +59,6 @@ def summarise(model: ModelConfig, frame: pd.DataFrame) -> ReferenceSummary:
 
 
 def _summarise_slice(model: ModelConfig, frame: pd.DataFrame) -> Summary:
-    from checks.drift import profile_column
-
     cap = model.checks.drift.max_categories
     profiles = {
         column: profile_column(frame[column], column_type, column=column, max_categories=cap)
@@ -72,7 +69,7 @@ def _summarise_slice(model: ModelConfig, frame: pd.DataFrame) -> Summary:
     return Summary(len(frame), profiles, metrics)
 
 
-def to_bytes(summary: ReferenceSummary) -> bytes:
+def to_bytes(summary: ReferenceSummary) -> bytearray:
     """The summary's profiles in their stored form (monitor/store/profiles.py)."""
     return encode({segment: part.profiles for segment, part in summary.slices.items()})
 

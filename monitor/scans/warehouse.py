@@ -32,8 +32,9 @@ from monitor.config.schema import ModelConfig
 from monitor.scans.cache import reference_summary
 from monitor.scans.columns import prediction_column, target_type
 from monitor.scans.exact import Windows
+from monitor.scans.observe import LATENCY_QUANTILES
 from monitor.scans.summary import ReferenceSummary, Summary
-from monitor.scans.warehouse_metrics import LATENCY_QUANTILES, WindowCounts, metric_value
+from monitor.scans.warehouse_metrics import WindowCounts, metric_value
 from monitor.scans.window_summary import MetricKey, SliceSummary, WindowSummary
 from monitor.sources import ModelLog
 from monitor.sources import warehouse as sql

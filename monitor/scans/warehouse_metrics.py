@@ -24,8 +24,6 @@ from monitor.scans.performance import metric_inputs
 from monitor.sources import ModelLog
 from monitor.sources import warehouse as sql
 
-LATENCY_QUANTILES = (50, 95, 99)
-
 
 @dataclass(frozen=True)
 class WindowCounts:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+import monitor.sources.fastread as fastread
+import monitor.sources.spellings as spellings
 from monitor import dialect
 from monitor.config.schema import LabelsJoin, ModelConfig
-from monitor.sources import spellings
 from monitor.sources.bounds import bound, sample_statement
 from monitor.sources.engines import SourceEngines
 from monitor.sources.errors import SourceError
@@ -139,8 +140,6 @@ class ModelLog:
         ``parts``: statements whose rows together are exactly ``stmt``'s (slices of its
         window), which a fast path may run at once on several connections.
         """
-        from monitor.sources import fastread
-
         source = source or self.model.source
         with self._connect(source) as conn:
             if fastread.supports(conn):

@@ -25,8 +25,12 @@ FORMAT_VERSION = 2  # 1: the hand-made binary layout this replaced
 _STORABLE = "biufU"  # never object arrays
 
 
-def encode(slices: Mapping[str, Mapping[str, ColumnProfile]]) -> bytes:
-    """``{segment: {column: profile}}`` as one Arrow IPC stream."""
+def encode(slices: Mapping[str, Mapping[str, ColumnProfile]]) -> bytearray:
+    """``{segment: {column: profile}}`` as one Arrow IPC stream.
+
+    Sized first, then written once into its final buffer: the arrays are not copied twice
+    (a growing stream, then bytes), which at a large reference would double the peak.
+    """
     fields, arrays = [], []
     for segment, profiles in slices.items():
         for column, profile in profiles.items():
@@ -38,13 +42,19 @@ def encode(slices: Mapping[str, Mapping[str, ColumnProfile]]) -> bytes:
             )
             arrays.append(array)
     batch = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
-    sink = pa.BufferOutputStream()
+    size = pa.MockOutputStream()
+    _write(size, batch)
+    out = bytearray(size.size())
+    _write(pa.FixedSizeBufferWriter(pa.py_buffer(out)), batch)
+    return out
+
+
+def _write(sink: Any, batch: pa.RecordBatch) -> None:
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
-    return sink.getvalue().to_pybytes()
 
 
-def decode(payload: bytes) -> dict[str, dict[str, ColumnProfile]]:
+def decode(payload: bytes | bytearray) -> dict[str, dict[str, ColumnProfile]]:
     """The profiles :func:`encode` stored; numerical values are read-only views on ``payload``."""
     batch = pa.ipc.open_stream(pa.py_buffer(payload)).read_next_batch()
     slices: dict[str, dict[str, ColumnProfile]] = {}
