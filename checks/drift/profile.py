@@ -8,12 +8,9 @@ once (and cached by the service) and exact tests such as KS stay exact.
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
-import struct
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -74,95 +71,6 @@ class ColumnProfile:
             v = self.values
             return int(np.count_nonzero(v[1:] != v[:-1]) + 1) if v.size else 0
         return int(self.value_counts[0].size)
-
-    def to_bytes(self) -> bytes:
-        """A compact binary form for a database blob: a JSON header, then the arrays raw and
-        8-byte aligned, so :meth:`from_bytes` can view them without a copy. No pickle."""
-        arrays: dict[str, np.ndarray]
-        if self.values is not None:
-            arrays = {"values": self.values}
-        else:
-            arrays = dict(zip(("keys", "counts"), self.value_counts, strict=True))
-        header: dict[str, Any] = {
-            "column_type": self.column_type,
-            "null_count": self.null_count,
-            "total_count": self.total_count,
-            "integer": self.integer,
-            "capped_from": self.capped_from,
-            "arrays": [],
-        }
-        chunks: list[bytes] = []
-        offset = 0
-        for name, array in arrays.items():
-            array = np.ascontiguousarray(array)
-            if array.dtype.kind not in _STORABLE:
-                raise ValueError(f"cannot store a profile array of dtype {array.dtype}")
-            header["arrays"].append([name, array.dtype.str, int(array.size), offset])
-            chunks += [array.tobytes(), bytes(_pad(array.nbytes))]
-            offset += array.nbytes + _pad(array.nbytes)
-        head = json.dumps(header).encode()
-        head += b" " * _pad(len(PROFILE_FORMAT) + 4 + len(head))  # JSON allows trailing blanks
-        return PROFILE_FORMAT + struct.pack("<I", len(head)) + head + b"".join(chunks)
-
-    @classmethod
-    def from_bytes(cls, data: bytes | memoryview) -> ColumnProfile:
-        """The profile :meth:`to_bytes` wrote. Its arrays are read-only views on ``data``
-        (which they keep alive): a cached reference is not copied to be used."""
-        view = memoryview(data)
-        if bytes(view[: len(PROFILE_FORMAT)]) != PROFILE_FORMAT:
-            return cls._from_npz(bytes(view))  # written before the raw form (numpy .npz)
-        start = len(PROFILE_FORMAT) + 4
-        (length,) = struct.unpack_from("<I", view, len(PROFILE_FORMAT))
-        header = json.loads(bytes(view[start : start + length]))
-        base = start + length
-        arrays: dict[str, np.ndarray] = {}
-        for name, kind, size, offset in header["arrays"]:
-            dtype = np.dtype(kind)
-            if dtype.kind not in _STORABLE:
-                raise ValueError(f"not a column profile: array dtype {kind!r}")
-            at = base + offset
-            arrays[name] = (
-                np.frombuffer(view, dtype=dtype, count=size, offset=at)
-                if size
-                else (np.empty(0, dtype=dtype))
-            )
-        return cls._checked(
-            header["column_type"],
-            null_count=int(header["null_count"]),
-            total_count=int(header["total_count"]),
-            integer=bool(header["integer"]),
-            capped_from=header.get("capped_from"),
-            **arrays,
-        )
-
-    @classmethod
-    def _from_npz(cls, data: bytes) -> ColumnProfile:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            return cls._checked(
-                str(z["column_type"]),
-                null_count=int(z["null_count"]),
-                total_count=int(z["total_count"]),
-                integer=bool(z["integer"]),
-                values=z.get("values"),
-                keys=z.get("keys"),
-                counts=z.get("counts"),
-            )
-
-    @classmethod
-    def _checked(cls, column_type: str, **fields: Any) -> ColumnProfile:
-        if column_type not in COLUMN_TYPES:
-            raise ValueError(f"not a column profile: column type {column_type!r}")
-        return cls(column_type=column_type, **fields)
-
-
-#: The first bytes of :meth:`ColumnProfile.to_bytes`'s form (version 1).
-PROFILE_FORMAT = b"CPROF\x00\x00\x01"
-_STORABLE = "biufU"  # never object arrays: nothing stored is unpickled
-
-
-def _pad(size: int) -> int:
-    """Bytes that bring ``size`` to a multiple of 8."""
-    return -size % 8
 
 
 def profile_column(

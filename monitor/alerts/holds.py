@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from monitor import dialect
 from monitor.store import Alert, ChannelHold, Notification
 
 
@@ -28,9 +28,10 @@ def hold_until(session: Session, channel: str, *, now: datetime) -> datetime | N
 
 def hold(session: Session, channel: str, *, until: datetime, reason: str) -> None:
     """Hold ``channel`` (both its spellings) until ``until``; a later hold is never shortened."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for name in _spellings(session, channel):
-        statement = insert(ChannelHold).values(channel=name, until=until, reason=reason[:500])
+        statement = dialect.insert(session, ChannelHold).values(
+            channel=name, until=until, reason=reason[:500]
+        )
         session.execute(
             statement.on_conflict_do_update(
                 index_elements=[ChannelHold.channel],

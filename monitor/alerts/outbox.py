@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, Update, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from monitor import dialect
 from monitor.store import Alert, Notification
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -95,7 +96,7 @@ def claim_due(
     """
     by = by or uuid.uuid4().hex
     query = due_query(now, limit)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect.locks_rows(session):
         ids = list(session.scalars(query.with_for_update(skip_locked=True, of=Notification)))
         if ids:
             session.execute(_claim(now, by).where(Notification.id.in_(ids)))

@@ -162,8 +162,6 @@ class ModelConfig(Strict):
         if isinstance(self.schedule, str):
             validate_cron(self.schedule, self.timezone)
         self._check_columns()
-        if self.warehouse and self.segment is not None:
-            raise ValueError("warehouse: true does not support segment yet; remove one of them")
         return self
 
     def _check_multiclass(self) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.scans.evaluate import CheckRow
 from monitor.scans.plan import window_ends
-from monitor.scans.run import ScanReport, run_scan
+from monitor.scans.result import CheckRow, ScanReport
+from monitor.scans.run import run_scan
 from monitor.scans.store import store_scan
 from monitor.scans.text import scan_line
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import dialect
 from monitor.config.schema import ModelConfig
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
@@ -75,14 +76,8 @@ def _remember(session: Session, row: ReferenceProfile) -> None:
     error: the same fingerprint means the same summary, theirs is as good as ours. One
     ``INSERT ... ON CONFLICT DO NOTHING`` in the scan's transaction, so a dry run's rollback
     takes it back too."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - DESIGN.md's two stores
-        raise NotImplementedError(f"state DB dialect {dialect!r}")
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     names = [c.key for c in ReferenceProfile.__table__.columns if c.key != "id"]
-    stmt = insert(ReferenceProfile).values({n: getattr(row, n) for n in names})
+    stmt = dialect.insert(session, ReferenceProfile).values({n: getattr(row, n) for n in names})
     session.execute(stmt.on_conflict_do_nothing(index_elements=["fingerprint"]))
 
 

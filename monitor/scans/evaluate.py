@@ -1,80 +1,75 @@
-"""The checks of one slice of a scan (the whole window or one segment), as check rows.
+"""The checks of a scan: one window summary and the reference summary in, check rows out.
 
-Check ids follow DESIGN.md: ``dataset_drift``, ``drift:<column>`` for every feature,
-``missing_share:<column>``, ``prediction_drift``, ``target_drift`` and ``<metric>`` or
-``<metric>:<column>`` for thresholds, where entries of one metric and column form one ladder.
+Both scan modes call :func:`evaluate`, so a check runs the same test in both; a numerical
+column that only has bins (warehouse mode) runs its test on the bins and says so in its
+details. Check ids follow DESIGN.md: ``dataset_drift``, ``drift:<column>`` for every
+feature, ``missing_share:<column>``, ``prediction_drift``, ``target_drift`` and ``<metric>``
+or ``<metric>:<column>`` for thresholds, where entries of one metric and column form one ladder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method
+from checks.metrics import MetricValue
 from checks.outcome import Outcome
+from checks.thresholds import evaluate_ladder
 from monitor.config.schema import ModelConfig, Threshold
-from monitor.scans.columns import prediction_column, target_type
-from monitor.scans.performance import metric_inputs
-from monitor.scans.summary import Summary
+from monitor.scans.columns import ColumnType, prediction_column, target_type
+from monitor.scans.result import CheckRow
+from monitor.scans.summary import ReferenceSummary, Summary
+from monitor.scans.window_summary import SliceSummary, WindowSummary
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from checks.drift import DatasetDriftOutcome
+    from checks.drift import DatasetDriftOutcome, DriftOutcome
 
 # Metrics judged on the performance window (labels had label_delay to arrive).
 LABEL_WINDOW_METRICS = ("label_coverage",)
 
 
-@dataclass(frozen=True)
-class CheckRow:
-    """One outcome to store, with its segment ("" = whole window) and severity if failed."""
-
-    outcome: Outcome
-    segment: str = ""
-    severity: str | None = None
-
-
-@dataclass(frozen=True)
-class Slice:
-    """The rows one set of checks runs on."""
-
-    live: pd.DataFrame
-    performance: pd.DataFrame
-    reference: Summary | None
-    window_seconds: float
-    segment: str = ""
-
-
-def evaluate(model: ModelConfig, data: Slice) -> list[CheckRow]:
+def evaluate(
+    summary: WindowSummary, reference: ReferenceSummary, model: ModelConfig
+) -> list[CheckRow]:
+    """Every check of every slice; a segment without a reference slice skips drift."""
     rows: list[CheckRow] = []
-    if model.checks.drift.enabled and data.reference is not None:
-        rows += feature_drift(model, data)
-        rows += output_drift(model, data)
-    rows += thresholds(model, data)
+    for segment, data in summary.slices.items():
+        rows += evaluate_slice(data, reference.segment(segment), model)
     return rows
 
 
-def feature_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
-    from checks.drift import ColumnSpec, compare_dataset
+def evaluate_slice(
+    data: SliceSummary, reference: Summary | None, model: ModelConfig
+) -> list[CheckRow]:
+    rows: list[CheckRow] = []
+    if model.checks.drift.enabled and reference is not None:
+        rows += feature_drift(model, data, reference)
+        rows += output_drift(model, data, reference)
+    rows += thresholds(model, data, reference)
+    return rows
 
+
+def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) -> list[CheckRow]:
     features = model.features.all
-    if not features or data.reference is None:
+    if not features:
         return []
     cfg = model.checks.drift
+    binned = [c for c in model.features.numerical if c in data.binned]
     result = compare_dataset(
-        {c: data.reference.profiles[c] for c in features},
-        data.live,  # only the listed columns are compared; a column subset would copy them
-        numerical=model.features.numerical,
-        categorical=model.features.categorical,
+        {c: data.reference.get(c, reference.profiles[c]) for c in features},
+        data.columns,  # only the listed columns are compared; a column subset would copy them
+        numerical=[c for c in model.features.numerical if c not in data.binned],
+        categorical=[*model.features.categorical, *binned],
         method=cfg.method,
         threshold=cfg.threshold,
         per_column={c: ColumnSpec(*cfg.column_test(c)) for c in cfg.per_column},
         share=cfg.share,
         correction=cfg.correction,
         missing_tolerance=cfg.missing_tolerance,
-        max_categories=cfg.max_categories,
+        max_categories=None if data.capped else cfg.max_categories,
     )
+    result = dataclasses.replace(result, columns=tuple(_binned(o, data) for o in result.columns))
     rows = [
         _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
         for o in result.columns
@@ -104,46 +99,53 @@ def _dataset_outcome(result: DatasetDriftOutcome) -> Outcome:
     )
 
 
-def output_drift(model: ModelConfig, data: Slice) -> list[CheckRow]:
-    from checks.drift import compare_column
+def _binned(outcome: DriftOutcome, data: SliceSummary) -> DriftOutcome:
+    """A numerical column judged on bins says so, and keeps its own column type."""
+    bins = data.binned.get(outcome.column)
+    if bins is None:
+        return outcome
+    details = {**outcome.details, "bins": bins, "binning": "reference quantiles (warehouse)"}
+    return dataclasses.replace(outcome, column_type="numerical", details=details)
 
-    assert data.reference is not None
-    severity = model.checks.drift.severity
+
+def output_drift(model: ModelConfig, data: SliceSummary, reference: Summary) -> list[CheckRow]:
+    cfg = model.checks.drift
     rows: list[CheckRow] = []
     column, kind = prediction_column(model)
-    if model.checks.drift.prediction and column in data.reference.profiles:
-        method, threshold = _output_test(model, kind)
-        outcome = compare_column(
-            data.reference.profiles[column],
-            data.live[column],
-            column=column,
-            column_type=kind,
-            method=method,
-            threshold=threshold,
-            max_categories=model.checks.drift.max_categories,
-        )
-        rows.append(_row(_renamed(outcome, "prediction_drift", column), data, severity))
+    if cfg.prediction and column in reference.profiles:
+        outcome = _output(model, data, reference, column, kind, data.columns[column])
+        rows.append(_row(_renamed(outcome, "prediction_drift", column), data, cfg.severity))
     target = model.target_column
-    if model.checks.drift.target and target and target in data.reference.profiles:
-        method, threshold = _output_test(model, target_type(model))
-        outcome = compare_column(
-            data.reference.profiles[target],
-            data.performance[target].dropna(),
-            column=target,
-            column_type=target_type(model),
-            method=method,
-            threshold=threshold,
-            max_categories=model.checks.drift.max_categories,
-        )
-        rows.append(_row(_renamed(outcome, "target_drift", target), data, severity))
+    if cfg.target and target and target in reference.profiles and data.target is not None:
+        outcome = _output(model, data, reference, target, target_type(model), data.target)
+        rows.append(_row(_renamed(outcome, "target_drift", target), data, cfg.severity))
     return rows
+
+
+def _output(
+    model: ModelConfig,
+    data: SliceSummary,
+    reference: Summary,
+    column: str,
+    kind: ColumnType,
+    current: Any,
+) -> DriftOutcome:
+    method, threshold = _output_test(model, kind)
+    outcome = compare_column(
+        data.reference.get(column, reference.profiles[column]),
+        current,
+        column=column,
+        column_type="categorical" if column in data.binned else kind,
+        method=method,
+        threshold=threshold,
+        max_categories=None if data.capped else model.checks.drift.max_categories,
+    )
+    return _binned(outcome, data)
 
 
 def _output_test(model: ModelConfig, kind: str) -> tuple[str, float | None]:
     """The model's drift method and threshold, where the method applies to this column type
     (as Evidently's preset applies one setting to every column); else the default choice."""
-    from checks.drift import get_method
-
     cfg = model.checks.drift
     if cfg.method == "auto" or kind in get_method(cfg.method).column_types:
         return cfg.method, cfg.threshold
@@ -154,30 +156,19 @@ def _renamed(outcome: Outcome, check: str, column: str) -> Outcome:
     return dataclasses.replace(outcome, check=check, details={**outcome.details, "column": column})
 
 
-def thresholds(model: ModelConfig, data: Slice) -> list[CheckRow]:
-    from checks.metrics import MetricValue
-    from checks.registry import get_metric
-    from checks.thresholds import evaluate_ladder
-
+def thresholds(model: ModelConfig, data: SliceSummary, reference: Summary | None) -> list[CheckRow]:
     rows = []
     for (name, column), entries in ladders(model.checks.thresholds).items():
-        metric = get_metric(name)
-        on_labels = metric.needs_labels or name in LABEL_WINDOW_METRICS
-        frame = data.performance if on_labels else data.live
-        inputs = metric_inputs(
-            model, frame, window_seconds=data.window_seconds, feature_columns=not on_labels
-        )
-        current = metric.compute(inputs, column)
-        reference = None
-        if data.reference is not None and name in data.reference.metrics:
-            ref = data.reference.metrics[name]
-            reference = MetricValue(
+        baseline = None
+        if reference is not None and name in reference.metrics:
+            ref = reference.metrics[name]
+            baseline = MetricValue(
                 name=name, value=ref["value"], labelled=ref["labelled"], reason=ref["reason"]
             )
         outcome, severity = evaluate_ladder(
-            current,
+            data.metrics[(name, column)],
             [e.bound() for e in entries],
-            reference=reference,
+            reference=baseline,
             min_labels=max(e.min_labels for e in entries),
             column=column,
         )
@@ -193,5 +184,5 @@ def ladders(entries: list[Threshold]) -> dict[tuple[str, str | None], list[Thres
     return groups
 
 
-def _row(outcome: Outcome, data: Slice, severity: str | None) -> CheckRow:
+def _row(outcome: Outcome, data: SliceSummary, severity: str | None) -> CheckRow:
     return CheckRow(outcome, data.segment, severity if outcome.passed is False else None)

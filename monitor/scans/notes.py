@@ -7,34 +7,40 @@ The log adds its own while reading (two spellings of the timestamps).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from checks.drift import OTHER
 from monitor.config.schema import ModelConfig
-
-if TYPE_CHECKING:
-    from monitor.scans.run import ScanReport
+from monitor.scans.result import CheckRow
 
 
-def notes(model: ModelConfig, report: ScanReport) -> list[str]:
-    if report.status == "error":
+def notes(
+    model: ModelConfig,
+    *,
+    status: str,
+    rows: Mapping[str, int | None],
+    reference: Mapping[str, Any],
+    results: Iterable[CheckRow],
+) -> list[str]:
+    if status == "error":
         return []
-    return [*_empty_reference(model, report), *_capped(model, report)]
+    return [*_empty_reference(model, rows, reference), *_capped(model, results)]
 
 
-def _empty_reference(model: ModelConfig, report: ScanReport) -> list[str]:
+def _empty_reference(
+    model: ModelConfig, rows: Mapping[str, int | None], ref: Mapping[str, Any]
+) -> list[str]:
     """An empty reference makes every drift check "insufficient data": say it in words."""
-    if not model.checks.drift.enabled or report.rows.get("reference") != 0:
+    if not model.checks.drift.enabled or rows.get("reference") != 0:
         return []
-    ref = report.reference
     where = ref.get("table") or ref.get("file") or f"{ref.get('start')} .. {ref.get('end')}"
     return [f"drift not judged: reference has 0 rows ({ref.get('kind')} {where})"]
 
 
-def _capped(model: ModelConfig, report: ScanReport) -> list[str]:
-    from checks.drift import OTHER
-
+def _capped(model: ModelConfig, results: Iterable[CheckRow]) -> list[str]:
     found = []
-    for row in report.results:
+    for row in results:
         details = row.outcome.details
         if row.segment or "categories_kept" not in details:
             continue  # a segment's cap repeats its whole window's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from checks import metrics
 from monitor.config.schema import ModelConfig
 from monitor.scans.performance import performance_metrics
 from monitor.scans.summary import Summary
@@ -23,8 +24,6 @@ def observe(
     window: Window,
 ) -> dict[str, Any]:
     """``operations`` (row count, throughput, latency) and ``performance`` with baselines."""
-    from checks import metrics
-
     seconds = (window.end - window.start).total_seconds()
     operations: dict[str, Any] = {
         "row_count": len(live),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from checks.registry import MetricInputs, get_metric
 from monitor.config.schema import (
     CLASSIFICATION_METRICS,
     LABEL_CLASSIFICATION_METRICS,
@@ -15,8 +16,6 @@ from monitor.config.schema import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from checks.registry import MetricInputs
-
 
 def metric_inputs(
     model: ModelConfig,
@@ -26,7 +25,6 @@ def metric_inputs(
     feature_columns: bool = False,
 ) -> MetricInputs:
     """The arrays of ``frame`` the registry's metrics read."""
-    from checks.registry import MetricInputs
 
     def column(name: str | None) -> Any:
         return frame[name].to_numpy() if name and name in frame.columns else None
@@ -63,8 +61,6 @@ def available_performance(model: ModelConfig) -> list[str]:
 
 def performance_metrics(model: ModelConfig, frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """``{metric: {value, labelled, reason}}`` for every available performance metric."""
-    from checks.registry import get_metric
-
     inputs = metric_inputs(model, frame)
     values = {}
     for name in available_performance(model):

@@ -1,66 +1,34 @@
-"""Run one model's scan for one window end: load, check, and report (storing is separate)."""
+"""Run one model's scan for one window end: read, summarise, evaluate (storing is separate).
+
+A scan is read → one window summary (exact: by the rows' values, monitor/scans/exact.py;
+warehouse: by SQL aggregates, monitor/scans/warehouse.py) → one
+:func:`~monitor.scans.evaluate.evaluate` → a frozen :class:`ScanReport`.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from monitor.config.load import model_config_hash
 from monitor.config.schema import ModelConfig
-from monitor.scans.cache import load_reference, plan_reference
-from monitor.scans.columns import segment_frames, top_segments
-from monitor.scans.evaluate import CheckRow, Slice, evaluate
+from monitor.errors import MonitorError
+from monitor.redact import redact
+from monitor.scans.evaluate import evaluate
+from monitor.scans.exact import Windows, read_exact
 from monitor.scans.notes import notes
-from monitor.scans.observe import observe
+from monitor.scans.result import ScanReport
 from monitor.scans.summary import ReferenceSummary
+from monitor.scans.timing import Clock
+from monitor.scans.warehouse import read_in_database
+from monitor.scans.window_summary import WindowSummary
 from monitor.sources import ModelLog, SourceEngines
 from monitor.sources.validate import require_readable
 from monitor.windows import Window
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from monitor.alerts.store import Transition
-
-T = TypeVar("T")
-
-
-@dataclass
-class ScanReport:
-    """Everything a scan found, ready to store with :func:`monitor.scans.store_scan`."""
-
-    model: str
-    window: Window
-    performance_window: Window
-    config_hash: str
-    started_at: datetime
-    status: str = "ok"
-    error: str | None = None
-    reference: dict[str, Any] = field(default_factory=dict)
-    rows: dict[str, int | None] = field(default_factory=dict)
-    model_versions: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    results: list[CheckRow] = field(default_factory=list)
-    # What the scan noticed about its data without failing on it, for the user to see.
-    warnings: list[str] = field(default_factory=list)
-    finished_at: datetime | None = None
-    # Set when this run failed beside a stored scan of the window whose results were kept.
-    kept_scan_id: int | None = None
-    # Alert transitions this scan caused (set when it is stored and judged).
-    alerts: list[Transition] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[CheckRow]:
-        return [r for r in self.results if r.outcome.passed is False]
+__all__ = ["ScanReport", "run_scan"]
 
 
 def run_scan(
@@ -74,145 +42,68 @@ def run_scan(
     read or anything is written. ``session`` (the state DB) serves the reference cache;
     nothing is committed.
     """
-    window = Window.ending(window_end, model.window)
-    report = ScanReport(
-        model=model.name,
-        window=window,
-        performance_window=Window.ending(window_end, model.window, shift=model.label_delay),
-        config_hash=model_config_hash(model),
-        started_at=datetime.now(UTC),
+    windows = Windows(
+        Window.ending(window_end, model.window),
+        Window.ending(window_end, model.window, shift=model.label_delay),
     )
+    started_at = datetime.now(UTC)
+    timings: dict[str, float] = {}
     log = ModelLog(model, engines)
+    found: dict[str, Any]
     try:
         require_readable(log)
-        _scan(model, report, log, session)
+        found = _scan(model, log, windows, session, Clock(timings))
     except Exception as exc:  # recorded as data, see the docstring
-        report.status, report.error, report.results = "error", _message(exc, engines), []
-    report.warnings = list(dict.fromkeys([*log.warnings, *report.warnings, *notes(model, report)]))
-    report.finished_at = datetime.now(UTC)
-    return report
+        found = {"status": "error", "error": _message(exc, engines)}
+    said = notes(
+        model,
+        status=found["status"],
+        rows=found.get("rows", {}),
+        reference=found.get("reference", {}),
+        results=found.get("results", ()),
+    )
+    return ScanReport(
+        model=model.name,
+        window=windows.live,
+        performance_window=windows.performance,
+        config_hash=model_config_hash(model),
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        timings=timings,
+        warnings=tuple(dict.fromkeys([*log.warnings, *said])),
+        **found,
+    )
 
 
-def _scan(model: ModelConfig, report: ScanReport, log: ModelLog, session: Session) -> None:
-    clock = _Clock(report.timings)
+def _scan(
+    model: ModelConfig, log: ModelLog, windows: Windows, session: Session, clock: Clock
+) -> dict[str, Any]:
+    """The report's findings: read one window summary, then evaluate it."""
+    summary: WindowSummary
+    reference: ReferenceSummary
     if model.warehouse:  # summaries computed by the source database
-        from monitor.scans.warehouse import scan_in_database
-
         with clock("warehouse"):
-            scan_in_database(model, report, log, session)
-        return
-    shared = _one_read(model, report)
-    with clock("reference"):
-        plan = plan_reference(model, log, report.window, session=session)
-    read = partial(log.rows, report.window, log.live_columns(), with_target=shared)
-    if plan.cached:
-        log.prepare()  # reflection and the timestamp sample, once, before two threads read
-        with ThreadPoolExecutor(1, thread_name_prefix="live-read") as pool:
-            # A cached profile loads while the live rows are read (the read waits mostly on
-            # the database and the driver's C code). Rows to summarise are read first, so
-            # that the two windows are not held at once. An error in the reference still
-            # wins, after the read has finished.
-            live_read = pool.submit(clock.timed, "load_live", read)
-            with clock("reference_load"):
-                summary, report.reference = load_reference(plan, session=session)
-            live = live_read.result()
+            summary, reference, descriptor = read_in_database(model, log, windows, session=session)
     else:
-        with clock("reference_load"):
-            summary, report.reference = load_reference(plan, session=session)
-        live = clock.timed("load_live", read)
-    with clock("load_performance"):
-        if shared:
-            performance = live[[*log.performance_columns(), model.target_column]]
-        else:
-            performance = _performance_rows(model, log, report, live)
+        summary, reference, descriptor = read_exact(
+            model, log, windows, session=session, clock=clock
+        )
     with clock("checks"):
-        report.results = _all_slices(model, report, live, performance, summary)
-    report.rows = {
-        "reference": summary.rows,
-        "live": len(live),
-        "labelled": _labelled(model, performance),
+        results = tuple(evaluate(summary, reference, model))
+    failed = any(r.outcome.passed is False for r in results)
+    # an empty live window is a finding, never a pass
+    status = "no_data" if summary.whole.rows == 0 else ("failed" if failed else "ok")
+    return {
+        "status": status,
+        "reference": descriptor,
+        "rows": summary.rows,
+        "model_versions": summary.model_versions,
+        "metrics": summary.observed,
+        "results": results,
     }
-    report.model_versions = _versions(model, live)
-    report.metrics = observe(model, live, performance, summary.whole, report.window)
-    report.status = _status(report, live)
-
-
-def _one_read(model: ModelConfig, report: ScanReport) -> bool:
-    """Whether the performance rows are the live rows plus the target (no label delay, the
-    target a column of the log): then one read serves both, which halves a large scan's I/O."""
-    same = report.performance_window == report.window
-    return same and isinstance(model.target, str)
-
-
-def _performance_rows(
-    model: ModelConfig, log: ModelLog, report: ScanReport, live: pd.DataFrame
-) -> pd.DataFrame:
-    if model.target is None:
-        return live.iloc[0:0]
-    return log.rows(report.performance_window, log.performance_columns(), with_target=True)
-
-
-def _all_slices(
-    model: ModelConfig,
-    report: ScanReport,
-    live: pd.DataFrame,
-    performance: pd.DataFrame,
-    summary: ReferenceSummary,
-) -> list[CheckRow]:
-    seconds = (report.window.end - report.window.start).total_seconds()
-    rows = evaluate(model, Slice(live, performance, summary.whole, seconds))
-    values = top_segments(model, live, limit=model.max_segments)
-    perf_parts = dict(segment_frames(model, performance, limit=0, values=values))
-    for value, part in segment_frames(model, live, limit=0, values=values):
-        reference = summary.segment(value)
-        perf = perf_parts.get(value, performance.iloc[0:0])
-        rows += evaluate(model, Slice(part, perf, reference, seconds, segment=value))
-    return rows
-
-
-def _status(report: ScanReport, live: pd.DataFrame) -> str:
-    if live.empty:
-        return "no_data"  # an empty live window is a finding, never a pass
-    return "failed" if report.failed else "ok"
-
-
-def _labelled(model: ModelConfig, performance: pd.DataFrame) -> int | None:
-    target = model.target_column
-    if target is None or target not in performance.columns:
-        return None
-    return int(performance[target].notna().sum())
-
-
-def _versions(model: ModelConfig, live: pd.DataFrame) -> list[str]:
-    if model.model_version is None:
-        return []
-    return sorted(str(v) for v in live[model.model_version].dropna().unique())
 
 
 def _message(exc: Exception, engines: SourceEngines) -> str:
-    from monitor.errors import MonitorError
-    from monitor.redact import redact
-
     text = str(exc).strip() or type(exc).__name__
     text = text if isinstance(exc, MonitorError) else f"{type(exc).__name__}: {text}"
     return redact(text, engines.secrets())
-
-
-class _Clock:
-    """Seconds per phase into ``timings``; each use has its own start, so a phase may run on
-    another thread while the main thread times its own."""
-
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[name] = round(time.perf_counter() - start, 4)
-
-    def timed(self, name: str, work: Callable[[], T]) -> T:
-        with self(name):
-            return work()

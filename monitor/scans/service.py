@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from monitor.alerts.wiring import evaluate_stored_scan
 from monitor.config.schema import Config, ModelConfig
-from monitor.scans.run import ScanReport, run_scan
-from monitor.scans.store import store_scan
+from monitor.scans.result import ScanReport
+from monitor.scans.run import run_scan
+from monitor.scans.signals import signal_scan_error, signal_stale
+from monitor.scans.store import kept, store_scan
 from monitor.sources import SourceEngines
 from monitor.store import Scan
 
@@ -30,20 +34,19 @@ def scan_and_store(
     A scan, its results, its alert transitions and their notifications commit together or
     not at all.
     """
-    from monitor.alerts.wiring import evaluate_stored_scan
-    from monitor.scans.signals import signal_scan_error
-
     report = run_scan(model, window_end, engines=engines, session=session)
     scan = store_scan(report, session=session)
-    if report.kept_scan_id is None:  # kept results were judged when they were stored
-        report.alerts += evaluate_stored_scan(
+    kept_id = scan.id if kept(report, scan) else None
+    alerts = []
+    if kept_id is None:  # kept results were judged when they were stored
+        alerts += evaluate_stored_scan(
             session=session, scan=scan, model=model, config=config, now=now
         )
-    failure = report.error if report.kept_scan_id is not None else None
-    report.alerts += signal_scan_error(
+    failure = report.error if kept_id is not None else None
+    alerts += signal_scan_error(
         session=session, scan=scan, model=model, config=config, now=now, failure=failure
     )
-    return report, scan
+    return dataclasses.replace(report, kept_scan_id=kept_id, alerts=tuple(alerts)), scan
 
 
 def scan_all(
@@ -78,8 +81,6 @@ def scan_all(
 
 def check_stale(*, config: Config, session: Session, now: datetime) -> None:
     """Judge every model's staleness at ``now`` and commit the transitions."""
-    from monitor.scans.signals import signal_stale
-
     for model in config.models:
         signal_stale(session=session, model=model, config=config, now=now)
     session.commit()

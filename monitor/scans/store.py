@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.scans.evaluate import CheckRow
-from monitor.scans.run import ScanReport
+from monitor.scans.result import CheckRow, ScanReport
 from monitor.store import CheckResult, Scan, ScanAttempt
 
 
@@ -25,8 +24,8 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
     Never commits: the caller owns the transaction, so alert evaluation can run on the
     returned scan and commit with it. A scan of the same model and window end keeps its id
     and gets its results replaced (late labels), never duplicated. A failed run meeting a
-    scan that has results keeps that scan as it is and records a ``scan_attempt`` beside it;
-    ``report.kept_scan_id`` then names the scan returned.
+    scan that has results keeps that scan as it is and records a ``scan_attempt`` beside it
+    (:func:`kept` tells which happened).
     """
     scan = session.scalar(
         select(Scan).where(Scan.model == report.model, Scan.window_end == report.window.end)
@@ -34,7 +33,6 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
     if scan is not None and report.status == "error" and scan.status != "error":
         session.add(_attempt(scan, report))
         session.flush()
-        report.kept_scan_id = scan.id
         return scan
     if scan is None:
         scan = Scan(model=report.model, window_end=report.window.end)
@@ -46,6 +44,11 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
     scan.results.extend(_result(row) for row in report.results)
     session.flush()
     return scan
+
+
+def kept(report: ScanReport, scan: Scan) -> bool:
+    """Whether storing the failed ``report`` kept ``scan``'s results (and its status)."""
+    return report.status == "error" and scan.status != "error"
 
 
 def _attempt(scan: Scan, report: ScanReport) -> ScanAttempt:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.scans.evaluate import CheckRow
-from monitor.scans.run import ScanReport
+from monitor.scans.result import CheckRow, ScanReport
 from monitor.windows import isoformat_z
 
 

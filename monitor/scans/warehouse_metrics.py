@@ -9,17 +9,31 @@ the performance window are read and the checks library computes them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import pandas as pd
 import sqlalchemy as sa
 
+from checks import metrics as m
+from checks.metrics import MetricValue
+from checks.multiclass import ClassCounts, from_class_counts
+from checks.registry import get_metric
 from monitor.config.schema import ModelConfig
+from monitor.scans.performance import metric_inputs
 from monitor.sources import ModelLog
 from monitor.sources import warehouse as sql
 
-if TYPE_CHECKING:
-    from checks.metrics import MetricValue
-    from monitor.scans.run import ScanReport
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """What the database counted of one slice: live rows, performance rows and labels."""
+
+    rows: int
+    labelled: int | None
+    performance_rows: int
+    confusion: dict[str, int] | ClassCounts | None
+    seconds: float
 
 
 def metric_value(
@@ -28,18 +42,16 @@ def metric_value(
     key: tuple[str, str | None],
     *,
     rows: sa.Subquery,
-    report: ScanReport,
-    live: Any,
-    perf: dict[str, Any],
-    seconds: float,
+    counts: WindowCounts,
+    values: Callable[[list[str]], pd.DataFrame],
 ) -> MetricValue:
-    from checks import metrics as m
-
+    """``key``'s metric over the slice's live ``rows``; ``values(columns)`` reads columns of
+    the slice's performance window, for a metric that needs them."""
     name, column = key
     if name == "row_count":
-        return m.row_count(live.rows)
+        return m.row_count(counts.rows)
     if name == "throughput":
-        return m.throughput(live.rows, seconds)
+        return m.throughput(counts.rows, counts.seconds)
     if name.startswith("latency_p"):
         assert model.latency is not None
         q = float(name[len("latency_p") :])
@@ -51,49 +63,31 @@ def metric_value(
         return m.MetricValue(name=name, value=value)
     if name == "missing_share":
         assert column is not None
-        return _share("missing_share", sql.null_count(log, rows, column), live.rows, "missing")
+        return _share("missing_share", sql.null_count(log, rows, column), counts.rows, "missing")
     if name == "label_coverage":
-        return _coverage(perf)
-    if name in m.CONFUSION_METRICS and perf["confusion"] is not None:
-        return _from_counts(name, perf["confusion"])
-    return _from_values(model, log, report, name, column)
+        return _coverage(counts)
+    if name in m.CONFUSION_METRICS and counts.confusion is not None:
+        return _from_counts(name, counts.confusion)
+    columns = [c for c in (model.timestamp, model.prediction, model.score) if c]
+    return get_metric(name).compute(metric_inputs(model, values(columns)), column)
 
 
-def _from_counts(name: str, counts: Any) -> MetricValue:
+def _from_counts(name: str, counts: dict[str, int] | ClassCounts) -> MetricValue:
     """Binary confusion counts (a dict), or a multiclass :class:`ClassCounts`."""
-    from checks import metrics as m
-    from checks.multiclass import ClassCounts, from_class_counts
-
     if isinstance(counts, ClassCounts):
         return from_class_counts(name, counts)
     return m.from_confusion(name, counts)
 
 
 def _share(name: str, part: int, total: int, key: str) -> MetricValue:
-    from checks.metrics import MetricValue
-
     if total == 0:
         return MetricValue(name=name, value=None, reason="no rows", details={"rows": 0})
     return MetricValue(name=name, value=part / total, details={"rows": total, key: part})
 
 
-def _coverage(perf: dict[str, Any]) -> MetricValue:
-    from checks.metrics import MetricValue
-
-    total, labelled = perf["rows"], perf["labelled"] or 0
+def _coverage(counts: WindowCounts) -> MetricValue:
+    total, labelled = counts.performance_rows, counts.labelled or 0
     if total == 0:
         return MetricValue(name="label_coverage", value=None, reason="no rows", details={"rows": 0})
     details = {"rows": total, "labelled_rows": labelled}
     return MetricValue(name="label_coverage", value=labelled / total, details=details)
-
-
-def _from_values(
-    model: ModelConfig, log: ModelLog, report: ScanReport, name: str, column: str | None
-) -> MetricValue:
-    """A metric that needs the values: read just the performance window's output columns."""
-    from checks.registry import get_metric
-    from monitor.scans.performance import metric_inputs
-
-    columns = [c for c in (model.timestamp, model.prediction, model.score) if c]
-    frame = log.rows(report.performance_window, columns, with_target=True)
-    return get_metric(name).compute(metric_inputs(model, frame), column)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
+from monitor import dialect
 from monitor.config.schema import SourceConfig
 from monitor.dburl import engine_problem, sqlite_file
 from monitor.redact import url_secrets
@@ -88,14 +89,17 @@ def limit_statements(engine: Engine, timeout: timedelta | None) -> None:
     rollback does not undo it); other dialects have no per-session equivalent that every
     driver honours, see docs/config.md.
     """
-    if timeout is None or engine.dialect.name != "postgresql":
+    if timeout is None:
         return
     milliseconds = max(1, int(timeout.total_seconds() * 1000))
+    statement = dialect.statement_timeout(engine.dialect, milliseconds)
+    if statement is None:
+        return
 
     def on_connect(dbapi_connection: Any, record: Any) -> None:
         cursor = dbapi_connection.cursor()
         # An integer we computed: nothing from the config text reaches the SQL.
-        cursor.execute(f"SET statement_timeout = {milliseconds}")
+        cursor.execute(statement)
         cursor.close()
         dbapi_connection.commit()
         record.info[TIMEOUT_MS] = milliseconds

@@ -1,25 +1,18 @@
-"""The fast read paths for PostgreSQL: ADBC (Arrow from libpq in C), else COPY via psycopg.
+"""The fast read path for PostgreSQL: ADBC (Arrow from libpq in C).
 
-Row-by-row tuples cost about a microsecond per value in Python. With
-``adbc-driver-postgresql`` installed, the result arrives as Arrow columns built in C. Without
-it, ``COPY (SELECT ...) TO STDOUT`` streams CSV that pyarrow's parser turns into columns.
-Either way the SELECT is the same SQLAlchemy Core statement the plain path runs, compiled by a
-PostgreSQL dialect with its values bound as parameters (ADBC: server-side ``$n``; COPY cannot
-take parameters, so psycopg quotes them itself); no value or identifier is pasted by us.
+Row-by-row tuples cost about a microsecond per value in Python. Through
+``adbc-driver-postgresql`` (a dependency) the result arrives as Arrow columns built in C.
+The SELECT is the same SQLAlchemy Core statement the plain path runs, compiled by the
+PostgreSQL dialect (literals rendered by its own renderers, else server-side ``$n``
+parameters); no value or identifier is pasted by us.
 
 The columns then take the types the tuple path gives (:func:`conform`), so both paths feed
 identical frames to the checks: ``real`` goes through its shortest decimal form as
 PostgreSQL's text output does, ``numeric`` becomes float64, integers int64, times ns.
-
-Types follow the reflected SQLAlchemy types, not CSV inference: a text column of digits
-stays text, an empty string stays an empty string, NULL stays null. Numbers travel in
-PostgreSQL's shortest round-trip form (``extra_float_digits`` 1, the default since 12), so
-floats arrive bit-identical to the tuple path.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -32,8 +25,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-# Bytes per parse block; pyarrow parses blocks on its thread pool.
-_CSV_BLOCK = 1 << 24
 # Bytes per ADBC batch (the driver's default), and of batches copied into compact columns
 # at a time (see adbc_table).
 _BATCH_BYTES = 16 << 20
@@ -41,26 +32,19 @@ _GROUP_BYTES = 32 << 20
 
 
 def supports(conn: sa.Connection) -> bool:
-    """Whether ``conn`` can use the COPY path (PostgreSQL through psycopg 3)."""
+    """Whether ``conn`` can use the fast path (PostgreSQL through psycopg 3)."""
     dialect = conn.dialect
     return dialect.name == "postgresql" and dialect.driver == "psycopg"
-
-
-def adbc_available() -> bool:
-    from importlib.util import find_spec
-
-    return find_spec("adbc_driver_postgresql") is not None
 
 
 def fast_frame(
     conn: sa.Connection,
     stmt: sa.Select,
     *,
-    use_adbc: bool | None = None,
     categorical: Collection[str] = (),
     parts: Sequence[sa.Select] | None = None,
 ) -> pd.DataFrame:
-    """The rows of ``stmt`` as a pandas frame, read through ADBC (if installed) or COPY.
+    """The rows of ``stmt`` as a pandas frame, read through ADBC.
 
     Text columns named in ``categorical`` arrive as pandas categoricals: dictionary-encoded
     in Arrow, they never become one Python string object per row (at 1M rows x 5 such
@@ -70,13 +54,10 @@ def fast_frame(
     read by ADBC at once, each on its own connection: PostgreSQL runs one backend per
     statement, and producing the rows is most of a large read's time.
     """
-    adbc = adbc_available() if use_adbc is None else use_adbc
-    if adbc and parts:
+    if parts:
         table = _adbc_parts(conn, parts, categorical)
-    elif adbc:
-        table = adbc_table(conn, stmt, categorical=categorical)
     else:
-        table = dictionary_encode(conform(copy_table(conn, stmt), stmt), categorical)
+        table = adbc_table(conn, stmt, categorical=categorical)
     frame = table.to_pandas(split_blocks=True, self_destruct=True, coerce_temporal_nanoseconds=True)
     del table
     release_memory()
@@ -231,65 +212,3 @@ def dictionary_encode(table: pa.Table, names: Collection[str]) -> pa.Table:
         if name in names and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
             table = table.set_column(i, name, table.column(i).dictionary_encode())
     return table
-
-
-def copy_table(conn: sa.Connection, stmt: sa.Select) -> pa.Table:
-    compiled = stmt.compile(dialect=conn.dialect)
-    names = [c.name for c in stmt.selected_columns]
-    sql = f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, HEADER false)"
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    buffer = io.BytesIO()
-    try:
-        with raw.cursor() as cursor:
-            # One spelling of times (mixed offsets would not parse as one column); LOCAL
-            # keeps it to this read's transaction, the pooled connection is unchanged.
-            cursor.execute("SET LOCAL TIME ZONE 'UTC'")
-            with cursor.copy(sql, compiled.params) as copy:
-                for chunk in copy:
-                    buffer.write(chunk)
-    except Exception as exc:  # a driver error: the caller reports it like any read error
-        if type(exc).__module__.startswith("psycopg"):
-            raise sa.exc.DBAPIError.instance(sql, compiled.params, exc, type(exc)) from exc
-        raise
-    return _parse(buffer, names, [_arrow_type(c.type) for c in stmt.selected_columns])
-
-
-def _parse(buffer: io.BytesIO, names: list[str], types: list[Any]) -> pa.Table:
-    import pyarrow as pa
-    import pyarrow.csv as csv
-
-    if buffer.tell() == 0:
-        pairs = zip(names, types, strict=True)
-        return pa.table({n: pa.array([], type=t or pa.string()) for n, t in pairs})
-    buffer.seek(0)
-    return csv.read_csv(
-        buffer,
-        read_options=csv.ReadOptions(column_names=names, block_size=_CSV_BLOCK),
-        parse_options=csv.ParseOptions(newlines_in_values=True),
-        convert_options=csv.ConvertOptions(
-            column_types={n: t for n, t in zip(names, types, strict=True) if t is not None},
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,  # "" is an empty string, bare empty is NULL
-            true_values=["t"],
-            false_values=["f"],
-        ),
-    )
-
-
-def _arrow_type(kind: sa.types.TypeEngine[Any]) -> Any:
-    """The Arrow type a column's CSV text is parsed as; ``None`` lets pyarrow infer."""
-    import pyarrow as pa
-
-    if isinstance(kind, sa.Boolean):
-        return pa.bool_()
-    if isinstance(kind, sa.Integer):
-        return pa.int64()
-    if isinstance(kind, sa.Float | sa.Numeric):
-        return pa.float64()
-    # Text, times (normalised later exactly as the tuple path's values) and anything else:
-    # kept as text, so nothing is guessed from what the values happen to look like.
-    if isinstance(kind, sa.types.NullType):
-        return None  # a query's column: inferred, as the driver's tuples would be typed
-    return pa.string()

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+import monitor.sources.fastread as fastread
+import monitor.sources.spellings as spellings
+from monitor import dialect
 from monitor.config.schema import LabelsJoin, ModelConfig
-from monitor.sources import spellings
 from monitor.sources.bounds import bound, sample_statement
 from monitor.sources.engines import SourceEngines
 from monitor.sources.errors import SourceError
@@ -138,8 +140,6 @@ class ModelLog:
         ``parts``: statements whose rows together are exactly ``stmt``'s (slices of its
         window), which a fast path may run at once on several connections.
         """
-        from monitor.sources import fastread
-
         source = source or self.model.source
         with self._connect(source) as conn:
             if fastread.supports(conn):
@@ -169,7 +169,7 @@ class ModelLog:
         """A read-only connection; a database error becomes a SourceError naming the model."""
         try:
             with self.engines.engine(source).connect() as conn:
-                _read_only(conn)
+                dialect.read_only(conn)
                 yield conn
         except SQLAlchemyError as exc:
             raise self._failure(source, exc) from None
@@ -192,12 +192,6 @@ class ModelLog:
         roles = {m.timestamp: "timestamp", m.prediction: "prediction", m.score: "score"}
         roles |= {m.latency: "latency", m.segment: "segment", m.model_version: "model version"}
         return roles.get(column) or "feature"
-
-
-def _read_only(conn: sa.Connection) -> None:
-    # A second guard beside check_read_only: PostgreSQL refuses any write in this transaction.
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _unique(names: list[str | None]) -> list[str]:

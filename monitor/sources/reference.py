@@ -26,6 +26,7 @@ from monitor.sources.errors import SourceError
 from monitor.sources.frames import normalise
 from monitor.sources.logs import ModelLog
 from monitor.sources.relations import Relation, reflect_table
+from monitor.store.profiles import FORMAT_VERSION
 from monitor.windows import Window, format_duration, isoformat_z
 
 if TYPE_CHECKING:
@@ -205,6 +206,8 @@ class ReferenceReader:
             "outputs": [m.decision_threshold, str(m.positive_label), m.task],
             # the summary keeps this many categories per column
             "max_categories": m.checks.drift.max_categories,
+            # a summary stored in another form is summarised again
+            "format": FORMAT_VERSION,
         }
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
+from monitor import dialect
 from monitor.sources.errors import SourceError
 from monitor.sources.readonly import check_read_only
 
@@ -55,8 +56,7 @@ def query_relation(engine: Engine, query: str, *, model: str) -> Relation:
     body = check_read_only(query, model=model)
     try:
         with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":  # a second guard, as for the reads
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            dialect.read_only(conn)  # a second guard, as for the reads
             names = list(conn.execute(_probe(body)).keys())
     except SQLAlchemyError as exc:
         raise SourceError(f"model {model!r}: query fails: {_short(exc)}") from None

@@ -4,19 +4,20 @@ Only aggregates travel: row and null counts, value counts of categorical columns
 numerical columns per reference-quantile bin, confusion counts and percentiles. Every
 statement is SQLAlchemy Core over the same window SELECT the plain path reads (so a query
 source, a labels join and the window bounds behave alike), with bound parameters, and runs
-on any dialect with ``CASE``, ``GROUP BY`` and ``ORDER BY ... LIMIT/OFFSET``. Percentiles
-use the dialect's own function where it has one (PostgreSQL ``percentile_cont``, DuckDB
-``quantile_cont``), elsewhere two ordered single-row reads interpolated as numpy does.
+on any dialect with ``CASE``, ``GROUP BY`` and ``ORDER BY ... LIMIT``. Percentiles use the
+dialect's own function where it has one (PostgreSQL ``percentile_cont``, DuckDB
+``quantile_cont``), elsewhere one query picking the two order statistics with
+``row_number()`` and interpolating as numpy does (monitor/dialect.py).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
+from monitor import dialect
 from monitor.sources.logs import ModelLog
 from monitor.windows import Window
 
@@ -129,34 +130,10 @@ def class_pairs(
 
 
 def percentile(log: ModelLog, rows: sa.Subquery, column: str, q: float) -> float | None:
-    """The ``q``-th percentile (0-100) of the non-null values, linear interpolation."""
-    col = rows.c[column]
-    name = log.engines.engine(log.model.source).dialect.name
-    fraction = q / 100
-    if name == "postgresql":
-        expr: sa.ColumnElement[Any] = sa.func.percentile_cont(fraction).within_group(col)
-        value = log.scalar(sa.select(expr).where(col.is_not(None)))
-        return None if value is None else float(value)
-    if name == "duckdb":
-        value = log.scalar(sa.select(sa.func.quantile_cont(col, fraction)))
-        return None if value is None else float(value)
-    return _ordered_percentile(log, rows, column, fraction)
-
-
-def _ordered_percentile(
-    log: ModelLog, rows: sa.Subquery, column: str, fraction: float
-) -> float | None:
-    """Without a percentile function: the two order statistics around the position."""
-    col = rows.c[column]
-    n = int(log.scalar(sa.select(sa.func.count(col))))
-    if n == 0:
-        return None
-    position = fraction * (n - 1)
-    lo, hi = math.floor(position), math.ceil(position)
-    ordered = sa.select(col).where(col.is_not(None)).order_by(col)
-    low = float(log.scalar(ordered.offset(lo).limit(1)))
-    high = low if hi == lo else float(log.scalar(ordered.offset(hi).limit(1)))
-    return low + (high - low) * (position - lo)
+    """The ``q``-th percentile (0-100) of the non-null values, linear interpolation, in one
+    statement (monitor/dialect.py)."""
+    value = log.scalar(sa.select(dialect.percentile(rows.c[column], q / 100)))
+    return None if value is None else float(value)
 
 
 def distinct(log: ModelLog, rows: sa.Subquery, column: str) -> list[Any]:

@@ -132,11 +132,8 @@ def test_method_and_threshold_apply_to_every_column_unless_per_column_overrides_
 def test_profiles_give_the_same_result_as_data_frames():
     ref, cur = _two_windows()
     frames = compare_dataset(ref, cur)
-    stored = {c: profile_column(ref[c], "numerical").to_bytes() for c in ref.columns}
-    from checks.drift import ColumnProfile
-
     profiles = compare_dataset(
-        {c: ColumnProfile.from_bytes(b) for c, b in stored.items()},
+        {c: profile_column(ref[c], "numerical") for c in ref.columns},
         {c: profile_column(cur[c], "numerical") for c in cur.columns},
     )
     assert profiles.to_json_dict() == frames.to_json_dict()

@@ -1,4 +1,4 @@
-"""The COPY read path gives the same frame as the plain tuple path on the same rows."""
+"""The ADBC read path gives the same frame as the plain tuple path on the same rows."""
 
 from __future__ import annotations
 
@@ -74,9 +74,8 @@ def _log(url: str) -> ModelLog:
     return ModelLog(config.models[0], SourceEngines(config.sources))
 
 
-@pytest.mark.parametrize("use_adbc", [True, False], ids=["adbc", "copy"])
 def test_fast_read_equals_tuple_read_including_nulls_quotes_and_digit_text(
-    db_url: str, engine: Engine, backend: str, use_adbc: bool
+    db_url: str, engine: Engine, backend: str
 ) -> None:
     _tricky_table(engine)
     log = _log(db_url)
@@ -90,7 +89,7 @@ def test_fast_read_equals_tuple_read_including_nulls_quotes_and_digit_text(
         plain = normalise(
             pd.DataFrame.from_records(list(result), columns=list(result.keys())), log.model
         )
-        fast = normalise(fastread.fast_frame(conn, stmt, use_adbc=use_adbc), log.model)
+        fast = normalise(fastread.fast_frame(conn, stmt), log.model)
     log.engines.dispose()
     assert list(fast.columns) == list(plain.columns)
     assert_frame_equal(
@@ -136,9 +135,7 @@ def test_adbc_read_compacted_in_many_groups_equals_the_tuple_read(
         plain = normalise(
             pd.DataFrame.from_records(list(result), columns=list(result.keys())), log.model
         )
-        fast = normalise(
-            fastread.fast_frame(conn, stmt, use_adbc=True, categorical=["code"]), log.model
-        )
+        fast = normalise(fastread.fast_frame(conn, stmt, categorical=["code"]), log.model)
     log.engines.dispose()
     assert len(groups) > 3 and max(groups) > 1, groups  # several groups of several batches
     assert sum(groups) > len(groups)
@@ -166,8 +163,8 @@ def test_a_window_read_in_parallel_slices_has_exactly_the_rows_of_one_read(
     whole = stmt.where(*log.within(window))
     parts = [stmt.where(*log.within(w)) for w in window.split(3)]
     with log.engines.engine("logs").connect() as conn:
-        one = fastread.fast_frame(conn, whole, use_adbc=True, categorical=["code"])
-        sliced = fastread.fast_frame(conn, whole, use_adbc=True, categorical=["code"], parts=parts)
+        one = fastread.fast_frame(conn, whole, categorical=["code"])
+        sliced = fastread.fast_frame(conn, whole, categorical=["code"], parts=parts)
     log.engines.dispose()
     assert len(one) == len(sliced) > 250
     key = ["ts"]
@@ -188,11 +185,11 @@ def test_normalise_makes_text_categoricals_and_leaves_mixed_values_alone(db_url:
     assert mixed["code"].dtype == object and mixed["code"].tolist() == ["a", 1, None]
 
 
-def test_copy_read_of_an_empty_window_has_the_selected_columns(
+def test_fast_read_of_an_empty_window_has_the_selected_columns(
     db_url: str, engine: Engine, backend: str
 ) -> None:
     if backend == "sqlite":
-        pytest.skip("the COPY path is PostgreSQL's")
+        pytest.skip("the fast path is PostgreSQL's")
     _tricky_table(engine)
     log = _log(db_url)
     x = log.relation.column("x", model="m", role="feature")

@@ -19,7 +19,6 @@ from sklearn import metrics as skm
 from sqlalchemy.orm import Session
 
 from monitor.config import parse_config
-from monitor.errors import ConfigError
 from monitor.scans.run import ScanReport, run_scan
 from monitor.sources import ModelLog, SourceEngines
 from monitor.sources import warehouse as sql
@@ -38,7 +37,7 @@ EXACT = ["drift:plan", "missing_share:age", "missing_share:plan", "prediction_dr
 EXACT += ["target_drift", "accuracy", "recall", "row_count", "label_coverage"]
 
 
-def _logs(url: str) -> None:
+def _logs(url: str) -> pd.DataFrame:
     reference = log_frame(day(0), 24, per_hour=60, seed=1)
     live = log_frame(day(1), 24, per_hour=60, seed=2, shift=4.0)
     frame = pd.concat([reference, live], ignore_index=True)
@@ -48,9 +47,10 @@ def _logs(url: str) -> None:
     engine = sa.create_engine(url)
     frame.to_sql("preds", engine, index=False, chunksize=1000)
     engine.dispose()
+    return frame
 
 
-def _config(source: str, state: str, *, warehouse: bool) -> Any:
+def _config(source: str, state: str, *, warehouse: bool, segment: str | None = None) -> Any:
     thresholds = [
         {"metric": "accuracy", "min": 0.8},
         {"metric": "recall", "min": 0.5},
@@ -59,7 +59,7 @@ def _config(source: str, state: str, *, warehouse: bool) -> Any:
         {"metric": "latency_p99", "max": 1000},
         {"metric": "latency_p50", "max": 1000},
     ]
-    model = model_dict(warehouse=warehouse, checks={"thresholds": thresholds})
+    model = model_dict(warehouse=warehouse, segment=segment, checks={"thresholds": thresholds})
     if source.startswith("duckdb"):
         # duckdb-engine 0.17 cannot reflect tables under SQLAlchemy 2.1 (it queries
         # pg_catalog.pg_collation); a query source needs no reflection.
@@ -78,8 +78,10 @@ def state(tmp_path: Path) -> Iterator[Session]:
     engine.dispose()
 
 
-def _scan(source: str, session: Session, *, warehouse: bool) -> ScanReport:
-    config = _config(source, "sqlite://", warehouse=warehouse)
+def _scan(
+    source: str, session: Session, *, warehouse: bool, segment: str | None = None
+) -> ScanReport:
+    config = _config(source, "sqlite://", warehouse=warehouse, segment=segment)
     with SourceEngines(config.sources) as engines:
         report = run_scan(config.models[0], day(2), engines=engines, session=session)
     assert report.status != "error", report.error
@@ -129,16 +131,28 @@ def test_database_bin_counts_equal_numpy_counts_on_the_same_edges(source_url: st
     assert not math.isnan(p95)
 
 
-def test_warehouse_mode_with_a_segment_is_a_config_error_naming_both() -> None:
-    with pytest.raises(ConfigError, match=r"warehouse.*segment"):
-        parse_config(
-            {
-                "state_db": "sqlite://",
-                "sources": {"logs": {"url": "sqlite://"}},
-                "models": [model_dict(warehouse=True, segment="region")],
-            },
-            file="test.yaml",
-        )
+def test_warehouse_segments_equal_the_in_memory_segments_where_they_are_exact(
+    source_url: str, state: Session
+) -> None:
+    frame = _logs(source_url)
+    exact_report = _scan(source_url, state, warehouse=False, segment="region")
+    report = _scan(source_url, state, warehouse=True, segment="region")
+    exact = {(r.segment, r.outcome.check): r.outcome for r in exact_report.results}
+    summed = {(r.segment, r.outcome.check): r.outcome for r in report.results}
+    assert set(summed) == set(exact)
+    live = frame[
+        (frame["ts"] >= day(1).replace(tzinfo=None)) & (frame["ts"] < day(2).replace(tzinfo=None))
+    ]
+    regions = sorted(live["region"].dropna().astype(str).unique())
+    assert len(regions) > 1 and {s for s, _ in summed} == {"", *regions}
+    for region in regions:
+        rows = summed[(region, "row_count")]
+        assert rows.value == (live["region"] == region).sum()
+        for check in EXACT:
+            key = (region, check)
+            assert summed[key].value == pytest.approx(exact[key].value, rel=1e-12), key
+            assert summed[key].passed == exact[key].passed, key
+        assert summed[(region, "drift:age")].details["binning"].startswith("reference quantiles")
 
 
 def _multiclass_logs(url: str, labels: str) -> pd.DataFrame:

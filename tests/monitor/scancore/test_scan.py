@@ -228,37 +228,6 @@ def test_cached_summary_gives_the_same_verdicts_as_the_rows(
     assert {c: (r.value, r.passed) for c, r in _results(cached_scan).items()} == fresh
 
 
-def test_a_summary_cached_in_the_older_blob_form_is_still_read(
-    db_url: str, engine: Engine, engines_for: Engines, session: Session
-) -> None:
-    """Profiles cached before the raw layout (.npz, keys unpadded, no marker) still serve."""
-    import struct
-
-    from monitor.scans.summary import from_bytes
-    from tests.checks.test_drift_profiles import _npz_bytes
-
-    write(engine, log_frame(T0, 72, seed=5), "preds")
-    config = make_config(db_url)
-    fresh = {
-        c: (r.value, r.passed) for c, r in _results(_scan(config, engines_for, session, 2)).items()
-    }
-    row = session.scalars(select(ReferenceProfile)).one()
-    summary = from_bytes(row.profiles, row.descriptor["rows"], row.metrics)
-    legacy = b"".join(
-        struct.pack("<II", len(key), len(blob)) + key + blob
-        for segment, part in summary.slices.items()
-        for column, profile in part.profiles.items()
-        for key, blob in [(f"{segment}\x00{column}".encode(), _npz_bytes(profile))]
-    )
-    row.profiles = legacy
-    session.execute(Scan.__table__.delete())
-    session.commit()
-    session.expunge_all()
-    again = _scan(config, engines_for, session, 2)
-    assert again.reference["cached"] is True
-    assert {c: (r.value, r.passed) for c, r in _results(again).items()} == fresh
-
-
 def test_segments_get_their_own_results_beside_the_whole_window(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:

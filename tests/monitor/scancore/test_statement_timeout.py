@@ -59,13 +59,12 @@ def test_a_query_running_past_statement_timeout_is_cancelled_naming_the_model(
     assert report.finished_at - report.started_at < timedelta(seconds=50)
 
 
-@pytest.mark.parametrize("adbc", [False, True], ids=["copy", "adbc"])
-def test_the_fast_read_paths_keep_the_limit(db_url: str, engines_for: Engines, adbc: bool) -> None:
+def test_the_fast_read_path_keeps_the_limit(db_url: str, engines_for: Engines) -> None:
     # ADBC opens its own connection to the same database: the limit goes with it.
     engines = engines_for(_config(db_url, {"statement_timeout": "1s"}))
     slow = sa.select(sa.func.pg_sleep(60).label("slept"))
     with engines.engine("logs").connect() as conn, pytest.raises(sa.exc.DBAPIError) as raised:
-        fastread.fast_frame(conn, slow, use_adbc=adbc)
+        fastread.fast_frame(conn, slow)
     assert "statement timeout" in str(raised.value)
 
 
