@@ -43,6 +43,7 @@ LAYERS: dict[str, int] = {
     "monitor.store": 2,
     "monitor.datafiles": 2,
     "monitor.views": 1,  # pydantic models of every published JSON shape
+    "monitor.dialect": 1,  # SQL that differs between dialects; imports only SQLAlchemy
     "monitor.windows": 1,
     "monitor.errors": 1,
     "monitor.redact": 1,
