@@ -36,7 +36,7 @@ def test_the_monitor_reads_spark_through_the_hive_extra_once_spark_is_healthy() 
     assert "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2" in command
     assert "spark.sql.session.timeZone=UTC" in command
     pyproject = (DEPLOY.parent / "pyproject.toml").read_text()
-    assert '\nhive = ["pyhive[hive_pure_sasl]' in pyproject
+    assert '\nhive = ["pyhive>=0.7", "thrift>=0.16", "thrift-sasl' in pyproject
     assert 'ARG MONITOR_EXTRAS=""' in (DEPLOY / "Dockerfile").read_text()
 
 
