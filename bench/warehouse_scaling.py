@@ -199,7 +199,8 @@ def _write(path: Path, args: argparse.Namespace, rows: list[dict[str, Any]], rea
         "",
         "Values: row_count, accuracy and latency_p99 equal exact mode's; drift:age differs by "
         "design (warehouse mode tests it on counts in 20 reference-quantile bins, exact mode on "
-        "the values), and both flag the +4 shift.",
+        "the values); tests/monitor/engines/test_spark.py checks that warehouse mode on Spark "
+        "flags the +4 shift.",
         "",
     ]
     for row in rows:

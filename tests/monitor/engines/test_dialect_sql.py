@@ -30,7 +30,7 @@ def _dialect(name: str) -> Dialect:
 
 def _sql(name: str, statement: sa.ClauseElement) -> str:
     compiled = statement.compile(dialect=_dialect(name), compile_kwargs={"literal_binds": True})
-    return " ".join(str(compiled).split())
+    return " ".join(str(compiled).replace("`", "").split())  # Hive quotes every name
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_a_time_bound_is_cast_to_timestamp_where_the_driver_sends_text() -> None
     sample = datetime(2026, 3, 1, tzinfo=UTC)
     condition = sa.column("ts", sa.DateTime()) >= bound(when, sample, "UTC")
     hive = _dialect("hive")
-    sql = str(condition.compile(dialect=hive))
+    sql = str(condition.compile(dialect=hive)).replace("`", "")
     assert sql.startswith("ts >= CAST(") and sql.endswith(" AS TIMESTAMP)"), sql
     assert dialect.Timestamp().process_bind_param(when, hive) == "2026-03-02 00:00:00+00:00"
     postgresql = condition.compile(dialect=_dialect("postgresql"))
