@@ -9,6 +9,7 @@ constructs have a standard-SQL default.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,9 +74,105 @@ def _percentile_standard(element: percentile, compiler: SQLCompiler, **kw: Any) 
     return compiler.process(sa.select(value).scalar_subquery(), **kw)
 
 
+@compiles(percentile, "hive")
+@compiles(percentile, "databricks")
+@compiles(percentile, "snowflake")
+def _percentile_spark(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    """Spark SQL (the Thrift server through PyHive, or Databricks SQL) and Snowflake have
+    ``percentile_cont ... WITHIN GROUP``, exact and interpolated as numpy's default."""
+    return _percentile_postgresql(element, compiler, **kw)
+
+
+@compiles(percentile, "trino")
+def _percentile_trino(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    """Trino has no exact percentile: ``approx_percentile`` (a q-digest, within about 1%
+    of rank), documented in docs/warehouses.md."""
+    expr = sa.func.approx_percentile(element.column, element.fraction)
+    return compiler.process(_over_rows(element, expr), **kw)
+
+
+@compiles(percentile, "clickhouse")
+def _percentile_clickhouse(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    """ClickHouse's parametric aggregate ``quantileExactInclusive(p)(x)``: exact, and
+    interpolated as numpy's default (plain ``quantile`` samples a reservoir)."""
+    fraction = repr(element.fraction)  # a float we made: nothing from the config text
+    expr: sa.ColumnElement[Any] = sa.literal_column(
+        f"quantileExactInclusive({fraction})({compiler.process(element.column, **kw)})"
+    )
+    return compiler.process(_over_rows(element, expr), **kw)
+
+
+@compiles(percentile, "bigquery")
+def _percentile_bigquery(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    """BigQuery's ``APPROX_QUANTILES(x, 1000)[OFFSET(k)]``: approximate, to 1/1000."""
+    k = round(element.fraction * 1000)
+    expr: sa.ColumnElement[Any] = sa.literal_column(
+        f"APPROX_QUANTILES({compiler.process(element.column, **kw)}, 1000)[OFFSET({k})]"
+    )
+    return compiler.process(_over_rows(element, expr), **kw)
+
+
 def _over_rows(element: percentile, expr: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
     col = element.column
     return sa.select(expr).where(col.is_not(None)).scalar_subquery()
+
+
+class Timestamp(sa.types.TypeDecorator[datetime]):
+    """A window bound compared with a timestamp column.
+
+    PyHive (Spark's Thrift server, Hive) pastes parameters into the SQL text as strings and
+    drops a datetime's zone: there the bound is sent as ISO text with its UTC offset inside
+    ``CAST(... AS TIMESTAMP)``, which Spark reads in that offset whatever the session's
+    time zone. Other dialects bind the datetime as ``DateTime`` does.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None or not _pastes_parameters(dialect):
+            return value
+        return value.isoformat(sep=" ")
+
+    def bind_expression(self, bindvalue: Any) -> sa.ColumnElement[Any]:
+        return _timestamp_bind(bindvalue)
+
+
+class _timestamp_bind(sa.sql.expression.ColumnElement[datetime]):
+    inherit_cache = True
+
+    def __init__(self, bind: sa.ColumnElement[Any]) -> None:
+        self.bind = bind
+        self.type = bind.type
+
+
+@compiles(_timestamp_bind)
+def _timestamp_bind_default(element: _timestamp_bind, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.bind, **kw)
+
+
+@compiles(_timestamp_bind, "hive")
+def _timestamp_bind_hive(element: _timestamp_bind, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.bind, **kw)} AS TIMESTAMP)"
+
+
+class StoredTime(sa.types.TypeDecorator[Any]):
+    """A stored timestamp read as the driver returns it (text for SQLite, so its spelling
+    shows). PyHive returns a ``TIMESTAMP`` as text too: parsed here, so a Spark timestamp
+    column is compared as a timestamp, not matched as text."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, str) and _pastes_parameters(dialect):
+            return datetime.fromisoformat(value)
+        return value
+
+
+def _pastes_parameters(dialect: Dialect) -> bool:
+    """PyHive's dialects (Spark Thrift / Hive) format parameters into the statement text."""
+    return dialect.name == "hive"
 
 
 def insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:

@@ -55,7 +55,7 @@ def metric_value(
     if name.startswith("latency_p"):
         assert model.latency is not None
         q = float(name[len("latency_p") :])
-        value = sql.percentile(log, rows, model.latency, q)
+        value = sql.percentile(log, rows, model.latency, q, batch=LATENCY_QUANTILES)
         if value is None:
             return m.MetricValue(
                 name=name, value=None, reason="no rows with a latency", details={"rows": 0}

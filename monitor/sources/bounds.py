@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from monitor import dialect
+
 # Epoch values above this are milliseconds (year 5138 in seconds).
 _EPOCH_MS_FROM = 1e11
 
@@ -29,8 +31,8 @@ def bound(value: datetime, sample: Any, zone: str) -> sa.BindParameter[Any]:
         scale = 1000 if abs(sample) >= _EPOCH_MS_FROM else 1
         return sa.bindparam(None, seconds * scale, type_=sa.Float())
     if isinstance(sample, datetime) and sample.tzinfo is not None:
-        return sa.bindparam(None, value, type_=sa.DateTime(timezone=True))
-    return sa.bindparam(None, local, type_=sa.DateTime())
+        return sa.bindparam(None, value, type_=dialect.Timestamp(timezone=True))
+    return sa.bindparam(None, local, type_=dialect.Timestamp())
 
 
 def _like_text(value: datetime, local: datetime, sample: str) -> str:
@@ -68,4 +70,5 @@ def _fixed_offset(text: str) -> timezone:
 def sample_statement(column: sa.ColumnElement[Any]) -> sa.Select:
     """One stored timestamp as the driver returns it: SQLite's DATETIME type would parse the
     string and hide its format, so the column is read as text (type_coerce emits no SQL)."""
-    return sa.select(sa.type_coerce(column, sa.String())).where(column.is_not(None)).limit(1)
+    raw = dialect.StoredTime() if isinstance(column.type, sa.DateTime) else sa.String()
+    return sa.select(sa.type_coerce(column, raw)).where(column.is_not(None)).limit(1)

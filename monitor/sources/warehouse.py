@@ -12,7 +12,9 @@ dialect's own function where it has one (PostgreSQL ``percentile_cont``, DuckDB
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import sqlalchemy as sa
@@ -129,11 +131,25 @@ def class_pairs(
     return [(t, p, int(n)) for t, p, n in log.all(stmt)]
 
 
-def percentile(log: ModelLog, rows: sa.Subquery, column: str, q: float) -> float | None:
+def percentile(
+    log: ModelLog, rows: sa.Subquery, column: str, q: float, *, batch: Sequence[float] = ()
+) -> float | None:
     """The ``q``-th percentile (0-100) of the non-null values, linear interpolation, in one
-    statement (monitor/dialect.py)."""
-    value = log.scalar(sa.select(dialect.percentile(rows.c[column], q / 100)))
-    return None if value is None else float(value)
+    statement (monitor/dialect.py). ``batch``: the other percentiles of the column the
+    caller will ask for next; they come in the same statement (one round trip, which costs
+    up to a second on Spark) and are kept for those calls, for as long as ``rows`` lives."""
+    known = _PERCENTILES.setdefault(rows, {})
+    if (column, q) not in known:
+        wanted = sorted({float(q), *(float(p) for p in batch)})
+        picks = [dialect.percentile(rows.c[column], p / 100) for p in wanted]
+        row = log.one(sa.select(*picks))
+        for p, value in zip(wanted, row, strict=True):
+            known[(column, p)] = None if value is None else float(value)
+    return known[(column, q)]
+
+
+_PERCENTILES: WeakKeyDictionary[sa.Subquery, dict[tuple[str, float], float | None]]
+_PERCENTILES = WeakKeyDictionary()
 
 
 def distinct(log: ModelLog, rows: sa.Subquery, column: str) -> list[Any]:
