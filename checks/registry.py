@@ -72,7 +72,7 @@ class Metric:
 
 
 def _need(inputs: MetricInputs, attribute: str, metric: str, what: str) -> m.ArrayLike:
-    value = getattr(inputs, attribute)
+    value: m.ArrayLike | None = getattr(inputs, attribute)
     if value is None:
         raise ChecksError(f"metric {metric!r} needs {what} ({attribute})")
     return value

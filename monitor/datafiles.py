@@ -129,7 +129,8 @@ def _read_parquet_numbers(path: Path, role: str, name: str) -> np.ndarray:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(path, columns=[name]).column(0).to_numpy()
+        column: np.ndarray = pq.read_table(path, columns=[name]).column(0).to_numpy()
+        return column
     except (OSError, ValueError) as exc:
         raise _unreadable(path, role, exc) from exc
 
