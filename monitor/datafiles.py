@@ -137,6 +137,7 @@ def _read_parquet_numbers(path: Path, role: str, name: str) -> np.ndarray:
 
 def infer_parquet_types(path: Path, role: str, columns: Sequence[str]) -> dict[str, ColumnType]:
     """Evidently's column typing, one column in memory at a time."""
+    # pandas and scipy (through checks.drift) load only when a Parquet file is typed.
     import pandas as pd
 
     from checks.drift import infer_column_types
