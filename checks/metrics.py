@@ -75,10 +75,13 @@ def _defined(
 def null_mask(values: ArrayLike) -> BoolArray:
     """True where a value is missing: None, NaN, NaT or pd.NA, for any dtype."""
     array = np.asarray(values)
+    missing: BoolArray
     if array.dtype.kind in "fc":
-        return np.isnan(array)
+        missing = np.isnan(array)
+        return missing
     if array.dtype.kind in "mM":
-        return np.isnat(array)
+        missing = np.isnat(array)
+        return missing
     if array.dtype.kind in "iub":
         return np.zeros(array.shape, dtype=bool)
     import pandas as pd

@@ -93,7 +93,8 @@ class _Encoding:
         codes, uniques = pd.factorize(column, use_na_sentinel=True)
         known = [self.shares.get(value, 0.0) for value in uniques]
         lookup = np.array([*known, self.shares.get(MISSING, 0.0)], dtype=np.float64)
-        return lookup[codes]  # code -1 (missing) takes the last entry
+        shares: FloatArray = lookup[codes]
+        return shares  # code -1 (missing) takes the last entry
 
 
 def _encoding(column: pd.Series, name: str) -> _Encoding:

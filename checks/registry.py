@@ -16,6 +16,7 @@ import numpy as np
 
 from checks import metrics as m
 from checks.errors import ChecksError, UnknownNameError
+from checks.multiclass import multiclass_metric
 
 Family = Literal["classification", "regression", "operational"]
 
@@ -72,7 +73,7 @@ class Metric:
 
 
 def _need(inputs: MetricInputs, attribute: str, metric: str, what: str) -> m.ArrayLike:
-    value = getattr(inputs, attribute)
+    value: m.ArrayLike | None = getattr(inputs, attribute)
     if value is None:
         raise ChecksError(f"metric {metric!r} needs {what} ({attribute})")
     return value
@@ -109,8 +110,6 @@ def _predicted(inputs: MetricInputs, metric: str) -> m.FloatArray:
 def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
         if inputs.multiclass:
-            from checks.multiclass import multiclass_metric
-
             truth = _need(inputs, "y_true", name, "a target")
             return multiclass_metric(name, truth, _need(inputs, "y_pred", name, "a prediction"))
         truth = _binary(

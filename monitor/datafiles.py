@@ -129,13 +129,15 @@ def _read_parquet_numbers(path: Path, role: str, name: str) -> np.ndarray:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(path, columns=[name]).column(0).to_numpy()
+        column: np.ndarray = pq.read_table(path, columns=[name]).column(0).to_numpy()
+        return column
     except (OSError, ValueError) as exc:
         raise _unreadable(path, role, exc) from exc
 
 
 def infer_parquet_types(path: Path, role: str, columns: Sequence[str]) -> dict[str, ColumnType]:
     """Evidently's column typing, one column in memory at a time."""
+    # pandas and scipy (through checks.drift) load only when a Parquet file is typed.
     import pandas as pd
 
     from checks.drift import infer_column_types

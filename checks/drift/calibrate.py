@@ -112,7 +112,10 @@ def live_size_bucket(n: int) -> int:
     if n < 1:
         raise ValueError(f"a live window needs at least one row, got {n}")
     decade = 10 ** math.floor(math.log10(n) + 1e-12)
-    return max(math.floor(decade * step + 1e-9) for step in _STEPS if decade * step <= n + 1e-9)
+    size: int = max(
+        math.floor(decade * step + 1e-9) for step in _STEPS if decade * step <= n + 1e-9
+    )
+    return size
 
 
 def calibrate(
@@ -203,8 +206,10 @@ def _non_null(values: pd.Series | np.ndarray, column_type: str) -> np.ndarray:
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     if column_type == "numerical":
         numbers = pd.to_numeric(series, errors="coerce").to_numpy(np.float64, na_value=np.nan)
-        return numbers[np.isfinite(numbers)]
-    return series[series.notna()].to_numpy()
+        finite: np.ndarray = numbers[np.isfinite(numbers)]
+        return finite
+    present: np.ndarray = series[series.notna()].to_numpy()
+    return present
 
 
 def _chunks(

@@ -197,7 +197,8 @@ def labelled(
 
 def null(values: np.ndarray) -> BoolArray:
     if values.dtype.kind == "f":
-        return np.isnan(values)
+        missing: BoolArray = np.isnan(values)
+        return missing
     if values.dtype.kind == "O":
         return np.array([v is None or v != v for v in values], dtype=bool)
     return np.zeros(len(values), dtype=bool)

@@ -82,7 +82,8 @@ class MulticlassCBPE:
         ).reshape(raw.shape)
         total = p.sum(axis=1, keepdims=True)
         uniform = np.full_like(p, 1 / len(self.classes))
-        return np.divide(p, total, out=uniform, where=total != 0)
+        shares: FloatArray = np.divide(p, total, out=uniform, where=total != 0)
+        return shares
 
     def _one(
         self, metric: str, p: FloatArray, raw: FloatArray, labels: np.ndarray

@@ -276,7 +276,8 @@ def _on_error(
 
 def backoff(attempts: int) -> timedelta:
     """Exponential back-off after ``attempts`` failed tries: 30 s, 1 min, 2 min, ... 1 h."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    delay: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return delay
 
 
 def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:

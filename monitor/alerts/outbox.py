@@ -126,7 +126,7 @@ def renew_claim(session: Session, row_id: int, *, by: str, now: datetime) -> boo
             Notification.status == "pending",
         )
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _claim(now: datetime, by: str) -> Update:

@@ -24,7 +24,8 @@ CONFIG_HELP = "Config file (default: $MONITOR_CONFIG, then ./monitor.yaml)."
 
 
 def config_option() -> str | None:
-    return typer.Option(None, "--config", "-c", help=CONFIG_HELP)
+    option: str | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
+    return option
 
 
 def load(path: str | None) -> Config:

@@ -98,7 +98,8 @@ def _score(f: dict[str, np.ndarray]) -> np.ndarray:
         + 0.6 * (f["plan"] == "basic")
         - 0.01 * (f["age"] - 41)
     )
-    return 1 / (1 + np.exp(-logit))
+    probability: np.ndarray = 1 / (1 + np.exp(-logit))
+    return probability
 
 
 def _predictions_frame(

@@ -112,4 +112,5 @@ class LogWriter:
 def _python_values(values: pd.Series) -> list[object]:
     """Plain Python values for the driver: datetimes, floats, ints, str; None for missing."""
     # pandas Timestamps are datetimes, so datetime columns need no conversion beyond object.
-    return values.astype(object).where(values.notna(), None).tolist()
+    plain: list[object] = values.astype(object).where(values.notna(), None).tolist()
+    return plain

@@ -66,7 +66,7 @@ def grid_interval(seconds: float) -> BaseTrigger:
     """
     from apscheduler.triggers.interval import IntervalTrigger
 
-    class GridInterval(IntervalTrigger):
+    class GridInterval(IntervalTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
         def get_next_fire_time(
             self, previous_fire_time: datetime | None, now: datetime
         ) -> datetime | None:

@@ -67,7 +67,7 @@ def _fixed_offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[4:6])))
 
 
-def sample_statement(column: sa.ColumnElement[Any]) -> sa.Select:
+def sample_statement(column: sa.ColumnElement[Any]) -> sa.Select[*tuple[Any, ...]]:
     """One stored timestamp as the driver returns it: SQLite's DATETIME type would parse the
     string and hide its format, so the column is read as text (type_coerce emits no SQL)."""
     raw = dialect.StoredTime() if isinstance(column.type, sa.DateTime) else sa.String()

@@ -39,10 +39,10 @@ def supports(conn: sa.Connection) -> bool:
 
 def fast_frame(
     conn: sa.Connection,
-    stmt: sa.Select,
+    stmt: sa.Select[*tuple[Any, ...]],
     *,
     categorical: Collection[str] = (),
-    parts: Sequence[sa.Select] | None = None,
+    parts: Sequence[sa.Select[*tuple[Any, ...]]] | None = None,
 ) -> pd.DataFrame:
     """The rows of ``stmt`` as a pandas frame, read through ADBC.
 
@@ -90,7 +90,10 @@ def _malloc_trim() -> Any:
 
 
 def adbc_table(
-    conn: sa.Connection, stmt: sa.Select, *, categorical: Collection[str] = ()
+    conn: sa.Connection,
+    stmt: sa.Select[*tuple[Any, ...]],
+    *,
+    categorical: Collection[str] = (),
 ) -> pa.Table:
     """``stmt`` run by ADBC on its own read-only connection to the same database.
 
@@ -138,7 +141,9 @@ def adbc_table(
 
 
 def _adbc_parts(
-    conn: sa.Connection, parts: Sequence[sa.Select], categorical: Collection[str]
+    conn: sa.Connection,
+    parts: Sequence[sa.Select[*tuple[Any, ...]]],
+    categorical: Collection[str],
 ) -> pa.Table:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -150,7 +155,10 @@ def _adbc_parts(
 
 
 def _compact(
-    batches: list[pa.RecordBatch], schema: pa.Schema, stmt: sa.Select, categorical: Collection[str]
+    batches: list[pa.RecordBatch],
+    schema: pa.Schema,
+    stmt: sa.Select[*tuple[Any, ...]],
+    categorical: Collection[str],
 ) -> pa.Table:
     import pyarrow as pa
 
@@ -159,7 +167,9 @@ def _compact(
     return dictionary_encode(table.combine_chunks(), categorical)
 
 
-def _adbc_statement(conn: sa.Connection, stmt: sa.Select) -> tuple[str, list[Any]]:
+def _adbc_statement(
+    conn: sa.Connection, stmt: sa.Select[*tuple[Any, ...]]
+) -> tuple[str, list[Any]]:
     from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
     try:
@@ -168,7 +178,7 @@ def _adbc_statement(conn: sa.Connection, stmt: sa.Select) -> tuple[str, list[Any
     except sa.exc.CompileError:
         pass
     # asyncpg's dialect compiles to PostgreSQL's own $1, $2 placeholders; no asyncpg needed.
-    compiled = stmt.compile(dialect=PGDialect_asyncpg())
+    compiled = stmt.compile(dialect=PGDialect_asyncpg())  # type: ignore[no-untyped-call]  # SQLAlchemy leaves this dialect's __init__ unannotated
     return str(compiled), [compiled.params[name] for name in compiled.positiontup or []]
 
 
@@ -185,7 +195,7 @@ def _libpq_uri(url: sa.URL, *, timeout_ms: int | None = None) -> str:
     return f"{base}?{urlencode(query, quote_via=quote, doseq=True)}"
 
 
-def conform(table: pa.Table, stmt: sa.Select) -> pa.Table:
+def conform(table: pa.Table, stmt: sa.Select[*tuple[Any, ...]]) -> pa.Table:
     """``table``'s columns in the types the tuple path would give (see the module docstring)."""
     import pyarrow as pa
     import pyarrow.compute as pc

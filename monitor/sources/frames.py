@@ -37,7 +37,9 @@ def _all_text(values: pd.Series) -> bool:
     Mixed values (SQLite lets a column hold anything) stay objects, compared as they are."""
     import pandas as pd
 
-    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
+    return (
+        bool(values.dtype == object) and pd.api.types.infer_dtype(values, skipna=True) == "string"
+    )
 
 
 def to_utc_series(values: pd.Series, zone: str, *, model: str) -> pd.Series:

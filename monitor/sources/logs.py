@@ -112,7 +112,7 @@ class ModelLog:
     def timestamp_column(self) -> sa.ColumnElement[Any]:
         return self.relation.column(self.model.timestamp, model=self.model.name, role="timestamp")
 
-    def select(self, columns: list[str], *, with_target: bool) -> sa.Select:
+    def select(self, columns: list[str], *, with_target: bool) -> sa.Select[*tuple[Any, ...]]:
         name = self.model.name
         chosen = [self.relation.column(c, model=name, role=self._role(c)) for c in columns]
         source: sa.FromClause = self.relation.selectable
@@ -133,7 +133,11 @@ class ModelLog:
         return self._sample
 
     def read(
-        self, stmt: sa.Select, source: str | None = None, *, parts: list[sa.Select] | None = None
+        self,
+        stmt: sa.Select[*tuple[Any, ...]],
+        source: str | None = None,
+        *,
+        parts: list[sa.Select[*tuple[Any, ...]]] | None = None,
     ) -> pd.DataFrame:
         """Run ``stmt`` on the model's source (or ``source``); a frame with normalised types.
 
@@ -152,15 +156,17 @@ class ModelLog:
                 frame = pd.DataFrame.from_records(list(result), columns=list(result.keys()))
         return normalise(frame, self.model, zone=self.engines.timezone(source))
 
-    def scalar(self, stmt: sa.Select, source: str | None = None) -> Any:
+    def scalar(self, stmt: sa.Select[*tuple[Any, ...]], source: str | None = None) -> Any:
         with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).scalar()
 
-    def all(self, stmt: sa.Select) -> list[Any]:
+    def all(self, stmt: sa.Select[*tuple[Any, ...]]) -> list[Any]:
         with self._connect(self.model.source) as conn:
             return list(conn.execute(stmt).all())
 
-    def one(self, stmt: sa.Select, source: str | None = None) -> sa.Row:
+    def one(
+        self, stmt: sa.Select[*tuple[Any, ...]], source: str | None = None
+    ) -> sa.Row[*tuple[Any, ...]]:
         with self._connect(source or self.model.source) as conn:
             return conn.execute(stmt).one()
 

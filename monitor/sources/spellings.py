@@ -46,7 +46,7 @@ def within(
 
 def census(
     ts: sa.ColumnElement[Any], source: sa.FromClause, window: Window, sample: str, zone: str
-) -> sa.Select:
+) -> sa.Select[*tuple[Any, ...]]:
     """Per spelling in ``window``: its separator, its rows and the earliest of them (one
     pass: one range scan per spelling with an index on the times, else one table scan)."""
     sep = _separator(ts)

@@ -118,5 +118,7 @@ def _numpy(values: pa.Array) -> np.ndarray:
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         return np.asarray(values.to_pylist(), dtype=str)
     if pa.types.is_boolean(values.type):
-        return values.to_numpy(zero_copy_only=False)
-    return values.to_numpy(zero_copy_only=True)
+        flags: np.ndarray = values.to_numpy(zero_copy_only=False)
+        return flags
+    numbers: np.ndarray = values.to_numpy(zero_copy_only=True)
+    return numbers

@@ -92,7 +92,8 @@ def _numerical_overlap(reference: ColumnProfile, current: ColumnProfile) -> floa
 
 
 def _density(counts: np.ndarray, widths: FloatArray) -> FloatArray:
-    return counts / widths / counts.sum()
+    density: FloatArray = counts / widths / counts.sum()
+    return density
 
 
 def _sorted(profile: ColumnProfile) -> FloatArray:

@@ -76,7 +76,8 @@ def _kernel_matrix(x: FloatArray, y: FloatArray) -> FloatArray:
 
 
 def _sq_dist(x: FloatArray, y: FloatArray) -> FloatArray:
-    return (y**2).T - 2 * np.dot(x, y.T) + x**2
+    distances: FloatArray = (y**2).T - 2 * np.dot(x, y.T) + x**2
+    return distances
 
 
 def _mmd(kernel: FloatArray, in_x: FloatArray, nx: int, ny: int) -> FloatArray:
@@ -86,7 +87,8 @@ def _mmd(kernel: FloatArray, in_x: FloatArray, nx: int, ny: int) -> FloatArray:
     k_y = kernel.sum(axis=1)[:, None] - k_x
     in_y = 1.0 - in_x
     xx, xy, yy = (in_x * k_x).sum(axis=0), (in_y * k_x).sum(axis=0), (in_y * k_y).sum(axis=0)
-    return xx / (nx * (nx - 1)) + yy / (ny * (ny - 1)) - 2.0 * xy / (nx * ny)
+    mmd: FloatArray = xx / (nx * (nx - 1)) + yy / (ny * (ny - 1)) - 2.0 * xy / (nx * ny)
+    return mmd
 
 
 class TVD(PValueMethod):
@@ -145,4 +147,5 @@ class TVD(PValueMethod):
 def _tvd(ref_counts: IntArray, cur_counts: IntArray) -> FloatArray:
     ref = ref_counts / ref_counts.sum(axis=1, keepdims=True)
     cur = cur_counts / cur_counts.sum(axis=1, keepdims=True)
-    return 0.5 * np.sum(np.abs(ref - cur), axis=1)
+    tvd: FloatArray = 0.5 * np.sum(np.abs(ref - cur), axis=1)
+    return tvd

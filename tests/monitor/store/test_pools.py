@@ -59,7 +59,7 @@ def test_a_pool_without_room_is_a_config_error_naming_the_key() -> None:
 
 
 def test_the_pool_example_in_the_config_reference_loads(tmp_path: Path) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "config.md").read_text()
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "config.md").read_text()
     [example] = [b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if "state_db_pool" in b]
     path = tmp_path / "monitor.yaml"
     path.write_text(example)
