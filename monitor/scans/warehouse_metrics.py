@@ -20,6 +20,7 @@ from checks.metrics import MetricValue
 from checks.multiclass import ClassCounts, from_class_counts
 from checks.registry import get_metric
 from monitor.config.schema import ModelConfig
+from monitor.scans.observe import LATENCY_QUANTILES
 from monitor.scans.performance import metric_inputs
 from monitor.sources import ModelLog
 from monitor.sources import warehouse as sql
