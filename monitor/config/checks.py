@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from checks.errors import ChecksError, UnknownNameError
+from checks.names import check_drift_method
 from checks.registry import get_metric
 from checks.thresholds import Bound, check_bound
 from monitor.config.types import FiniteFloat, PositiveDuration, Severity, Strict
@@ -30,12 +31,9 @@ KNOWN_METRICS = PERFORMANCE_METRICS + OPERATIONAL_METRICS + LABEL_METRICS
 
 
 def _known_method(method: str) -> str:
-    # Imported here: checks.drift loads pandas, which loading a config should not.
-    from checks.drift import get_method
-
     if method != "auto":
         try:
-            get_method(method)
+            check_drift_method(method)
         except UnknownNameError as exc:
             raise ValueError(str(exc)) from None
     return method

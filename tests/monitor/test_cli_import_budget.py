@@ -1,0 +1,99 @@
+"""The commands a person on call runs load no statistics or web stack.
+
+``monitor status``, ``monitor alerts`` and ``monitor ack`` read the state DB and print; pandas,
+scipy, Evidently, FastAPI and the Slack SDK cost seconds of start-up on a busy machine and are not
+needed for that. The check reads ``python -X importtime`` (which modules were imported), not a
+clock, so it cannot flake on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("pandas", "scipy", "evidently", "fastapi", "slack_sdk", "sklearn", "pyarrow")
+
+CONFIG = """\
+state_db: "sqlite:///{state}"
+sources:
+  logs: {{url: "sqlite:///{logs}"}}
+models:
+  - name: churn
+    source: logs
+    table: predictions
+    timestamp: ts
+    features:
+      numerical: [age]
+      categorical: [plan]
+    prediction: pred
+    target: {{table: labels, key: id, column: label}}
+    task: binary_classification
+    reference: {{between: ["2026-01-01T00:00:00Z", "2026-01-08T00:00:00Z"]}}
+    window: 1d
+    checks:
+      drift:
+        method: ks
+        per_column:
+          plan: {{method: chisquare_2s}}
+      thresholds:
+        - {{metric: accuracy, min: 0.8}}
+        - {{metric: row_count, min: 10}}
+"""
+
+
+def _imported(args: list[str], cwd: Path) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "monitor", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = done.stderr.splitlines()
+    assert any(line.startswith("import time:") for line in lines), done.stderr[-2000:]
+    names = set()
+    for line in lines:
+        found = re.match(r"import time:\s+\d+ \|\s+\d+ \|\s*(\S+)", line)
+        if found:
+            names.add(found[1])
+    return names
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("budget")
+    path = root / "monitor.yaml"
+    path.write_text(CONFIG.format(state=root / "state.db", logs=root / "logs.db"), encoding="utf-8")
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "monitor", "db", "upgrade", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["status", "--json"],
+        ["alerts"],
+        ["alerts", "--state", "all", "--json"],
+        ["ack", "1", "--by", "ana"],
+    ],
+    ids=" ".join,
+)
+def test_on_call_commands_load_no_heavy_library(args: list[str], config: Path) -> None:
+    imported = _imported([*args, "-c", str(config)], config.parent)
+    assert "monitor.config.schema" in imported  # the command did load its config
+    heavy = sorted(name for name in imported if name.split(".")[0] in HEAVY)
+    roots = sorted({name.split(".")[0] for name in heavy})
+    assert not roots, f"`monitor {' '.join(args)}` imported {roots} (e.g. {heavy[:5]})"
