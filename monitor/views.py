@@ -218,7 +218,8 @@ class Alert(View):
     threshold: float | None
     summary: str
     runbook: str | None
-    raised_at: Timestamp
+    raised_at: Timestamp = Field(description="data time: the window end of the scan that raised it")
+    recorded_at: Timestamp | None = Field(description="wall clock when it was raised")
     last_breach_at: Timestamp | None
     recovered_at: Timestamp | None
     acked_at: Timestamp | None
@@ -234,7 +235,10 @@ class Alert(View):
 
 
 class AlertEvent(View):
-    at: Timestamp
+    at: Timestamp = Field(
+        description="data time (the scan's window end) for scan-driven events, else wall clock"
+    )
+    recorded_at: Timestamp | None = Field(description="wall clock of the write")
     kind: str
     from_state: str | None
     to_state: str

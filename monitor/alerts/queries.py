@@ -93,6 +93,7 @@ def alert_json(alert: Alert) -> views.Alert:
         summary=alert.summary,
         runbook=alert.runbook,
         raised_at=_stamp(alert.raised_at),
+        recorded_at=_iso(alert.recorded_at),
         last_breach_at=_iso(alert.last_breach_at),
         recovered_at=_iso(alert.recovered_at),
         acked_at=_iso(alert.acked_at),
@@ -111,6 +112,7 @@ def alert_json(alert: Alert) -> views.Alert:
 def event_json(event: AlertEvent) -> views.AlertEvent:
     return views.AlertEvent(
         at=_stamp(event.at),
+        recorded_at=_iso(event.recorded_at),
         kind=event.kind,
         from_state=event.from_state,
         to_state=event.to_state,

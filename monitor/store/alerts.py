@@ -85,7 +85,9 @@ class Alert(Base):
     threshold: Mapped[float | None]
     summary: Mapped[str] = mapped_column(Text, default="")
     runbook: Mapped[str | None] = mapped_column(Text)
+    # Data time: the window end of the scan that raised it (the wall clock is ``recorded_at``).
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -117,7 +119,10 @@ class AlertEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    # Data time for scan-driven events (the window end that caused them), else the wall clock;
+    # ``recorded_at`` is always the wall clock of the write.
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
