@@ -17,10 +17,26 @@ STATE_FILTERS = (*ALL_STATES, "open", "all")
 
 
 def list_alerts(
-    *, session: Session, state: str = "open", model: str | None = None, limit: int = 500
+    *,
+    session: Session,
+    state: str = "open",
+    model: str | None = None,
+    check_id: str | None = None,
+    segment: str | None = None,
+    since: datetime | None = None,
+    limit: int = 500,
 ) -> list[Alert]:
-    """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first."""
+    """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first.
+
+    ``segment``: "" is the whole window; ``since``: raised at or after (data time).
+    """
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if check_id is not None:
+        query = query.where(Alert.check_id == check_id)
+    if segment is not None:
+        query = query.where(Alert.segment == segment)
+    if since is not None:
+        query = query.where(Alert.raised_at >= since)
     if state == "open":
         query = query.where(Alert.state.in_(OPEN_STATES))
     elif state in ALL_STATES:
@@ -107,6 +123,13 @@ def alert_json(alert: Alert) -> views.Alert:
         slack=views.SlackMessage(channel=alert.slack_channel, ts=alert.slack_ts),
         version=alert.version,
     )
+
+
+def alert_detail(*, session: Session, alert_id: int) -> views.AlertDetail:
+    """One alert with its whole event history, oldest first (CLI ``alerts show`` and the API)."""
+    alert = get_alert(session=session, alert_id=alert_id)
+    events = alert_events(session=session, alert_id=alert_id)
+    return views.AlertDetail(**dict(alert_json(alert)), events=[event_json(e) for e in events])
 
 
 def event_json(event: AlertEvent) -> views.AlertEvent:

@@ -113,3 +113,90 @@ def test_silence_from_the_cli_stores_a_silence(
         made = session.query(Silence).one()
     assert (made.model, made.created_by, made.reason) == ("churn", "ops", "retraining")
     assert made.ends_at - made.starts_at == timedelta(hours=2)
+
+
+def test_ack_takes_several_ids_and_reports_each(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(capsys, "ack", "1", "2", "--by", "me", "-c", config_file)
+    assert code == 0, out
+    assert out.count("acknowledged (firing -> acknowledged") == 2
+    with make_sessionmaker(engine)() as session:
+        states = [(a.id, a.state, a.acked_by) for a in session.query(Alert).order_by(Alert.id)]
+    assert states == [(1, "acknowledged", "me"), (2, "acknowledged", "me")]
+
+
+def test_ack_of_several_ids_acks_the_good_ones_and_fails_on_the_bad(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "ack", "1", "99", "2", "--by", "me", "-c", config_file)
+    assert code == 2 and err.splitlines()[-1] == "error: alert 99 does not exist"
+    with make_sessionmaker(engine)() as session:
+        assert {a.state for a in session.query(Alert)} == {"acknowledged"}
+
+
+def test_ack_all_of_a_model_and_check(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = _run(
+        capsys, "ack", "--model", "churn", "--check", "row_count", "--all", "--by", "me",
+        "-c", config_file,
+    )  # fmt: skip
+    assert code == 0
+    with make_sessionmaker(engine)() as session:
+        states = {a.check_id: a.state for a in session.query(Alert)}
+    assert states == {"accuracy": "firing", "row_count": "acknowledged"}
+    code, _, _ = _run(capsys, "ack", "--model", "churn", "--all", "--by", "me", "-c", config_file)
+    with make_sessionmaker(engine)() as session:
+        assert {a.state for a in session.query(Alert)} == {"acknowledged"}
+    code, out, _ = _run(capsys, "ack", "--model", "churn", "--all", "--by", "me", "-c", config_file)
+    assert (code, out.strip()) == (0, "no unacknowledged alerts of churn")
+
+
+def test_ack_needs_ids_or_model_all(config_file: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "ack", "--by", "me", "-c", config_file)
+    assert code == 2 and "give alert ids, or --model M [--check C] --all" in err
+    code, _, err = _run(capsys, "ack", "--all", "--by", "me", "-c", config_file)
+    assert code == 2 and "--all needs --model" in err
+    code, _, err = _run(capsys, "ack", "--model", "nope", "--all", "--by", "x", "-c", config_file)
+    assert code == 2 and "unknown model 'nope'" in err
+
+
+def test_alerts_filters_by_check_segment_and_since(
+    config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ids(*args: str) -> list[int]:
+        code, out, err = _run(capsys, "alerts", "--json", "-c", config_file, *args)
+        assert code == 0, err
+        return [a["id"] for a in json.loads(out)]
+
+    assert ids() == [2, 1]
+    assert ids("--check", "accuracy") == [1]
+    assert ids("--model", "churn", "--check", "row_count") == [2]
+    assert ids("--segment", "") == [2, 1]
+    assert ids("--segment", "north") == []
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    assert ids("--since", (yesterday - timedelta(hours=1)).isoformat()) == [2, 1]
+    assert ids("--since", (yesterday + timedelta(hours=1)).isoformat()) == []
+
+
+def test_alerts_show_prints_the_alert_and_its_whole_history(
+    config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, "ack", "1", "--by", "alice", "--note", "retraining", "-c", config_file)
+    code, out, err = _run(capsys, "alerts", "show", "1", "-c", config_file)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["1", "acknowledged", "warning"]
+    events = [line.split()[1] for line in lines if line.startswith("  20")]
+    assert events == ["raised", "acknowledged"]
+    assert "retraining" in out
+    code, out, _ = _run(capsys, "alerts", "show", "1", "--json", "-c", config_file)
+    shown = json.loads(out)
+    assert views.AlertDetail.model_validate(shown).as_json() == shown
+    assert [(e["kind"], e["actor"]) for e in shown["events"]] == [
+        ("raised", "scan"),
+        ("acknowledged", "alice"),
+    ]
+    code, _, err = _run(capsys, "alerts", "show", "99", "-c", config_file)
+    assert (code, err.strip()) == (2, "error: alert 99 does not exist")
