@@ -91,10 +91,23 @@ class ModelDrift(View):
     degradation: dict[str, Number] = Field(description="Metric value minus its reference value")
 
 
+class CheckResolutions(View):
+    """How people resolved the last alerts of one check (to tune its threshold)."""
+
+    check_id: str
+    last: int = Field(description="alerts counted: the check's last resolved ones, at most 5")
+    fixed: int
+    expected: int
+    false_positive: int
+
+
 class AlertCounts(View):
     open: int
     unacknowledged: int
     oldest_unacknowledged_since: Timestamp | None
+    resolutions: list[CheckResolutions] = Field(
+        default_factory=list, description="checks whose recent alerts were judged by a person"
+    )
 
 
 class ModelStatus(View):
@@ -229,6 +242,7 @@ class Alert(View):
     resolved_at: Timestamp | None
     resolved_by: str | None
     resolve_reason: str | None
+    resolution: str | None = Field(description="fixed, expected or false_positive (by a person)")
     next_reminder_at: Timestamp | None
     slack: SlackMessage
     version: int

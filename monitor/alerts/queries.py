@@ -72,6 +72,7 @@ class AlertCounts:
     unacknowledged: int
     oldest_unacknowledged_since: datetime | None
     worst_unacknowledged: str | None  # severity, for sticky_health
+    resolutions: tuple[views.CheckResolutions, ...] = ()
 
     def as_json(self) -> views.AlertCounts:
         since = self.oldest_unacknowledged_since
@@ -79,6 +80,7 @@ class AlertCounts:
             open=self.open,
             unacknowledged=self.unacknowledged,
             oldest_unacknowledged_since=_iso(since),
+            resolutions=list(self.resolutions),
         )
 
 
@@ -90,7 +92,39 @@ def alert_counts(*, session: Session, model: str) -> AlertCounts:
     worst = None
     if unacked:
         worst = "critical" if any(a.severity == "critical" for a in unacked) else "warning"
-    return AlertCounts(len(alerts), len(unacked), oldest, worst)
+    return AlertCounts(
+        len(alerts), len(unacked), oldest, worst, resolutions(session=session, model=model)
+    )
+
+
+RESOLUTIONS_COUNTED = 5
+
+
+def resolutions(*, session: Session, model: str) -> tuple[views.CheckResolutions, ...]:
+    """Per check, how its last resolved alerts (at most 5) were judged by whoever resolved
+    them; only checks with at least one judged alert, by check id."""
+    query = (
+        select(Alert.check_id, Alert.resolution)
+        .where(Alert.model == model, Alert.state == "resolved")
+        .order_by(Alert.id.desc())
+        .limit(2000)
+    )
+    last: dict[str, list[str | None]] = {}
+    for check_id, resolution in session.execute(query):
+        seen = last.setdefault(check_id, [])
+        if len(seen) < RESOLUTIONS_COUNTED:
+            seen.append(resolution)
+    return tuple(
+        views.CheckResolutions(
+            check_id=check_id,
+            last=len(seen),
+            fixed=seen.count("fixed"),
+            expected=seen.count("expected"),
+            false_positive=seen.count("false_positive"),
+        )
+        for check_id, seen in sorted(last.items())
+        if any(seen)
+    )
 
 
 def alert_json(alert: Alert) -> views.Alert:
@@ -119,6 +153,7 @@ def alert_json(alert: Alert) -> views.Alert:
         resolved_at=_iso(alert.resolved_at),
         resolved_by=alert.resolved_by,
         resolve_reason=alert.resolve_reason,
+        resolution=alert.resolution,
         next_reminder_at=_iso(alert.next_reminder_at),
         slack=views.SlackMessage(channel=alert.slack_channel, ts=alert.slack_ts),
         version=alert.version,

@@ -35,6 +35,9 @@ class ActionBody(BaseModel):
     by: str = Field(min_length=1, max_length=200, description="Who acts (kept in the history)")
     note: str | None = Field(default=None, max_length=2000)
     for_: str | None = Field(default=None, alias="for", description="Snooze length, e.g. 4h")
+    resolution: str | None = Field(
+        default=None, description="resolve: fixed, expected or false_positive"
+    )
 
 
 @router.get("", dependencies=[Depends(require_read)], response_model=views.AlertList)
@@ -80,6 +83,7 @@ def alert_action(
             now=now,
             note=body.note,
             duration=_duration(body.for_),
+            resolution=body.resolution,
         )
         db.commit()
     except AlertNotFoundError as exc:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
 
+    from monitor import views
     from monitor.store import Alert
 
 STATE_HELP = "firing, recovered, acknowledged, resolved, open (default) or all."
@@ -89,7 +90,7 @@ def show(
     for label, value in [
         ("recorded", detail.recorded_at),
         ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
-        ("resolved", _by(detail.resolved_by, detail.resolved_at, detail.resolve_reason)),
+        ("resolved", _by(detail.resolved_by, detail.resolved_at, _why(detail))),
     ]:
         if value:
             typer.echo(f"  {label}: {value}")
@@ -101,6 +102,11 @@ def show(
             f"  {e.at}  {e.kind:<13} {arrow:<26} {e.severity:<8} by {e.actor}{extra}"
             + (f"  (recorded {e.recorded_at})" if e.recorded_at and e.recorded_at != e.at else "")
         )
+
+
+def _why(detail: views.AlertDetail) -> str | None:
+    reason = detail.resolve_reason
+    return f"{reason}, {detail.resolution}" if reason and detail.resolution else reason
 
 
 def _by(who: str | None, when: str | None, why: str | None) -> str | None:
@@ -178,11 +184,14 @@ def snooze(
 def resolve(
     alert_id: int = typer.Argument(...),
     by: str = typer.Option(..., "--by"),
+    reason: str | None = typer.Option(
+        None, "--reason", help="What it was: fixed, expected or false_positive."
+    ),
     note: str | None = typer.Option(None, "--note"),
     config: str | None = config_option(),
 ) -> None:
     """Close an alert by hand; if the check still fails, the next scan opens a new one."""
-    _act("resolve", alert_id, by, config, note=note)
+    _act("resolve", alert_id, by, config, note=note, resolution=reason)
 
 
 def silence(
@@ -220,8 +229,9 @@ def _act(
     *,
     note: str | None = None,
     duration: str | None = None,
+    resolution: str | None = None,
 ) -> None:
-    _act_many(action, [alert_id], by, config, note=note, duration=duration)
+    _act_many(action, [alert_id], by, config, note=note, duration=duration, resolution=resolution)
 
 
 def _act_many(
@@ -232,6 +242,7 @@ def _act_many(
     *,
     note: str | None = None,
     duration: str | None = None,
+    resolution: str | None = None,
 ) -> None:
     from datetime import UTC, datetime
 
@@ -256,6 +267,7 @@ def _act_many(
                     now=now,
                     note=note,
                     duration=_duration(duration) if duration else None,
+                    resolution=resolution,
                 )
             except MonitorError as exc:
                 if len(alert_ids) == 1:

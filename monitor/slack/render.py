@@ -103,7 +103,9 @@ def status_line(alert: Alert) -> str:
         parts.append(f"snoozed until {_when(alert.snoozed_until)} by {alert.snoozed_by}")
     if alert.state == "resolved":
         parts.append(
-            f"resolved by {alert.resolved_by} ({alert.resolve_reason}) at "
+            f"resolved by {alert.resolved_by} ({alert.resolve_reason}"
+            + (f", {alert.resolution.replace('_', ' ')}" if alert.resolution else "")
+            + ") at "
             f"{_when(alert.resolved_at)}"
         )
     return " · ".join(parts)
@@ -167,7 +169,11 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "acknowledged_resolved": lambda d: f":white_check_mark: Acknowledged and resolved by {d['by']}",
     "unacknowledged": lambda d: f":leftwards_arrow_with_hook: Unacknowledged by {d['by']}",
     "snoozed": _snoozed,
-    "resolved": lambda d: f":white_check_mark: Resolved by {d['by']}{_note(d)}",
+    "resolved": lambda d: (
+        f":white_check_mark: Resolved by {d['by']}"
+        + (f" as {d['resolution'].replace('_', ' ')}" if d.get("resolution") else "")
+        + _note(d)
+    ),
     "check_removed": lambda d: (
         ":wastebasket: Resolved: the check was removed from the configuration."
     ),

@@ -98,6 +98,9 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolve_reason: Mapped[str | None] = mapped_column(String(64))
+    # What the person who resolved it judged it to be (RESOLUTIONS), counted per check in the
+    # status report so thresholds can be tuned; ``resolve_reason`` says how it was closed.
+    resolution: Mapped[str | None] = mapped_column(String(32))
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Reminder interval for the current severity, copied from the policy when it is set, so
     # an unacknowledge from the CLI or the API can restart reminders without the config.

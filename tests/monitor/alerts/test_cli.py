@@ -200,3 +200,59 @@ def test_alerts_show_prints_the_alert_and_its_whole_history(
     ]
     code, _, err = _run(capsys, "alerts", "show", "99", "-c", config_file)
     assert (code, err.strip()) == (2, "error: alert 99 does not exist")
+
+
+def test_resolve_takes_a_reason_that_is_stored_shown_and_counted(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.alerts.queries import alert_counts
+    from monitor.status.render import _alerts
+
+    code, _, err = _run(
+        capsys, "resolve", "1", "--by", "bob", "--reason", "false_positive", "--note", "seasonal",
+        "-c", config_file,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Resolved by bob as false positive: seasonal" in err  # the thread reply
+    _run(capsys, "resolve", "2", "--by", "bob", "-c", config_file)
+    code, out, _ = _run(capsys, "alerts", "show", "1", "--json", "-c", config_file)
+    shown = json.loads(out)
+    assert (shown["resolution"], shown["resolve_reason"]) == ("false_positive", "manual")
+    assert shown["events"][-1]["reason"] == "false_positive"
+    assert shown["events"][-1]["note"] == "seasonal"
+    code, out, _ = _run(capsys, "alerts", "show", "1", "-c", config_file)
+    assert "resolved: by bob" in out and "(manual, false_positive)" in out
+    code, _, err = _run(capsys, "resolve", "1", "--by", "b", "--reason", "meh", "-c", config_file)
+    assert code == 2 and "unknown resolution 'meh'; use one of fixed, expected" in err
+    with make_sessionmaker(engine)() as session:
+        counts = alert_counts(session=session, model="churn").as_json()
+    assert [(c.check_id, c.last, c.false_positive) for c in counts.resolutions] == [
+        ("accuracy", 1, 1)
+    ]
+    assert _alerts(counts) == ["  1 of the last 1 alerts of accuracy were marked false positive"]
+
+
+def test_status_counts_only_the_last_five_resolved_alerts_of_a_check(
+    config_file: str, engine: Engine
+) -> None:
+    from monitor.alerts.actions import resolve
+    from monitor.alerts.queries import alert_counts
+
+    sessions = make_sessionmaker(engine)
+    now = datetime.now(UTC)
+    judged = ["false_positive", "fixed", None, "false_positive", "false_positive", "expected"]
+    with sessions() as session:
+        resolve(session=session, alert_id=2, by="x", now=now)
+        resolve(session=session, alert_id=1, by="x", now=now, resolution=judged[0])
+        session.commit()
+    for i, resolution in enumerate(judged[1:], start=1):
+        run_scan(sessions, now + timedelta(hours=i), [failing("accuracy")])
+        with sessions() as session:
+            alert_id = session.query(Alert.id).filter(Alert.state == "firing").scalar()
+            assert alert_id is not None
+            resolve(session=session, alert_id=alert_id, by="x", now=now, resolution=resolution)
+            session.commit()
+    with sessions() as session:
+        [counted] = alert_counts(session=session, model="churn").resolutions
+    # The last five: expected, fp, fp, None, fixed (the first false positive is older).
+    assert (counted.last, counted.false_positive, counted.expected, counted.fixed) == (5, 2, 1, 1)
