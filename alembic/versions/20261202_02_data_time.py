@@ -1,6 +1,6 @@
 """data time: alert.raised_at and scan-driven alert_event.at become the window end of the scan
 that caused them; the wall clock of the write is kept as recorded_at. alert.resolution: what
-a person resolving it judged it to be (fixed, expected, false_positive)
+a person resolving it judged it to be (fixed, expected, false_positive); alert.reminders_sent: the reminder back-off
 
 Revision ID: 20261202_02
 Revises: 20261202_01
@@ -24,6 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table("alert") as batch_op:
         batch_op.add_column(sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("resolution", sa.String(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("reminders_sent", sa.Integer(), nullable=False, server_default="0")
+        )
     with op.batch_alter_table("alert_event") as batch_op:
         batch_op.add_column(sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True))
     # Rows written before the upgrade were stamped with the wall clock: that is what they
@@ -38,5 +41,6 @@ def downgrade() -> None:
     with op.batch_alter_table("alert_event") as batch_op:
         batch_op.drop_column("recorded_at")
     with op.batch_alter_table("alert") as batch_op:
+        batch_op.drop_column("reminders_sent")
         batch_op.drop_column("resolution")
         batch_op.drop_column("recorded_at")

@@ -185,6 +185,7 @@ def _on_breach(
     timers = {
         "next_reminder_at": now + interval if interval else None,
         "remind_every_s": _seconds(interval),
+        "reminders_sent": 0,
     }
     worse = RANK[severity] > RANK[alert.severity]
     if alert.state == "recovered":
@@ -213,6 +214,7 @@ def _on_breach(
         changes = {**base, "severity": severity, "remind_every_s": _seconds(interval)}
         if not keep_timer:
             changes["next_reminder_at"] = timers["next_reminder_at"]
+            changes["reminders_sent"] = 0
         return kind, changes
     return "observed", base
 

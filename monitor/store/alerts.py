@@ -105,6 +105,9 @@ class Alert(Base):
     # Reminder interval for the current severity, copied from the policy when it is set, so
     # an unacknowledge from the CLI or the API can restart reminders without the config.
     remind_every_s: Mapped[int | None] = mapped_column(Integer)
+    # Reminders sent since the alert (re)fired or escalated: each one doubles the next
+    # interval, up to REMINDER_BACKOFF_CAP times ``remind_every_s``.
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     slack_channel: Mapped[str | None] = mapped_column(String(100))
     slack_ts: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
