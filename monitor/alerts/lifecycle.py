@@ -262,10 +262,11 @@ def _reply(
 ) -> tuple[ThreadEvent, bool]:
     """The thread event of a scan-driven transition, and whether it goes to the channel too
     (only a re-fire or an escalation pages again)."""
-    if kind == "resolved":
-        return ThreadEvent("recovered_after_ack"), False
-    if kind == "recovered":
-        return ThreadEvent("recovered"), False
+    if kind in ("resolved", "recovered"):
+        # The breaching value stays on the alert; the reply shows the current one beside it.
+        now_value = {"value": change.observation.value, "breaching": alert.value}
+        name = "recovered_after_ack" if kind == "resolved" else "recovered"
+        return ThreadEvent(name, now_value), False
     data: dict[str, object] = {
         "severity": alert.severity,
         "summary": change.observation.summary or alert.check_id,
