@@ -91,10 +91,23 @@ class ModelDrift(View):
     degradation: dict[str, Number] = Field(description="Metric value minus its reference value")
 
 
+class CheckResolutions(View):
+    """How people resolved the last alerts of one check (to tune its threshold)."""
+
+    check_id: str
+    last: int = Field(description="alerts counted: the check's last resolved ones, at most 5")
+    fixed: int
+    expected: int
+    false_positive: int
+
+
 class AlertCounts(View):
     open: int
     unacknowledged: int
     oldest_unacknowledged_since: Timestamp | None
+    resolutions: list[CheckResolutions] = Field(
+        default_factory=list, description="checks whose recent alerts were judged by a person"
+    )
 
 
 class ModelStatus(View):
@@ -218,7 +231,8 @@ class Alert(View):
     threshold: float | None
     summary: str
     runbook: str | None
-    raised_at: Timestamp
+    raised_at: Timestamp = Field(description="data time: the window end of the scan that raised it")
+    recorded_at: Timestamp | None = Field(description="wall clock when it was raised")
     last_breach_at: Timestamp | None
     recovered_at: Timestamp | None
     acked_at: Timestamp | None
@@ -228,13 +242,17 @@ class Alert(View):
     resolved_at: Timestamp | None
     resolved_by: str | None
     resolve_reason: str | None
+    resolution: str | None = Field(description="fixed, expected or false_positive (by a person)")
     next_reminder_at: Timestamp | None
     slack: SlackMessage
     version: int
 
 
 class AlertEvent(View):
-    at: Timestamp
+    at: Timestamp = Field(
+        description="data time (the scan's window end) for scan-driven events, else wall clock"
+    )
+    recorded_at: Timestamp | None = Field(description="wall clock of the write")
     kind: str
     from_state: str | None
     to_state: str

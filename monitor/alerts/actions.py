@@ -94,18 +94,38 @@ def snooze(
     return _act(session, alert_id, by, now, plan, reason=f"until {until.isoformat()}")
 
 
+RESOLUTIONS = ("fixed", "expected", "false_positive")
+
+
 def resolve(
-    *, session: Session, alert_id: int, by: str, now: datetime, note: str | None = None
+    *,
+    session: Session,
+    alert_id: int,
+    by: str,
+    now: datetime,
+    note: str | None = None,
+    resolution: str | None = None,
 ) -> Transition:
-    """Close an open alert by hand. If the check still fails, the next scan opens a new one."""
+    """Close an open alert by hand. If the check still fails, the next scan opens a new one.
+
+    ``resolution``: what it was (``fixed``, ``expected``, ``false_positive``); ``note``: free text.
+    """
+    if resolution is not None and resolution not in RESOLUTIONS:
+        raise InvalidActionError(
+            f"alert {alert_id}: unknown resolution {resolution!r}; use one of "
+            f"{', '.join(RESOLUTIONS)}"
+        )
 
     def plan(alert: Alert) -> Plan:
         if not alert.is_open:
             raise AlertStateError(alert.id, _already(alert))
-        changes = _resolved(now, by, "manual")
-        return "resolved", changes, ThreadEvent("resolved", {"by": by, "note": note})
+        changes = {**_resolved(now, by, "manual"), "resolution": resolution}
+        data: dict[str, object] = {"by": by, "note": note}
+        if resolution:
+            data["resolution"] = resolution
+        return "resolved", changes, ThreadEvent("resolved", data)
 
-    return _act(session, alert_id, by, now, plan, note=note, reason="manual")
+    return _act(session, alert_id, by, now, plan, note=note, reason=resolution or "manual")
 
 
 def resolve_removed_checks(
@@ -241,6 +261,7 @@ def apply_action(
     now: datetime,
     note: str | None = None,
     duration: timedelta | None = None,
+    resolution: str | None = None,
 ) -> Transition:
     """One entry point for the CLI, the HTTP API and the Slack buttons."""
     if action == "ack":
@@ -248,7 +269,14 @@ def apply_action(
     if action == "unack":
         return unacknowledge(session=session, alert_id=alert_id, by=by, now=now)
     if action == "resolve":
-        return resolve(session=session, alert_id=alert_id, by=by, now=now, note=note)
+        return resolve(
+            session=session,
+            alert_id=alert_id,
+            by=by,
+            now=now,
+            note=note,
+            resolution=resolution,
+        )
     if action == "snooze":
         if duration is None:
             raise InvalidActionError(f"alert {alert_id}: snooze needs a duration (for), e.g. 4h")

@@ -1,5 +1,10 @@
 """Scan-driven transitions: a debounced condition change moves the alert for its key.
 
+Their times are data time: ``raised_at``, ``last_breach_at``, ``recovered_at`` and each event's
+``at`` are the window end of the scan that caused them, so a backfilled alert is dated by the
+data it is about; the wall clock is kept as ``recorded_at``. Timers (reminders) run on the
+wall clock.
+
 Service functions take the session as a keyword and never commit: the scan, its results, these
 transitions, their events and their outbox rows commit together or not at all.
 """
@@ -55,7 +60,7 @@ def apply_change(
             if change.current in SEVERITIES and change.observation.state in SEVERITIES:
                 return _raise(session, model, change, policy, routing, now, window_end)
             return None
-        step = _step(alert, change, policy, now)
+        step = _step(alert, change, policy, now, window_end)
         if step is None:
             return None
         kind, changes = step
@@ -94,8 +99,9 @@ def _raise(
         threshold=obs.threshold,
         summary=obs.summary,
         runbook=policy.runbook,
-        raised_at=now,
-        last_breach_at=now,
+        raised_at=window_end,
+        recorded_at=now,
+        last_breach_at=window_end,
         next_reminder_at=now + interval if interval else None,
         remind_every_s=_seconds(interval),
         version=1,
@@ -113,6 +119,7 @@ def _raise(
         from_state=None,
         actor=SCAN_ACTOR,
         now=now,
+        at=window_end,
         reason=obs.summary,
         window_end=window_end,
         details=_details(change),
@@ -120,10 +127,13 @@ def _raise(
 
 
 def _step(
-    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime
+    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime, at: datetime
 ) -> tuple[str, dict[str, Any]] | None:
-    """The transition (kind, column changes) this change causes on ``alert``, if any."""
-    step = _plan(alert, change, policy, now)
+    """The transition (kind, column changes) this change causes on ``alert``, if any.
+
+    ``now`` (wall clock) sets timers; ``at`` (the window end) dates the transition.
+    """
+    step = _plan(alert, change, policy, now, at)
     if step is None or step[0] != "observed":
         return step
     # A scan that changes nothing must not bump the version (it would make a concurrent
@@ -133,33 +143,33 @@ def _step(
 
 
 def _plan(
-    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime
+    alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime, at: datetime
 ) -> tuple[str, dict[str, Any]] | None:
     obs = change.observation
     base: dict[str, Any] = {"condition": change.current}
     if obs.state in SEVERITIES:
         base.update(value=obs.value, threshold=obs.threshold, summary=obs.summary)
-        base["last_breach_at"] = now
+        base["last_breach_at"] = at
     if change.current == "ok":
-        return _on_clear(alert, base, now)
+        return _on_clear(alert, base, at)
     if change.current not in SEVERITIES or obs.state not in SEVERITIES:
         return "observed", base
     return _on_breach(alert, change.current, base, policy, now)
 
 
-def _on_clear(alert: Alert, base: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
+def _on_clear(alert: Alert, base: dict[str, Any], at: datetime) -> tuple[str, dict[str, Any]]:
     if alert.state == "firing":
         return "recovered", {
             **base,
             "state": "recovered",
-            "recovered_at": now,
+            "recovered_at": at,
             "next_reminder_at": None,
         }
     if alert.state == "acknowledged":
         return "resolved", {
             **base,
             "state": "resolved",
-            "resolved_at": now,
+            "resolved_at": at,
             "resolved_by": SCAN_ACTOR,
             "resolve_reason": "recovered_after_ack",
             "next_reminder_at": None,
@@ -175,6 +185,7 @@ def _on_breach(
     timers = {
         "next_reminder_at": now + interval if interval else None,
         "remind_every_s": _seconds(interval),
+        "reminders_sent": 0,
     }
     worse = RANK[severity] > RANK[alert.severity]
     if alert.state == "recovered":
@@ -203,6 +214,7 @@ def _on_breach(
         changes = {**base, "severity": severity, "remind_every_s": _seconds(interval)}
         if not keep_timer:
             changes["next_reminder_at"] = timers["next_reminder_at"]
+            changes["reminders_sent"] = 0
         return kind, changes
     return "observed", base
 
@@ -233,6 +245,7 @@ def _announce(
         from_state=from_state,
         actor=SCAN_ACTOR,
         now=now,
+        at=window_end,
         reason=reason,
         window_end=window_end,
         details=_details(change),
@@ -249,10 +262,11 @@ def _reply(
 ) -> tuple[ThreadEvent, bool]:
     """The thread event of a scan-driven transition, and whether it goes to the channel too
     (only a re-fire or an escalation pages again)."""
-    if kind == "resolved":
-        return ThreadEvent("recovered_after_ack"), False
-    if kind == "recovered":
-        return ThreadEvent("recovered"), False
+    if kind in ("resolved", "recovered"):
+        # The breaching value stays on the alert; the reply shows the current one beside it.
+        now_value = {"value": change.observation.value, "breaching": alert.value}
+        name = "recovered_after_ack" if kind == "resolved" else "recovered"
+        return ThreadEvent(name, now_value), False
     data: dict[str, object] = {
         "severity": alert.severity,
         "summary": change.observation.summary or alert.check_id,

@@ -17,10 +17,26 @@ STATE_FILTERS = (*ALL_STATES, "open", "all")
 
 
 def list_alerts(
-    *, session: Session, state: str = "open", model: str | None = None, limit: int = 500
+    *,
+    session: Session,
+    state: str = "open",
+    model: str | None = None,
+    check_id: str | None = None,
+    segment: str | None = None,
+    since: datetime | None = None,
+    limit: int = 500,
 ) -> list[Alert]:
-    """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first."""
+    """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first.
+
+    ``segment``: "" is the whole window; ``since``: raised at or after (data time).
+    """
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    if check_id is not None:
+        query = query.where(Alert.check_id == check_id)
+    if segment is not None:
+        query = query.where(Alert.segment == segment)
+    if since is not None:
+        query = query.where(Alert.raised_at >= since)
     if state == "open":
         query = query.where(Alert.state.in_(OPEN_STATES))
     elif state in ALL_STATES:
@@ -56,6 +72,7 @@ class AlertCounts:
     unacknowledged: int
     oldest_unacknowledged_since: datetime | None
     worst_unacknowledged: str | None  # severity, for sticky_health
+    resolutions: tuple[views.CheckResolutions, ...] = ()
 
     def as_json(self) -> views.AlertCounts:
         since = self.oldest_unacknowledged_since
@@ -63,6 +80,7 @@ class AlertCounts:
             open=self.open,
             unacknowledged=self.unacknowledged,
             oldest_unacknowledged_since=_iso(since),
+            resolutions=list(self.resolutions),
         )
 
 
@@ -74,7 +92,39 @@ def alert_counts(*, session: Session, model: str) -> AlertCounts:
     worst = None
     if unacked:
         worst = "critical" if any(a.severity == "critical" for a in unacked) else "warning"
-    return AlertCounts(len(alerts), len(unacked), oldest, worst)
+    return AlertCounts(
+        len(alerts), len(unacked), oldest, worst, resolutions(session=session, model=model)
+    )
+
+
+RESOLUTIONS_COUNTED = 5
+
+
+def resolutions(*, session: Session, model: str) -> tuple[views.CheckResolutions, ...]:
+    """Per check, how its last resolved alerts (at most 5) were judged by whoever resolved
+    them; only checks with at least one judged alert, by check id."""
+    query = (
+        select(Alert.check_id, Alert.resolution)
+        .where(Alert.model == model, Alert.state == "resolved")
+        .order_by(Alert.id.desc())
+        .limit(2000)
+    )
+    last: dict[str, list[str | None]] = {}
+    for check_id, resolution in session.execute(query):
+        seen = last.setdefault(check_id, [])
+        if len(seen) < RESOLUTIONS_COUNTED:
+            seen.append(resolution)
+    return tuple(
+        views.CheckResolutions(
+            check_id=check_id,
+            last=len(seen),
+            fixed=seen.count("fixed"),
+            expected=seen.count("expected"),
+            false_positive=seen.count("false_positive"),
+        )
+        for check_id, seen in sorted(last.items())
+        if any(seen)
+    )
 
 
 def alert_json(alert: Alert) -> views.Alert:
@@ -93,6 +143,7 @@ def alert_json(alert: Alert) -> views.Alert:
         summary=alert.summary,
         runbook=alert.runbook,
         raised_at=_stamp(alert.raised_at),
+        recorded_at=_iso(alert.recorded_at),
         last_breach_at=_iso(alert.last_breach_at),
         recovered_at=_iso(alert.recovered_at),
         acked_at=_iso(alert.acked_at),
@@ -102,15 +153,24 @@ def alert_json(alert: Alert) -> views.Alert:
         resolved_at=_iso(alert.resolved_at),
         resolved_by=alert.resolved_by,
         resolve_reason=alert.resolve_reason,
+        resolution=alert.resolution,
         next_reminder_at=_iso(alert.next_reminder_at),
         slack=views.SlackMessage(channel=alert.slack_channel, ts=alert.slack_ts),
         version=alert.version,
     )
 
 
+def alert_detail(*, session: Session, alert_id: int) -> views.AlertDetail:
+    """One alert with its whole event history, oldest first (CLI ``alerts show`` and the API)."""
+    alert = get_alert(session=session, alert_id=alert_id)
+    events = alert_events(session=session, alert_id=alert_id)
+    return views.AlertDetail(**dict(alert_json(alert)), events=[event_json(e) for e in events])
+
+
 def event_json(event: AlertEvent) -> views.AlertEvent:
     return views.AlertEvent(
         at=_stamp(event.at),
+        recorded_at=_iso(event.recorded_at),
         kind=event.kind,
         from_state=event.from_state,
         to_state=event.to_state,

@@ -79,16 +79,22 @@ def record(
     from_state: str | None,
     actor: str,
     now: datetime,
+    at: datetime | None = None,
     reason: str = "",
     note: str | None = None,
     window_end: datetime | None = None,
     details: dict[str, Any] | None = None,
 ) -> Transition:
-    """Append the event row for a transition that has just been applied to ``alert``."""
+    """Append the event row for a transition that has just been applied to ``alert``.
+
+    ``at``: when it happened in data time (a scan's window end); default ``now``, the wall
+    clock, which is kept as ``recorded_at`` either way.
+    """
     session.add(
         AlertEvent(
             alert_id=alert.id,
-            at=now,
+            at=at or now,
+            recorded_at=now,
             kind=kind,
             from_state=from_state,
             to_state=alert.state,

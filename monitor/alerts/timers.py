@@ -18,10 +18,17 @@ from monitor.alerts.store import Transition, cas, record
 from monitor.store import OPEN_STATES, Alert, Notification, Silence
 
 TICK_ACTOR = "tick"
+# Reminder back-off: each reminder doubles the interval to the next, up to this many times
+# the alert's ``remind_every`` (4h for a critical: 4h, 8h, 16h, 32h, 32h, ...).
+REMINDER_BACKOFF_CAP = 8
 
 
 def send_due_reminders(*, session: Session, now: datetime, routing: Routing) -> list[Transition]:
-    """Ping the thread of every firing alert whose reminder is due (not snoozed or silenced)."""
+    """Ping the thread of every firing alert whose reminder is due (not snoozed or silenced).
+
+    Reminders stay in the thread (no broadcast to the channel) and back off: each one doubles
+    the interval to the next, capped. Only an escalation pages the channel again.
+    """
     query = select(Alert).where(
         Alert.state == "firing",
         Alert.next_reminder_at <= now,
@@ -31,7 +38,9 @@ def send_due_reminders(*, session: Session, now: datetime, routing: Routing) -> 
     for alert in session.scalars(query).all():
         if active_silence_end(session, alert.model, now) is not None:
             continue
-        if not cas(session, alert, {"next_reminder_at": _next_reminder(alert, now)}):
+        sent = alert.reminders_sent + 1
+        changes = {"next_reminder_at": _next_reminder(alert, now, sent), "reminders_sent": sent}
+        if not cas(session, alert, changes):
             continue  # someone acted on it meanwhile; their transition decides
         data = {
             "mention": routing.mention_for(alert.severity),
@@ -39,7 +48,7 @@ def send_due_reminders(*, session: Session, now: datetime, routing: Routing) -> 
             "hours": (now - alert.raised_at).total_seconds() / 3600,
             "summary": alert.summary or alert.check_id,
         }
-        enqueue(session, alert, "reply", now=now, event="reminder", data=data, broadcast=True)
+        enqueue(session, alert, "reply", now=now, event="reminder", data=data, broadcast=False)
         done.append(
             record(
                 session,
@@ -144,5 +153,9 @@ def _settle_unposted(session: Session, alert: Alert) -> None:
     )
 
 
-def _next_reminder(alert: Alert, now: datetime) -> datetime | None:
-    return now + timedelta(seconds=alert.remind_every_s) if alert.remind_every_s else None
+def _next_reminder(alert: Alert, now: datetime, sent: int = 0) -> datetime | None:
+    """The next reminder after ``sent`` reminders: the interval doubles each time, capped."""
+    if not alert.remind_every_s:
+        return None
+    factor = min(2 ** min(sent, 16), REMINDER_BACKOFF_CAP)
+    return now + timedelta(seconds=alert.remind_every_s * factor)

@@ -18,9 +18,8 @@ from monitor.alerts.errors import (
     InvalidActionError,
 )
 from monitor.alerts.queries import (
-    alert_events,
+    alert_detail,
     alert_json,
-    event_json,
     get_alert,
     list_alerts,
 )
@@ -36,24 +35,29 @@ class ActionBody(BaseModel):
     by: str = Field(min_length=1, max_length=200, description="Who acts (kept in the history)")
     note: str | None = Field(default=None, max_length=2000)
     for_: str | None = Field(default=None, alias="for", description="Snooze length, e.g. 4h")
+    resolution: str | None = Field(
+        default=None, description="resolve: fixed, expected or false_positive"
+    )
 
 
 @router.get("", dependencies=[Depends(require_read)], response_model=views.AlertList)
 def alerts_list(
-    state: StateFilter = "open", model: str | None = None, db: Session = Depends(session)
+    state: StateFilter = "open",
+    model: str | None = None,
+    check: str | None = None,
+    segment: str | None = None,
+    db: Session = Depends(session),
 ) -> views.AlertList:
-    rows = list_alerts(session=db, state=state, model=model)
+    rows = list_alerts(session=db, state=state, model=model, check_id=check, segment=segment)
     return views.AlertList(alerts=[alert_json(a) for a in rows])
 
 
 @router.get("/{alert_id}", dependencies=[Depends(require_read)], response_model=views.AlertDetail)
 def alert_show(alert_id: int, db: Session = Depends(session)) -> views.AlertDetail:
     try:
-        alert = get_alert(session=db, alert_id=alert_id)
+        return alert_detail(session=db, alert_id=alert_id)
     except AlertNotFoundError as exc:
         raise HTTPException(404, detail=str(exc)) from None
-    events = alert_events(session=db, alert_id=alert_id)
-    return views.AlertDetail(**dict(alert_json(alert)), events=[event_json(e) for e in events])
 
 
 @router.post(
@@ -79,6 +83,7 @@ def alert_action(
             now=now,
             note=body.note,
             duration=_duration(body.for_),
+            resolution=body.resolution,
         )
         db.commit()
     except AlertNotFoundError as exc:

@@ -12,13 +12,17 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
 
+    from monitor import views
     from monitor.store import Alert
 
 STATE_HELP = "firing, recovered, acknowledged, resolved, open (default) or all."
 
 
 def register(app: typer.Typer) -> None:
-    app.command("alerts")(alerts)
+    group = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+    group.callback()(alerts)
+    group.command("show")(show)
+    app.add_typer(group, name="alerts")
     app.command("ack")(ack)
     app.command("unack")(unack)
     app.command("snooze")(snooze)
@@ -27,19 +31,37 @@ def register(app: typer.Typer) -> None:
 
 
 def alerts(
+    ctx: typer.Context,
     state: str = typer.Option("open", "--state", help=STATE_HELP),
     model: str | None = typer.Option(None, "--model", help="Only this model's alerts."),
+    check: str | None = typer.Option(None, "--check", help="Only this check id's alerts."),
+    segment: str | None = typer.Option(
+        None, "--segment", help="Only this segment's alerts ('' for the whole window)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Raised at or after this data time (ISO date or time, UTC)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="A JSON list of alerts."),
     config: str | None = config_option(),
 ) -> None:
-    """List alerts (open ones by default), newest first."""
+    """List alerts (open ones by default), newest first; `monitor alerts show ID` for one."""
+    if ctx.invoked_subcommand is not None:
+        return
     import json
 
     from monitor.alerts.queries import alert_json, list_alerts
+    from monitor.cli._common import parse_time
 
     settings = load(config)
     with state_session(settings.state_db) as session:
-        rows = list_alerts(session=session, state=state, model=model)
+        rows = list_alerts(
+            session=session,
+            state=state,
+            model=model,
+            check_id=check,
+            segment=segment,
+            since=parse_time(since, "--since"),
+        )
         if as_json:
             typer.echo(json.dumps([alert_json(a).as_json() for a in rows], indent=2))
         elif not rows:
@@ -48,14 +70,96 @@ def alerts(
             typer.echo("\n".join(_table(rows)))
 
 
-def ack(
+def show(
     alert_id: int = typer.Argument(..., help="Alert id (see `monitor alerts`)."),
-    by: str = typer.Option(..., "--by", help="Who acknowledges."),
-    note: str | None = typer.Option(None, "--note", help="Why, or what is being done."),
+    as_json: bool = typer.Option(False, "--json", help="The alert and its events as JSON."),
     config: str | None = config_option(),
 ) -> None:
-    """Acknowledge: reminders stop; a recovered alert is resolved."""
-    _act("ack", alert_id, by, config, note=note)
+    """One alert with its whole event history, oldest first."""
+    import json
+
+    from monitor.alerts.queries import alert_detail, get_alert
+
+    settings = load(config)
+    with state_session(settings.state_db) as session:
+        detail = alert_detail(session=session, alert_id=alert_id)
+        if as_json:
+            typer.echo(json.dumps(detail.as_json(), indent=2))
+            return
+        typer.echo(_table([get_alert(session=session, alert_id=alert_id)])[0])
+    for label, value in [
+        ("recorded", detail.recorded_at),
+        ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
+        ("resolved", _by(detail.resolved_by, detail.resolved_at, _why(detail))),
+    ]:
+        if value:
+            typer.echo(f"  {label}: {value}")
+    typer.echo("events (data time; recorded at):")
+    for e in detail.events:
+        arrow = f"{e.from_state or '-'} -> {e.to_state}"
+        extra = "".join(f" · {x}" for x in (e.reason, e.note) if x)
+        typer.echo(
+            f"  {e.at}  {e.kind:<13} {arrow:<26} {e.severity:<8} by {e.actor}{extra}"
+            + (f"  (recorded {e.recorded_at})" if e.recorded_at and e.recorded_at != e.at else "")
+        )
+
+
+def _why(detail: views.AlertDetail) -> str | None:
+    reason = detail.resolve_reason
+    return f"{reason}, {detail.resolution}" if reason and detail.resolution else reason
+
+
+def _by(who: str | None, when: str | None, why: str | None) -> str | None:
+    if who is None:
+        return None
+    return f"by {who} at {when}" + (f" ({why})" if why else "")
+
+
+def ack(
+    alert_ids: list[int] | None = typer.Argument(
+        None, help="Alert ids (see `monitor alerts`); or --model M --all."
+    ),
+    by: str = typer.Option(..., "--by", help="Who acknowledges."),
+    note: str | None = typer.Option(None, "--note", help="Why, or what is being done."),
+    model: str | None = typer.Option(None, "--model", help="With --all: this model's alerts."),
+    check: str | None = typer.Option(None, "--check", help="With --all: only this check id."),
+    every: bool = typer.Option(
+        False, "--all", help="Every unacknowledged (firing or recovered) alert of --model."
+    ),
+    config: str | None = config_option(),
+) -> None:
+    """Acknowledge: reminders stop; a recovered alert is resolved.
+
+    Several ids are acknowledged one by one; one that cannot be (already acknowledged, not
+    found) is reported and the others still are (exit code 2 if any failed).
+    """
+    from monitor.errors import MonitorError
+
+    if every == bool(alert_ids):
+        raise MonitorError("ack: give alert ids, or --model M [--check C] --all (not both)")
+    if every and model is None:
+        raise MonitorError("ack --all needs --model")
+    if not every and (model or check):
+        raise MonitorError("ack: --model and --check select alerts only with --all")
+    ids = list(alert_ids or [])
+    if every:
+        assert model is not None
+        ids = _unacknowledged(config, model, check)
+        if not ids:
+            scope = model + (f" {check}" if check else "")
+            typer.echo(f"no unacknowledged alerts of {scope}")
+            return
+    _act_many("ack", ids, by, config, note=note)
+
+
+def _unacknowledged(config: str | None, model: str, check: str | None) -> list[int]:
+    from monitor.alerts.queries import list_alerts
+
+    settings = load(config)
+    settings.model(model)  # an unknown model is an error listing the known ones
+    with state_session(settings.state_db) as session:
+        rows = list_alerts(session=session, state="open", model=model, check_id=check)
+        return sorted(a.id for a in rows if a.state in ("firing", "recovered"))
 
 
 def unack(
@@ -80,11 +184,14 @@ def snooze(
 def resolve(
     alert_id: int = typer.Argument(...),
     by: str = typer.Option(..., "--by"),
+    reason: str | None = typer.Option(
+        None, "--reason", help="What it was: fixed, expected or false_positive."
+    ),
     note: str | None = typer.Option(None, "--note"),
     config: str | None = config_option(),
 ) -> None:
     """Close an alert by hand; if the check still fails, the next scan opens a new one."""
-    _act("resolve", alert_id, by, config, note=note)
+    _act("resolve", alert_id, by, config, note=note, resolution=reason)
 
 
 def silence(
@@ -122,31 +229,62 @@ def _act(
     *,
     note: str | None = None,
     duration: str | None = None,
+    resolution: str | None = None,
+) -> None:
+    _act_many(action, [alert_id], by, config, note=note, duration=duration, resolution=resolution)
+
+
+def _act_many(
+    action: str,
+    alert_ids: list[int],
+    by: str,
+    config: str | None,
+    *,
+    note: str | None = None,
+    duration: str | None = None,
+    resolution: str | None = None,
 ) -> None:
     from datetime import UTC, datetime
 
     from monitor.alerts.actions import apply_action
     from monitor.alerts.queries import get_alert
     from monitor.alerts.tick import deliver_due
+    from monitor.errors import MonitorError
     from monitor.run.notifiers import build_notifier
 
     settings = load(config)
+    failed: list[str] = []
+    done_ids: list[int] = []
     with state_session(settings.state_db) as session:
         now = datetime.now(UTC)
-        done = apply_action(
-            session=session,
-            action=action,
-            alert_id=alert_id,
-            by=by,
-            now=now,
-            note=note,
-            duration=_duration(duration) if duration else None,
-        )
-        session.commit()
-        typer.echo(f"{done.describe()} by {by}")
-        # Edit the Slack message now rather than at the next tick.
-        deliver_due(session, now=now, notifier=build_notifier(settings, out=_stderr()))
-        typer.echo(_table([get_alert(session=session, alert_id=alert_id)])[0])
+        for alert_id in alert_ids:
+            try:
+                done = apply_action(
+                    session=session,
+                    action=action,
+                    alert_id=alert_id,
+                    by=by,
+                    now=now,
+                    note=note,
+                    duration=_duration(duration) if duration else None,
+                    resolution=resolution,
+                )
+            except MonitorError as exc:
+                if len(alert_ids) == 1:
+                    raise
+                session.rollback()
+                failed.append(str(exc))
+                continue
+            session.commit()
+            done_ids.append(alert_id)
+            typer.echo(f"{done.describe()} by {by}")
+        if done_ids:
+            # Edit the Slack messages now rather than at the next tick.
+            deliver_due(session, now=now, notifier=build_notifier(settings, out=_stderr()))
+            rows = [get_alert(session=session, alert_id=i) for i in done_ids]
+            typer.echo("\n".join(_table(rows)))
+    if failed:
+        raise MonitorError("; ".join(failed))
 
 
 def _table(rows: list[Alert]) -> list[str]:

@@ -103,7 +103,9 @@ def status_line(alert: Alert) -> str:
         parts.append(f"snoozed until {_when(alert.snoozed_until)} by {alert.snoozed_by}")
     if alert.state == "resolved":
         parts.append(
-            f"resolved by {alert.resolved_by} ({alert.resolve_reason}) at "
+            f"resolved by {alert.resolved_by} ({alert.resolve_reason}"
+            + (f", {alert.resolution.replace('_', ' ')}" if alert.resolution else "")
+            + ") at "
             f"{_when(alert.resolved_at)}"
         )
     return " · ".join(parts)
@@ -147,6 +149,14 @@ def _snoozed(data: Mapping[str, Any]) -> str:
     return f":zzz: Snoozed by {data['by']} until {until:%Y-%m-%d %H:%M} UTC"
 
 
+def _now_vs_breach(d: Mapping[str, Any]) -> str:
+    """ " (now 0.91, was 0.74 when breaching)" when the event carries both values."""
+    now, was = d.get("value"), d.get("breaching")
+    if now is None or was is None:
+        return ""
+    return f" (now {now:.4g}, was {was:.4g} when breaching)"
+
+
 _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     # scan-driven
     "refired": lambda d: (
@@ -154,9 +164,12 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "escalated": _escalated,
     "deescalated": lambda d: f":arrow_down: Now {d['severity']}: {d['summary']}",
-    "recovered": lambda d: ":large_green_circle: Recovered. Still open until acknowledged.",
+    "recovered": lambda d: (
+        f":large_green_circle: Recovered{_now_vs_breach(d)}. Still open until acknowledged."
+    ),
     "recovered_after_ack": lambda d: (
-        ":white_check_mark: Resolved: the condition cleared after acknowledgement."
+        f":white_check_mark: Resolved: the condition cleared after acknowledgement"
+        f"{_now_vs_breach(d)}."
     ),
     # timers
     "reminder": _reminder,
@@ -167,7 +180,11 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "acknowledged_resolved": lambda d: f":white_check_mark: Acknowledged and resolved by {d['by']}",
     "unacknowledged": lambda d: f":leftwards_arrow_with_hook: Unacknowledged by {d['by']}",
     "snoozed": _snoozed,
-    "resolved": lambda d: f":white_check_mark: Resolved by {d['by']}{_note(d)}",
+    "resolved": lambda d: (
+        f":white_check_mark: Resolved by {d['by']}"
+        + (f" as {d['resolution'].replace('_', ' ')}" if d.get("resolution") else "")
+        + _note(d)
+    ),
     "check_removed": lambda d: (
         ":wastebasket: Resolved: the check was removed from the configuration."
     ),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from monitor.views import (
     AlertCounts,
+    CheckResolutions,
     DataDrift,
     FailedAttempt,
     JsonObject,
@@ -91,12 +94,29 @@ def _attempt(attempt: FailedAttempt | None) -> list[str]:
 
 
 def _alerts(alerts: AlertCounts) -> list[str]:
+    judged = [
+        f"  {r.count} of the last {c.last} alerts of {c.check_id} were marked {r.label}"
+        for c in alerts.resolutions
+        for r in _judgements(c)
+    ]
     if not alerts.open:
-        return []
+        return judged
     since = alerts.oldest_unacknowledged_since
     unacked = f", {alerts.unacknowledged} unacknowledged" if alerts.unacknowledged else ""
     oldest = f" (oldest since {_minute(since)})" if since else ""
-    return [f"  alerts: {alerts.open} open{unacked}{oldest}; see `monitor alerts`"]
+    return [f"  alerts: {alerts.open} open{unacked}{oldest}; see `monitor alerts`", *judged]
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    count: int
+    label: str
+
+
+def _judgements(c: CheckResolutions) -> list[_Judgement]:
+    """The judgements worth tuning a threshold for: false positives, then expected ones."""
+    pairs = [(c.false_positive, "false positive"), (c.expected, "expected")]
+    return [_Judgement(n, label) for n, label in pairs if n]
 
 
 def _minute(iso: str) -> str:

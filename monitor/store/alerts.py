@@ -85,7 +85,9 @@ class Alert(Base):
     threshold: Mapped[float | None]
     summary: Mapped[str] = mapped_column(Text, default="")
     runbook: Mapped[str | None] = mapped_column(Text)
+    # Data time: the window end of the scan that raised it (the wall clock is ``recorded_at``).
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -96,10 +98,16 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolve_reason: Mapped[str | None] = mapped_column(String(64))
+    # What the person who resolved it judged it to be (RESOLUTIONS), counted per check in the
+    # status report so thresholds can be tuned; ``resolve_reason`` says how it was closed.
+    resolution: Mapped[str | None] = mapped_column(String(32))
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Reminder interval for the current severity, copied from the policy when it is set, so
     # an unacknowledge from the CLI or the API can restart reminders without the config.
     remind_every_s: Mapped[int | None] = mapped_column(Integer)
+    # Reminders sent since the alert (re)fired or escalated: each one doubles the next
+    # interval, up to REMINDER_BACKOFF_CAP times ``remind_every_s``.
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     slack_channel: Mapped[str | None] = mapped_column(String(100))
     slack_ts: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -117,7 +125,10 @@ class AlertEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    # Data time for scan-driven events (the window end that caused them), else the wall clock;
+    # ``recorded_at`` is always the wall clock of the write.
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))

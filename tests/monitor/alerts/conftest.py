@@ -85,8 +85,12 @@ def run_scan(
     model: str = "churn",
     policy: AlertPolicy | None = None,
     routing: Routing | None = None,
+    now: datetime | None = None,
 ) -> list[Transition]:
-    """What the scan does: evaluate in the scan's transaction, then commit."""
+    """What the scan does: evaluate in the scan's transaction, then commit.
+
+    ``now`` (the wall clock) defaults to the window end, as for a scan run right on time.
+    """
     with sessions() as session:
         transitions = evaluate_scan(
             session=session,
@@ -95,7 +99,7 @@ def run_scan(
             signals=signals,
             policy=policy or AlertPolicy(),
             routing=routing or Routing(),
-            now=window_end,
+            now=now or window_end,
         )
         session.commit()
     return transitions

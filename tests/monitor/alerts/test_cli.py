@@ -113,3 +113,146 @@ def test_silence_from_the_cli_stores_a_silence(
         made = session.query(Silence).one()
     assert (made.model, made.created_by, made.reason) == ("churn", "ops", "retraining")
     assert made.ends_at - made.starts_at == timedelta(hours=2)
+
+
+def test_ack_takes_several_ids_and_reports_each(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(capsys, "ack", "1", "2", "--by", "me", "-c", config_file)
+    assert code == 0, out
+    assert out.count("acknowledged (firing -> acknowledged") == 2
+    with make_sessionmaker(engine)() as session:
+        states = [(a.id, a.state, a.acked_by) for a in session.query(Alert).order_by(Alert.id)]
+    assert states == [(1, "acknowledged", "me"), (2, "acknowledged", "me")]
+
+
+def test_ack_of_several_ids_acks_the_good_ones_and_fails_on_the_bad(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "ack", "1", "99", "2", "--by", "me", "-c", config_file)
+    assert code == 2 and err.splitlines()[-1] == "error: alert 99 does not exist"
+    with make_sessionmaker(engine)() as session:
+        assert {a.state for a in session.query(Alert)} == {"acknowledged"}
+
+
+def test_ack_all_of_a_model_and_check(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = _run(
+        capsys, "ack", "--model", "churn", "--check", "row_count", "--all", "--by", "me",
+        "-c", config_file,
+    )  # fmt: skip
+    assert code == 0
+    with make_sessionmaker(engine)() as session:
+        states = {a.check_id: a.state for a in session.query(Alert)}
+    assert states == {"accuracy": "firing", "row_count": "acknowledged"}
+    code, _, _ = _run(capsys, "ack", "--model", "churn", "--all", "--by", "me", "-c", config_file)
+    with make_sessionmaker(engine)() as session:
+        assert {a.state for a in session.query(Alert)} == {"acknowledged"}
+    code, out, _ = _run(capsys, "ack", "--model", "churn", "--all", "--by", "me", "-c", config_file)
+    assert (code, out.strip()) == (0, "no unacknowledged alerts of churn")
+
+
+def test_ack_needs_ids_or_model_all(config_file: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "ack", "--by", "me", "-c", config_file)
+    assert code == 2 and "give alert ids, or --model M [--check C] --all" in err
+    code, _, err = _run(capsys, "ack", "--all", "--by", "me", "-c", config_file)
+    assert code == 2 and "--all needs --model" in err
+    code, _, err = _run(capsys, "ack", "--model", "nope", "--all", "--by", "x", "-c", config_file)
+    assert code == 2 and "unknown model 'nope'" in err
+
+
+def test_alerts_filters_by_check_segment_and_since(
+    config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ids(*args: str) -> list[int]:
+        code, out, err = _run(capsys, "alerts", "--json", "-c", config_file, *args)
+        assert code == 0, err
+        return [a["id"] for a in json.loads(out)]
+
+    assert ids() == [2, 1]
+    assert ids("--check", "accuracy") == [1]
+    assert ids("--model", "churn", "--check", "row_count") == [2]
+    assert ids("--segment", "") == [2, 1]
+    assert ids("--segment", "north") == []
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    assert ids("--since", (yesterday - timedelta(hours=1)).isoformat()) == [2, 1]
+    assert ids("--since", (yesterday + timedelta(hours=1)).isoformat()) == []
+
+
+def test_alerts_show_prints_the_alert_and_its_whole_history(
+    config_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, "ack", "1", "--by", "alice", "--note", "retraining", "-c", config_file)
+    code, out, err = _run(capsys, "alerts", "show", "1", "-c", config_file)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["1", "acknowledged", "warning"]
+    events = [line.split()[1] for line in lines if line.startswith("  20")]
+    assert events == ["raised", "acknowledged"]
+    assert "retraining" in out
+    code, out, _ = _run(capsys, "alerts", "show", "1", "--json", "-c", config_file)
+    shown = json.loads(out)
+    assert views.AlertDetail.model_validate(shown).as_json() == shown
+    assert [(e["kind"], e["actor"]) for e in shown["events"]] == [
+        ("raised", "scan"),
+        ("acknowledged", "alice"),
+    ]
+    code, _, err = _run(capsys, "alerts", "show", "99", "-c", config_file)
+    assert (code, err.strip()) == (2, "error: alert 99 does not exist")
+
+
+def test_resolve_takes_a_reason_that_is_stored_shown_and_counted(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.alerts.queries import alert_counts
+    from monitor.status.render import _alerts
+
+    code, _, err = _run(
+        capsys, "resolve", "1", "--by", "bob", "--reason", "false_positive", "--note", "seasonal",
+        "-c", config_file,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Resolved by bob as false positive: seasonal" in err  # the thread reply
+    _run(capsys, "resolve", "2", "--by", "bob", "-c", config_file)
+    code, out, _ = _run(capsys, "alerts", "show", "1", "--json", "-c", config_file)
+    shown = json.loads(out)
+    assert (shown["resolution"], shown["resolve_reason"]) == ("false_positive", "manual")
+    assert shown["events"][-1]["reason"] == "false_positive"
+    assert shown["events"][-1]["note"] == "seasonal"
+    code, out, _ = _run(capsys, "alerts", "show", "1", "-c", config_file)
+    assert "resolved: by bob" in out and "(manual, false_positive)" in out
+    code, _, err = _run(capsys, "resolve", "1", "--by", "b", "--reason", "meh", "-c", config_file)
+    assert code == 2 and "unknown resolution 'meh'; use one of fixed, expected" in err
+    with make_sessionmaker(engine)() as session:
+        counts = alert_counts(session=session, model="churn").as_json()
+    assert [(c.check_id, c.last, c.false_positive) for c in counts.resolutions] == [
+        ("accuracy", 1, 1)
+    ]
+    assert _alerts(counts) == ["  1 of the last 1 alerts of accuracy were marked false positive"]
+
+
+def test_status_counts_only_the_last_five_resolved_alerts_of_a_check(
+    config_file: str, engine: Engine
+) -> None:
+    from monitor.alerts.actions import resolve
+    from monitor.alerts.queries import alert_counts
+
+    sessions = make_sessionmaker(engine)
+    now = datetime.now(UTC)
+    judged = ["false_positive", "fixed", None, "false_positive", "false_positive", "expected"]
+    with sessions() as session:
+        resolve(session=session, alert_id=2, by="x", now=now)
+        resolve(session=session, alert_id=1, by="x", now=now, resolution=judged[0])
+        session.commit()
+    for i, resolution in enumerate(judged[1:], start=1):
+        run_scan(sessions, now + timedelta(hours=i), [failing("accuracy")])
+        with sessions() as session:
+            alert_id = session.query(Alert.id).filter(Alert.state == "firing").scalar()
+            assert alert_id is not None
+            resolve(session=session, alert_id=alert_id, by="x", now=now, resolution=resolution)
+            session.commit()
+    with sessions() as session:
+        [counted] = alert_counts(session=session, model="churn").resolutions
+    # The last five: expected, fp, fp, None, fixed (the first false positive is older).
+    assert (counted.last, counted.false_positive, counted.expected, counted.fixed) == (5, 2, 1, 1)

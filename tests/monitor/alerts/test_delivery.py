@@ -245,9 +245,10 @@ def test_restart_with_open_alerts_reannounces_nothing_and_reminds_on_schedule(
         assert len(fake_slack.calls_to("chat.postMessage")) == 1
         tick(fresh, now=T0 + 4 * HOUR, notifier=notifier)
         reminder = fake_slack.calls_to("chat.postMessage")[-1].params
-        assert reminder["reply_broadcast"] is True and "Still critical" in reminder["text"]
+        # Reminders stay in the thread and back off (issue 15): 4h, then 8h more.
+        assert reminder["reply_broadcast"] is False and "Still critical" in reminder["text"]
         with fresh() as session:
-            assert session.get_one(Alert, 1).next_reminder_at == T0 + 8 * HOUR
+            assert session.get_one(Alert, 1).next_reminder_at == T0 + 12 * HOUR
     finally:
         restarted.dispose()
 

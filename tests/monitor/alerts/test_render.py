@@ -108,3 +108,24 @@ def test_console_shows_raise_ack_and_a_recovered_alert_staying_raised(
     assert "acknowledged by alice" in text and "retraining" in text
     assert "Recovered, awaiting acknowledgement" in text
     assert "Acknowledge from the CLI: `monitor ack 2 --by NAME`" in text
+
+
+def test_recovered_and_resolved_replies_show_the_current_value_beside_the_breaching_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    from sqlalchemy import select
+
+    from monitor.alerts.notify import ThreadEvent
+    from monitor.slack.render import reply_text
+    from monitor.store import Notification
+
+    run_scan(sessions, T0, [failing(value=0.74)])
+    run_scan(sessions, T0 + HOUR, [passing(value=0.91)])
+    with sessions() as session:
+        row = session.scalars(select(Notification).where(Notification.event == "recovered")).one()
+    assert reply_text(ThreadEvent(row.event, row.data)) == (
+        ":large_green_circle: Recovered (now 0.91, was 0.74 when breaching)."
+        " Still open until acknowledged."
+    )
+    # Rows queued before the values were carried keep their old words.
+    assert reply_text(ThreadEvent("recovered", {})).startswith(":large_green_circle: Recovered.")

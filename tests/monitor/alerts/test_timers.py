@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, silence_model, snooze
+from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.tick import tick
+from monitor.alerts.timers import send_due_reminders
 from monitor.slack.transport import SlackNotifier
 from monitor.store import Alert, Notification, Silence
 from tests.fakes.slack import FakeSlack
@@ -99,3 +101,29 @@ def test_silence_ending_pings_alerts_that_were_already_posted(
     tick(sessions, now=T0 + HOUR, notifier=slack)
     ping = _posts(fake_slack)[-1]
     assert ping["reply_broadcast"] is True and "Silence ended" in str(ping["text"])
+
+
+def test_reminders_stay_in_the_thread_and_back_off_until_an_escalation(
+    sessions: sessionmaker[Session],
+) -> None:
+    policy = AlertPolicy(remind_every={"warning": HOUR, "critical": HOUR})
+    run_scan(sessions, T0, [failing()], policy=policy)
+    due = []
+    moment = T0
+    with sessions() as session:
+        for _ in range(60):
+            moment += HOUR / 2
+            if send_due_reminders(session=session, now=moment, routing=Routing()):
+                due.append((moment - T0) / HOUR)
+        session.commit()
+        rows = session.scalars(select(Notification).where(Notification.kind == "reply")).all()
+    # Intervals 1h, 2h, 4h, 8h, then capped at 8h.
+    assert due == [1, 3, 7, 15, 23]
+    assert {r.broadcast for r in rows} == {False}
+    escalated = run_scan(sessions, moment, [failing(severity="critical")], policy=policy)
+    assert [t.kind for t in escalated] == ["escalated"]
+    with sessions() as session:
+        alert = session.scalars(select(Alert)).one()
+        last = session.scalars(select(Notification).order_by(Notification.id.desc())).first()
+    assert (alert.reminders_sent, alert.next_reminder_at) == (0, moment + HOUR)
+    assert last is not None and last.broadcast is True

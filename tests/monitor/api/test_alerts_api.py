@@ -94,6 +94,20 @@ def test_list_filters_by_state_and_show_includes_events(
     ]
 
 
+def test_list_filters_by_check_and_segment(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    run_scan(sessions, T0, [failing("accuracy"), failing("accuracy", segment="north")])
+
+    def ids(**params: str) -> list[int]:
+        return [a["id"] for a in client.get("/api/alerts", params=params).json()["alerts"]]
+
+    assert ids() == [2, 1]
+    assert ids(check="accuracy", segment="north") == [2]
+    assert ids(segment="") == [1]
+    assert ids(check="row_count") == []
+
+
 def test_reads_need_a_token_when_read_token_is_set(sessions: sessionmaker[Session]) -> None:
     app = create_app(sessions=sessions, settings=ApiSettings(token="w", read_token="r"))
     with TestClient(app) as client:

@@ -8,10 +8,20 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import ThreadEvent
 from monitor.slack.render import reply_text
-from monitor.store import Alert, Base, CheckResult, Notification, Scan, make_sessionmaker, migrate
+from monitor.store import (
+    Alert,
+    AlertEvent,
+    Base,
+    CheckResult,
+    Notification,
+    Scan,
+    make_sessionmaker,
+    migrate,
+)
 
 
 def test_migrations_create_exactly_the_models_tables(db_url: str, engine: Engine) -> None:
@@ -88,20 +98,9 @@ def test_notifications_queued_before_events_keep_their_words(db_url: str, engine
     migrate.upgrade(db_url, "20261201_01")
     t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     with make_sessionmaker(engine)() as session:
-        alert = Alert(
-            model="churn",
-            check_id="accuracy",
-            segment="",
-            state="firing",
-            severity="warning",
-            condition="warning",
-            occurrences=1,
-            summary="accuracy 0.7 < min 0.8",
-            raised_at=t0,
-            version=1,
-        )
-        session.add(alert)
-        session.flush()
+        # Raw SQL: the ORM model has columns added by later revisions.
+        _insert_alert(session, t0)
+        alert_id = session.execute(text("SELECT id FROM alert")).scalar_one()
         for kind, words in [("post", "<!here>"), ("update", ""), ("reply", ":bell: Still open")]:
             session.execute(
                 text(
@@ -109,7 +108,7 @@ def test_notifications_queued_before_events_keep_their_words(db_url: str, engine
                     " attempts, created_at, next_attempt_at) VALUES (:alert, :kind, '#ml',"
                     " :words, false, 'pending', 0, :t0, :t0)"
                 ),
-                {"alert": alert.id, "kind": kind, "words": words, "t0": t0},
+                {"alert": alert_id, "kind": kind, "words": words, "t0": t0},
             )
         session.commit()
     migrate.upgrade(db_url)
@@ -122,3 +121,39 @@ def test_notifications_queued_before_events_keep_their_words(db_url: str, engine
         ("reply", "text", {"text": ":bell: Still open"}),
     ]
     assert reply_text(ThreadEvent(rows[2].event, rows[2].data)) == ":bell: Still open"
+
+
+def test_alerts_written_before_data_time_keep_their_times_as_recorded(
+    db_url: str, engine: Engine
+) -> None:
+    """The upgrade that added recorded_at fills it with the wall-clock times already stored."""
+    migrate.upgrade(db_url, "20261202_01")
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with make_sessionmaker(engine)() as session:
+        _insert_alert(session, t0)
+        alert_id = session.execute(text("SELECT id FROM alert")).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO alert_event (alert_id, at, kind, to_state, severity, actor, reason,"
+                " details) VALUES (:alert, :at, 'raised', 'firing', 'warning', 'scan', '', '{}')"
+            ),
+            {"alert": alert_id, "at": t0 + timedelta(minutes=5)},
+        )
+        session.commit()
+    migrate.upgrade(db_url)
+    with make_sessionmaker(engine)() as session:
+        alert = session.scalars(select(Alert)).one()
+        event = session.scalars(select(AlertEvent)).one()
+    assert (alert.raised_at, alert.recorded_at) == (t0, t0)
+    assert (event.at, event.recorded_at) == (t0 + timedelta(minutes=5),) * 2
+
+
+def _insert_alert(session: Session, raised_at: datetime) -> None:
+    session.execute(
+        text(
+            "INSERT INTO alert (model, check_id, segment, state, severity, condition,"
+            " occurrences, summary, raised_at, version) VALUES ('churn', 'accuracy', '',"
+            " 'firing', 'warning', 'warning', 1, 'accuracy 0.7 < min 0.8', :t0, 1)"
+        ),
+        {"t0": raised_at},
+    )
