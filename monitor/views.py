@@ -78,6 +78,14 @@ class DriftedColumn(View):
     method: str
     score: float | None
     drifted: bool | None = Field(description="None: not judged (insufficient data)")
+    threshold: float | None = Field(default=None, description="The score's drift threshold")
+    how: str | None = Field(
+        default=None,
+        description="Calibrated mode: how the threshold was learnt on the reference",
+    )
+    effect: str | None = Field(
+        default=None, description='What changed, e.g. "income: mean +0.31 sd" (calibrated mode)'
+    )
 
 
 class DataDrift(View):

@@ -37,6 +37,11 @@ def drift(
     threshold: str | None = typer.Option(None, help="Threshold for every column."),
     share: str = typer.Option("0.5", help="Share of drifted columns that is dataset drift."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    mode: str = typer.Option(
+        "evidently",
+        help="evidently: Evidently's tests and thresholds (default); calibrated: thresholds "
+        "learnt on the reference at the current file's size (docs/drift.md).",
+    ),
 ) -> None:
     """Compare two CSV or Parquet files column by column and report dataset drift."""
     num, cat = _column_list(numerical, "--numerical"), _column_list(categorical, "--categorical")
@@ -45,7 +50,12 @@ def drift(
     _check_method(method, limit)
     columns = _columns_to_read(reference, current, num, cat)
     ref_data, cur_data, num, cat = _load(reference, current, columns, num, cat)
-    result = _compare(ref_data, cur_data, num, cat, method, limit, drift_share)
+    if mode not in ("evidently", "calibrated"):
+        raise MonitorError(f"--mode: {mode!r} is not 'evidently' or 'calibrated'")
+    if mode == "calibrated":
+        result = _calibrated(ref_data, cur_data, num, cat)
+    else:
+        result = _compare(ref_data, cur_data, num, cat, method, limit, drift_share)
     typer.echo(_to_json(result) if as_json else render_table(result))
     if result["dataset_drift"]:
         raise typer.Exit(code=_EXIT_DRIFT)
@@ -220,6 +230,38 @@ def _compare(
     return result
 
 
+def _calibrated(ref_data: Any, cur_data: Any, num: list[str], cat: list[str]) -> dict[str, Any]:
+    """Calibrated mode: each column's threshold learnt on the reference (1% false alarms)."""
+    from checks.drift.calibrate import DEFAULT_MIN_ROWS
+    from checks.drift.calibrated import calibrate_column, judge_column, judge_dataset
+    from checks.drift.compare import as_profile
+    from checks.errors import ChecksError
+
+    types: dict[str, ColumnType] = {
+        **dict.fromkeys(num, "numerical"),
+        **dict.fromkeys(cat, "categorical"),
+    }
+    outcomes = []
+    try:
+        for column, kind in types.items():
+            ref = as_profile(ref_data[column], kind, column, "reference")
+            cur = as_profile(cur_data[column], kind, column, "current")
+            cal = None
+            if cur.count >= DEFAULT_MIN_ROWS and ref.count > 0:
+                cal = calibrate_column(ref, column=column, column_type=kind, live_rows=cur.count)
+            outcomes.append(
+                judge_column(ref, cur, column=column, column_type=kind, calibration=cal)
+            )
+    except ChecksError as exc:
+        raise MonitorError(str(exc)) from exc
+    result: dict[str, Any] = judge_dataset(outcomes).to_json_dict()
+    for col, outcome in zip(result["columns"], outcomes, strict=True):
+        col["effect"] = outcome.details.get("effect")
+        cal = outcome.details.get("calibration")
+        col["how"] = cal["how"] if cal else None
+    return result
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
@@ -262,6 +304,11 @@ def render_table(result: dict[str, Any]) -> str:
 
 def _notes(result: dict[str, Any]) -> list[str]:
     notes = [f"{c['column']}: {c['reason']}" for c in result["columns"] if c.get("reason")]
+    notes += [
+        f"{c['effect']['phrase']} ({c['how']})"
+        for c in result["columns"]
+        if c.get("drifted") and c.get("effect") and c.get("how")
+    ]
     drifted = sum(1 for c in result["columns"] if c["drifted"])
     total = len(result["columns"])
     verdict = "DATASET DRIFT" if result["dataset_drift"] else "no dataset drift"

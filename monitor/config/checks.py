@@ -52,6 +52,14 @@ class ColumnDrift(Strict):
 
 class DriftChecks(Strict):
     enabled: bool = True
+    # "calibrated": thresholds learnt on the reference at the live window's size, a
+    # false-alarm rate per column and scan (docs/drift.md "Calibrated mode"); "evidently":
+    # Evidently's fixed thresholds and dataset rule, exactly (method/threshold/share/...).
+    mode: Literal["calibrated", "evidently"] = "calibrated"
+    # calibrated mode: the share of unchanged scans in which one column alerts
+    false_alarm_rate: float = Field(default=0.01, gt=0, lt=0.5)
+    # calibrated mode: fewer non-null live values than this is "insufficient data"
+    min_rows: int = Field(default=100, ge=1)
     method: DriftMethod = "auto"
     threshold: FiniteFloat | None = None
     share: float = Field(default=0.5, gt=0, le=1)

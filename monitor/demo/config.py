@@ -33,6 +33,7 @@ models:
     schedule: {{every: 1d}}
     checks:
       drift:
+        mode: evidently         # the settings below are Evidently mode's (docs/drift.md)
         method: auto
         share: 0.3              # dataset drift when 2 of the 6 features drift
         severity: warning
@@ -62,6 +63,7 @@ models:
     schedule: {{every: 1d}}
     checks:
       drift:
+        mode: evidently
         threshold: 0.15         # a city's day is ~600 rows: Wasserstein's noise is near 0.1
       thresholds:
         - {{metric: mae, max: 3.0, severity: warning}}

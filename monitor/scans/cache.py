@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from monitor import dialect
 from monitor.config.schema import ModelConfig
+from monitor.scans.calibration import Calibrations
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
 from monitor.sources.reference import ReferenceSpec
-from monitor.store import ReferenceProfile
+from monitor.store import DriftCalibration, ReferenceProfile
 from monitor.windows import Window
 
 
@@ -56,11 +57,42 @@ def load_reference(
     if plan.cached_id is not None:
         cached = session.get_one(ReferenceProfile, plan.cached_id)
         summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
+        summary.use_calibrations(_calibrations(session, spec.fingerprint))
         return summary, spec.descriptor | {"cached": True}
     summary = summarise(plan.model, plan.reader.load(plan.live))
     if spec.fingerprint is not None:
         _remember(session, _row(plan.model, spec.fingerprint, spec.descriptor, summary))
+        summary.use_calibrations(_calibrations(session, spec.fingerprint))
     return summary, spec.descriptor | {"cached": False}
+
+
+def _calibrations(session: Session, fingerprint: str | None) -> Calibrations:
+    """The calibrated drift thresholds cached for this reference (monitor/scans/calibration.py)."""
+    if fingerprint is None:
+        return Calibrations()
+    rows = session.execute(
+        select(DriftCalibration.key, DriftCalibration.calibration).where(
+            DriftCalibration.fingerprint == fingerprint
+        )
+    )
+    return Calibrations(fingerprint, {key: value for key, value in rows})
+
+
+def remember_calibrations(session: Session, reference: ReferenceSummary) -> None:
+    """Cache the thresholds this scan learnt, keyed by fingerprint and key; like the
+    summary, a concurrent scan storing the same key first is not an error."""
+    calibrations = reference.calibrations
+    if calibrations.fingerprint is None or not calibrations.learnt:
+        return
+    now = datetime.now(UTC)
+    values = [
+        {"fingerprint": calibrations.fingerprint, "key": k, "calibration": v, "created_at": now}
+        for k, v in calibrations.learnt.items()
+    ]
+    stmt = dialect.insert(session, DriftCalibration).values(values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["fingerprint", "key"]))
+    calibrations.known |= calibrations.learnt
+    calibrations.learnt = {}
 
 
 def reference_summary(

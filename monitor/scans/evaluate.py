@@ -17,10 +17,12 @@ from checks.metrics import MetricValue
 from checks.outcome import Outcome
 from checks.thresholds import evaluate_ladder
 from monitor.config.schema import ModelConfig, Threshold
+from monitor.scans import calibration
 from monitor.scans.columns import ColumnType, prediction_column, target_type
 from monitor.scans.result import CheckRow
 from monitor.scans.summary import ReferenceSummary, Summary
 from monitor.scans.window_summary import SliceSummary, WindowSummary
+from monitor.sources.warehouse import quantile_edges
 
 if TYPE_CHECKING:
     from checks.drift import DatasetDriftOutcome, DriftOutcome
@@ -55,6 +57,8 @@ def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) ->
     if not features:
         return []
     cfg = model.checks.drift
+    if cfg.mode == "calibrated":
+        return calibrated_feature_drift(model, data, reference)
     binned = [c for c in model.features.numerical if c in data.binned]
     result = compare_dataset(
         {c: data.reference.get(c, reference.profiles[c]) for c in features},
@@ -79,6 +83,64 @@ def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) ->
     rows += [_row(o, data, cfg.severity) for o in result.missing if o.check not in configured]
     rows.append(_row(_dataset_outcome(result), data, cfg.severity))
     return rows
+
+
+def calibrated_feature_drift(
+    model: ModelConfig, data: SliceSummary, reference: Summary
+) -> list[CheckRow]:
+    """Feature drift in calibrated mode: thresholds learnt on the reference (calibration.py)."""
+    cfg = model.checks.drift
+    types: dict[str, ColumnType] = {c: "numerical" for c in model.features.numerical}
+    types |= {c: "categorical" for c in model.features.categorical}
+    outcomes = [
+        _calibrated(model, data, reference, c, t, data.columns[c]) for c, t in types.items()
+    ]
+    rows = [
+        _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
+        for o in outcomes
+    ]
+    configured = {t.check_id for t in model.checks.thresholds}
+    missing = calibration.missing_checks(
+        cfg, {c: data.reference.get(c, reference.profiles[c]) for c in types}, data.columns, types
+    )
+    rows += [_row(o, data, cfg.severity) for o in missing if o.check not in configured]
+    rows.append(_row(calibration.dataset_outcome(outcomes, cfg), data, cfg.severity))
+    return rows
+
+
+def _calibrated(
+    model: ModelConfig,
+    data: SliceSummary,
+    reference: Summary,
+    column: str,
+    kind: ColumnType,
+    current: Any,
+) -> DriftOutcome:
+    binned = column in data.binned
+    ref = data.reference.get(column, reference.profiles[column])
+    outcome = calibration.judge(
+        model.checks.drift,
+        reference.calibrations,
+        segment=data.segment,
+        column=column,
+        column_type=kind,
+        reference=ref,
+        current=current,
+        binned=binned,
+    )
+    if not binned:
+        return outcome
+    details = {
+        **outcome.details,
+        "bins": data.binned[column],
+        "binning": "reference quantiles (warehouse)",
+    }
+    values = reference.profiles[column].values
+    if outcome.passed is not None and values is not None:
+        effect = calibration.binned_effect(column, values, quantile_edges(values), ref, current)
+        if effect is not None:
+            details["effect"] = effect
+    return dataclasses.replace(outcome, details=details)
 
 
 def _dataset_outcome(result: DatasetDriftOutcome) -> Outcome:
@@ -112,12 +174,17 @@ def output_drift(model: ModelConfig, data: SliceSummary, reference: Summary) -> 
     cfg = model.checks.drift
     rows: list[CheckRow] = []
     column, kind = prediction_column(model)
+    calibrated = cfg.mode == "calibrated"
     if cfg.prediction and column in reference.profiles:
-        outcome = _output(model, data, reference, column, kind, data.columns[column])
+        outcome = (_calibrated if calibrated else _output)(
+            model, data, reference, column, kind, data.columns[column]
+        )
         rows.append(_row(_renamed(outcome, "prediction_drift", column), data, cfg.severity))
     target = model.target_column
     if cfg.target and target and target in reference.profiles and data.target is not None:
-        outcome = _output(model, data, reference, target, target_type(model), data.target)
+        outcome = (_calibrated if calibrated else _output)(
+            model, data, reference, target, target_type(model), data.target
+        )
         rows.append(_row(_renamed(outcome, "target_drift", target), data, cfg.severity))
     return rows
 

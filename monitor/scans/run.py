@@ -16,6 +16,7 @@ from monitor.config.load import model_config_hash
 from monitor.config.schema import ModelConfig
 from monitor.errors import MonitorError
 from monitor.redact import redact
+from monitor.scans.cache import remember_calibrations
 from monitor.scans.evaluate import evaluate
 from monitor.scans.exact import Windows, read_exact
 from monitor.scans.notes import notes
@@ -90,6 +91,7 @@ def _scan(
         )
     with clock("checks"):
         results = tuple(evaluate(summary, reference, model))
+    remember_calibrations(session, reference)
     failed = any(r.outcome.passed is False for r in results)
     # an empty live window is a finding, never a pass
     status = "no_data" if summary.whole.rows == 0 else ("failed" if failed else "ok")

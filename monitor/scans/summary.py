@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.drift import ColumnProfile, profile_column
 from monitor.config.schema import ModelConfig
+from monitor.scans.calibration import Calibrations
 from monitor.scans.columns import drift_types, segment_frames
 from monitor.scans.performance import performance_metrics
 from monitor.store.profiles import decode, encode
@@ -32,11 +33,23 @@ class Summary:
     rows: int
     profiles: dict[str, ColumnProfile]
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # calibrated drift thresholds of the whole reference (shared by its slices; keyed by
+    # segment), see monitor/scans/calibration.py
+    calibrations: Calibrations = field(default_factory=Calibrations)
 
 
 @dataclass
 class ReferenceSummary:
     slices: dict[str, Summary]
+
+    def __post_init__(self) -> None:
+        self.use_calibrations(Calibrations())
+
+    def use_calibrations(self, calibrations: Calibrations) -> None:
+        """Share one calibration cache between the slices (keys name the segment)."""
+        self.calibrations = calibrations
+        for part in self.slices.values():
+            part.calibrations = calibrations
 
     @property
     def whole(self) -> Summary:

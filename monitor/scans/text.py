@@ -33,8 +33,10 @@ def _finding(row: CheckRow) -> str:
     o = row.outcome
     where = f"[{row.segment}]" if row.segment else ""
     if o.check == "dataset_drift":
-        drifted = ", ".join(o.details.get("drifted", []))
+        drifted = ", ".join(o.details.get("effects", []) or o.details.get("drifted", []))
         return f"dataset_drift{where} ({drifted}) ({row.severity})"
     value = "" if o.value is None else f" {o.value:.3g}"
     limit = "" if o.threshold is None else f" vs {o.threshold:.3g}"
-    return f"{o.check}{where}{value}{limit} ({row.severity})"
+    effect = o.details.get("effect")
+    lead = f"{effect['phrase']}: " if isinstance(effect, dict) and "phrase" in effect else ""
+    return f"{lead}{o.check}{where}{value}{limit} ({row.severity})"

@@ -7,6 +7,7 @@ rest from the latest stored scans.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,7 +16,7 @@ from monitor import views
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
-from monitor.status.text import action_items
+from monitor.status.text import action_items, effect_phrase
 from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
 from monitor.windows import isoformat_z, next_end, step
 
@@ -170,6 +171,11 @@ def _performance(
     return report
 
 
+def _how(details: dict[str, Any] | None) -> str | None:
+    calibration = (details or {}).get("calibration")
+    return calibration.get("how") if isinstance(calibration, dict) else None
+
+
 def _data_drift(whole: list[CheckResult]) -> views.DataDrift:
     dataset = next((r for r in whole if r.check == "dataset_drift"), None)
     columns = [
@@ -178,6 +184,9 @@ def _data_drift(whole: list[CheckResult]) -> views.DataDrift:
             method=r.method,
             score=r.value,
             drifted=None if r.passed is None else not r.passed,
+            threshold=r.threshold,
+            how=_how(r.details),
+            effect=effect_phrase(r.details),
         )
         for r in whole
         if r.check.startswith("drift:")

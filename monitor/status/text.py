@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from monitor.config.schema import (
     CLASSIFICATION_METRICS,
     LATENCY_METRICS,
@@ -23,15 +25,24 @@ def _finding(result: CheckResult) -> str:
     check = result.check
     if check == "dataset_drift":
         drifted = ", ".join(result.details.get("drifted", [])) or "none"
-        return f"dataset drift: {_fmt(result.value)} of features drifted ({drifted})"
+        text = f"dataset drift: {_fmt(result.value)} of features drifted ({drifted})"
+        effects = "; ".join(result.details.get("effects", []))
+        return f"{effects} ({text})" if effects else text
     if check.startswith("drift:") or check in {"prediction_drift", "target_drift"}:
-        return f"{check} {result.method} {_fmt(result.value)} (threshold {_fmt(result.threshold)})"
+        text = f"{check} {result.method} {_fmt(result.value)} (threshold {_fmt(result.threshold)})"
+        return f"{phrase}: {text}" if (phrase := effect_phrase(result.details)) else text
     if check.startswith("missing_share:") and "reference" not in result.details:
         return f"{check} {_fmt(result.value)} > {_fmt(result.threshold)}"
     if result.value is not None and result.threshold is not None:
         op = "<" if _is_floor(result) else ">"
         return f"{check} {_fmt(result.value)} {op} {_fmt(result.threshold)}"
     return result.reason or check
+
+
+def effect_phrase(details: dict[str, Any] | None) -> str | None:
+    """The effect a person reads first ("income: mean +0.31 sd"), when the check has one."""
+    effect = (details or {}).get("effect")
+    return effect.get("phrase") if isinstance(effect, dict) else None
 
 
 def _is_floor(result: CheckResult) -> bool:

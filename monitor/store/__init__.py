@@ -35,7 +35,14 @@ from monitor.store.engine import (
     unavailable_reason,
 )
 from monitor.store.leases import Heartbeat, Lease
-from monitor.store.scans import SCAN_STATUSES, CheckResult, ReferenceProfile, Scan, ScanAttempt
+from monitor.store.scans import (
+    SCAN_STATUSES,
+    CheckResult,
+    DriftCalibration,
+    ReferenceProfile,
+    Scan,
+    ScanAttempt,
+)
 
 __all__ = [
     "ALL_STATES",
@@ -53,6 +60,7 @@ __all__ = [
     "Base",
     "ChannelHold",
     "CheckResult",
+    "DriftCalibration",
     "Heartbeat",
     "Lease",
     "Notification",

@@ -120,3 +120,18 @@ class ReferenceProfile(Base):
     profiles: Mapped[bytes] = mapped_column(LargeBinary)
     metrics: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DriftCalibration(Base):
+    """A calibrated drift threshold learnt on a fixed reference (monitor/scans/calibration.py):
+    ``key`` names the segment, column, statistic, exact/binned, false-alarm rate and
+    live-size bucket; ``calibration`` is ``Calibration.to_json_dict()``."""
+
+    __tablename__ = "drift_calibration"
+    __table_args__ = (UniqueConstraint("fingerprint", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(600))
+    calibration: Mapped[dict[str, Any]] = mapped_column(json_type())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -323,3 +324,28 @@ def test_error_in_a_real_process_has_no_traceback() -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: column 'salary' not in reference file")
     assert "Traceback" not in proc.stderr
+
+
+def test_mode_calibrated_learns_thresholds_and_leads_with_the_effect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(11)
+    ref, same, shifted = tmp_path / "ref.csv", tmp_path / "same.csv", tmp_path / "shifted.csv"
+    pd.DataFrame({"x": rng.normal(0, 1, 5000), "c": rng.choice(list("abc"), 5000)}).to_csv(
+        ref, index=False
+    )
+    pd.DataFrame({"x": rng.normal(0, 1, 500), "c": rng.choice(list("abc"), 500)}).to_csv(
+        same, index=False
+    )
+    pd.DataFrame({"x": rng.normal(0.5, 1, 500), "c": rng.choice(list("abc"), 500)}).to_csv(
+        shifted, index=False
+    )
+    code, out, _ = run_main([str(ref), str(same), "--mode", "calibrated", "--json"], capsys)
+    result = json.loads(out)
+    assert code == 0 and not any(c["drifted"] for c in result["columns"])
+    assert result["columns"][0]["how"].startswith("ks > ")
+    code, out, _ = run_main([str(ref), str(shifted), "--mode", "calibrated"], capsys)
+    assert re.search(r"x: mean \+0\.[456]\d sd \(ks > ", out) and "DRIFT" in out
+    # Evidently mode stays the default
+    code, out, _ = run_main([str(ref), str(shifted), "--json"], capsys)
+    assert "how" not in json.loads(out)["columns"][0]

@@ -76,6 +76,13 @@ def write(engine: Engine, frame: pd.DataFrame, table: str) -> None:
     frame.to_sql(table, engine, index=False, if_exists="replace")
 
 
+def _evidently_unless_named(model: dict[str, Any]) -> dict[str, Any]:
+    checks = dict(model.get("checks") or {})
+    drift = dict(checks.get("drift") or {})
+    drift.setdefault("mode", "evidently")
+    return model | {"checks": checks | {"drift": drift}}
+
+
 def model_dict(**overrides: Any) -> dict[str, Any]:
     model: dict[str, Any] = {
         "name": "churn",
@@ -90,16 +97,20 @@ def model_dict(**overrides: Any) -> dict[str, Any]:
         "reference": {"between": ["2026-03-01", "2026-03-02"]},
         "window": "1d",
         "schedule": {"every": "1d"},
+        "checks": {"drift": {"mode": "evidently"}},
     }
     model.update(overrides)
     return model
 
 
 def make_config(url: str, *models: dict[str, Any]) -> Config:
+    """The config of ``models``; a model that does not name its drift mode is checked in
+    Evidently mode (these tests compare drift verdicts with Evidently's and scipy's;
+    test_calibrated_scans.py covers the calibrated default)."""
     tree = {
         "state_db": url,
         "sources": {"logs": {"url": url}},
-        "models": list(models) or [model_dict()],
+        "models": [_evidently_unless_named(m) for m in models] or [model_dict()],
     }
     return parse_config(tree, file="test.yaml")
 

@@ -225,3 +225,26 @@ def test_parallel_reads_defaults_to_two_and_is_bounded(tmp_path: Path) -> None:
     tree["sources"]["logs"]["parallel_reads"] = 0
     message = _error(tree, tmp_path)
     assert "sources.logs.parallel_reads" in message and "greater than or equal to 1" in message
+
+
+@pytest.mark.parametrize(
+    ("drift", "key", "says"),
+    [
+        ({"mode": "nannyml"}, "checks.drift.mode", "'calibrated' or 'evidently'"),
+        ({"false_alarm_rate": 0}, "checks.drift.false_alarm_rate", "greater than 0"),
+        ({"false_alarm_rate": 0.5}, "checks.drift.false_alarm_rate", "less than 0.5"),
+        ({"min_rows": 0}, "checks.drift.min_rows", "greater than or equal to 1"),
+    ],
+)
+def test_bad_drift_mode_settings_name_the_model_and_key(
+    tmp_path: Path, drift: dict[str, Any], key: str, says: str
+) -> None:
+    message = _error(_tree(checks={"drift": drift}), tmp_path)
+    assert f"models[churn].{key}" in message and says in message
+
+
+def test_drift_mode_defaults_to_calibrated_at_one_percent() -> None:
+    from monitor.config.checks import DriftChecks
+
+    cfg = DriftChecks()
+    assert (cfg.mode, cfg.false_alarm_rate, cfg.min_rows) == ("calibrated", 0.01, 100)
