@@ -1,7 +1,7 @@
 """drift calibration: calibrated drift thresholds cached per reference fingerprint
 
-Revision ID: 20261202_02
-Revises: 20261202_01
+Revision ID: 20261202_03
+Revises: 20261202_02
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "20261202_02"
-down_revision: str | Sequence[str] | None = "20261202_01"
+revision: str = "20261202_03"
+down_revision: str | Sequence[str] | None = "20261202_02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
