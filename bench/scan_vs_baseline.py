@@ -49,6 +49,8 @@ def write_config(directory: Path, table: str, *, warehouse: bool) -> Path:
         "window": "1d",
         "schedule": {"every": "1d"},
         "checks": {
+            # the baseline is Evidently: compare like with like (the default is `calibrated`)
+            "drift": {"mode": "evidently"},
             "thresholds": [
                 {"metric": "accuracy", "min": 0.85},
                 {"metric": "latency_p99", "max": 100},

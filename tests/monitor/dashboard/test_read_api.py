@@ -119,7 +119,12 @@ def test_acknowledging_an_alert_shows_in_the_model_report(
     )
     assert acked.json()["alert"]["state"] == "acknowledged"
     alerts = client.get("/api/models/churn").json()["alerts"]
-    assert alerts == {"open": 1, "unacknowledged": 0, "oldest_unacknowledged_since": None}
+    assert alerts == {
+        "open": 1,
+        "unacknowledged": 0,
+        "oldest_unacknowledged_since": None,
+        "resolutions": [],
+    }
 
 
 def test_the_dashboard_page_and_its_files_load_nothing_from_the_network(
