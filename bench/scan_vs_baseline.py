@@ -54,7 +54,7 @@ def write_config(directory: Path, table: str, *, warehouse: bool) -> Path:
             "thresholds": [
                 {"metric": "accuracy", "min": 0.85},
                 {"metric": "latency_p99", "max": 100},
-            ]
+            ],
         },
     }
     if warehouse:
