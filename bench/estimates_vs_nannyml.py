@@ -39,18 +39,6 @@ NUMERICAL = [f"n{i}" for i in range(6)]
 CATEGORICAL = ["c0", "c1"]
 METRICS = ["accuracy", "precision", "recall", "f1", "roc_auc"]
 
-WRAPPER = """
-import json, resource, subprocess, sys, time
-out_path, cmd = sys.argv[1], sys.argv[2:]
-start = time.perf_counter()
-with open(out_path, "w") as out:
-    code = subprocess.run(cmd, stdout=out).returncode
-wall = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-                  "peak_mb": usage.ru_maxrss / 1024, "returncode": code}))
-"""
-
 
 def _frame(rows: int, seed: int, shift: float, rho: float) -> Any:
     import numpy as np
@@ -142,6 +130,8 @@ def _phases(started: float, imported: float, read: float, fitted: float) -> dict
 
 
 def measure(python: str, tool: str, ref: Path, live: Path) -> dict[str, Any]:
+    from drift_vs_evidently import WRAPPER  # here, not at the top: the child runs this file too
+
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
         cmd = [python, __file__, "--child", tool, str(ref), str(live)]
         env = {**os.environ, "NML_DISABLE_USAGE_LOGGING": "1", "PYTHONPATH": str(ROOT)}

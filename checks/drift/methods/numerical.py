@@ -197,12 +197,13 @@ class MannWhitney(PValueMethod):
     name = "mannw"
     display_name = "Mann-Whitney U-rank test"
     column_types = NUMERICAL
+    alternative = "less"
 
     def score(self, reference: ColumnProfile, current: ColumnProfile, *, seed: int = 0) -> float:
         from scipy.stats import mannwhitneyu
 
         u, v = values_of(reference), values_of(current)
-        return float(mannwhitneyu(u, v, alternative="less").pvalue)
+        return float(mannwhitneyu(u, v, alternative=self.alternative).pvalue)
 
 
 class TTest(PValueMethod):

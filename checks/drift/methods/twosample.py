@@ -27,7 +27,7 @@ from checks.drift.methods.base import (
     UndefinedScore,
     values_of,
 )
-from checks.drift.methods.numerical import quiet
+from checks.drift.methods.numerical import MannWhitney, quiet
 from checks.drift.profile import ColumnProfile, align_counts
 
 # Scholz & Stephens (1987) critical values of the normalised statistic, as scipy tabulates
@@ -96,18 +96,12 @@ def _contingency_p(reference: ColumnProfile, current: ColumnProfile, lambda_: st
     return float(result.pvalue)
 
 
-class MannWhitney2S(PValueMethod):
+class MannWhitney2S(MannWhitney):
     """Mann-Whitney U, two-sided (``scipy.stats.mannwhitneyu``, method auto)."""
 
     name = "mannw_2s"
     display_name = "Mann-Whitney U (two-sided) p_value"
-    column_types = NUMERICAL
-
-    def score(self, reference: ColumnProfile, current: ColumnProfile, *, seed: int = 0) -> float:
-        from scipy.stats import mannwhitneyu
-
-        u, v = values_of(reference), values_of(current)
-        return float(mannwhitneyu(u, v, alternative="two-sided").pvalue)
+    alternative = "two-sided"
 
 
 class AndersonDarling2S(PValueMethod):

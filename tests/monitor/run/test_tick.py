@@ -8,32 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.config import Config, parse_config
 from monitor.run.tick import tick
 from monitor.slack.console import ConsoleNotifier
 from monitor.store import Alert, Notification, Scan
-from tests.monitor.run.test_units import T0, add_scan
-
-
-def _config() -> Config:
-    tree = {
-        "state_db": "sqlite://",
-        "sources": {"logs": {"url": "sqlite://"}},
-        "models": [
-            {
-                "name": "m",
-                "source": "logs",
-                "table": "preds",
-                "timestamp": "ts",
-                "features": {"numerical": ["x"]},
-                "prediction": "pred",
-                "reference": {"table": "ref"},
-                "window": "1h",
-                "schedule": {"every": "15m"},
-            }
-        ],
-    }
-    return parse_config(tree, file="test.yaml")
+from tests.monitor.run.test_units import T0, add_scan, config
 
 
 def _seed(sessions: sessionmaker[Session]) -> None:
@@ -53,7 +31,7 @@ def test_one_tick_judges_staleness_delivers_and_prunes_old_scans(
 ) -> None:
     _seed(sessions)
     out = io.StringIO()
-    done = tick(sessions, config=_config(), now=T0, notifier=ConsoleNotifier(out))
+    done = tick(sessions, config=config(), now=T0, notifier=ConsoleNotifier(out))
     with sessions() as session:
         [alert] = session.scalars(select(Alert)).all()
         statuses = [n.status for n in session.scalars(select(Notification))]
@@ -71,7 +49,7 @@ def test_monitor_scans_tick_keeps_the_old_windows_a_backfill_stored(
     with sessions() as session:
         done = tick(
             session,
-            config=_config(),
+            config=config(),
             now=T0,
             notifier=ConsoleNotifier(io.StringIO()),
             prune_old_scans=False,
@@ -85,7 +63,7 @@ def test_models_left_out_of_judgement_are_not_called_stale(
 ) -> None:
     _seed(sessions)
     done = tick(
-        sessions, config=_config(), now=T0, notifier=ConsoleNotifier(io.StringIO()), judged=[]
+        sessions, config=config(), now=T0, notifier=ConsoleNotifier(io.StringIO()), judged=[]
     )
     with sessions() as session:
         assert session.scalars(select(Alert)).all() == []

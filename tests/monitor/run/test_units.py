@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import parse_config
+from monitor.config.schema import Config
 from monitor.run import leases
 from monitor.run.logs import setup_logging
 from monitor.run.retention import prune_scans
@@ -25,7 +26,8 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 
 
-def model(schedule: object = None) -> object:
+def config(schedule: object = None) -> Config:
+    """One small model ``m`` on an hourly window, scheduled every 15 minutes by default."""
     tree = {
         "state_db": "sqlite://",
         "sources": {"logs": {"url": "sqlite://"}},
@@ -43,7 +45,11 @@ def model(schedule: object = None) -> object:
             }
         ],
     }
-    return parse_config(tree, file="test.yaml").models[0]
+    return parse_config(tree, file="test.yaml")
+
+
+def model(schedule: object = None) -> object:
+    return config(schedule).models[0]
 
 
 def add_scan(session: Session, end: datetime, status: str = "ok") -> Scan:
