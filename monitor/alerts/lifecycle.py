@@ -47,8 +47,12 @@ def apply_change(
     routing: Routing,
     now: datetime,
     window_end: datetime,
+    hold: bool = False,
 ) -> Transition | None:
     """Move the open alert of this key (or open one) according to the condition change.
+
+    ``hold``: the outbox rows are written held (a backfill): the transition and its event
+    are recorded as usual, and the backfill's end notifies the final state once.
 
     When the compare-and-set loses, the alert is read again and the change decided anew; if
     someone closed it meanwhile (an acknowledgement of a recovered alert resolves it), a
@@ -58,7 +62,7 @@ def apply_change(
     for _ in range(_MAX_CAS_ATTEMPTS):
         if alert is None:
             if change.current in SEVERITIES and change.observation.state in SEVERITIES:
-                return _raise(session, model, change, policy, routing, now, window_end)
+                return _raise(session, model, change, policy, routing, now, window_end, hold)
             return None
         step = _step(alert, change, policy, now, window_end)
         if step is None:
@@ -67,7 +71,7 @@ def apply_change(
         from_state, acker = alert.state, alert.acked_by
         if cas(session, alert, changes):
             reply = _reply(alert, kind, from_state, acker, change, routing)
-            return _announce(session, alert, kind, from_state, change, reply, now, window_end)
+            return _announce(session, alert, kind, from_state, change, reply, now, window_end, hold)
         alert = load(session, alert.id)
         if not alert.is_open:
             alert = None
@@ -83,6 +87,7 @@ def _raise(
     routing: Routing,
     now: datetime,
     window_end: datetime,
+    hold: bool,
 ) -> Transition:
     severity = change.current
     obs = change.observation
@@ -111,7 +116,7 @@ def _raise(
     channel = routing.channel_for(severity=severity, model_channel=policy.channel)
     mention = routing.mention_for(severity) or ""
     data = {"mention": mention} if mention else {}
-    enqueue(session, alert, "post", now=now, channel=channel, data=data)
+    enqueue(session, alert, "post", now=now, channel=channel, data=data, held=hold)
     return record(
         session,
         alert,
@@ -228,14 +233,22 @@ def _announce(
     reply: tuple[ThreadEvent, bool],
     now: datetime,
     window_end: datetime,
+    hold: bool,
 ) -> Transition | None:
     """Write the event and outbox rows of a scan-driven transition."""
     if kind == "observed":
         return None  # value refreshed; the next message edit shows it, no event needed
     event, broadcast = reply
-    enqueue(session, alert, "update", now=now)
+    enqueue(session, alert, "update", now=now, held=hold)
     enqueue(
-        session, alert, "reply", now=now, event=event.kind, data=event.data, broadcast=broadcast
+        session,
+        alert,
+        "reply",
+        now=now,
+        event=event.kind,
+        data=event.data,
+        broadcast=broadcast,
+        held=hold,
     )
     reason = {"resolved": "recovered_after_ack"}.get(kind, change.observation.summary)
     return record(

@@ -171,6 +171,10 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f":white_check_mark: Resolved: the condition cleared after acknowledgement"
         f"{_now_vs_breach(d)}."
     ),
+    "backfilled": lambda d: (
+        f":rewind: Backfill done ({d['changes']} changes recorded, not posted): now "
+        f"{d['state']} ({d['severity']}): {d['summary']}"
+    ),
     # timers
     "reminder": _reminder,
     "snooze_ended": lambda d: f":alarm_clock: Snooze ended, still {d['severity']}: {d['summary']}",
