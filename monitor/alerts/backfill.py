@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.alerts.outbox import HELD, enqueue
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition, cas, load, record
-from monitor.store import Alert, Notification
+from monitor.store import Alert, AlertEvent, Notification
 
 BACKFILL_ACTOR = "backfill"
 
@@ -97,12 +97,21 @@ def _post(
 
 
 def _summarise(session: Session, alert: Alert, held: Sequence[Notification], now: datetime) -> None:
-    changes = [r.event for r in held if r.kind == "reply" and r.event]
+    # The transitions the scans recorded since the first held row (muted flips included).
+    since = min(r.created_at for r in held)
+    changes = session.scalar(
+        select(func.count(AlertEvent.id)).where(
+            AlertEvent.alert_id == alert.id,
+            AlertEvent.actor == "scan",
+            AlertEvent.recorded_at >= since,
+            AlertEvent.kind.not_in(("flapping", "flapping_ended")),
+        )
+    )
     data = {
         "state": alert.state,
         "severity": alert.severity,
         "summary": alert.summary or alert.check_id,
-        "changes": len(changes),
+        "changes": int(changes or 0),
     }
     enqueue(session, alert, "update", now=now)
     enqueue(session, alert, "reply", now=now, event="backfilled", data=data)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.alerts import flapping
 from monitor.alerts.conditions import RANK, ConditionChange
 from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue
@@ -66,11 +67,20 @@ def apply_change(
             return None
         step = _step(alert, change, policy, now, window_end)
         if step is None:
-            return None
+            return _calm(session, alert, policy, now, window_end, hold)
         kind, changes = step
+        flips = flapping.starts_flapping(session, alert, kind, policy, window_end)
+        if flips:
+            changes["flapping_since"] = window_end
         from_state, acker = alert.state, alert.acked_by
         if cas(session, alert, changes):
-            reply = _reply(alert, kind, from_state, acker, change, routing)
+            if kind == "observed":
+                return _calm(session, alert, policy, now, window_end, hold)
+            reply: tuple[ThreadEvent, bool] | None = _reply(
+                alert, kind, from_state, acker, change, routing
+            )
+            if alert.flapping_since is not None and kind in flapping.MUTED:
+                reply = _flapping_notice(alert, flips, policy) if flips else None
             return _announce(session, alert, kind, from_state, change, reply, now, window_end, hold)
         alert = load(session, alert.id)
         if not alert.is_open:
@@ -111,6 +121,10 @@ def _raise(
         remind_every_s=_seconds(interval),
         version=1,
     )
+    if flapping.new_alert_flapping(
+        session, model, change.check_id, change.segment, policy, window_end
+    ):
+        alert.flapping_since = window_end
     session.add(alert)
     session.flush()
     channel = routing.channel_for(severity=severity, model_channel=policy.channel)
@@ -230,7 +244,7 @@ def _announce(
     kind: str,
     from_state: str,
     change: ConditionChange,
-    reply: tuple[ThreadEvent, bool],
+    reply: tuple[ThreadEvent, bool] | None,
     now: datetime,
     window_end: datetime,
     hold: bool,
@@ -238,19 +252,32 @@ def _announce(
     """Write the event and outbox rows of a scan-driven transition."""
     if kind == "observed":
         return None  # value refreshed; the next message edit shows it, no event needed
-    event, broadcast = reply
-    enqueue(session, alert, "update", now=now, held=hold)
-    enqueue(
-        session,
-        alert,
-        "reply",
-        now=now,
-        event=event.kind,
-        data=event.data,
-        broadcast=broadcast,
-        held=hold,
-    )
+    if reply is not None:  # None: a flip of a flapping alert, recorded and not posted
+        event, broadcast = reply
+        enqueue(session, alert, "update", now=now, held=hold)
+        enqueue(
+            session,
+            alert,
+            "reply",
+            now=now,
+            event=event.kind,
+            data=event.data,
+            broadcast=broadcast,
+            held=hold,
+        )
     reason = {"resolved": "recovered_after_ack"}.get(kind, change.observation.summary)
+    if reply is not None and reply[0].kind == "flapping":
+        record(
+            session,
+            alert,
+            kind="flapping",
+            from_state=alert.state,
+            actor=SCAN_ACTOR,
+            now=now,
+            at=window_end,
+            reason=f"{reply[0].data['flips']} changes in {reply[0].data['hours']:.0f} h",
+            window_end=window_end,
+        )
     return record(
         session,
         alert,
@@ -291,6 +318,46 @@ def _reply(
     if kind == "escalated" and from_state == "acknowledged":
         data["cleared_ack_by"] = acker
     return ThreadEvent(kind, data), True
+
+
+def _flapping_notice(alert: Alert, flips: int, policy: AlertPolicy) -> tuple[ThreadEvent, bool]:
+    data = {
+        "flips": flips,
+        "hours": policy.flap_window.total_seconds() / 3600,
+        "quiet_hours": policy.flap_quiet.total_seconds() / 3600,
+        "state": alert.state,
+        "severity": alert.severity,
+    }
+    return ThreadEvent("flapping", data), False
+
+
+def _calm(
+    session: Session,
+    alert: Alert,
+    policy: AlertPolicy,
+    now: datetime,
+    at: datetime,
+    hold: bool,
+) -> Transition | None:
+    """End the flapping of ``alert`` after ``flap_quiet`` without a flip: one reply says so."""
+    if not flapping.calmed(session, alert, policy, at):
+        return None
+    if not cas(session, alert, {"flapping_since": None}):
+        return None  # someone acted on it meanwhile; the next scan looks again
+    data = {"state": alert.state, "severity": alert.severity, "summary": alert.summary}
+    enqueue(session, alert, "update", now=now, held=hold)
+    enqueue(session, alert, "reply", now=now, event="flapping_ended", data=data, held=hold)
+    return record(
+        session,
+        alert,
+        kind="flapping_ended",
+        from_state=alert.state,
+        actor=SCAN_ACTOR,
+        now=now,
+        at=at,
+        reason=f"no change for {policy.flap_quiet.total_seconds() / 3600:.0f} h",
+        window_end=at,
+    )
 
 
 def _details(change: ConditionChange) -> dict[str, Any]:

@@ -16,14 +16,18 @@ from monitor.alerts.actions import resolve_removed_checks
 from monitor.alerts.backfill import release_held
 from monitor.alerts.conditions import CheckSignal
 from monitor.alerts.evaluate import evaluate_scan
-from monitor.alerts.policy import AlertPolicy, Routing, SeverityRoute
+from monitor.alerts.policy import DEFAULT_FLAP_WINDOWS, AlertPolicy, Routing, SeverityRoute
 from monitor.alerts.store import Transition
 from monitor.config.schema import Config, ModelConfig
 from monitor.store import Scan
+from monitor.windows import Every
 
 
 def policy_for(model: ModelConfig) -> AlertPolicy:
     settings = model.alerts
+    grid = model.grid
+    interval = grid.interval if isinstance(grid, Every) else model.window
+    flap_window = settings.flap_window or interval * DEFAULT_FLAP_WINDOWS
     return AlertPolicy(
         raise_after=settings.raise_after,
         clear_after=settings.clear_after,
@@ -33,6 +37,11 @@ def policy_for(model: ModelConfig) -> AlertPolicy:
         },
         channel=settings.channel,
         runbook=settings.runbook,
+        flap_threshold=settings.flap_threshold,
+        flap_window=flap_window,
+        flap_quiet=settings.flap_quiet or flap_window / 2,
+        escalate_after=settings.escalate_after,
+        ack_timeout=settings.ack_timeout,
     )
 
 

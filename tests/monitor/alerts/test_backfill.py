@@ -102,9 +102,14 @@ def test_notify_all_posts_every_change_as_it_happens(
 ) -> None:
     _backfill(sessions, hold=False)
     tick(sessions, now=LATER, notifier=slack)
-    # A parent for each of the three alerts, a reply for each of their 10 later changes.
+    # A parent for each of the three alerts; replies: drift:x's first two flips, then one
+    # flapping notice (its 4th change in 20 h) and one when it has been quiet for 10 h,
+    # missing_share:y's recovery. Without flapping control: 10 replies (one per change).
     assert len(_parents(fake_slack)) == 3
-    assert len(_replies(fake_slack)) == 10
+    texts = [str(r["text"]) for r in _replies(fake_slack)]
+    assert len(texts) == 5
+    assert sum("Flapping: 4 changes" in t for t in texts) == 1
+    assert sum("No longer flapping" in t for t in texts) == 1
 
 
 def test_alert_posted_before_the_backfill_gets_one_edit_and_one_quiet_reply(
