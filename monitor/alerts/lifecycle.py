@@ -72,12 +72,12 @@ def apply_change(
         flips = flapping.starts_flapping(session, alert, kind, policy, window_end)
         if flips:
             changes["flapping_since"] = window_end
-        from_state, acker = alert.state, alert.acked_by
+        from_state, acker, was = alert.state, alert.acked_by, alert.severity
         if cas(session, alert, changes):
             if kind == "observed":
                 return _calm(session, alert, policy, now, window_end, hold)
             reply: tuple[ThreadEvent, bool] | None = _reply(
-                alert, kind, from_state, acker, change, routing
+                alert, kind, (from_state, was), acker, change, routing
             )
             if alert.flapping_since is not None and kind in flapping.MUTED:
                 reply = _flapping_notice(alert, flips, policy) if flips else None
@@ -119,6 +119,8 @@ def _raise(
         last_breach_at=window_end,
         next_reminder_at=now + interval if interval else None,
         remind_every_s=_seconds(interval),
+        escalate_at=_escalate_at(severity, policy, now),
+        ack_timeout_s=_seconds(policy.ack_timeout),
         version=1,
     )
     if flapping.new_alert_flapping(
@@ -183,6 +185,7 @@ def _on_clear(alert: Alert, base: dict[str, Any], at: datetime) -> tuple[str, di
             "state": "recovered",
             "recovered_at": at,
             "next_reminder_at": None,
+            "escalate_at": None,
         }
     if alert.state == "acknowledged":
         return "resolved", {
@@ -193,6 +196,7 @@ def _on_clear(alert: Alert, base: dict[str, Any], at: datetime) -> tuple[str, di
             "resolve_reason": "recovered_after_ack",
             "next_reminder_at": None,
             "snoozed_until": None,
+            "ack_expires_at": None,
         }
     return "observed", base
 
@@ -205,6 +209,8 @@ def _on_breach(
         "next_reminder_at": now + interval if interval else None,
         "remind_every_s": _seconds(interval),
         "reminders_sent": 0,
+        "escalate_at": _escalate_at(severity, policy, now),
+        "ack_timeout_s": _seconds(policy.ack_timeout),
     }
     worse = RANK[severity] > RANK[alert.severity]
     if alert.state == "recovered":
@@ -226,6 +232,7 @@ def _on_breach(
             "acked_at": None,
             "acked_by": None,
             "ack_note": None,
+            "ack_expires_at": None,
         }
     if severity != alert.severity:
         kind = "escalated" if worse else "deescalated"
@@ -234,6 +241,10 @@ def _on_breach(
         if not keep_timer:
             changes["next_reminder_at"] = timers["next_reminder_at"]
             changes["reminders_sent"] = 0
+        if not worse:
+            changes["escalate_at"] = None
+        elif alert.state == "firing" and alert.escalate_at is None:
+            changes["escalate_at"] = timers["escalate_at"]
         return kind, changes
     return "observed", base
 
@@ -295,13 +306,17 @@ def _announce(
 def _reply(
     alert: Alert,
     kind: str,
-    from_state: str,
+    before: tuple[str, str],
     acker: str | None,
     change: ConditionChange,
     routing: Routing,
 ) -> tuple[ThreadEvent, bool]:
-    """The thread event of a scan-driven transition, and whether it goes to the channel too
-    (only a re-fire or an escalation pages again)."""
+    """The thread event of a scan-driven transition, and whether it goes to the channel too.
+
+    Only an escalation pages again (broadcast, with the severity's mention): warning ->
+    critical, including a re-fire at a worse severity than the alert had. A re-fire at the
+    same severity is a quiet thread reply; the edited parent shows it firing again.
+    """
     if kind in ("resolved", "recovered"):
         # The breaching value stays on the alert; the reply shows the current one beside it.
         now_value = {"value": change.observation.value, "breaching": alert.value}
@@ -313,6 +328,9 @@ def _reply(
         "occurrences": alert.occurrences,
     }
     if kind == "deescalated":
+        return ThreadEvent(kind, data), False
+    from_state, was = before
+    if kind == "refired" and RANK[alert.severity] <= RANK[was]:
         return ThreadEvent(kind, data), False
     data["mention"] = routing.mention_for(alert.severity)
     if kind == "escalated" and from_state == "acknowledged":
@@ -369,6 +387,14 @@ def _details(change: ConditionChange) -> dict[str, Any]:
         "value": obs.value,
         "threshold": obs.threshold,
     }
+
+
+def _escalate_at(severity: str, policy: AlertPolicy, now: datetime) -> datetime | None:
+    """When an unacknowledged critical raised (or re-fired, escalated) at ``now`` is paged
+    again; never for a warning."""
+    if severity != "critical" or policy.escalate_after is None:
+        return None
+    return now + policy.escalate_after
 
 
 def _seconds(interval: timedelta | None) -> int | None:

@@ -189,6 +189,14 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     # timers
     "reminder": _reminder,
+    "repaged": lambda d: (
+        f"{_ping(d)}:rotating_light: Still {d['severity']} and not acknowledged after "
+        f"{d['hours']:.0f} h: {d['summary']}"
+    ),
+    "ack_expired": lambda d: (
+        f"{_ping(d)}:alarm_clock: The acknowledgement by {d['by']} timed out after "
+        f"{d['hours']:.0f} h and it is still {d['severity']}: {d['summary']}. Firing again."
+    ),
     "snooze_ended": lambda d: f":alarm_clock: Snooze ended, still {d['severity']}: {d['summary']}",
     "silence_ended": lambda d: f":loud_sound: Silence ended, still {d['severity']}: {d['summary']}",
     # people
