@@ -98,12 +98,33 @@ def _copy_chunk(
         copy.write(buffer.getvalue())
 
 
-def ensure(live_rows: int) -> str:
+def reference_table(rows: int = REFERENCE_ROWS) -> str:
+    return "bench_reference" if rows == REFERENCE_ROWS else f"bench_reference_{rows}"
+
+
+def ensure(live_rows: int, reference_rows: int = REFERENCE_ROWS) -> str:
     """The live table for ``live_rows`` (and the reference table), loaded if missing."""
-    ensure_table("bench_reference", REFERENCE_ROWS, drifted=False, day=REFERENCE_DAY, seed=1)
+    ensure_table(
+        reference_table(reference_rows), reference_rows, drifted=False, day=REFERENCE_DAY, seed=1
+    )
     table = f"bench_live_{live_rows}"
     ensure_table(table, live_rows, drifted=True, day=LIVE_DAY, seed=2)
     return table
+
+
+def ensure_log(live_table: str, reference_rows: int = REFERENCE_ROWS) -> str:
+    """One log holding the reference day and the live day (a UNION ALL view of the two
+    tables), for the ``between`` and ``previous`` reference forms."""
+    import psycopg
+
+    view = f"{live_table.replace('live', 'log')}_{reference_rows}"
+    with psycopg.connect(f"{ADMIN_URL}/{DATABASE}") as conn:
+        conn.execute(
+            f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {reference_table(reference_rows)} "
+            f"UNION ALL SELECT * FROM {live_table}"
+        )
+        conn.commit()
+    return view
 
 
 def main() -> None:

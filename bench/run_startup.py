@@ -2,6 +2,7 @@
 
     python bench/run_startup.py                      # 5 rounds, then the import breakdown
     python bench/run_startup.py --rounds 3 --out bench/results/run_startup.md --label "idle"
+    python bench/run_startup.py --base /tmp/base --kinds warm --rounds 3   # before/after
 
 One tiny model (a 400-row SQLite log, schedule every minute), a migrated SQLite state DB.
 Each round starts `python -m monitor run -c CONFIG --port P` (and the `--no-api` variant)
@@ -15,11 +16,13 @@ records when the `started` log line was written, the process's CPU time (utime +
   warm: dropping it needs root and would disturb everyone else on a shared machine.
 - **warm**: the bytecode caches in place (one unmeasured run first fills them).
 
-Cold and warm alternate within each round, so drifting load hits both. Then one
-``python -X importtime`` run of each kind gives the import breakdown: total import time, the
-top-level packages with the largest self time summed over their modules, and the largest
-single modules. ``-X importtime`` measures wall time, so on a loaded machine its figures grow
-with the load as the start-up does; the CPU column above is the load-independent cost.
+Cold and warm alternate within each round, so drifting load hits both. With ``--base DIR`` (a
+checkout of an older commit) every start is also made with that code (``PYTHONPATH``, its own
+fixture migrated by its own code), in the same rounds, and the table gets a ``code`` column.
+Then one ``python -X importtime`` run of each kind gives the import breakdown: total import
+time, the top-level packages with the largest self time summed over their modules, and the
+largest single modules. ``-X importtime`` measures wall time, so on a loaded machine its figures
+grow with the load as the start-up does; the CPU column above is the load-independent cost.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class Startup:
 
     kind: str  # "cold" or "warm"
     api: bool
+    code: str  # "after" (this checkout) or "before" (--base)
     healthy_s: float
     started_line_s: float | None
     cpu_s: float | None
@@ -152,10 +156,18 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def start_once(
-    config: Path, workdir: Path, *, kind: str, api: bool, importtime: bool = False
+    config: Path,
+    workdir: Path,
+    *,
+    kind: str,
+    api: bool,
+    importtime: bool = False,
+    base: Path | None = None,
 ) -> tuple[Startup, Path]:
     """Start `monitor run`, wait for /healthz 200, stop it; the timings and its stderr file."""
     env = dict(os.environ)
+    if base is not None:
+        env["PYTHONPATH"] = str(base)
     if kind == "cold":
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="pycache-", dir=workdir)
     port = free_port()
@@ -178,7 +190,8 @@ def start_once(
             proc.send_signal(signal.SIGTERM)
             proc.wait(DEADLINE_S)
     started = started_line(stderr, launched)
-    return Startup(kind, api, healthy_s, started, cpu, os.getloadavg()[0]), stderr
+    code = "before" if base else "after"
+    return Startup(kind, api, code, healthy_s, started, cpu, os.getloadavg()[0]), stderr
 
 
 def started_line(stderr: Path, launched: float) -> float | None:
@@ -190,20 +203,26 @@ def started_line(stderr: Path, launched: float) -> float | None:
     return None
 
 
-def measure(config: Path, workdir: Path, rounds: int) -> list[Startup]:
-    for api in (True, False):
-        start_once(config, workdir, kind="warm", api=api)  # fills the bytecode caches
+def measure(
+    configs: dict[Path | None, Path], workdir: Path, rounds: int, kinds: list[str]
+) -> list[Startup]:
+    """``configs``: the fixture of each code (``None``: this checkout, else a --base)."""
+    for base, config in configs.items():
+        for api in (True, False):  # fills the bytecode caches
+            start_once(config, workdir, kind="warm", api=api, base=base)
     runs = []
     for index in range(rounds):
         for api in (True, False):
-            for kind in ("cold", "warm") if index % 2 == 0 else ("warm", "cold"):
-                run, _ = start_once(config, workdir, kind=kind, api=api)
-                runs.append(run)
-                print(
-                    f"round {index + 1} {kind} {'api' if api else '--no-api'}: healthy after "
-                    f"{run.healthy_s:.2f} s (CPU {run.cpu_s} s, load {run.load:.1f})",
-                    flush=True,
-                )
+            for kind in kinds if index % 2 == 0 else kinds[::-1]:
+                for base, config in configs.items():
+                    run, _ = start_once(config, workdir, kind=kind, api=api, base=base)
+                    runs.append(run)
+                    print(
+                        f"round {index + 1} {run.code} {kind} {'api' if api else '--no-api'}: "
+                        f"healthy after {run.healthy_s:.2f} s (CPU {run.cpu_s} s, "
+                        f"load {run.load:.1f})",
+                        flush=True,
+                    )
     return runs
 
 
@@ -223,17 +242,19 @@ def _median(values: list[float | None]) -> str:
 
 def startup_table(runs: list[Startup]) -> str:
     lines = [
-        "| command | bytecode | runs | to /healthz 200: median (s) | min - max (s) "
+        "| command | code | bytecode | runs | to /healthz 200: median (s) | min - max (s) "
         "| to `started` line: median (s) | CPU at healthy: median (s) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
+    kinds = [k for k in ("cold", "warm") if any(r.kind == k for r in runs)]
+    codes = [c for c in ("before", "after") if any(r.code == c for r in runs)]
     for api in (True, False):
-        for kind in ("cold", "warm"):
-            mine = [r for r in runs if r.api == api and r.kind == kind]
+        for kind, code in [(k, c) for k in kinds for c in codes]:
+            mine = [r for r in runs if r.api == api and r.kind == kind and r.code == code]
             times = [r.healthy_s for r in mine]
             name = "`monitor run`" if api else "`monitor run --no-api`"
             lines.append(
-                f"| {name} | {kind} | {len(mine)} | {statistics.median(times):.2f} "
+                f"| {name} | {code} | {kind} | {len(mine)} | {statistics.median(times):.2f} "
                 f"| {min(times):.2f} - {max(times):.2f} "
                 f"| {_median([r.started_line_s for r in mine])} "
                 f"| {_median([r.cpu_s for r in mine])} |"
@@ -296,12 +317,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--label", default="run")
     parser.add_argument("--out", type=Path, help="append the Markdown section to this file")
+    parser.add_argument("--base", type=Path, help="also start this checkout's code (before)")
+    parser.add_argument("--kinds", nargs="+", default=["cold", "warm"], choices=["cold", "warm"])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        config = write_fixture(workdir)
-        runs = measure(config, workdir, args.rounds)
-        breakdown = import_breakdown(config, workdir)
+        configs: dict[Path | None, Path] = {}
+        if args.base is not None:
+            (workdir / "before").mkdir()
+            before = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = str(args.base)
+            try:
+                configs[args.base] = write_fixture(workdir / "before")
+            finally:
+                os.environ.pop("PYTHONPATH")
+                if before is not None:
+                    os.environ["PYTHONPATH"] = before
+        configs[None] = write_fixture(workdir)
+        runs = measure(configs, workdir, args.rounds, args.kinds)
+        breakdown = import_breakdown(configs[None], workdir)
     text = report(runs, breakdown, args.label)
     print(text)
     if args.out:

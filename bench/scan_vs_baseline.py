@@ -2,6 +2,8 @@
 
     python bench/scan_vs_baseline.py                    # 1M reference, 1M live rows, 1 round
     python bench/scan_vs_baseline.py --rows 100000 --rounds 2
+    python bench/scan_vs_baseline.py --forms table between previous file --rows 250000 \
+        --reference-rows 250000
     python bench/scan_vs_baseline.py --scaling 10000 100000 1000000 10000000
 
 The logs (20 numerical + 5 categorical features, prediction, score, label, latency) are
@@ -10,7 +12,11 @@ Every run is its own process, measured whole (imports, reads, state DB) by the w
 bench/drift_vs_evidently.py: wall time, CPU time and peak RSS. Per round, alternating: the
 baseline (bench/sql_baseline.py), ours cold (a fresh state DB, so the reference is read and
 profiled) and ours warm (the reference profile is cached). Per-feature and dataset drift
-verdicts of ours and the baseline must agree. ``--scaling`` runs ours only (warm, exact and
+verdicts of ours and the baseline must agree. ``--forms`` repeats that per reference form, on the
+same rows: ``table`` (a reference table), ``between`` (the reference day of one log, a UNION ALL
+view of the reference and live tables), ``previous: 1d`` (the same day, rolling, so never cached)
+and ``file`` (the reference table written once to Parquet); the baseline reads the same reference
+the same way (the table, the period, the file). ``--scaling`` runs ours only (warm, exact and
 warehouse mode) at each live size. Tables go to stdout and bench/results/.
 """
 
@@ -23,6 +29,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +41,18 @@ AT = "2026-01-03T00:00:00Z"
 START, END = "2026-01-02T00:00:00+00:00", "2026-01-03T00:00:00+00:00"
 
 
-def write_config(directory: Path, table: str, *, warehouse: bool) -> Path:
+REFERENCE_START = f"{pg_data.REFERENCE_DAY}T00:00:00+00:00"
+FORMS = ("table", "between", "previous", "file")
+
+
+def write_config(
+    directory: Path,
+    table: str,
+    *,
+    warehouse: bool,
+    reference: dict[str, Any] | None = None,
+    reference_table: str = "bench_reference",
+) -> Path:
     model: dict[str, Any] = {
         "name": "bench",
         "source": "bench",
@@ -45,7 +64,7 @@ def write_config(directory: Path, table: str, *, warehouse: bool) -> Path:
         "target": "label",
         "latency": "latency_ms",
         "task": "binary_classification",
-        "reference": {"table": "bench_reference"},
+        "reference": reference or {"table": reference_table},
         "window": "1d",
         "schedule": {"every": "1d"},
         "checks": {
@@ -75,14 +94,57 @@ def fresh_state(config: Path) -> None:
     subprocess.run(monitor, check=True, cwd=ROOT, capture_output=True)
 
 
+@contextmanager
+def code(base: Path | None) -> Iterator[None]:
+    """Child processes run the code in ``base`` (a checkout of an older commit), if given."""
+    before = os.environ.get("PYTHONPATH")
+    if base is not None:
+        os.environ["PYTHONPATH"] = str(base)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
 def scan_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "monitor", "scan", "-c", str(config), "--at", AT, "--json"]
 
 
-def baseline_command(table: str) -> list[str]:
+def baseline_command(table: str, reference: str = "bench_reference") -> list[str]:
     script = str(ROOT / "bench" / "sql_baseline.py")
     url = pg_data.url()
-    return [sys.executable, script, url, "bench_reference", table, START, END]
+    return [sys.executable, script, url, reference, table, START, END]
+
+
+def form_setup(
+    form: str, live_table: str, reference_rows: int, directory: Path
+) -> tuple[str, dict[str, Any], str]:
+    """The log table, the model's ``reference:`` and the baseline's reference for ``form``."""
+    ref_table = pg_data.reference_table(reference_rows)
+    if form == "table":
+        return live_table, {"table": ref_table}, ref_table
+    if form == "file":
+        path = ROOT / "bench" / "data" / f"{ref_table}.parquet"
+        if not path.exists():
+            import pandas as pd
+            import sqlalchemy as sa
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(pg_data.url())
+            columns = ", ".join([*NUMERICAL, *CATEGORICAL, "pred", "score", "label", "latency_ms"])
+            with engine.connect() as conn:
+                frame = pd.read_sql(sa.text(f"select {columns} from {ref_table}"), conn)
+            frame.to_parquet(path, index=False)
+            engine.dispose()
+        return live_table, {"file": str(path)}, f"file:{path}"
+    log = pg_data.ensure_log(live_table, reference_rows)
+    period = f"period:{log},{REFERENCE_START},{START}"
+    if form == "between":
+        return log, {"between": [REFERENCE_START, START]}, period
+    return log, {"previous": "1d"}, period
 
 
 def scan_verdicts(output: dict[str, Any]) -> dict[str, bool | None]:
@@ -124,6 +186,82 @@ def compare(rows: int, rounds: int) -> str:
                 runs[kind].append(stats)
                 flags[kind] = scan_verdicts(output)
     return comparison_table(rows, rounds, runs, flags)
+
+
+def compare_forms(
+    rows: int, reference_rows: int, rounds: int, forms: list[str], base: Path | None
+) -> str:
+    """One table: per reference form, the baseline, ours cold and ours warm, interleaved."""
+    live_table = pg_data.ensure(rows, reference_rows)
+    lines = [
+        f"Model logged in PostgreSQL: reference {reference_rows:,} rows, live window {rows:,} "
+        f"rows; {len(NUMERICAL)} numerical + {len(CATEGORICAL)} categorical features plus "
+        f"prediction, score, label and latency. {rounds} round(s) per form, the three runs of a "
+        "form back to back; wall and CPU = median of whole processes (imports, reads, state "
+        "DB), peak = max RSS. Warm = the second `monitor scan` of the same window (a "
+        "`previous` reference is read on every scan, so it has no warm run).",
+        "",
+        "| reference form | baseline wall / CPU (s) | ours cold wall / CPU (s) "
+        "| ours warm wall / CPU (s) | warm vs baseline (wall, CPU) | cold vs baseline (wall, CPU) "
+        "| peak MB: baseline / cold / warm | verdicts equal (cold, warm) "
+        + ("| before: warm wall / CPU (s) |" if base else "|"),
+        "|---|---|---|---|---|---|---|---|" + ("---|" if base else ""),
+    ]
+    loads = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for form in forms:
+            log, reference, baseline_ref = form_setup(form, live_table, reference_rows, Path(tmp))
+            config = write_config(Path(tmp), log, warehouse=False, reference=reference)
+            runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "cold": [], "warm": []}
+            flags: dict[str, dict[str, bool | None]] = {}
+            old = Path(tmp) / "before"
+            old.mkdir(exist_ok=True)
+            old_config = write_config(old, log, warehouse=False, reference=reference)
+            for _ in range(rounds):
+                stats, output = run_once(
+                    baseline_command(live_table, baseline_ref), f"{form} baseline"
+                )
+                runs["baseline"].append(stats)
+                flags["baseline"] = {**output["drifted"], DATASET: output["dataset_drift"]}
+                fresh_state(config)
+                for kind in ("cold", "warm"):
+                    stats, output = run_once(scan_command(config), f"{form} {kind}")
+                    runs[kind].append(stats)
+                    flags[kind] = scan_verdicts(output)
+                if base is not None:
+                    with code(base):
+                        fresh_state(old_config)
+                        run_once(scan_command(old_config), f"{form} before cold")
+                        stats, output = run_once(scan_command(old_config), f"{form} before warm")
+                    runs.setdefault("before", []).append(stats)
+                    flags["before"] = scan_verdicts(output)
+            loads += [r["load"] for v in runs.values() for r in v]
+            lines.append(_form_row(form, runs, flags))
+    lines += [
+        "",
+        f"Machine: {os.cpu_count()} cores shared with other work; 1-minute load after each run: "
+        + ", ".join(f"{x:.1f}" for x in loads),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _form_row(form: str, runs: dict[str, list[dict[str, Any]]], flags: dict[str, Any]) -> str:
+    wall = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()}
+    peak = {k: max(r["peak_mb"] for r in v) for k, v in runs.items()}
+    columns = [*NUMERICAL, *CATEGORICAL]
+    agree = {k: sum(flags[k].get(c) == flags["baseline"][c] for c in columns) for k in flags}
+    warm = "(not cached)" if form == "previous" else ""
+    return (
+        f"| `{form}` | {wall['baseline']:.1f} / {cpu['baseline']:.1f} "
+        f"| {wall['cold']:.1f} / {cpu['cold']:.1f} "
+        f"| {wall['warm']:.1f} / {cpu['warm']:.1f} {warm}"
+        f"| {wall['baseline'] / wall['warm']:.1f}x, {cpu['baseline'] / cpu['warm']:.1f}x "
+        f"| {wall['baseline'] / wall['cold']:.1f}x, {cpu['baseline'] / cpu['cold']:.1f}x "
+        f"| {peak['baseline']:.0f} / {peak['cold']:.0f} / {peak['warm']:.0f} "
+        f"| {agree['cold']}, {agree['warm']} of {len(columns)} |"
+        + (f" {wall['before']:.1f} / {cpu['before']:.1f} |" if "before" in runs else "")
+    )
 
 
 def comparison_table(
@@ -200,10 +338,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--scaling", type=int, nargs="+")
+    parser.add_argument("--forms", nargs="+", choices=FORMS)
+    parser.add_argument("--reference-rows", type=int, default=pg_data.REFERENCE_ROWS)
+    parser.add_argument("--base", type=Path, help="with --forms: also time this checkout, warm")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.scaling:
         markdown, name = scaling(args.scaling), "scan_scaling.md"
+    elif args.forms:
+        markdown = compare_forms(args.rows, args.reference_rows, args.rounds, args.forms, args.base)
+        name = "scan_vs_baseline_forms.md"
     else:
         markdown = compare(args.rows, args.rounds)
         name = (

@@ -1,11 +1,13 @@
 """The baseline teams write today: ``pandas.read_sql`` of both windows, then Evidently.
 
-    python bench/sql_baseline.py URL REFERENCE_TABLE LIVE_TABLE START END
+    python bench/sql_baseline.py URL REFERENCE LIVE_TABLE START END
 
-Reads the feature columns of the whole reference table and of the live table's rows with
+Reads the feature columns of the reference and of the live table's rows with
 ``START <= ts < END`` through a SQLAlchemy engine, runs Evidently's DataDriftPreset on them
-and prints the same JSON as bench/evidently_baseline.py. Run as its own process by
-bench/scan_vs_baseline.py, so its wall time and peak memory include imports and reads.
+and prints the same JSON as bench/evidently_baseline.py. REFERENCE is a table (read whole),
+``period:TABLE,START,END`` (its rows with ``START <= ts < END``) or ``file:PATH`` (Parquet).
+Run as its own process by bench/scan_vs_baseline.py, so its wall time and peak memory include
+imports and reads.
 """
 
 from __future__ import annotations
@@ -35,7 +37,17 @@ def main() -> None:
         ts >= sa.bindparam("start"), ts < sa.bindparam("end")
     )
     with engine.connect() as conn:
-        reference = pd.read_sql(sa.select(*ref_table.c), conn)
+        if args.reference_table.startswith("file:"):
+            reference = pd.read_parquet(args.reference_table[5:], columns=columns)
+        elif args.reference_table.startswith("period:"):
+            name, start, end = args.reference_table[7:].split(",")
+            period = sa.table(name, sa.column("ts"), *[sa.column(c) for c in columns])
+            query = sa.select(*[period.c[c] for c in columns]).where(
+                period.c.ts >= sa.bindparam("start"), period.c.ts < sa.bindparam("end")
+            )
+            reference = pd.read_sql(query, conn, params={"start": start, "end": end})
+        else:
+            reference = pd.read_sql(sa.select(*ref_table.c), conn)
         current = pd.read_sql(live_query, conn, params={"start": args.start, "end": args.end})
     print(json.dumps(drift_preset(reference, current, NUMERICAL, CATEGORICAL)))
 

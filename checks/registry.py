@@ -10,15 +10,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from checks import metrics as m
 from checks.errors import ChecksError, UnknownNameError
 from checks.multiclass import multiclass_metric
-
-Family = Literal["classification", "regression", "operational"]
+from checks.names import METRICS, Family
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,16 +116,23 @@ def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
         )
         return fn(truth, _predicted(inputs, name), positive_label=1.0)
 
+    return _metric(name, compute)
+
+
+def _metric(name: str, compute: Callable[[MetricInputs, str | None], m.MetricValue]) -> Metric:
+    """``compute`` under ``name``, with the family and direction :mod:`checks.names` lists."""
+    spec = METRICS[name]
     return Metric(
         name=name,
-        family="classification",
-        higher_is_better=True,
-        needs_labels=True,
+        family=spec.family,
+        higher_is_better=spec.higher_is_better,
+        needs_labels=spec.needs_labels,
+        per_column=spec.per_column,
         compute_fn=compute,
     )
 
 
-def _score_metric(fn: Callable[..., m.MetricValue], name: str, higher: bool) -> Metric:
+def _score_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
         if inputs.multiclass:
             raise ChecksError(
@@ -137,44 +143,15 @@ def _score_metric(fn: Callable[..., m.MetricValue], name: str, higher: bool) -> 
         score = _need(inputs, "y_score", name, "a score or probability")
         return fn(truth, score, positive_label=inputs.positive_label)
 
-    return Metric(
-        name=name,
-        family="classification",
-        higher_is_better=higher,
-        needs_labels=True,
-        compute_fn=compute,
-    )
+    return _metric(name, compute)
 
 
-def _regression_metric(fn: Callable[..., m.MetricValue], name: str, higher: bool) -> Metric:
+def _regression_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
         truth = _need(inputs, "y_true", name, "a target")
         return fn(truth, _need(inputs, "y_pred", name, "a prediction"))
 
-    return Metric(
-        name=name,
-        family="regression",
-        higher_is_better=higher,
-        needs_labels=True,
-        compute_fn=compute,
-    )
-
-
-def _operational(
-    name: str,
-    higher: bool,
-    fn: Callable[[MetricInputs, str | None], m.MetricValue],
-    *,
-    per_column: bool = False,
-) -> Metric:
-    return Metric(
-        name=name,
-        family="operational",
-        higher_is_better=higher,
-        needs_labels=False,
-        per_column=per_column,
-        compute_fn=fn,
-    )
+    return _metric(name, compute)
 
 
 def _throughput(inputs: MetricInputs, column: str | None) -> m.MetricValue:
@@ -203,21 +180,20 @@ def _build() -> dict[str, Metric]:
         _label_metric(m.precision, "precision"),
         _label_metric(m.recall, "recall"),
         _label_metric(m.f1, "f1"),
-        _score_metric(m.roc_auc, "roc_auc", higher=True),
-        _score_metric(m.log_loss, "log_loss", higher=False),
-        _regression_metric(m.mae, "mae", higher=False),
-        _regression_metric(m.rmse, "rmse", higher=False),
-        _regression_metric(m.mape, "mape", higher=False),
-        _regression_metric(m.r2, "r2", higher=True),
-        _operational("row_count", True, lambda i, c: m.row_count(i.row_total())),
-        _operational("throughput", True, _throughput),
-        _operational("latency_p50", False, _latency(50)),
-        _operational("latency_p95", False, _latency(95)),
-        _operational("latency_p99", False, _latency(99)),
-        _operational("missing_share", False, _missing_share, per_column=True),
-        _operational(
+        _score_metric(m.roc_auc, "roc_auc"),
+        _score_metric(m.log_loss, "log_loss"),
+        _regression_metric(m.mae, "mae"),
+        _regression_metric(m.rmse, "rmse"),
+        _regression_metric(m.mape, "mape"),
+        _regression_metric(m.r2, "r2"),
+        _metric("row_count", lambda i, c: m.row_count(i.row_total())),
+        _metric("throughput", _throughput),
+        _metric("latency_p50", _latency(50)),
+        _metric("latency_p95", _latency(95)),
+        _metric("latency_p99", _latency(99)),
+        _metric("missing_share", _missing_share),
+        _metric(
             "label_coverage",
-            True,
             lambda i, c: m.label_coverage(_need(i, "y_true", "label_coverage", "a target")),
         ),
     ]

@@ -20,59 +20,15 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from checks.bounds import DEFAULT_MIN_LABELS, DROP_KINDS, SEVERITIES
+from checks.bounds import Bound as Bound  # re-exported: bounds and their judging, one import
+from checks.bounds import Severity as Severity
+from checks.bounds import check_bound as check_bound
 from checks.errors import ChecksError
 from checks.metrics import MetricValue
 from checks.outcome import Outcome
-from checks.registry import get_metric
-
-Severity = Literal["warning", "critical"]
-SEVERITIES: tuple[Severity, ...] = ("warning", "critical")  # ascending
-BOUND_KINDS = ("min", "max", "max_drop", "max_drop_relative")
-DROP_KINDS = ("max_drop", "max_drop_relative")
-DEFAULT_MIN_LABELS = 100
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Bound:
-    """One threshold entry. Several kinds may be combined; each must hold."""
-
-    min: float | None = None
-    max: float | None = None
-    max_drop: float | None = None
-    max_drop_relative: float | None = None
-    severity: Severity = "warning"
-
-    def __post_init__(self) -> None:
-        if not self.kinds:
-            raise ChecksError(f"a threshold needs at least one of {', '.join(BOUND_KINDS)}")
-        if self.severity not in SEVERITIES:
-            raise ChecksError(f"unknown severity {self.severity!r}; known: {', '.join(SEVERITIES)}")
-        for kind in DROP_KINDS:
-            limit = getattr(self, kind)
-            if limit is not None and limit < 0:
-                raise ChecksError(f"{kind} must not be negative; got {limit!r}")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ChecksError(f"min {self.min!r} is above max {self.max!r}")
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        return tuple(kind for kind in BOUND_KINDS if getattr(self, kind) is not None)
-
-    @property
-    def needs_reference(self) -> bool:
-        return any(getattr(self, kind) is not None for kind in DROP_KINDS)
-
-
-def check_bound(metric: str, bound: Bound) -> None:
-    """Reject a bound that can never fire on degradation (a drop bound on an error metric)."""
-    info = get_metric(metric)
-    if bound.needs_reference and not info.higher_is_better:
-        raise ChecksError(
-            f"metric {metric!r}: lower is better, so a drop is an improvement; "
-            "use max instead of max_drop / max_drop_relative"
-        )
 
 
 @dataclass(frozen=True, slots=True)

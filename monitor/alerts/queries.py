@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor import views
@@ -103,17 +103,23 @@ RESOLUTIONS_COUNTED = 5
 def resolutions(*, session: Session, model: str) -> tuple[views.CheckResolutions, ...]:
     """Per check, how its last resolved alerts (at most 5) were judged by whoever resolved
     them; only checks with at least one judged alert, by check id."""
-    query = (
-        select(Alert.check_id, Alert.resolution)
+    latest = (
+        select(
+            Alert.check_id,
+            Alert.resolution,
+            func.row_number()
+            .over(partition_by=Alert.check_id, order_by=Alert.id.desc())
+            .label("nth"),
+        )
         .where(Alert.model == model, Alert.state == "resolved")
-        .order_by(Alert.id.desc())
-        .limit(2000)
+        .subquery()
+    )
+    query = select(latest.c.check_id, latest.c.resolution).where(
+        latest.c.nth <= RESOLUTIONS_COUNTED
     )
     last: dict[str, list[str | None]] = {}
     for check_id, resolution in session.execute(query):
-        seen = last.setdefault(check_id, [])
-        if len(seen) < RESOLUTIONS_COUNTED:
-            seen.append(resolution)
+        last.setdefault(check_id, []).append(resolution)
     return tuple(
         views.CheckResolutions(
             check_id=check_id,

@@ -12,10 +12,9 @@ from pydantic import (
     model_validator,
 )
 
+from checks.bounds import Bound, check_bound
 from checks.errors import ChecksError, UnknownNameError
-from checks.names import check_drift_method
-from checks.registry import get_metric
-from checks.thresholds import Bound, check_bound
+from checks.names import check_drift_method, metric_spec
 from monitor.config.types import FiniteFloat, PositiveDuration, Severity, Strict
 
 LABEL_CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
@@ -96,7 +95,7 @@ class Threshold(Strict):
     @model_validator(mode="after")
     def _valid_bound(self) -> Threshold:
         try:
-            metric = get_metric(self.metric)
+            metric = metric_spec(self.metric)
             check_bound(self.metric, self.bound())
         except ChecksError as exc:
             raise ValueError(str(exc)) from None

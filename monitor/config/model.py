@@ -32,6 +32,7 @@ from monitor.config.types import (
     Instant,
     NonNegativeDuration,
     PositiveDuration,
+    Refresh,
     Strict,
     Task,
     TimeZone,
@@ -56,12 +57,29 @@ class LabelsJoin(Strict):
     column: Identifier
 
 
-class TableReference(Strict):
+#: contents of a fixed reference are checked for changes at most once a day by default
+DEFAULT_REFRESH = timedelta(days=1)
+
+
+class FixedReference(Strict):
+    """A reference that does not move with the live window: summarised once and cached.
+
+    Its contents (a period's row count, newest timestamp and labelled rows; a table's row
+    count; a file's hash) are checked for changes at most once per ``refresh``: a change made
+    to them is used by the first scan at least ``refresh`` after the last check. ``always``
+    checks on every scan (a COUNT over the reference each time), ``never`` only when the
+    reference is first summarised (or its definition in the config changes).
+    """
+
+    refresh: Refresh = DEFAULT_REFRESH
+
+
+class TableReference(FixedReference):
     table: Identifier
     source: str | None = None
 
 
-class BetweenReference(Strict):
+class BetweenReference(FixedReference):
     between: tuple[Instant, Instant]
 
     @field_validator("between")
@@ -76,7 +94,7 @@ class PreviousReference(Strict):
     previous: PositiveDuration
 
 
-class FileReference(Strict):
+class FileReference(FixedReference):
     file: Path
 
     @field_validator("file")

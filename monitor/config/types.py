@@ -40,6 +40,9 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Severity = Literal["warning", "critical"]
 Task = Literal["binary_classification", "multiclass_classification", "regression"]
 Identifier = Annotated[str, Field(min_length=1, max_length=200)]
+#: how often a fixed reference's contents are checked for changes: every scan, at most once per
+#: duration, or only when it is first summarised
+Refresh = Literal["always", "never"] | PositiveDuration
 
 
 class Strict(BaseModel):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monitor import dialect
@@ -35,17 +35,56 @@ class ReferencePlan:
 
 
 def plan_reference(
-    model: ModelConfig, log: ModelLog, live: Window, *, session: Session
+    model: ModelConfig,
+    log: ModelLog,
+    live: Window,
+    *,
+    session: Session,
+    now: datetime | None = None,
 ) -> ReferencePlan:
-    """Describe the reference and look up its cached summary (without loading it)."""
+    """Describe the reference and look up its cached summary (without loading it).
+
+    A fixed reference whose contents were checked within its ``refresh`` reuses that profile
+    without reading the source; otherwise its contents are fingerprinted (a COUNT over the
+    period or table, a file's hash), and a profile with that fingerprint is reused and marked
+    checked at ``now`` (default: the wall clock).
+    """
+    now = now or datetime.now(UTC)
     reader = ReferenceReader(log)
+    fresh = _fresh_profile(model, reader.identify(live), session=session, now=now)
+    if fresh is not None:
+        return ReferencePlan(model, live, reader, fresh[0], fresh[1])
     spec = reader.describe(live)
     cached_id = None
     if spec.fingerprint is not None:
         cached_id = session.scalar(
             select(ReferenceProfile.id).where(ReferenceProfile.fingerprint == spec.fingerprint)
         )
+    if cached_id is not None:
+        checked = {"identity": spec.identity, "checked_at": now}
+        session.execute(
+            update(ReferenceProfile).where(ReferenceProfile.id == cached_id).values(checked)
+        )
     return ReferencePlan(model, live, reader, spec, cached_id)
+
+
+def _fresh_profile(
+    model: ModelConfig, spec: ReferenceSpec, *, session: Session, now: datetime
+) -> tuple[ReferenceSpec, int] | None:
+    """The spec and id of the newest profile of this reference whose contents were checked
+    within its ``refresh``; ``None`` when the contents must be checked now."""
+    refresh = getattr(model.reference, "refresh", "always")
+    if spec.identity is None or refresh == "always":
+        return None
+    query = select(ReferenceProfile.id, ReferenceProfile.fingerprint).where(
+        ReferenceProfile.identity == spec.identity
+    )
+    if isinstance(refresh, timedelta):
+        query = query.where(ReferenceProfile.checked_at > now - refresh)
+    row = session.execute(query.order_by(ReferenceProfile.checked_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return ReferenceSpec(spec.descriptor, row.fingerprint, spec.identity), row.id
 
 
 def load_reference(
@@ -61,7 +100,7 @@ def load_reference(
         return summary, spec.descriptor | {"cached": True}
     summary = summarise(plan.model, plan.reader.load(plan.live))
     if spec.fingerprint is not None:
-        _remember(session, _row(plan.model, spec.fingerprint, spec.descriptor, summary))
+        _remember(session, _row(plan.model, spec, summary))
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
     return summary, spec.descriptor | {"cached": False}
 
@@ -113,15 +152,17 @@ def _remember(session: Session, row: ReferenceProfile) -> None:
     session.execute(stmt.on_conflict_do_nothing(index_elements=["fingerprint"]))
 
 
-def _row(
-    model: ModelConfig, fingerprint: str, descriptor: dict[str, Any], summary: ReferenceSummary
-) -> ReferenceProfile:
+def _row(model: ModelConfig, spec: ReferenceSpec, summary: ReferenceSummary) -> ReferenceProfile:
+    assert spec.fingerprint is not None
+    now = datetime.now(UTC)
     return ReferenceProfile(
         model=model.name,
-        fingerprint=fingerprint,
-        descriptor=descriptor | {"rows": {k: s.rows for k, s in summary.slices.items()}},
+        fingerprint=spec.fingerprint,
+        identity=spec.identity,
+        checked_at=now,
+        descriptor=spec.descriptor | {"rows": {k: s.rows for k, s in summary.slices.items()}},
         rows=summary.rows,
         profiles=to_bytes(summary),
         metrics={k: s.metrics for k, s in summary.slices.items()},
-        created_at=datetime.now(UTC),
+        created_at=now,
     )

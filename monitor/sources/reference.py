@@ -39,6 +39,7 @@ class ReferenceSpec:
 
     descriptor: dict[str, Any]
     fingerprint: str | None
+    identity: str | None = None
 
 
 class ReferenceReader:
@@ -59,25 +60,44 @@ class ReferenceReader:
             return Window(live.start - ref.previous, live.start)
         return None
 
-    def describe(self, live: Window) -> ReferenceSpec:
+    def identify(self, live: Window) -> ReferenceSpec:
+        """What the reference is, without reading anything: its descriptor, and as
+        ``identity`` a hash of everything its fingerprint holds but its contents (``None``
+        for a rolling reference). The fingerprint is left unset."""
         ref = self.model.reference
         if isinstance(ref, FileReference):
             descriptor = {"kind": "file", "file": str(ref.file)}
-            return ReferenceSpec(descriptor, self._fingerprint(descriptor, _file_hash(ref.file)))
-        if isinstance(ref, TableReference):
+        elif isinstance(ref, TableReference):
             descriptor = {"kind": "table", "table": ref.table, "source": self._source()}
+        else:
+            window = self.window(live)
+            assert window is not None
+            period = {"start": isoformat_z(window.start), "end": isoformat_z(window.end)}
+            if isinstance(ref, PreviousReference):
+                rolling = {"kind": "previous", "previous": format_duration(ref.previous)}
+                return ReferenceSpec(rolling | period, None)
+            descriptor = {"kind": "between"} | period
+        return ReferenceSpec(descriptor, None, self._fingerprint(descriptor, None))
+
+    def describe(self, live: Window) -> ReferenceSpec:
+        """:meth:`identify` plus the fingerprint of a fixed reference's current contents
+        (a COUNT over a table or period, or a file's hash)."""
+        spec = self.identify(live)
+        ref = self.model.reference
+        if spec.identity is None:
+            return spec
+        if isinstance(ref, FileReference):
+            contents: Any = _file_hash(ref.file)
+        elif isinstance(ref, TableReference):
             table = self._table()
             count_rows = sa.select(sa.func.count()).select_from(table.selectable)
-            count = self.log.scalar(count_rows, self._source())
-            return ReferenceSpec(descriptor, self._fingerprint(descriptor, count))
-        window = self.window(live)
-        assert window is not None
-        descriptor = {"start": isoformat_z(window.start), "end": isoformat_z(window.end)}
-        if isinstance(ref, PreviousReference):
-            rolling = {"kind": "previous", "previous": format_duration(ref.previous)}
-            return ReferenceSpec(rolling | descriptor, None)
-        fingerprint = self._fingerprint(descriptor, self._contents(window))
-        return ReferenceSpec({"kind": "between"} | descriptor, fingerprint)
+            contents = self.log.scalar(count_rows, self._source())
+        else:
+            window = self.window(live)
+            assert window is not None
+            contents = self._contents(window)
+        fingerprint = self._fingerprint(_bare(spec.descriptor), contents)
+        return ReferenceSpec(spec.descriptor, fingerprint, spec.identity)
 
     def label(self, live: Window) -> str:
         """The reference in words, with its period: ``between 2026-01-01T00:00:00Z and ...``."""
@@ -210,6 +230,14 @@ class ReferenceReader:
             "format": FORMAT_VERSION,
         }
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _bare(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """A period's descriptor as fingerprints have always hashed it (without its kind), so
+    the profiles cached before ``identify`` existed keep their keys."""
+    if descriptor.get("kind") == "between":
+        return {k: v for k, v in descriptor.items() if k != "kind"}
+    return descriptor
 
 
 def _file_hash(path: Path) -> str:

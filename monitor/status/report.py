@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.maintenance import active_maintenance, maintenance_json
@@ -33,9 +33,7 @@ def status_report(
 
 
 def model_status(model: ModelConfig, *, session: Session, now: datetime) -> views.ModelStatus:
-    scans = _recent_scans(model.name, session=session)
-    last = scans[0] if scans else None
-    judged = next((s for s in scans if s.status != "error"), None)
+    last, judged = _latest_scans(model.name, session=session)
     attempt = failed_attempt(model.name, session=session)
     counts = alert_counts(session=session, model=model.name)
     health, reason = model_health(
@@ -115,15 +113,26 @@ def _alert_items(model: ModelConfig, counts: AlertCounts) -> list[str]:
     ]
 
 
-def _recent_scans(model: str, *, session: Session, limit: int = 10) -> list[Scan]:
+def _latest_scans(
+    model: str, *, session: Session, limit: int = 10
+) -> tuple[Scan | None, Scan | None]:
+    """The latest scan and the latest that did not end in error, among the ``limit`` latest.
+
+    Only their ids are read for the ``limit`` latest; the two scans themselves are loaded, and
+    the judged one's results when first used (a model's history may hold thousands of scans).
+    """
     stmt = (
-        select(Scan)
+        select(Scan.id, Scan.status)
         .where(Scan.model == model)
         .order_by(Scan.window_end.desc())
         .limit(limit)
-        .options(selectinload(Scan.results))
     )
-    return list(session.scalars(stmt))
+    recent = session.execute(stmt).all()
+    if not recent:
+        return None, None
+    judged = next((id_ for id_, status in recent if status != "error"), None)
+    last = session.get(Scan, recent[0].id)
+    return last, session.get(Scan, judged) if judged is not None else None
 
 
 def interval(model: ModelConfig, now: datetime) -> timedelta:

@@ -120,6 +120,11 @@ class ReferenceProfile(Base):
     profiles: Mapped[bytes] = mapped_column(LargeBinary)
     metrics: Mapped[dict[str, Any]] = mapped_column(json_type(), default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: what the reference is without its contents (the fingerprint less the contents), and
+    #: when its contents were last found unchanged: a scan within the model's
+    #: ``reference.refresh`` of that time reuses the profile without checking them
+    identity: Mapped[str | None] = mapped_column(String(64), index=True)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DriftCalibration(Base):

@@ -1,0 +1,138 @@
+"""``reference.refresh``: how often a fixed reference's contents are checked for changes.
+
+A scan within ``refresh`` of the last check reuses the cached profile without counting the
+reference (a COUNT over a 1M-row period cost ~1.4 s of every scan); the first scan after it
+checks the contents again and uses the changed rows. The check time is moved back in the
+state DB instead of waiting, so the tests are independent of the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from monitor.config import Config
+from monitor.errors import ConfigError
+from monitor.scans import run_scan, store_scan
+from monitor.store import ReferenceProfile, Scan
+from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
+from tests.monitor.scancore.test_scan import Engines
+
+
+def _scan(config: Config, engines_for: Engines, session: Session, at_day: float) -> Scan:
+    report = run_scan(
+        config.model("churn"), day(at_day), engines=engines_for(config), session=session
+    )
+    scan = store_scan(report, session=session)
+    session.commit()
+    return scan
+
+
+def _config(db_url: str, **reference: Any) -> Config:
+    between = {"between": ["2026-03-01", "2026-03-02"]}
+    return make_config(db_url, model_dict(reference=between | reference))
+
+
+def _add_reference_rows(engine: Engine) -> None:
+    late = log_frame(T0, 12, seed=9)
+    late["id"] += 100_000
+    late.to_sql("preds", engine, index=False, if_exists="append")
+
+
+def _age_checks(session: Session, by: timedelta) -> None:
+    for profile in session.scalars(select(ReferenceProfile)):
+        assert profile.checked_at is not None
+        profile.checked_at -= by
+    session.commit()
+
+
+def _statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_fixed_period_is_not_counted_again_within_its_refresh(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    write(engine, log_frame(T0, 96), "preds")
+    config = _config(db_url, refresh="1d")
+    first = _scan(config, engines_for, session, 2)
+    _add_reference_rows(engine)
+    engines = engines_for(config)
+    statements = _statements(engines.engine("logs"))
+    report = run_scan(config.model("churn"), day(3), engines=engines, session=session)
+    second = store_scan(report, session=session)
+    session.commit()
+    assert (first.reference["cached"], second.reference["cached"]) == (False, True)
+    assert second.rows_reference == first.rows_reference  # the added rows are not seen yet
+    assert not [s for s in statements if "max(preds.ts)" in s]  # no fingerprint of the period
+    _age_checks(session, timedelta(days=1))
+    third = _scan(config, engines_for, session, 4)
+    assert third.reference["cached"] is False
+    assert third.rows_reference == (first.rows_reference or 0) + 12 * 20
+
+
+def test_refresh_always_checks_the_contents_on_every_scan(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    write(engine, log_frame(T0, 96), "preds")
+    config = _config(db_url, refresh="always")
+    first = _scan(config, engines_for, session, 2)
+    assert _scan(config, engines_for, session, 3).reference["cached"] is True  # unchanged
+    _add_reference_rows(engine)
+    second = _scan(config, engines_for, session, 4)
+    assert second.reference["cached"] is False
+    assert second.rows_reference == (first.rows_reference or 0) + 12 * 20
+
+
+def test_refresh_never_keeps_the_first_summary(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    write(engine, log_frame(T0, 96), "preds")
+    config = _config(db_url, refresh="never")
+    first = _scan(config, engines_for, session, 2)
+    _add_reference_rows(engine)
+    _age_checks(session, timedelta(days=3650))
+    second = _scan(config, engines_for, session, 3)
+    assert second.reference["cached"] is True and second.rows_reference == first.rows_reference
+
+
+def test_unchanged_contents_renew_the_check_and_reuse_the_profile(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    write(engine, log_frame(T0, 96), "preds")
+    config = _config(db_url)  # the default, refresh: 1d
+    _scan(config, engines_for, session, 2)
+    _age_checks(session, timedelta(days=2))
+    before = session.scalars(select(ReferenceProfile.checked_at)).one()
+    assert _scan(config, engines_for, session, 3).reference["cached"] is True
+    session.expire_all()
+    after = session.scalars(select(ReferenceProfile.checked_at)).one()
+    assert after is not None and before is not None and after > before + timedelta(days=1)
+    assert len(session.scalars(select(ReferenceProfile)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("reference", "words"),
+    [
+        ({"previous": "7d", "refresh": "1d"}, "refresh"),
+        ({"between": ["2026-03-01", "2026-03-02"], "refresh": "0s"}, "refresh"),
+        ({"between": ["2026-03-01", "2026-03-02"], "refresh": "sometimes"}, "refresh"),
+    ],
+    ids=["rolling-has-no-refresh", "zero", "unknown-word"],
+)
+def test_a_bad_refresh_is_a_config_error_naming_it(
+    db_url: str, reference: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(ConfigError, match=words):
+        make_config(db_url, model_dict(reference=reference))
