@@ -71,6 +71,9 @@ class PerformanceMetric(View):
     threshold: float | None
     passed: bool | None = Field(description="None: not thresholded or not enough labels")
     labelled: int | None
+    change_percent: float | None = Field(
+        default=None, description="(value - baseline) / |baseline| in percent; None without both"
+    )
 
 
 class DriftedColumn(View):
@@ -97,6 +100,11 @@ class DataDrift(View):
 class ModelDrift(View):
     detected: bool
     degradation: dict[str, Number] = Field(description="Metric value minus its reference value")
+    degradation_percent: dict[str, float] = Field(
+        default_factory=dict,
+        description="The same change in percent of the reference value (-10.4: 10.4% worse "
+        "for a higher-is-better metric)",
+    )
 
 
 class CheckResolutions(View):
@@ -118,6 +126,47 @@ class AlertCounts(View):
     )
 
 
+class Retraining(View):
+    """One recorded retraining (``POST /api/models/{name}/retrainings``, ``monitor retrained``
+    or a new ``model_version`` seen by a scan)."""
+
+    id: int
+    model: str
+    version: str | None
+    retrained_at: Timestamp = Field(description="When the retrained model started serving")
+    recorded_at: Timestamp
+    source: Literal["scan", "api", "cli"]
+    recorded_by: str | None
+    note: str | None
+
+
+class RetrainingList(View):
+    retrainings: list[Retraining]
+
+
+class Throughput(View):
+    """Live rows per unit of time, with the unit a person reads best: per second from 1 row/s,
+    per hour from 1 row/h, else per day."""
+
+    per_s: float
+    per_hour: float
+    per_day: float
+    unit: Literal["s", "hour", "day"] = Field(description="The unit shown by the dashboard")
+    value: float = Field(description="Rows per ``unit``")
+
+
+class ActionItem(View):
+    """One action item for a web page: its line of text and what it is about, so the page can
+    offer a button (open the check, acknowledge its alert) instead of a CLI command."""
+
+    text: str
+    kind: Literal["check", "alerts", "scan_error", "no_data", "no_scan"]
+    severity: str | None = None
+    check_id: str | None = None
+    segment: str | None = None
+    alert_id: int | None = Field(default=None, description="The open alert on that check")
+
+
 class ModelStatus(View):
     """One model's status report (``/api/models/{name}``)."""
 
@@ -135,6 +184,14 @@ class ModelStatus(View):
     model_drift: ModelDrift | None
     alerts: AlertCounts
     action_items: list[str] = Field(description="What to look at, worst first")
+    actions: list[ActionItem] = Field(
+        default_factory=list, description="The action items with what each one is about"
+    )
+    last_retraining: Retraining | None = None
+    next_retraining: Timestamp | None = Field(
+        default=None, description="From the model's retraining: schedule (None without one)"
+    )
+    throughput: Throughput | None = None
 
 
 class StatusReport(View):

@@ -36,6 +36,11 @@ def _model(name: str, config: Config) -> ModelConfig:
     raise HTTPException(404, detail=f"unknown model {name!r}; known: {known}")
 
 
+def known_model(name: str, config: Config = Depends(_config)) -> str:
+    """The path's model name, or 404 listing the configured ones."""
+    return _model(name, config).name
+
+
 @router.get("/models", response_model=StatusReport)
 def models_list(
     app: AppState = Depends(state),

@@ -25,6 +25,8 @@ PUBLISHED: dict[str, type[views.View]] = {
     "alert_list": views.AlertList,
     "alert_detail": views.AlertDetail,
     "alert_action": views.AlertActionResult,
+    "retraining": views.Retraining,
+    "retraining_list": views.RetrainingList,
     "liveness": views.Liveness,
     "readiness": views.Readiness,
 }

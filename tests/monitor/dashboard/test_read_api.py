@@ -38,6 +38,7 @@ def test_models_lists_every_model_with_the_status_report(
         "threshold": 0.8,
         "passed": False,
         "labelled": None,
+        "change_percent": pytest.approx((0.72 - 0.86) / 0.86 * 100),
     }
     assert churn["alerts"]["open"] == 1 and churn["alerts"]["unacknowledged"] == 1
 
