@@ -263,6 +263,14 @@ class AlertPeriod(View):
     to: Timestamp | None = Field(description="None while the breach goes on")
 
 
+class ThresholdLevel(View):
+    """One rung of a check's threshold ladder, as configured (``min``/``max`` entries)."""
+
+    severity: str
+    bound: Literal["min", "max"] = Field(description="min: fails below; max: fails above")
+    value: float
+
+
 class CheckHistory(View):
     """One check's value per scan, oldest first, and its alert periods."""
 
@@ -271,6 +279,24 @@ class CheckHistory(View):
     segment: str | None
     points: list[HistoryPoint]
     alerts: list[AlertPeriod]
+    levels: list[ThresholdLevel] = Field(
+        default_factory=list, description="Each configured threshold level, for charts"
+    )
+
+
+class MetricPoint(View):
+    scan_id: int
+    window_end: Timestamp
+    rows: Rows
+    operations: JsonObject = Field(description="row_count, throughput_per_s, latency_pNN")
+    performance: JsonObject = Field(description="Per metric: value, baseline, labelled")
+
+
+class MetricHistory(View):
+    """A model's observed metrics per scan, oldest first (``/api/models/{name}/metrics``)."""
+
+    model: str
+    points: list[MetricPoint]
 
 
 # --- alerts ------------------------------------------------------------------------------

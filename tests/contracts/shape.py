@@ -22,6 +22,7 @@ PUBLISHED: dict[str, type[views.View]] = {
     "scan_list": views.ScanList,
     "scan_detail": views.ScanDetail,
     "check_history": views.CheckHistory,
+    "metric_history": views.MetricHistory,
     "alert_list": views.AlertList,
     "alert_detail": views.AlertDetail,
     "alert_action": views.AlertActionResult,
