@@ -334,6 +334,8 @@ async function modelPage(name, params) {
   const [m, scans, metrics] = await Promise.all([getJSON(api), getJSON(`${api}/scans?limit=200`), getJSON(`${api}/metrics`)]);
   const scan = m.last_scan ? await getJSON(`/api/scans/${m.last_scan.id}`) : { results: [] };
   const segments = [...new Set(scan.results.filter(r => r.segment).map(r => r.segment))].sort();
+  const unseen = segment && !segments.includes(segment);
+  if (unseen) segments.push(segment);
   const ids = scan.results.filter(r => (r.segment || "") === segment && r.value !== null).map(r => r.check_id);
   const histories = await Promise.all(ids.map(id => getJSON(`${api}/checks/${enc(id)}/history?segment=${enc(segment)}`)));
   for (const h of histories) h.points = h.points.filter(p => inRange(range, p.window_end));
@@ -349,7 +351,7 @@ async function modelPage(name, params) {
     <h2>Action items</h2>${actionList(m)}
     <h2>Performance vs baseline</h2>${performanceTable(m.performance)}
     <h2>Data drift</h2>${driftTable(m.data_drift)}
-    ${segment ? `<h2>Segment ${esc(segment)}: latest scan #${scan.id}</h2>${segmentValues(scan.results, segment)}` : ""}
+    ${segment ? `<h2>Segment ${esc(segment)}: latest scan #${scan.id}</h2>${unseen ? `<p class="muted">segment ${esc(segment)} has no result in the latest scan</p>` : segmentValues(scan.results, segment)}` : ""}
     <h2>Checks over time${segment ? ` [segment ${esc(segment)}]` : ""}</h2>${LEGEND}<div class="charts" id="check-charts">${shown.map(box).join("")}</div>
     ${flat.length ? `<details class="flat" id="flat-charts"><summary>${flat.length} check(s) always 0 in this range: ${esc(flat.map(h => h.check_id).join(", "))}</summary><div class="charts">${flatBoxes}</div></details>` : ""}
     ${segment ? "" : `<h2>Metrics over time</h2><div class="charts" id="metric-charts">${metricCharts(name, points, new Set(ids))}</div>`}
