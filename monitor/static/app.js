@@ -39,7 +39,11 @@ function askCredentials(why, needName) {
   return new Promise(resolve => {
     dialog.addEventListener("close", () => {
       if (dialog.returnValue !== "ok") { resolve(false); return; }
-      if (!hasToken) sessionStorage.setItem(TOKEN_KEY, tokenField.value.trim());
+      if (!hasToken) {
+        sessionStorage.setItem(TOKEN_KEY, tokenField.value.trim());
+        // Lets /reports/ID.html open as a plain link when reads need a token (reports only).
+        document.cookie = `monitor_read=${encodeURIComponent(tokenField.value.trim())}; path=/reports; SameSite=Strict`;
+      }
       if (needName) sessionStorage.setItem(BY_KEY, byField.value.trim());
       resolve(true);
     }, { once: true });

@@ -104,6 +104,13 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
         assert client.get(f"/reports/{first.id}.html").status_code == 401
         page = client.get(f"/reports/{first.id}.html", headers={"Authorization": "Bearer r"})
         missing = client.get("/reports/9999.html", headers={"Authorization": "Bearer r"})
+        # the dashboard's cookie opens a report as a plain link, and nothing else
+        url = f"/reports/{first.id}.html"
+        by_cookie = client.get(url, cookies={"monitor_read": "r"})
+        wrong_cookie = client.get(url, cookies={"monitor_read": "nope"})
+        api_by_cookie = client.get("/api/models", cookies={"monitor_read": "r"})
+    assert by_cookie.status_code == 200 and wrong_cookie.status_code == 401
+    assert api_by_cookie.status_code == 401
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert f"Drill-down of scan #{first.id}</b> of model <b>churn" in page.text
     assert "480 of 480 live rows" in page.text  # under the default sample size: every row
