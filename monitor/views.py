@@ -165,6 +165,9 @@ class ActionItem(View):
     check_id: str | None = None
     segment: str | None = None
     alert_id: int | None = Field(default=None, description="The open alert on that check")
+    alert_state: str | None = Field(
+        default=None, description="Its state: firing, recovered or acknowledged"
+    )
 
 
 class ModelStatus(View):

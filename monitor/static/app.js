@@ -151,7 +151,8 @@ function actionItem(m, item) {
   if (item.kind === "no_scan") return `<li data-kind="no_scan">No scan stored yet: the first runs at ${when(m.next_scan)}</li>`;
   if (item.kind !== "check") return `<li data-kind="${esc(item.kind)}">${esc(item.text)}</li>`;
   const buttons = [`<a class="button" href="${checkHref(m.name, item.check_id, item.segment)}">Open chart</a>`];
-  if (item.alert_id) buttons.push(`<button data-action="ack" data-id="${item.alert_id}">Acknowledge #${item.alert_id}</button>`);
+  if (item.alert_id && item.alert_state !== "acknowledged") buttons.push(`<button data-action="ack" data-id="${item.alert_id}">Acknowledge #${item.alert_id}</button>`);
+  else if (item.alert_id) buttons.push(`<a class="button" href="#/alerts/${item.alert_id}">Alert #${item.alert_id} (acknowledged)</a>`);
   return `<li data-kind="check" data-check="${esc(item.check_id)}">${badge(item.severity || "info")} ${esc(item.text)} ${buttons.join(" ")}</li>`;
 }
 

@@ -83,16 +83,16 @@ def _with_alerts(
     items: list[views.ActionItem], model: ModelConfig, session: Session
 ) -> list[views.ActionItem]:
     """Each check's item with the id of its open alert, for an Acknowledge button."""
-    open_alerts: dict[tuple[str | None, str | None], int] = {
-        (a.check_id, a.segment or None): a.id
+    open_alerts: dict[tuple[str | None, str | None], tuple[int, str]] = {
+        (a.check_id, a.segment or None): (a.id, a.state)
         for a in list_alerts(session=session, state="open", model=model.name)
     }
-    return [
-        item.model_copy(update={"alert_id": open_alerts.get((item.check_id, item.segment))})
-        if item.kind == "check"
-        else item
-        for item in items
-    ]
+    items = list(items)
+    for n, item in enumerate(items):
+        found = open_alerts.get((item.check_id, item.segment)) if item.kind == "check" else None
+        if found is not None:
+            items[n] = item.model_copy(update={"alert_id": found[0], "alert_state": found[1]})
+    return items
 
 
 def retraining_json(row: Retraining) -> views.Retraining:
