@@ -5,13 +5,21 @@ report re-reads the scan's exact live and reference windows and keeps a seeded r
 sample of at most ``sample`` rows of each, so a report of a million-row window stays quick;
 the page says so at its top. The stored check results stay the evidence: the report is an
 aid for looking at distributions, and on a sample its scores can differ a little.
+
+It judges drift as the scan did, not with Evidently's defaults: each feature with the method
+and threshold of its stored ``drift:<column>`` result, the dataset with the share of the
+stored ``dataset_drift`` result (Evidently mode; the calibrated mode's learnt thresholds have
+no Evidently equivalent, so there it names the methods and says so). On whole windows its
+dataset-drift verdict is the scan's. A performance section (Evidently's classification or
+regression preset) covers the labelled rows of the window the scan judged performance on
+(``label_delay`` earlier).
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,14 +34,58 @@ if TYPE_CHECKING:
 
     from monitor.config.schema import Config, ModelConfig
 
-DEFAULT_SAMPLE = 5000
+DEFAULT_SAMPLE = 50_000
 SEED = 0
+#: Evidently's stattest names: a stored method outside these (calibrated mode's own tests)
+#: is left to Evidently's default choice.
+EVIDENTLY_METHODS = frozenset(
+    [
+        "ks",
+        "chisquare",
+        "z",
+        "wasserstein",
+        "psi",
+        "kl_div",
+        "jensenshannon",
+        "hellinger",
+        "anderson",
+        "cramer_von_mises",
+        "ed",
+        "es",
+        "fisher_exact",
+        "g_test",
+        "mannw",
+        "t_test",
+        "empirical_mmd",
+        "TVD",
+    ]
+)
 
 
 @dataclass(frozen=True)
 class Sampled:
     frame: pd.DataFrame
     total: int
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """How the scan judged drift, in Evidently's terms."""
+
+    methods: dict[str, str]
+    thresholds: dict[str, float]
+    share: float
+    same_as_scan: bool
+
+
+@dataclass(frozen=True)
+class Drilled:
+    """The report's page and Evidently's dataset-drift verdict on it."""
+
+    html: str
+    dataset_drift: bool
+    share_drifted: float
+    drift_share: float
 
 
 def find_scan(*, session: Session, model: str | None, scan_id: int | None) -> Scan:
@@ -66,11 +118,54 @@ def build_report(
     sample: int = DEFAULT_SAMPLE,
 ) -> str:
     """The report's HTML (standalone: Evidently's script is inlined, nothing is fetched)."""
+    return drill_down(config, session=session, scan_id=scan_id, model=model, sample=sample).html
+
+
+def drill_down(
+    config: Config,
+    *,
+    session: Session,
+    scan_id: int | None = None,
+    model: str | None = None,
+    sample: int = DEFAULT_SAMPLE,
+) -> Drilled:
+    """The report of one scan with Evidently's dataset-drift verdict on it."""
     scan = find_scan(session=session, model=model, scan_id=scan_id)
     chosen = config.model(scan.model)
+    settings = drift_settings(chosen, scan)
     live, reference = _read_windows(config, chosen, scan, sample)
-    body = _evidently_html(chosen, live.frame, reference.frame)
-    return _with_banner(body, _banner(scan, live, reference, sample))
+    labelled = _labelled(config, chosen, scan, sample) if chosen.target is not None else None
+    drift = _drift_snapshot(chosen, live.frame, reference.frame, settings)
+    share = _share_drifted(drift)
+    verdict = share >= settings.share
+    snapshots = [("Data drift", drift)]
+    if labelled is not None and not labelled[0].frame.empty:
+        snapshots.append(_performance_snapshot(chosen, *labelled))
+    banner = _banner(scan, live, reference, sample, settings, verdict, share, labelled)
+    return Drilled(
+        html=_with_banner(_render(snapshots), banner),
+        dataset_drift=verdict,
+        share_drifted=share,
+        drift_share=settings.share,
+    )
+
+
+def drift_settings(model: ModelConfig, scan: Scan) -> DriftSettings:
+    """Per feature the method and threshold of the scan's stored result, and its share."""
+    drift = model.checks.drift
+    dataset = scan.result("dataset_drift")
+    share = dataset.threshold if dataset and dataset.threshold is not None else drift.share
+    if drift.mode != "evidently":
+        return DriftSettings({}, {}, share, same_as_scan=False)
+    methods, thresholds = {}, {}
+    for column in model.features.all:
+        result = scan.result(f"drift:{column}")
+        if result is None or result.method not in EVIDENTLY_METHODS:
+            continue
+        methods[column] = result.method
+        if result.threshold is not None:
+            thresholds[column] = result.threshold
+    return DriftSettings(methods, thresholds, share, same_as_scan=True)
 
 
 def _read_windows(
@@ -87,13 +182,33 @@ def _read_windows(
     return _sample(live, sample), _sample(reference, sample)
 
 
+def _labelled(
+    config: Config, model: ModelConfig, scan: Scan, sample: int
+) -> tuple[Sampled, Sampled]:
+    """Labelled rows of the window the scan judged performance on, and of the reference."""
+    delay = model.label_delay
+    window = Window(scan.window_start - delay, scan.window_end - delay)
+    target = model.target_column
+    assert target is not None
+    with SourceEngines(config.sources) as engines:
+        log = ModelLog(model, engines)
+        reader = ReferenceReader(log)
+        live = log.rows(window, reader.columns(), with_target=True)
+        reference = reader.load(Window(scan.window_start, scan.window_end))
+    live = live[live[target].notna()] if target in live else live.iloc[0:0]
+    reference = reference[reference[target].notna()] if target in reference else reference
+    return _sample(live, sample), _sample(reference, sample)
+
+
 def _sample(frame: pd.DataFrame, size: int) -> Sampled:
     if len(frame) <= size:
         return Sampled(frame.reset_index(drop=True), len(frame))
     return Sampled(frame.sample(n=size, random_state=SEED).reset_index(drop=True), len(frame))
 
 
-def _evidently_html(model: ModelConfig, live: pd.DataFrame, reference: pd.DataFrame) -> str:
+def _drift_snapshot(
+    model: ModelConfig, live: pd.DataFrame, reference: pd.DataFrame, settings: DriftSettings
+) -> Any:
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
@@ -103,24 +218,122 @@ def _evidently_html(model: ModelConfig, live: pd.DataFrame, reference: pd.DataFr
     columns = [*numerical, *categorical]
     current_ds = Dataset.from_pandas(live[columns], data_definition=definition)
     reference_ds = Dataset.from_pandas(reference[columns], data_definition=definition)
-    snapshot = Report([DataDriftPreset(columns=columns)], include_tests=True).run(
+    preset = DataDriftPreset(
+        columns=columns,
+        drift_share=settings.share,
+        per_column_method=settings.methods or None,
+        per_column_threshold=settings.thresholds or None,
+    )
+    return Report([preset], include_tests=True).run(current_ds, reference_ds)
+
+
+def _share_drifted(snapshot: Any) -> float:
+    """The share of drifted columns in Evidently's DriftedColumnsCount metric."""
+    for metric in snapshot.dict()["metrics"]:
+        if str(metric.get("metric_name", "")).startswith("DriftedColumnsCount("):
+            return float(metric["value"]["share"])
+    raise MonitorError("Evidently's report has no DriftedColumnsCount metric")
+
+
+def _performance_snapshot(model: ModelConfig, live: Sampled, reference: Sampled) -> tuple[str, Any]:
+    """Evidently's classification or regression preset on the labelled rows."""
+    from evidently import Dataset, Report
+    from evidently.presets import ClassificationPreset, RegressionPreset
+
+    target = model.target_column
+    assert target is not None
+    definition = _performance_definition(model, target)
+    columns = [c for c in (target, model.prediction, model.score) if c]
+    frames = [f.frame[columns].reset_index(drop=True) for f in (live, reference)]
+    preset: Any = RegressionPreset()
+    if model.task != "regression":
+        threshold = model.decision_threshold if model.prediction is None else None
+        preset = ClassificationPreset(probas_threshold=threshold)
+    current_ds, reference_ds = (Dataset.from_pandas(f, data_definition=definition) for f in frames)
+    title = "Regression" if model.task == "regression" else "Classification"
+    return f"{title} (labelled rows)", Report([preset], include_tests=True).run(
         current_ds, reference_ds
     )
-    return str(snapshot.get_html_str(as_iframe=False))
 
 
-def _banner(scan: Scan, live: Sampled, reference: Sampled, sample: int) -> str:
+def _performance_definition(model: ModelConfig, target: str) -> Any:
+    from evidently import (
+        BinaryClassification,
+        DataDefinition,
+        MulticlassClassification,
+        Regression,
+    )
+
+    if model.task == "regression":
+        assert model.prediction is not None
+        regression = Regression(target=target, prediction=model.prediction)
+        return DataDefinition(regression=[regression])
+    if model.task == "multiclass_classification":
+        multi = MulticlassClassification(target=target, prediction_labels=model.prediction)
+        return DataDefinition(classification=[multi])
+    binary = BinaryClassification(
+        target=target,
+        prediction_labels=model.prediction,
+        prediction_probas=model.score if model.prediction is None else None,
+        pos_label=model.positive_label,
+    )
+    return DataDefinition(classification=[binary])
+
+
+def _render(snapshots: list[tuple[str, Any]]) -> str:
+    """One standalone page of several reports' widgets, each section under its title."""
+    from evidently.core.metric_types import render_widgets
+    from evidently.legacy.renderers.html_widgets import group_widget
+
+    groups = [group_widget(title=title, widgets=snap._widgets) for title, snap in snapshots]
+    tests = [widget for _, snap in snapshots for widget in snap._tests_widgets]
+    return str(render_widgets([*groups, *tests], as_iframe=False))
+
+
+def _banner(
+    scan: Scan,
+    live: Sampled,
+    reference: Sampled,
+    sample: int,
+    settings: DriftSettings,
+    verdict: bool,
+    share: float,
+    labelled: tuple[Sampled, Sampled] | None,
+) -> str:
     window = f"{isoformat_z(scan.window_start)} .. {isoformat_z(scan.window_end)}"
+    dataset = scan.result("dataset_drift")
+    stored = "n/a" if dataset is None or dataset.passed is None else _said(not dataset.passed)
+    how = (
+        "each feature with the scan's method and threshold"
+        if settings.same_as_scan
+        else "Evidently's default methods (the scan's calibrated thresholds have no Evidently "
+        "equivalent)"
+    )
+    methods = ", ".join(f"{c}: {m}" for c, m in settings.methods.items())
+    performance = ""
+    if labelled is not None:
+        performance = (
+            f" Performance: {len(labelled[0].frame)} of {labelled[0].total} labelled rows of the "
+            "window the scan judged performance on, against the labelled reference."
+        )
     return (
-        '<div style="font:14px system-ui,sans-serif;padding:10px 16px;background:#fff7e6;'
-        'border-bottom:1px solid #e5c07b">'
+        '<div id="drill-down" style="font:14px system-ui,sans-serif;padding:10px 16px;'
+        'background:#fff7e6;border-bottom:1px solid #e5c07b">'
         f"<b>Drill-down of scan #{scan.id}</b> of model <b>{html.escape(scan.model)}</b>, "
         f"live window {window} (status {html.escape(scan.status)}). "
         f"Evidently's DataDriftPreset on a random sample (seed {SEED}, at most {sample} rows "
         f"per side): {len(live.frame)} of {live.total} live rows and {len(reference.frame)} of "
-        f"{reference.total} reference rows. The scan's stored results remain the evidence; "
-        "scores on a sample can differ from them.</div>"
+        f"{reference.total} reference rows, {how}"
+        f"{' (' + html.escape(methods) + ')' if methods else ''}; dataset drift when at least "
+        f"{settings.share:g} of the features drift.<br>"
+        f"<b>Dataset drift: {_said(verdict)}</b> ({share:.3g} of features drifted); the scan: "
+        f"<b>{stored}</b>.{performance} The scan's stored results remain the evidence; scores "
+        "on a sample can differ from them.</div>"
     )
+
+
+def _said(detected: bool) -> str:
+    return "detected" if detected else "not detected"
 
 
 def _with_banner(page: str, banner: str) -> str:

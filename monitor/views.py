@@ -71,6 +71,9 @@ class PerformanceMetric(View):
     threshold: float | None
     passed: bool | None = Field(description="None: not thresholded or not enough labels")
     labelled: int | None
+    change_percent: float | None = Field(
+        default=None, description="(value - baseline) / |baseline| in percent; None without both"
+    )
 
 
 class DriftedColumn(View):
@@ -97,6 +100,11 @@ class DataDrift(View):
 class ModelDrift(View):
     detected: bool
     degradation: dict[str, Number] = Field(description="Metric value minus its reference value")
+    degradation_percent: dict[str, float] = Field(
+        default_factory=dict,
+        description="The same change in percent of the reference value (-10.4: 10.4% worse "
+        "for a higher-is-better metric)",
+    )
 
 
 class CheckResolutions(View):
@@ -135,6 +143,50 @@ class MaintenanceList(View):
     windows: list[Maintenance]
 
 
+class Retraining(View):
+    """One recorded retraining (``POST /api/models/{name}/retrainings``, ``monitor retrained``
+    or a new ``model_version`` seen by a scan)."""
+
+    id: int
+    model: str
+    version: str | None
+    retrained_at: Timestamp = Field(description="When the retrained model started serving")
+    recorded_at: Timestamp
+    source: Literal["scan", "api", "cli"]
+    recorded_by: str | None
+    note: str | None
+
+
+class RetrainingList(View):
+    retrainings: list[Retraining]
+
+
+class Throughput(View):
+    """Live rows per unit of time, with the unit a person reads best: per second from 1 row/s,
+    per hour from 1 row/h, else per day."""
+
+    per_s: float
+    per_hour: float
+    per_day: float
+    unit: Literal["s", "hour", "day"] = Field(description="The unit shown by the dashboard")
+    value: float = Field(description="Rows per ``unit``")
+
+
+class ActionItem(View):
+    """One action item for a web page: its line of text and what it is about, so the page can
+    offer a button (open the check, acknowledge its alert) instead of a CLI command."""
+
+    text: str
+    kind: Literal["check", "alerts", "scan_error", "no_data", "no_scan"]
+    severity: str | None = None
+    check_id: str | None = None
+    segment: str | None = None
+    alert_id: int | None = Field(default=None, description="The open alert on that check")
+    alert_state: str | None = Field(
+        default=None, description="Its state: firing, recovered or acknowledged"
+    )
+
+
 class ModelStatus(View):
     """One model's status report (``/api/models/{name}``)."""
 
@@ -155,6 +207,14 @@ class ModelStatus(View):
     maintenance: Maintenance | None = Field(
         default=None, description="the maintenance window in force now (notifications held)"
     )
+    actions: list[ActionItem] = Field(
+        default_factory=list, description="The action items with what each one is about"
+    )
+    last_retraining: Retraining | None = None
+    next_retraining: Timestamp | None = Field(
+        default=None, description="From the model's retraining: schedule (None without one)"
+    )
+    throughput: Throughput | None = None
 
 
 class StatusReport(View):
@@ -226,6 +286,14 @@ class AlertPeriod(View):
     to: Timestamp | None = Field(description="None while the breach goes on")
 
 
+class ThresholdLevel(View):
+    """One rung of a check's threshold ladder, as configured (``min``/``max`` entries)."""
+
+    severity: str
+    bound: Literal["min", "max"] = Field(description="min: fails below; max: fails above")
+    value: float
+
+
 class CheckHistory(View):
     """One check's value per scan, oldest first, and its alert periods."""
 
@@ -234,6 +302,24 @@ class CheckHistory(View):
     segment: str | None
     points: list[HistoryPoint]
     alerts: list[AlertPeriod]
+    levels: list[ThresholdLevel] = Field(
+        default_factory=list, description="Each configured threshold level, for charts"
+    )
+
+
+class MetricPoint(View):
+    scan_id: int
+    window_end: Timestamp
+    rows: Rows
+    operations: JsonObject = Field(description="row_count, throughput_per_s, latency_pNN")
+    performance: JsonObject = Field(description="Per metric: value, baseline, labelled")
+
+
+class MetricHistory(View):
+    """A model's observed metrics per scan, oldest first (``/api/models/{name}/metrics``)."""
+
+    model: str
+    points: list[MetricPoint]
 
 
 # --- alerts ------------------------------------------------------------------------------

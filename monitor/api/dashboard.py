@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
-from monitor.api.deps import AppState, require_read, session, state
+from monitor.api.deps import AppState, require_report_read, session, state
 from monitor.api.docs import mount_docs
 from monitor.errors import MonitorError
 from monitor.report import build_report
@@ -40,7 +40,9 @@ def index() -> FileResponse:
 
 
 @router.get(
-    "/reports/{scan_id}.html", response_class=HTMLResponse, dependencies=[Depends(require_read)]
+    "/reports/{scan_id}.html",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require_report_read)],
 )
 def scan_report(
     scan_id: int, app: AppState = Depends(state), db: Session = Depends(session)

@@ -10,6 +10,7 @@ import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -80,6 +81,24 @@ def require_read(
         return
     if not (_matches(credentials, read_token) or _matches(credentials, app.settings.token)):
         raise _unauthorized("missing or wrong bearer token (api.read_token is set)")
+
+
+#: The cookie the dashboard sets (path /reports, SameSite=Strict) so a report opens as a plain
+#: link when api.read_token is set. Only report reads accept it; writes never take a cookie.
+REPORT_COOKIE = "monitor_read"
+
+
+def require_report_read(
+    request: Request,
+    app: AppState = Depends(state),
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> None:
+    """:func:`require_read`, or the dashboard's report cookie holding a token that reads."""
+    cookie = request.cookies.get(REPORT_COOKIE)
+    if cookie is not None and credentials is None:
+        token = unquote(cookie)  # the page writes it with encodeURIComponent
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    require_read(app, credentials)
 
 
 def _matches(credentials: HTTPAuthorizationCredentials | None, token: str | None) -> bool:

@@ -13,11 +13,20 @@ from monitor.status.history import (
     check_history,
     get_scan,
     list_scans,
+    metric_history,
     scan_detail_json,
     scan_json,
 )
 from monitor.store import WHOLE_WINDOW
-from monitor.views import CheckHistory, ModelStatus, ScanDetail, ScanList, StatusReport
+from monitor.views import (
+    CheckHistory,
+    MetricHistory,
+    ModelStatus,
+    ScanDetail,
+    ScanList,
+    StatusReport,
+    ThresholdLevel,
+)
 
 router = APIRouter(prefix="/api", tags=["models"], dependencies=[Depends(require_read)])
 
@@ -34,6 +43,11 @@ def _model(name: str, config: Config) -> ModelConfig:
             return model
     known = ", ".join(m.name for m in config.models) or "none"
     raise HTTPException(404, detail=f"unknown model {name!r}; known: {known}")
+
+
+def known_model(name: str, config: Config = Depends(_config)) -> str:
+    """The path's model name, or 404 listing the configured ones."""
+    return _model(name, config).name
 
 
 @router.get("/models", response_model=StatusReport)
@@ -84,9 +98,37 @@ def check_history_show(
     Check ids contain ``:`` (``drift:age``); send them as they are or percent-encoded.
     """
     model = _model(name, config)
-    return check_history(
+    history = check_history(
         session=db, model=model.name, check_id=check_id, segment=segment, limit=limit
     )
+    return history.model_copy(update={"levels": threshold_levels(model, check_id)})
+
+
+def threshold_levels(model: ModelConfig, check_id: str) -> list[ThresholdLevel]:
+    """The check's configured ``min``/``max`` levels (a relative drop has no fixed line)."""
+    levels = []
+    for entry in model.checks.thresholds:
+        if entry.check_id != check_id:
+            continue
+        for bound, value in (("min", entry.min), ("max", entry.max)):
+            if value is not None:
+                levels.append(
+                    ThresholdLevel.model_validate(
+                        {"severity": entry.severity, "bound": bound, "value": value}
+                    )
+                )
+    return levels
+
+
+@router.get("/models/{name}/metrics", response_model=MetricHistory)
+def model_metrics(
+    name: str,
+    limit: int = Query(500, ge=1, le=5000),
+    config: Config = Depends(_config),
+    db: Session = Depends(session),
+) -> MetricHistory:
+    """Observed latency, throughput, row counts and performance per scan, oldest first."""
+    return metric_history(session=db, model=_model(name, config).name, limit=limit)
 
 
 @router.get("/scans/{scan_id}", response_model=ScanDetail)

@@ -140,6 +140,20 @@ class EverySchedule(Strict):
     every: PositiveDuration
 
 
+class Retraining(Strict):
+    """When the model is retrained: a cron (``"0 3 1 * *"``, in the model's timezone) or a
+    period after the last recorded retraining (``{every: 30d}``). Gives "next retraining"."""
+
+    schedule: str | None = None
+    every: PositiveDuration | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Retraining:
+        if (self.schedule is None) == (self.every is None):
+            raise ValueError("give exactly one of schedule (a cron) or every (a duration)")
+        return self
+
+
 class ModelConfig(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
     source: str
@@ -162,6 +176,7 @@ class ModelConfig(Strict):
     reference: Reference
     window: PositiveDuration = timedelta(days=1)
     schedule: str | EverySchedule = EverySchedule(every=timedelta(hours=1))
+    retraining: Retraining | None = None
     checks: Checks = Checks()
     alerts: AlertSettings = AlertSettings()
     #: compute window summaries inside the source database (docs/performance.md)
@@ -179,6 +194,11 @@ class ModelConfig(Strict):
             self._check_multiclass()
         if isinstance(self.schedule, str):
             validate_cron(self.schedule, self.timezone)
+        if self.retraining is not None and self.retraining.schedule is not None:
+            try:
+                validate_cron(self.retraining.schedule, self.timezone)
+            except ValueError as exc:
+                raise ValueError(f"retraining.schedule: {exc}") from None
         self._check_columns()
         return self
 

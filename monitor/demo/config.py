@@ -27,7 +27,8 @@ models:
     task: binary_classification
     label_delay: 2d
     latency: latency_ms
-    model_version: model_version
+    model_version: model_version   # a new value is recorded as a retraining
+    retraining: {{every: 30d}}     # gives "next retraining" (or a cron: {{schedule: "0 3 1 * *"}})
     reference: {{between: ["{ref_start}", "{ref_end}"]}}
     window: 1d
     schedule: {{every: 1d}}

@@ -16,7 +16,7 @@ from monitor.scans.run import run_scan
 from monitor.scans.signals import signal_scan_error, signal_stale
 from monitor.scans.store import kept, store_scan
 from monitor.sources import SourceEngines
-from monitor.store import Scan
+from monitor.store import Scan, note_versions
 
 Clock = Callable[[datetime], datetime]
 
@@ -40,6 +40,13 @@ def scan_and_store(
     """
     report = run_scan(model, window_end, engines=engines, session=session)
     scan = store_scan(report, session=session)
+    note_versions(
+        session=session,
+        model=model.name,
+        versions=report.model_versions,
+        seen_from=report.window.start,
+        now=now,
+    )
     kept_id = scan.id if kept(report, scan) else None
     alerts = []
     if not hold:

@@ -1,64 +1,102 @@
-// Small SVG line charts: a check's value and threshold per scan, alert periods shaded.
-// Drawn by hand so the page needs no library and no network.
+// Charts of a check or a metric over time, drawn by uPlot (vendored in static/vendor/uplot,
+// see docs/dashboard.md): each threshold level its own dashed line, alert periods shaded,
+// failing points red, times in UTC, axis labels without exponents.
 "use strict";
 
 const Charts = (() => {
-  const W = 360, H = 170, PAD = { l: 46, r: 10, t: 10, b: 26 };
+  const COLOURS = { value: "#2563eb", critical: "#c62828", warning: "#d97706", baseline: "#6b7280", second: "#7c3aed" };
+  const SHADE = { critical: "rgba(198,40,40,0.13)", warning: "rgba(217,119,6,0.16)" };
 
   function esc(text) {
     return String(text).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
 
+  // Integers exactly (row counts), other values to 3 significant digits, never as 7.70e-3.
   function fmt(v) {
     if (v === null || v === undefined) return "n/a";
-    const a = Math.abs(v);
-    return a !== 0 && (a < 0.01 || a >= 1e5) ? v.toExponential(2) : (+v.toPrecision(3)).toString();
+    if (Number.isInteger(v) || Math.abs(v) >= 1e5) return String(Math.round(v));
+    return String(+v.toPrecision(3));
   }
 
-  function scale(d0, d1, r0, r1) {
-    const span = d1 - d0 || 1;
-    return v => r0 + (v - d0) / span * (r1 - r0);
+  const tick = v => (v === null || v === undefined ? "" : String(+v.toPrecision(4)));
+  const seconds = iso => Date.parse(iso) / 1000;
+
+  // uPlot draws the alert periods under the lines, on the plotting area only.
+  function shading(periods) {
+    return u => {
+      const { ctx, bbox } = u;
+      const [x0, x1] = [u.scales.x.min, u.scales.x.max];
+      for (const p of periods) {
+        const from = Math.max(seconds(p.from), x0), to = p.to ? Math.min(seconds(p.to), x1) : x1;
+        if (to < x0 || from > x1) continue;
+        const left = u.valToPos(from, "x", true), right = u.valToPos(to, "x", true);
+        ctx.fillStyle = SHADE[p.severity] || SHADE.warning;
+        ctx.fillRect(left, bbox.top, Math.max(right - left, 4), bbox.height);
+      }
+    };
   }
 
-  // history: {points: [{window_end, value, threshold, passed}], alerts: [{from, to, severity}]}
-  function checkChart(history) {
-    const pts = history.points.filter(p => p.value !== null);
-    if (!pts.length) return '<p class="muted">no values stored yet</p>';
-    const times = history.points.map(p => Date.parse(p.window_end));
-    const t0 = Math.min(...times), t1 = Math.max(...times);
-    const ys = pts.map(p => p.value).concat(history.points.filter(p => p.threshold !== null).map(p => p.threshold));
-    let y0 = Math.min(...ys), y1 = Math.max(...ys);
-    const margin = (y1 - y0) * 0.1 || Math.abs(y1) * 0.1 || 1;
-    y0 -= margin; y1 += margin;
-    const x = scale(t0, t1 === t0 ? t0 + 1 : t1, PAD.l, W - PAD.r);
-    const y = scale(y0, y1, H - PAD.b, PAD.t);
-    const parts = [`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(history.check_id)} over time">`];
-    for (const a of history.alerts) {
-      const from = Math.max(Date.parse(a.from), t0), to = a.to ? Math.min(Date.parse(a.to), t1) : t1;
-      if (to < t0 || from > t1) continue;
-      const colour = a.severity === "critical" ? "#fecaca" : "#fde68a";
-      parts.push(`<rect class="alert-period" x="${x(from)}" y="${PAD.t}" width="${Math.max(x(to) - x(from), 3)}" height="${H - PAD.t - PAD.b}" fill="${colour}" opacity="0.7"><title>alert #${a.id} (${esc(a.severity)}, ${esc(a.state)}) from ${esc(a.from)}</title></rect>`);
-    }
-    for (const v of [y0 + margin, (y0 + y1) / 2, y1 - margin]) {
-      parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${PAD.l - 4}" y="${y(v) + 4}" font-size="10" text-anchor="end" fill="#6b7280">${fmt(v)}</text>`);
-    }
-    const day = iso => iso.slice(5, 10);
-    parts.push(`<text x="${PAD.l}" y="${H - 8}" font-size="10" fill="#6b7280">${esc(day(history.points[0].window_end))}</text>`);
-    parts.push(`<text x="${W - PAD.r}" y="${H - 8}" font-size="10" text-anchor="end" fill="#6b7280">${esc(day(history.points[history.points.length - 1].window_end))}</text>`);
-    const thr = history.points.filter(p => p.threshold !== null);
-    if (thr.length) {
-      const path = thr.map((p, i) => `${i ? "L" : "M"}${x(Date.parse(p.window_end))},${y(p.threshold)}`).join(" ");
-      parts.push(`<path class="threshold" d="${path}" fill="none" stroke="#6b7280" stroke-dasharray="4 3"/>`);
-    }
-    const line = pts.map((p, i) => `${i ? "L" : "M"}${x(Date.parse(p.window_end))},${y(p.value)}`).join(" ");
-    parts.push(`<path class="value" d="${line}" fill="none" stroke="#2563eb" stroke-width="1.8"/>`);
-    for (const p of pts) {
-      const fill = p.passed === false ? "#c62828" : p.passed === null ? "#9ca3af" : "#2563eb";
-      parts.push(`<circle cx="${x(Date.parse(p.window_end))}" cy="${y(p.value)}" r="3" fill="${fill}"><title>${esc(p.window_end)}: ${fmt(p.value)} (threshold ${fmt(p.threshold)})</title></circle>`);
-    }
-    parts.push("</svg>");
-    return parts.join("");
+  function line(label, values, colour, extra) {
+    return { label, values, series: { label, stroke: colour, width: 1.8, spanGaps: true, value: (u, v) => fmt(v), ...extra } };
   }
 
-  return { checkChart, fmt, esc };
+  function dashed(label, values, colour) {
+    return line(label, values, colour, { dash: [6, 4], width: 1.4, points: { show: false } });
+  }
+
+  function failedPoints(values) {
+    return line("failed", values, COLOURS.critical, { width: 0, paths: () => null, points: { show: true, size: 8, fill: COLOURS.critical, stroke: COLOURS.critical } });
+  }
+
+  // lines: [{label, values, series}] over the x values (seconds); periods: alert periods.
+  function draw(el, x, lines, { height = 220, periods = [], yLabel = "" } = {}) {
+    const width = Math.max(280, Math.min(el.clientWidth || 520, 1000));
+    const opts = {
+      width,
+      height,
+      tzDate: ts => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
+      scales: { x: { time: true } },
+      axes: [
+        { stroke: "#374151", grid: { stroke: "#f1f5f9" }, ticks: { stroke: "#e5e7eb" }, space: 70 },
+        { stroke: "#374151", grid: { stroke: "#f1f5f9" }, ticks: { stroke: "#e5e7eb" }, values: (u, splits) => splits.map(tick), size: 58, label: yLabel, labelSize: yLabel ? 18 : 0 },
+      ],
+      series: [{ value: (u, v) => (v === null ? "" : new Date(v * 1e3).toISOString().slice(0, 16).replace("T", " ") + "Z") }, ...lines.map(l => l.series)],
+      hooks: { drawClear: [shading(periods)] },
+      cursor: { drag: { x: true, y: false } },
+    };
+    el.textContent = "";
+    return new uPlot(opts, [x, ...lines.map(l => l.values)], el);
+  }
+
+  // history: {points: [{window_end, value, threshold, passed}], alerts: [...], levels: [...]}
+  function checkChart(el, history, options = {}) {
+    const points = history.points;
+    if (!points.some(p => p.value !== null)) { el.innerHTML = '<p class="muted">no values in this range</p>'; return null; }
+    const x = points.map(p => seconds(p.window_end));
+    const lines = [line("value", points.map(p => p.value), COLOURS.value)];
+    if (history.levels && history.levels.length) {
+      for (const level of history.levels) {
+        lines.push(dashed(`${level.severity} ${level.bound} ${fmt(level.value)}`, points.map(() => level.value), COLOURS[level.severity] || COLOURS.baseline));
+      }
+    } else if (points.some(p => p.threshold !== null)) {
+      lines.push(dashed("threshold", points.map(p => p.threshold), COLOURS.baseline));
+    }
+    lines.push(failedPoints(points.map(p => (p.passed === false ? p.value : null))));
+    return draw(el, x, lines, { ...options, periods: history.alerts || [] });
+  }
+
+  // A metric per scan; baseline (the reference's value) dashed when known.
+  function metricChart(el, points, metrics, options = {}) {
+    const x = points.map(p => seconds(p.window_end));
+    const colours = [COLOURS.value, COLOURS.second];
+    const lines = metrics.map((m, i) => line(m.label, points.map(m.get), colours[i % 2]));
+    for (const m of metrics.filter(m => m.baseline)) lines.push(dashed(`${m.label} baseline`, points.map(m.baseline), COLOURS.baseline));
+    if (!lines.some(l => l.values.some(v => v !== null && v !== undefined))) { el.innerHTML = '<p class="muted">no values in this range</p>'; return null; }
+    return draw(el, x, lines, options);
+  }
+
+  // Every value 0 (a missing share that never moved): shown folded, behind a toggle.
+  const flat = history => history.points.length > 0 && history.points.every(p => p.value === null || p.value === 0);
+
+  return { checkChart, metricChart, flat, fmt, esc, COLOURS };
 })();

@@ -106,6 +106,31 @@ def check_history(
     )
 
 
+def metric_history(*, session: Session, model: str, limit: int = 500) -> views.MetricHistory:
+    """``model``'s observed operations and performance per scan, oldest first (errors skipped:
+    they observed nothing)."""
+    stmt = (
+        select(Scan)
+        .where(Scan.model == model, Scan.status != "error")
+        .order_by(Scan.window_end.desc())
+        .limit(limit)
+    )
+    points = [
+        views.MetricPoint(
+            scan_id=scan.id,
+            window_end=isoformat_z(scan.window_end),
+            rows=views.Rows(
+                reference=scan.rows_reference, live=scan.rows_live, labelled=scan.rows_labelled
+            ),
+            operations=(scan.metrics or {}).get("operations") or {},
+            performance=(scan.metrics or {}).get("performance") or {},
+        )
+        for scan in session.scalars(stmt)
+    ]
+    points.reverse()
+    return views.MetricHistory(model=model, points=points)
+
+
 def _point(scan: Scan, result: CheckResult) -> views.HistoryPoint:
     return views.HistoryPoint(
         scan_id=scan.id,

@@ -14,6 +14,7 @@ from monitor.views import (
     ModelStatus,
     PerformanceMetric,
     StatusReport,
+    Throughput,
 )
 
 MARKS = {"green": "[green] ", "yellow": "[yellow]", "red": "[red]   "}
@@ -74,9 +75,10 @@ def _model(m: ModelStatus, colour: bool) -> str:
     lines += _attempt(m.last_failed_attempt)
     lines += [f"  warning: {w}" for w in (last.warnings if last else [])]
     lines.append(f"  next scan: {m.next_scan}")
+    lines += _retraining(m)
     lines += _alerts(m.alerts)
     lines += _performance(m.performance or {})
-    lines += _operations(m.operations)
+    lines += _operations(m.operations, m.throughput)
     lines += _drift(m.data_drift)
     lines += _model_drift(m.model_drift)
     lines += [f"  - {item}" for item in m.action_items]
@@ -136,18 +138,30 @@ def _performance(perf: dict[str, PerformanceMetric]) -> list[str]:
             continue
         baseline = "" if p.baseline is None else f" (reference {_num(p.baseline)})"
         verdict = {True: "pass", False: "FAIL", None: ""}[p.passed]
-        shown.append(f"  {name}: {_num(p.value)}{baseline} {verdict}".rstrip())
+        change = "" if p.change_percent is None else f" {p.change_percent:+.1f}%"
+        shown.append(f"  {name}: {_num(p.value)}{baseline}{change} {verdict}".rstrip())
     return shown
 
 
-def _operations(ops: JsonObject | None) -> list[str]:
+def _retraining(m: ModelStatus) -> list[str]:
+    last = m.last_retraining
+    if last is None and m.next_retraining is None:
+        return []
+    shown = "none recorded"
+    if last is not None:
+        version = f" (version {last.version})" if last.version else ""
+        shown = f"{last.retrained_at}{version}"
+    return [f"  last retraining: {shown}; next retraining: {m.next_retraining or 'not scheduled'}"]
+
+
+def _operations(ops: JsonObject | None, rate: Throughput | None) -> list[str]:
     if not ops:
         return []
-    keys = ("latency_p50", "latency_p99", "throughput_per_s")
-    p50, p99, rate = (_number(ops.get(key)) for key in keys)
+    p50, p99 = (_number(ops.get(key)) for key in ("latency_p50", "latency_p99"))
+    speed = "n/a" if rate is None else f"{_num(rate.value)} rows/{rate.unit}"
     return [
         f"  latency p50 {_num(p50)} ms, p99 {_num(p99)} ms;"
-        f" throughput {_num(rate)} rows/s; rows {ops.get('row_count')}"
+        f" throughput {speed}; rows {ops.get('row_count')}"
     ]
 
 
@@ -175,7 +189,11 @@ def _drift(drift: DataDrift | None) -> list[str]:
 def _model_drift(drift: ModelDrift | None) -> list[str]:
     if not drift:
         return []
-    changes = ", ".join(f"{k} {v:+.3f}" for k, v in drift.degradation.items())
+    changes = ", ".join(
+        f"{k} {v:+.3f}"
+        + (f" ({pct:+.1f}%)" if (pct := drift.degradation_percent.get(k)) is not None else "")
+        for k, v in drift.degradation.items()
+    )
     verdict = "yes" if drift.detected else "no"
     return [f"  model drift: {verdict}{' (' + changes + ' vs reference)' if changes else ''}"]
 
@@ -214,9 +232,10 @@ def _last_cells(m: ModelStatus) -> str:
 def _details(m: ModelStatus) -> list[str]:
     return [
         f"next scan: {m.next_scan}",
+        *_retraining(m),
         *_alerts(m.alerts),
         *_performance(m.performance or {}),
-        *_operations(m.operations),
+        *_operations(m.operations, m.throughput),
         *_drift(m.data_drift),
         *_model_drift(m.model_drift),
     ]

@@ -14,12 +14,19 @@ from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.maintenance import active_maintenance, maintenance_json
-from monitor.alerts.queries import AlertCounts, alert_counts
+from monitor.alerts.queries import AlertCounts, alert_counts, list_alerts
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
 from monitor.status.text import action_items, effect_phrase
-from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
-from monitor.windows import isoformat_z, next_end, step
+from monitor.store import (
+    WHOLE_WINDOW,
+    CheckResult,
+    Retraining,
+    Scan,
+    ScanAttempt,
+    last_retraining,
+)
+from monitor.windows import Cron, isoformat_z, next_end, step
 
 
 def status_report(
@@ -48,6 +55,10 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
     )
     whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
     window = active_maintenance(session=session, model=model.name, now=now)
+    actions = _with_alerts(action_items(model, last, whole, attempt=attempt), model, session)
+    actions += _alert_items(model, counts)
+    retrained = last_retraining(session=session, model=model.name)
+    operations = (judged.metrics or {}).get("operations") if judged else None
     return views.ModelStatus(
         name=model.name,
         health=health,
@@ -56,16 +67,75 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
         last_failed_attempt=_attempt_summary(attempt),
         next_scan=isoformat_z(next_scan(model, now)),
         performance=_performance(judged, whole),
-        operations=(judged.metrics or {}).get("operations") if judged else None,
+        operations=operations,
         data_drift=_data_drift(whole) if judged else None,
         model_drift=_model_drift(judged, whole) if judged else None,
         alerts=counts.as_json(),
-        action_items=[
-            *action_items(model, last, whole, attempt=attempt),
-            *_alert_items(model, counts),
-        ],
+        action_items=[item.text for item in actions],
         maintenance=maintenance_json(window, now=now) if window else None,
+        actions=actions,
+        last_retraining=retraining_json(retrained) if retrained else None,
+        next_retraining=_iso(next_retraining(model, retrained, now)),
+        throughput=throughput((operations or {}).get("throughput_per_s")),
     )
+
+
+def _with_alerts(
+    items: list[views.ActionItem], model: ModelConfig, session: Session
+) -> list[views.ActionItem]:
+    """Each check's item with the id of its open alert, for an Acknowledge button."""
+    open_alerts: dict[tuple[str | None, str | None], tuple[int, str]] = {
+        (a.check_id, a.segment or None): (a.id, a.state)
+        for a in list_alerts(session=session, state="open", model=model.name)
+    }
+    items = list(items)
+    for n, item in enumerate(items):
+        found = open_alerts.get((item.check_id, item.segment)) if item.kind == "check" else None
+        if found is not None:
+            items[n] = item.model_copy(update={"alert_id": found[0], "alert_state": found[1]})
+    return items
+
+
+def retraining_json(row: Retraining) -> views.Retraining:
+    return views.Retraining(
+        id=row.id,
+        model=row.model,
+        version=row.version or None,
+        retrained_at=isoformat_z(row.retrained_at),
+        recorded_at=isoformat_z(row.recorded_at),
+        source=row.source,  # type: ignore[arg-type]
+        recorded_by=row.recorded_by,
+        note=row.note,
+    )
+
+
+def next_retraining(model: ModelConfig, last: Retraining | None, now: datetime) -> datetime | None:
+    """The next time on the model's ``retraining:`` cron, or ``every`` after the last one
+    (``None`` without a schedule, or with ``every`` and no retraining recorded yet)."""
+    plan = model.retraining
+    if plan is None:
+        return None
+    if plan.schedule is not None:
+        return next_end(Cron(plan.schedule, model.timezone), now)
+    assert plan.every is not None
+    return last.retrained_at + plan.every if last else None
+
+
+def throughput(per_s: float | None) -> views.Throughput | None:
+    """Rows per second, hour and day, and the unit that reads best (no 0.0268 rows/s)."""
+    if per_s is None:
+        return None
+    per_hour, per_day = per_s * 3600, per_s * 86400
+    unit, value = (
+        ("s", per_s) if per_s >= 1 else ("hour", per_hour) if per_hour >= 1 else ("day", per_day)
+    )
+    return views.Throughput.model_validate(
+        {"per_s": per_s, "per_hour": per_hour, "per_day": per_day, "unit": unit, "value": value}
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return isoformat_z(moment) if moment else None
 
 
 def failed_attempt(model: str, *, session: Session) -> ScanAttempt | None:
@@ -99,7 +169,7 @@ def _attempt_summary(attempt: ScanAttempt | None) -> views.FailedAttempt | None:
     )
 
 
-def _alert_items(model: ModelConfig, counts: AlertCounts) -> list[str]:
+def _alert_items(model: ModelConfig, counts: AlertCounts) -> list[views.ActionItem]:
     if not counts.unacknowledged:
         return []
     since = (
@@ -107,10 +177,11 @@ def _alert_items(model: ModelConfig, counts: AlertCounts) -> list[str]:
         if counts.oldest_unacknowledged_since
         else "?"
     )
-    return [
+    text = (
         f"{counts.unacknowledged} unacknowledged alert(s), the oldest since {since}: "
         f"`monitor alerts` then `monitor ack ID --by NAME` once someone owns it"
-    ]
+    )
+    return [views.ActionItem(text=text, kind="alerts")]
 
 
 def _latest_scans(
@@ -176,6 +247,7 @@ def _performance(
         report[name] = views.PerformanceMetric(
             value=seen.get("value"),
             baseline=seen.get("baseline"),
+            change_percent=_percent(seen.get("value"), seen.get("baseline")),
             threshold=result.threshold if result else None,
             passed=result.passed if result else None,
             labelled=seen.get("labelled"),
@@ -224,4 +296,20 @@ def _model_drift(scan: Scan, whole: list[CheckResult]) -> views.ModelDrift:
     prediction = next((r for r in whole if r.check == "prediction_drift"), None)
     performance_failed = any(r.check in observed and r.passed is False for r in whole)
     shifted = prediction is not None and prediction.passed is False
-    return views.ModelDrift(detected=performance_failed or shifted, degradation=degradation)
+    percent = {
+        name: change
+        for name, seen in observed.items()
+        if (change := _percent(seen.get("value"), seen.get("baseline"))) is not None
+    }
+    return views.ModelDrift(
+        detected=performance_failed or shifted,
+        degradation=degradation,
+        degradation_percent=percent,
+    )
+
+
+def _percent(value: float | None, baseline: float | None) -> float | None:
+    """The change from ``baseline`` in percent of it; ``None`` without both or at baseline 0."""
+    if value is None or baseline is None or baseline == 0:
+        return None
+    return (value - baseline) / abs(baseline) * 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor import views
 from monitor.config.schema import (
     CLASSIFICATION_METRICS,
     LATENCY_METRICS,
@@ -59,24 +60,39 @@ def action_items(
     whole: list[CheckResult],
     *,
     attempt: ScanAttempt | None = None,
-) -> list[str]:
-    """What an on-call person should look at, worst first."""
+) -> list[views.ActionItem]:
+    """What an on-call person should look at, worst first, each with what it is about."""
     if last is None:
-        return [f"Run `monitor scan {model.name}` (no scan stored yet)"]
+        return [_item(f"Run `monitor scan {model.name}` (no scan stored yet)", "no_scan")]
     items = []
     if last.status == "error":
-        items.append(f"Fix the scan error: {last.error}")
+        items.append(_item(f"Fix the scan error: {last.error}", "scan_error"))
     if attempt is not None:
         kept = f"scan #{attempt.scan_id} of the window ending {isoformat_z(attempt.window_end)}"
-        items.append(f"Fix the scan error: {attempt.error} (the results of {kept} are kept)")
+        text = f"Fix the scan error: {attempt.error} (the results of {kept} are kept)"
+        items.append(_item(text, "scan_error"))
     if last.status == "no_data":
-        items.append("No rows in the live window: check that predictions are being logged")
+        items.append(
+            _item("No rows in the live window: check that predictions are being logged", "no_data")
+        )
     failing = sorted(
         (r for r in whole if r.passed is False and r.severity),
         key=lambda r: r.severity != "critical",
     )
-    items += [_advice(r) for r in failing]
-    return list(dict.fromkeys(items))
+    items += [
+        _item(_advice(r), "check", severity=r.severity, check_id=r.check, segment=r.segment)
+        for r in failing
+    ]
+    unique: dict[str, views.ActionItem] = {}
+    for item in items:
+        unique.setdefault(item.text, item)
+    return list(unique.values())
+
+
+def _item(text: str, kind: str, **about: str | None) -> views.ActionItem:
+    return views.ActionItem.model_validate(
+        {"text": text, "kind": kind, **{k: v or None for k, v in about.items()}}
+    )
 
 
 def _advice(result: CheckResult) -> str:

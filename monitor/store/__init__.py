@@ -35,6 +35,13 @@ from monitor.store.engine import (
     unavailable_reason,
 )
 from monitor.store.leases import Heartbeat, Lease
+from monitor.store.retrainings import (
+    Retraining,
+    last_retraining,
+    list_retrainings,
+    note_versions,
+    record_retraining,
+)
 from monitor.store.scans import (
     SCAN_STATUSES,
     CheckResult,
@@ -66,6 +73,7 @@ __all__ = [
     "Notification",
     "PoolSettings",
     "ReferenceProfile",
+    "Retraining",
     "Scan",
     "ScanAttempt",
     "Silence",
@@ -73,10 +81,14 @@ __all__ = [
     "UTCDateTime",
     "id_in_range",
     "json_type",
+    "last_retraining",
+    "list_retrainings",
     "make_engine",
     "make_sessionmaker",
     "migrate",
+    "note_versions",
     "pool_options",
+    "record_retraining",
     "shown_url",
     "state_db_errors",
     "state_session",

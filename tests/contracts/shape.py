@@ -22,9 +22,12 @@ PUBLISHED: dict[str, type[views.View]] = {
     "scan_list": views.ScanList,
     "scan_detail": views.ScanDetail,
     "check_history": views.CheckHistory,
+    "metric_history": views.MetricHistory,
     "alert_list": views.AlertList,
     "alert_detail": views.AlertDetail,
     "alert_action": views.AlertActionResult,
+    "retraining": views.Retraining,
+    "retraining_list": views.RetrainingList,
     "liveness": views.Liveness,
     "readiness": views.Readiness,
 }

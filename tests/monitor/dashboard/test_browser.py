@@ -1,16 +1,25 @@
-"""The dashboard in a real headless Chromium, after the demo's scans.
+"""The dashboard in a real headless Chromium, on a copy of the demo's state DB.
 
 Skipped only where /usr/bin/chromium is absent and not under CI; under CI (``CI=true``) a
-missing browser is a failure, since `.ci/run` installs it.
+missing browser is a failure, since `.ci/run` installs it. Every wait is on a selector or a
+condition, with :data:`tests.waiting.PATIENCE` as the bound, so a busy machine is only slower.
+Screenshots of every page land in ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.api.app import ApiSettings, create_app
 from tests.waiting import PATIENCE, serving
@@ -36,25 +45,39 @@ def _require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed")
 
 
+@dataclass
+class Site:
+    url: str
+    config_file: Path
+    sessions: sessionmaker[Session]
+    config: Any
+
+
 @pytest.fixture(scope="module")
-def server(demo: Path) -> Iterator[str]:
-    """The API and dashboard on the demo's state DB, served by uvicorn on a loopback port."""
+def site(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The API and dashboard on a copy of the demo's state DB (these tests change it),
+    served by uvicorn on a loopback port."""
     from monitor.config import load_config
     from monitor.store import make_engine, make_sessionmaker
 
-    config = load_config(demo / "monitor.yaml")
+    here = tmp_path_factory.mktemp("browser")
+    shutil.copy(demo / "monitor.db", here / "monitor.db")
+    text = (demo / "monitor.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^state_db: .*$", f'state_db: "sqlite:///{here / "monitor.db"}"', text)
+    (here / "monitor.yaml").write_text(text, encoding="utf-8")
+    config = load_config(here / "monitor.yaml")
     engine = make_engine(config.state_db)
-    app = create_app(
-        sessions=make_sessionmaker(engine), settings=ApiSettings(token=TOKEN), config=config
-    )
+    sessions = make_sessionmaker(engine)
+    app = create_app(sessions=sessions, settings=ApiSettings(token=TOKEN), config=config)
     try:
         with serving(app) as url:
-            yield url
+            yield Site(url, here / "monitor.yaml", sessions, config)
     finally:
         engine.dispose()
 
 
-def test_dashboard_shows_the_red_model_and_acknowledges_an_alert_by_click(server: str) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
     _require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
@@ -62,45 +85,262 @@ def test_dashboard_shows_the_red_model_and_acknowledges_an_alert_by_click(server
     # each expectation still ends as soon as it holds.
     expect.set_options(timeout=PATIENCE * 1000)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=PATIENCE * 1000)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=PATIENCE * 1000)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(PATIENCE * 1000)
-            answers = {"API token": TOKEN, "Your name": "ana"}
-            asked: list[str] = []
-
-            def answer(dialog: object) -> None:
-                message = dialog.message  # type: ignore[attr-defined]
-                asked.append(message)
-                dialog.accept(next(v for k, v in answers.items() if k in message))  # type: ignore[attr-defined]
-
-            page.on("dialog", answer)
-            page.goto(server + "/")
-            churn = page.locator(".card[data-model=churn]")
-            expect(churn.locator(".badge")).to_have_text("red")
-            expect(page.locator(".card[data-model=eta] .badge")).to_have_text("green")
-
-            firing = page.locator(".state", has_text="firing")
-            row = page.locator("#alerts tbody tr").filter(has=firing).first
-            alert_id = row.get_attribute("data-alert")
-            expect(row.locator(".state")).to_have_text("firing")
-            row.get_by_role("button", name="Acknowledge").click()
-            acked = page.locator(f"#alerts tr[data-alert='{alert_id}'] .state")
-            expect(acked).to_have_text("acknowledged")
-            assert sum("API token" in m for m in asked) == 1
-            assert page.evaluate("sessionStorage.getItem('monitor.token')") == TOKEN
-
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-
-            page.goto(server + "/#/models/churn")
-            expect(page.locator(".chart[data-check=accuracy] svg path.value")).to_have_count(1)
-            expect(page.locator(".chart[data-check=accuracy] .alert-period").first).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "dashboard-model.png"), full_page=True)
-
-            page.locator("a[href^='#/scans/']").first.click()
-            expect(page.locator("h1")).to_contain_text("Scan #")
-            expect(page.get_by_role("cell", name="accuracy", exact=True)).to_be_visible()
-            expect(page.locator("button#report")).to_be_visible()
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A 1400 px page that records console errors and uncaught exceptions."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(PATIENCE * 1000)
+    tab.errors = []
+    tab.on("console", lambda m: m.type == "error" and tab.errors.append(m.text))
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    yield tab
+    context.close()
+
+
+def _open(page: Any, url: str) -> None:
+    """Go to ``url`` and wait until the dashboard rendered it."""
+    before = ""
+    if page.url.startswith("http"):
+        before = page.evaluate("document.getElementById('main')?.dataset.loaded || ''")
+    page.goto(url)
+    page.wait_for_function(
+        "(before) => { const m = document.getElementById('main');"
+        " return m && m.dataset.loaded && m.dataset.loaded !== before; }",
+        arg=before,
+    )
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("document.getElementById('toast').style.display = 'none'")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _status(site: Site, model: str) -> dict[str, Any]:
+    """The model's report as `monitor status --json` gives it."""
+    from typer.testing import CliRunner
+
+    from monitor.cli import build_app
+
+    done = CliRunner().invoke(build_app(), ["status", model, "--json", "-c", str(site.config_file)])
+    assert done.exit_code == 0, done.output
+    import json
+
+    report: dict[str, Any] = json.loads(done.output)["models"][0]
+    return report
+
+
+def _item(page: Any, key: str) -> str:
+    text: str = page.locator(f"main dl.report [data-item='{key}'] dd").inner_text()
+    return text
+
+
+def test_model_page_shows_the_report_layout_with_the_status_values(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    churn = _status(site, "churn")
+    _open(page, site.url + "/#/models/churn")
+    expect(page.locator(".chart[data-check=accuracy] canvas").first).to_be_visible()
+    assert churn["health"] == "red" and churn["health"].upper() in _item(page, "health")
+    retraining = churn["last_retraining"]
+    assert retraining["version"] == "churn-2026.10"
+    assert retraining["retrained_at"][:10] in _item(page, "last-retraining")
+    assert churn["next_retraining"][:10] in _item(page, "next-retraining")
+    accuracy = churn["performance"]["accuracy"]
+    shown = _item(page, "performance")
+    assert f"accuracy {accuracy['value']:.3g} vs {accuracy['baseline']:.3g}" in shown
+    assert f"{accuracy['change_percent']:+.1f}%" in shown
+    drop = churn["model_drift"]["degradation_percent"]["accuracy"]
+    assert _item(page, "model-drift") == f"yes (accuracy {drop:+.1f}%)"
+    drifted = [c["column"] for c in churn["data_drift"]["columns"] if c["drifted"]]
+    assert _item(page, "data-drift") == "yes: " + ", ".join(drifted)
+    ops = churn["operations"]
+    assert _item(page, "latency") == (
+        f"p50 {ops['latency_p50']:.3g} ms · p99 {ops['latency_p99']:.3g} ms"
+    )
+    rate = churn["throughput"]
+    assert rate["unit"] == "hour" and _item(page, "throughput") == f"{rate['value']:.3g} rows/h"
+    rows = churn["last_scan"]["rows"]
+    assert _item(page, "rows") == f"live {rows['live']} · labelled {rows['labelled']}"
+    assert churn["next_scan"][:10] in _item(page, "next-run")
+    # action items are buttons, not CLI commands
+    actions = page.locator("main ul.actions")
+    expect(
+        actions.get_by_role("button", name=re.compile(r"Acknowledge #\d+")).first
+    ).to_be_visible()
+    expect(actions.get_by_role("link", name="Review alerts")).to_be_visible()
+    assert "monitor ack" not in actions.inner_text()
+    # each threshold level of accuracy is its own line in the legend; metrics have charts too
+    legend = page.locator(".chart[data-check=accuracy] .u-legend").inner_text()
+    assert "warning min 0.83" in legend and "critical min 0.8" in legend
+    for metric in ("precision", "recall", "latency", "throughput", "rows"):
+        expect(page.locator(f".chart[data-metric={metric}] canvas")).to_be_visible()
+    # the six missing shares that never moved are folded behind a toggle
+    folded = page.locator("details#flat-charts")
+    expect(folded).not_to_have_attribute("open", "")
+    assert "missing_share:age" in folded.locator("summary").inner_text()
+    _shot(page, "dashboard-model")
+    assert page.errors == []
+
+
+def test_a_selected_segment_shows_that_segments_values(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, site.url + "/#/models/eta")
+    options = page.locator("select#segment option").all_inner_texts()
+    segment = options[1]
+    page.select_option("select#segment", segment)
+    table = page.locator(f"#segment-values[data-segment='{segment}']")
+    expect(table).to_be_visible()
+    last = _status(site, "eta")["last_scan"]["id"]
+    scan = page.request.get(f"{site.url}/api/scans/{last}").json()
+    values = {r["check_id"]: r["value"] for r in scan["results"] if r["segment"] == segment}
+    assert values and "mae" in values
+    for check_id in ("mae", "drift:distance_km"):
+        cell = table.locator(f"tr[data-check='{check_id}'] td.value").inner_text()
+        assert float(cell) == pytest.approx(values[check_id], rel=1e-2)  # 3 digits shown
+    expect(page.locator(".chart[data-check=mae] canvas")).to_be_visible()
+    mae = page.request.get(f"{site.url}/api/models/eta/checks/mae/history?segment={segment}")
+    assert [p["value"] for p in mae.json()["points"]][-1] == pytest.approx(values["mae"])
+    heat = page.locator(f"td.heat[data-segment='{segment}'][data-check=mae]")
+    expect(heat).to_be_visible()
+    heat.locator("a").click()
+    expect(page.locator("h1 .segment")).to_have_attribute("data-segment", segment)
+    assert page.locator("#values tbody tr").count() == len(mae.json()["points"])
+    _shot(page, "dashboard-segment-check")
+    assert page.errors == []
+
+
+def test_auto_refresh_picks_up_a_new_scan_without_reload(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    from monitor.store import Scan
+
+    _open(page, site.url + "/?refresh=1#/")
+    card = page.locator(".card[data-model=churn]")
+    expect(card).to_be_visible()
+    expect(page.locator("#updated")).to_have_text(re.compile(r"updated \d+ s ago"))
+    page.evaluate("window.sameDocument = true")
+    with site.sessions() as session:
+        last = session.scalars(
+            select(Scan).where(Scan.model == "churn").order_by(Scan.window_end.desc())
+        ).first()
+        assert last is not None
+        end = last.window_end + timedelta(days=1)
+        new = Scan(
+            model="churn",
+            window_start=last.window_end,
+            window_end=end,
+            reference=last.reference,
+            config_hash=last.config_hash,
+            status="no_data",
+            started_at=end,
+            finished_at=end,
+            rows_live=0,
+        )
+        session.add(new)
+        session.commit()
+        new_id = new.id
+    try:
+        expect(card.locator(f"a[href='#/scans/{new_id}']")).to_be_visible()
+        assert page.evaluate("window.sameDocument") is True
+    finally:  # the other tests see the demo's scans
+        with site.sessions() as session:
+            session.delete(session.get(Scan, new_id))
+            session.commit()
+
+
+def test_resolve_with_a_reason_from_the_page_shows_in_the_cli(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+    from typer.testing import CliRunner
+
+    from monitor.cli import build_app
+
+    _open(page, site.url + "/#/alerts?state=open&model=churn")
+    row = page.locator("#alerts tbody tr").filter(has=page.locator(".state", has_text="firing"))
+    alert_id = row.first.get_attribute("data-alert")
+    badge = row.first.locator(".state .badge")
+    severity = row.first.locator("td:nth-child(4)").inner_text().lower()
+    colour = badge.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert colour == ("rgb(217, 119, 6)" if severity == "warning" else "rgb(198, 40, 40)")
+    row.first.get_by_role("link", name="Snooze / resolve…").click()
+    expect(page.locator("h1")).to_contain_text(f"Alert #{alert_id}")
+    form = page.locator("#resolve-form")
+    form.locator("select[name=resolution]").select_option("false_positive")
+    form.locator("input[name=note]").fill("seasonal promo, expected to pass")
+    form.get_by_role("button", name="Resolve").click()
+    dialog = page.locator("dialog#auth")
+    expect(dialog).to_be_visible()
+    dialog.locator("#auth-token").fill(TOKEN)
+    dialog.locator("#auth-by").fill("ana")
+    dialog.locator("#auth-ok").click()
+    expect(page.locator("h1 .badge.resolved")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('monitor.token')") == TOKEN
+    expect(page.locator("#events")).to_contain_text("seasonal promo")
+    _shot(page, "dashboard-alert")
+    shown = CliRunner().invoke(
+        build_app(), ["alerts", "show", str(alert_id), "-c", str(site.config_file)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "resolved" in shown.output and "false_positive" in shown.output
+    assert "ana" in shown.output and "seasonal promo" in shown.output
+    # the next action in this tab asks for nothing: the token is kept for the session
+    _open(page, site.url + "/#/alerts?state=resolved")
+    expect(page.locator(f"#alerts tr[data-alert='{alert_id}']")).to_be_visible()
+    assert page.errors == []
+
+
+def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, site.url + "/")
+    expect(page.locator(".card[data-model=churn] .badge").first).to_have_text("red")
+    expect(page.locator(".card[data-model=eta] .badge").first).to_have_text("green")
+    row = page.locator("#alerts tbody tr").filter(has=page.locator(".state", has_text="firing"))
+    alert_id = row.first.get_attribute("data-alert")
+    row.first.get_by_role("button", name="Acknowledge").click()
+    dialog = page.locator("dialog#auth")
+    expect(dialog).to_be_visible()
+    dialog.locator("#auth-token").fill(TOKEN)
+    dialog.locator("#auth-by").fill("ana")
+    dialog.locator("#auth-ok").click()
+    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state")).to_have_text("acknowledged")
+    _shot(page, "dashboard")
+    scans = page.request.get(f"{site.url}/api/models/churn/scans").json()["scans"]
+    scan = "#/scans/{}".format(next(s["id"] for s in scans if s["status"] == "failed"))
+    pages = {
+        "dashboard-alerts": "/#/alerts?state=all",
+        "dashboard-alert-detail": f"/#/alerts/{alert_id}",
+        "dashboard-check": "/#/models/churn/checks/accuracy",
+        "dashboard-scan": "/" + str(scan),
+        "dashboard-eta": "/#/models/eta?range=7d",
+        "dashboard-eta-segment": "/#/models/eta?segment=porto&range=all",
+        "dashboard-custom-range": "/#/models/churn?range=custom&from=2000-01-01&to=2000-01-02",
+    }
+    for name, path in pages.items():
+        _open(page, site.url + path)
+        expect(page.locator("main h1")).to_be_visible()
+        assert page.locator("main p.error").count() == 0, (path, page.locator("main").inner_text())
+        _shot(page, name)
+    # a range with no scans leaves the charts empty and says so, without an error
+    _open(page, site.url + "/#/models/churn?range=custom&from=2000-01-01&to=2000-01-02")
+    expect(page.locator("#range-from")).to_have_value("2000-01-01")
+    assert page.locator("#scans tbody tr").count() == 0
+    _open(page, site.url + "/#/models/churn/checks/accuracy")
+    box = page.locator(".chart.wide canvas").first.bounding_box()
+    assert box is not None and box["width"] <= 1000 and box["height"] <= 400
+    _open(page, site.url + "/" + str(scan))
+    expect(
+        page.locator("#results").get_by_role("cell", name="accuracy", exact=True)
+    ).to_be_visible()
+    report = page.locator("a#report")
+    assert report.get_attribute("href") == f"/reports/{str(scan).rsplit('/', 1)[1]}.html"
+    assert page.errors == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ def test_models_lists_every_model_with_the_status_report(
         "threshold": 0.8,
         "passed": False,
         "labelled": None,
+        "change_percent": pytest.approx((0.72 - 0.86) / 0.86 * 100),
     }
     assert churn["alerts"]["open"] == 1 and churn["alerts"]["unacknowledged"] == 1
 
@@ -83,6 +85,31 @@ def test_check_history_marks_the_alert_period(make_client: Any, history: list[in
     assert alert["state"] == "firing" and alert["severity"] == "critical"
     # raised by the first failing window (day 4), still going on
     assert alert["from"] == body["points"][3]["window_end"] and alert["to"] is None
+
+
+def test_check_history_lists_each_configured_threshold_level(
+    make_client: Any, history: list[int]
+) -> None:
+    accuracy = make_client().get("/api/models/churn/checks/accuracy/history").json()
+    assert accuracy["levels"] == [{"severity": "critical", "bound": "min", "value": 0.8}]
+    drift = make_client().get("/api/models/churn/checks/drift:age/history").json()
+    assert drift["levels"] == []  # a drift threshold is per result, not a configured level
+
+
+def test_metrics_history_gives_each_scans_observed_metrics_oldest_first(
+    make_client: Any, history: list[int]
+) -> None:
+    body = make_client().get("/api/models/churn/metrics").json()
+    assert [p["scan_id"] for p in body["points"]] == history
+    assert [p["performance"]["accuracy"]["value"] for p in body["points"]] == [
+        0.86,
+        0.85,
+        0.84,
+        0.74,
+        0.72,
+    ]
+    assert body["points"][0]["rows"] == {"reference": 480, "live": 480, "labelled": 400}
+    assert make_client().get("/api/models/nope/metrics").status_code == 404
 
 
 def test_reads_are_open_without_a_read_token(make_client: Any, history: list[int]) -> None:
@@ -138,6 +165,11 @@ def test_the_dashboard_page_and_its_files_load_nothing_from_the_network(
         assert served.status_code == 200
         assert "://" not in served.text, name
     assert "://" not in page.text
+    # every file the page names is served from here, the vendored chart library included
+    urls = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", page.text)
+    assert "/static/vendor/uplot/uPlot.iife.min.js" in urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
 
 
 def test_the_openapi_page_lists_every_read_endpoint(make_client: Any) -> None:
@@ -148,6 +180,8 @@ def test_the_openapi_page_lists_every_read_endpoint(make_client: Any) -> None:
         "/api/models/{name}/scans",
         "/api/scans/{scan_id}",
         "/api/models/{name}/checks/{check_id}/history",
+        "/api/models/{name}/metrics",
+        "/api/models/{name}/retrainings",
         "/api/alerts",
         "/api/alerts/{alert_id}",
     ):

@@ -104,6 +104,13 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
         assert client.get(f"/reports/{first.id}.html").status_code == 401
         page = client.get(f"/reports/{first.id}.html", headers={"Authorization": "Bearer r"})
         missing = client.get("/reports/9999.html", headers={"Authorization": "Bearer r"})
+        # the dashboard's cookie opens a report as a plain link, and nothing else
+        url = f"/reports/{first.id}.html"
+        by_cookie = client.get(url, cookies={"monitor_read": "r"})
+        wrong_cookie = client.get(url, cookies={"monitor_read": "nope"})
+        api_by_cookie = client.get("/api/models", cookies={"monitor_read": "r"})
+    assert by_cookie.status_code == 200 and wrong_cookie.status_code == 401
+    assert api_by_cookie.status_code == 401
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert f"Drill-down of scan #{first.id}</b> of model <b>churn" in page.text
     assert "480 of 480 live rows" in page.text  # under the default sample size: every row
@@ -130,3 +137,34 @@ def test_report_out_in_a_missing_folder_is_a_clear_error(
     assert code == 2, err
     assert f"--out {out}: the folder {out.parent} does not exist" in err
     assert "Traceback" not in err and not out.parent.exists()
+
+
+def test_the_drill_down_judges_drift_as_the_scan_did_and_shows_performance(demo: Path) -> None:
+    """The demo's churn model is configured with share 0.3 (Evidently's default is 0.5); with
+    whole windows, Evidently run with the scan's methods, thresholds and share reaches the
+    scan's dataset-drift verdict, on a drifted scan and on a quiet one."""
+    from monitor.config import load_config
+    from monitor.report import drill_down
+    from monitor.store import state_session
+
+    config = load_config(demo / "monitor.yaml")
+    with state_session(config.state_db) as session:
+        scans = list(
+            session.scalars(select(Scan).where(Scan.model == "churn").order_by(Scan.window_end))
+        )
+        verdicts = []
+        for scan in (scans[0], scans[-1]):
+            dataset = scan.result("dataset_drift")
+            assert dataset is not None and dataset.passed is not None
+            report = drill_down(config, session=session, scan_id=scan.id)
+            verdicts.append(report.dataset_drift)
+            assert report.dataset_drift is (not dataset.passed), scan.id
+            assert report.drift_share == 0.3
+            assert report.share_drifted == pytest.approx(dataset.value, rel=1e-9)
+            assert "each feature with the scan's method" in report.html
+            assert "Classification (labelled rows)" in report.html
+        eta = drill_down(config, session=session, model="eta")
+    assert "Regression (labelled rows)" in eta.html
+    assert verdicts == [False, True]
+    # Evidently's default share (0.5) would have called the drifted scan quiet: the setting matters
+    assert 0.3 <= scans[-1].result("dataset_drift").value < 0.5  # type: ignore[union-attr]

@@ -35,7 +35,7 @@ def test_markdown_has_a_row_and_a_section_per_model(report: StatusReport) -> Non
     text = render_markdown(report)
     assert "| churn | red | accuracy 0.72 < 0.8 (critical) |" in text
     assert "## churn: red" in text and "## eta: red" in text
-    assert "- accuracy: 0.72 (reference 0.86) FAIL" in text
+    assert "- accuracy: 0.72 (reference 0.86) -16.3% FAIL" in text
     assert "- data drift" not in text.split("## eta")[1]  # eta was never scanned
 
 

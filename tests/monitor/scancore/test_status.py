@@ -178,8 +178,10 @@ def test_report_fields_come_from_the_latest_scan(session: Session) -> None:
         "threshold": 0.8,
         "passed": True,
         "labelled": 400,
+        "change_percent": pytest.approx((0.82 - 0.86) / 0.86 * 100),
     }
     assert model["model_drift"]["degradation"]["accuracy"] == pytest.approx(-0.04)
+    assert model["model_drift"]["degradation_percent"]["accuracy"] == pytest.approx(-4.651, 1e-3)
     assert model["operations"]["row_count"] == 480
     report = status_report(_config(), session=session, now=NOW)
     assert "churn" in render_text(report) and "| churn | yellow |" in render_markdown(report)
