@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -119,6 +120,50 @@ class ReconstructionModel:
     chunk_errors: tuple[float, ...]
     lower_threshold: float | None
     upper_threshold: float | None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON, so a fit on a fixed reference can be cached and reused by later scans.
+        Category shares are ``[value, share]`` pairs: JSON keeps a number a number there."""
+        return {
+            "columns": list(self.columns),
+            "encodings": {
+                c: {
+                    "fill": None if np.isnan(e.fill) else e.fill,
+                    "shares": None if e.shares is None else [[k, v] for k, v in e.shares.items()],
+                }
+                for c, e in self.encodings.items()
+            },
+            "scaler": {"mean": self.scaler.mean_.tolist(), "scale": self.scaler.scale_.tolist()},
+            "pca": {"mean": self.pca.mean_.tolist(), "components": self.pca.components_.tolist()},
+            "chunk_size": self.chunk_size,
+            "chunk_errors": list(self.chunk_errors),
+            "lower_threshold": self.lower_threshold,
+            "upper_threshold": self.upper_threshold,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> ReconstructionModel:
+        """The fit :meth:`to_json_dict` stored: the scaler and PCA carry the fitted
+        attributes :meth:`distances` reads, as scikit-learn's own ``fit`` sets them."""
+        scaler = StandardScaler()
+        scaler.mean_ = np.asarray(data["scaler"]["mean"], dtype=np.float64)
+        scaler.scale_ = np.asarray(data["scaler"]["scale"], dtype=np.float64)
+        pca = PCA(n_components=EXPLAINED_VARIANCE, random_state=PCA_SEED)
+        pca.mean_ = np.asarray(data["pca"]["mean"], dtype=np.float64)
+        pca.components_ = np.asarray(data["pca"]["components"], dtype=np.float64)
+        pca.n_components_ = len(pca.components_)
+        encodings = {
+            c: _Encoding(
+                float("nan") if e["fill"] is None else float(e["fill"]),
+                None if e["shares"] is None else {k: float(v) for k, v in e["shares"]},
+            )
+            for c, e in data["encodings"].items()
+        }
+        return cls(
+            tuple(data["columns"]), encodings, scaler, pca, int(data["chunk_size"]),
+            tuple(float(x) for x in data["chunk_errors"]),
+            data["lower_threshold"], data["upper_threshold"],
+        )  # fmt: skip
 
     def encoded(self, frame: pd.DataFrame) -> list[FloatArray]:
         missing = [c for c in self.columns if c not in frame.columns]

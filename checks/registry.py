@@ -18,7 +18,13 @@ from checks import metrics as m
 from checks.errors import ChecksError, UnknownNameError
 from checks.multiclass import multiclass_metric
 
-Family = Literal["classification", "regression", "operational"]
+Family = Literal["classification", "regression", "operational", "estimated"]
+#: performance estimated without labels (checks.estimated); the realised metric of each
+ESTIMATED = {
+    f"estimated_{name}": name for name in ("accuracy", "precision", "recall", "f1", "roc_auc")
+}
+#: the PCA reconstruction error of the whole input (checks.multivariate)
+MULTIVARIATE_DRIFT = "multivariate_drift"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,6 +183,21 @@ def _operational(
     )
 
 
+def _fitted(name: str, higher: bool) -> Metric:
+    """A metric judged by a model fitted on the reference, not computed from arrays."""
+
+    def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        raise ChecksError(
+            f"metric {name!r} needs a fit on the reference (checks.estimated, "
+            "checks.multivariate); it is not computed from one window's arrays"
+        )
+
+    return Metric(
+        name=name, family="estimated", higher_is_better=higher, needs_labels=False,
+        compute_fn=compute,
+    )  # fmt: skip
+
+
 def _throughput(inputs: MetricInputs, column: str | None) -> m.MetricValue:
     if inputs.window_seconds is None:
         raise ChecksError("metric 'throughput' needs the window length (window_seconds)")
@@ -220,6 +241,8 @@ def _build() -> dict[str, Metric]:
             True,
             lambda i, c: m.label_coverage(_need(i, "y_true", "label_coverage", "a target")),
         ),
+        *(_fitted(name, True) for name in ESTIMATED),
+        _fitted(MULTIVARIATE_DRIFT, False),
     ]
     return {metric.name: metric for metric in items}
 

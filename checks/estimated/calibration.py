@@ -55,17 +55,24 @@ class CalibrationCheck:
 
 
 class Calibrator:
-    """A fitted map from score to probability; the identity when calibration is not needed."""
+    """A fitted map from score to probability; the identity when calibration is not needed.
 
-    def __init__(self, regression: IsotonicRegression | None) -> None:
-        self.regression = regression
+    The fitted isotonic regression is kept as its breakpoints (scikit-learn's
+    ``X_thresholds_``, ``y_thresholds_``) and applied with ``np.interp``, which is what
+    ``IsotonicRegression.predict`` computes with ``out_of_bounds="clip"``, without its
+    input validation, and what a cached fit stores as JSON (:meth:`to_json_dict`).
+    """
+
+    def __init__(self, points: tuple[FloatArray, FloatArray] | None) -> None:
+        self.points = points
 
     @classmethod
     def fit(cls, y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibrator:
         """Isotonic regression of the 0/1 labels on the score, clipped outside the reference."""
         regression = IsotonicRegression(out_of_bounds="clip", increasing=True)
         regression.fit(np.asarray(score, dtype=np.float64), np.asarray(y_true, dtype=np.float64))
-        return cls(regression)
+        x = np.asarray(regression.X_thresholds_, dtype=np.float64)
+        return cls((x, np.asarray(regression.y_thresholds_, dtype=np.float64)))
 
     @classmethod
     def identity(cls) -> Calibrator:
@@ -73,13 +80,27 @@ class Calibrator:
 
     @property
     def calibrates(self) -> bool:
-        return self.regression is not None
+        return self.points is not None
 
     def __call__(self, score: npt.ArrayLike) -> FloatArray:
         values = np.asarray(score, dtype=np.float64)
-        if self.regression is None:
+        if self.points is None:
             return values
-        return np.asarray(self.regression.predict(values), dtype=np.float64)
+        # np.interp holds the end values beyond the first and last breakpoint: the clip
+        return np.interp(values, *self.points)
+
+    def to_json_dict(self) -> dict[str, list[float]] | None:
+        if self.points is None:
+            return None
+        return {"x": self.points[0].tolist(), "y": self.points[1].tolist()}
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, list[float]] | None) -> Calibrator:
+        if data is None:
+            return cls.identity()
+        return cls(
+            (np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64))
+        )
 
 
 def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins: int) -> float:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from monitor import views
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
+from monitor.status.estimates import estimated_performance
 from monitor.status.health import model_health
 from monitor.status.text import action_items, effect_phrase
 from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
@@ -59,6 +60,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
         operations=(judged.metrics or {}).get("operations") if judged else None,
         data_drift=_data_drift(whole) if judged else None,
         model_drift=_model_drift(judged, whole) if judged else None,
+        estimates=estimated_performance(model.name, session=session),
         alerts=counts.as_json(),
         action_items=[
             *action_items(model, last, whole, attempt=attempt),
