@@ -212,7 +212,7 @@ class ReconstructionModel:
         value = float(errors.mean())
         spread = float(errors.std(ddof=1) / np.sqrt(rows)) if rows > 1 else None
         band = BAND_WIDTH * (spread or 0.0)
-        drifted = self._outside(value)
+        drifted = None if self.keeps_everything else self._outside(value)
         return replace(
             none,
             value=value,
@@ -220,7 +220,7 @@ class ReconstructionModel:
             lower=max(0.0, value - band),
             upper=value + band,
             drifted=drifted,
-            reason=None if drifted is not None else self._no_thresholds(),
+            reason=None if drifted is not None else self._why_not(),
         )
 
     def _how(self) -> str:
@@ -230,6 +230,22 @@ class ReconstructionModel:
             f"mean ± {STD_MULTIPLIER:g} sd of {len(self.chunk_errors)} reference chunks of "
             f"{self.chunk_size} rows"
         )
+
+    @property
+    def keeps_everything(self) -> bool:
+        """Whether the PCA keeps as many components as there are columns: then every row is
+        reconstructed exactly and the error is rounding noise (uncorrelated features need
+        all their components for 65 % of the variance). NannyML judges that noise; we do not."""
+        return int(self.pca.n_components_) >= len(self.columns)
+
+    def _why_not(self) -> str:
+        if self.keeps_everything:
+            return (
+                f"the PCA keeps all {len(self.columns)} components ({EXPLAINED_VARIANCE:.0%} of "
+                "the reference variance needs them all: the features are barely correlated), so "
+                "every row is reconstructed exactly; there is no correlation to watch"
+            )
+        return self._no_thresholds()
 
     def _no_thresholds(self) -> str:
         return (

@@ -63,6 +63,7 @@ def store_estimates(report: ScanReport, *, session: Session) -> None:
         row.lower, row.upper = _number(found.get("lower")), _number(found.get("upper"))
         row.sampling_error = _number(found.get("sampling_error"))
         row.rows, row.how = found.get("rows"), found.get("how")
+    session.flush()  # without label delay, the realised value lands on the row just added
     for metric, found in report.estimates.get("realised", {}).items():
         row = _estimate_row(session, report.model, metric, report.performance_window.end)
         if row is not None and found.get("value") is not None:

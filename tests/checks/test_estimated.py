@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn import metrics as skm
+from sklearn.isotonic import IsotonicRegression
 
 from checks.estimated import (
     ESTIMATED_METRICS,
+    BinaryCBPE,
+    Calibrator,
     EstimationError,
     check_calibration,
     fit_binary,
@@ -215,3 +220,25 @@ def test_covariate_shift_that_hurts_accuracy_shows_in_the_first_shifted_window()
     assert before.lower <= baseline <= before.upper
     assert after.upper < baseline - 0.1  # a max_drop of 0.1 fires on this window
     assert after.lower <= skm.accuracy_score(y, p >= 0.5) <= after.upper
+
+
+def test_a_fit_stored_as_json_estimates_exactly_as_the_original() -> None:
+    # the service caches the fit as JSON with the reference profile and reads it back
+    rng = np.random.default_rng(9)
+    y_ref, p_ref = _calibrated(rng, 10_000)
+    fitted = fit_binary(y_ref, p_ref**2, decision_threshold=0.3)
+    assert fitted.calibrator.calibrates
+    again = BinaryCBPE.from_json_dict(json.loads(json.dumps(fitted.to_json_dict())))
+    _, p = _calibrated(rng, 3_000, shift=0.5)
+    ours, theirs = fitted.estimate(p**2), again.estimate(p**2)
+    assert ours == theirs
+    assert again.calibration == fitted.calibration
+
+
+def test_the_calibrator_maps_scores_as_scikit_learns_isotonic_regression() -> None:
+    rng = np.random.default_rng(2)
+    score = np.round(rng.uniform(size=5_000), 2)  # ties, as real scores have
+    y = rng.uniform(size=5_000) < score**2
+    regression = IsotonicRegression(out_of_bounds="clip").fit(score, y.astype(float))
+    probe = np.concatenate([rng.uniform(-0.2, 1.2, size=10_000), score])
+    assert np.array_equal(Calibrator.fit(y, score)(probe), regression.predict(probe))

@@ -20,13 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from checks.estimated import fit_binary
+from checks.multivariate import fit_reconstruction
+from monitor import views
 from monitor.config import Config
 from monitor.errors import ConfigError
 from monitor.scans.service import scan_all
-from monitor.sources import SourceEngines
+from monitor.sources import ReferenceReader, SourceEngines
+from monitor.status.render import render_text
 from monitor.status.report import model_status
-from monitor.store import Alert, CheckResult, PerformanceEstimate, Scan
-from tests.monitor.scancore.conftest import day, make_config, model_dict, write
+from monitor.store import Alert, CheckResult, DriftCalibration, PerformanceEstimate, Scan
+from tests.monitor.scancore.conftest import T0, day, make_config, model_dict, write
 
 Engines = Callable[[Config], SourceEngines]
 ROWS_PER_DAY = 2_000
@@ -45,6 +49,7 @@ def _days(first: int, last: int, *, shifted_from: int, seed: int) -> pd.DataFram
         x1 = rng.normal(0, sd[0], ROWS_PER_DAY)
         x2 = rng.normal(0, sd[1], ROWS_PER_DAY)
         p = 1 / (1 + np.exp(-(2 * x1 + x2)))
+        x3 = x1 + rng.normal(0, 0.3 * sd[0], ROWS_PER_DAY)  # correlated with x1
         ts = pd.Timestamp(day(d).replace(tzinfo=None)) + pd.to_timedelta(
             np.sort(rng.uniform(0, 86_400, ROWS_PER_DAY)), unit="s"
         )
@@ -54,6 +59,7 @@ def _days(first: int, last: int, *, shifted_from: int, seed: int) -> pd.DataFram
                     "ts": ts,
                     "x1": x1.round(4),
                     "x2": x2.round(4),
+                    "x3": x3.round(4),
                     "score": p.round(6),
                     "pred": (p >= 0.5).astype(int),
                     "label": (rng.uniform(size=ROWS_PER_DAY) < p).astype(int),
@@ -141,6 +147,101 @@ def test_estimated_accuracy_alerts_three_days_before_the_labels_and_tracks_the_r
     assert accuracy.text.endswith("labels pending)")
     tracked = status.estimates.error["accuracy"]
     assert tracked.windows == 30 and tracked.mean_abs_error == pytest.approx(np.mean(errors))
+    shown = render_text(views.StatusReport(generated_at="2026-04-06T00:00:00Z", models=[status]))
+    assert f"window ending 2026-04-06 00:00Z: {accuracy.text}" in shown
+    assert "estimation error (mean |realised - estimated|): accuracy 0.0" in shown
+
+
+def test_the_fits_are_cached_with_the_reference_and_read_back(
+    db_url: str,
+    engine: Engine,
+    engines_for: Engines,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = _days(0, 6, shifted_from=99, seed=11)
+    write(engine, frame, "preds")
+    config = make_config(
+        db_url,
+        _model(
+            features={"numerical": ["x1", "x2", "x3"]},
+            checks={
+                "drift": {"enabled": False},
+                "multivariate_drift": {"enabled": True},
+                "thresholds": [{"metric": "estimated_roc_auc", "max_drop": 0.05}],
+            },
+        ),
+    )
+    _backfill(config, engines_for, session, [day(4)])
+    keys = session.scalars(select(DriftCalibration.key).order_by(DriftCalibration.key)).all()
+    assert [k.split("|")[1] for k in keys] == ["cbpe", "pca"]
+
+    def unread(*args: object, **kwargs: object) -> pd.DataFrame:
+        raise AssertionError("the reference rows were read again")
+
+    monkeypatch.setattr(ReferenceReader, "load", unread)
+    _backfill(config, engines_for, session, [day(5)])
+    scan = session.scalars(select(Scan).where(Scan.window_end == day(5))).one()
+    results = {r.check: r for r in scan.results}
+    # the same fit made afresh from the rows gives the same estimate
+    ref = frame[frame["ts"] < pd.Timestamp("2026-03-04")]
+    live = frame[
+        (frame["ts"] >= pd.Timestamp("2026-03-05")) & (frame["ts"] < pd.Timestamp("2026-03-06"))
+    ]
+    fresh = fit_binary(ref["label"], ref["score"], predicted=ref["pred"] == 1)
+    expected = fresh.estimate(live["score"], predicted=live["pred"] == 1)["roc_auc"]
+    assert results["estimated_roc_auc"].value == pytest.approx(expected.value, abs=1e-12)
+    assert results["estimated_roc_auc"].passed is True
+    pca = fit_reconstruction(ref, ["x1", "x2", "x3"], chunk_size=2_000).evaluate(live)
+    assert pca.components == 1
+    assert results["multivariate_drift"].value == pytest.approx(pca.value, abs=1e-12)
+    assert results["multivariate_drift"].passed is (not pca.drifted)
+
+
+def test_a_multiclass_model_is_estimated_one_vs_rest_from_its_class_scores(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    rng = np.random.default_rng(5)
+    n = 6_000
+    logits = rng.normal(size=(n, 3)) * 2
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    label = np.array([rng.choice(3, p=row) for row in p])
+    ts = pd.Timestamp(T0.replace(tzinfo=None)) + pd.to_timedelta(
+        np.sort(rng.uniform(0, 6 * 86_400, n)), unit="s"
+    )
+    frame = pd.DataFrame(
+        {
+            "ts": ts,
+            "x1": logits[:, 0],
+            "x2": logits[:, 1],
+            "p0": p[:, 0],
+            "p1": p[:, 1],
+            "p2": p[:, 2],
+            "pred": p.argmax(axis=1),
+            "label": label,
+        }
+    )
+    write(engine, frame, "preds")
+    config = make_config(
+        db_url,
+        _model(
+            task="multiclass_classification",
+            score=None,
+            class_scores={"0": "p0", "1": "p1", "2": "p2"},
+            checks={
+                "drift": {"enabled": False},
+                "thresholds": [{"metric": "estimated_accuracy", "min": 0.5}],
+            },
+        ),
+    )
+    _backfill(config, engines_for, session, [day(4), day(5), day(6)])
+    rows = session.scalars(
+        select(PerformanceEstimate).order_by(PerformanceEstimate.window_end)
+    ).all()
+    assert [r.window_end for r in rows] == [day(4), day(5), day(6)]
+    for row in rows:  # no label delay: the realised value comes with the estimate
+        assert row.realised is not None and abs(row.estimated - row.realised) < 0.03
+        assert row.lower <= row.estimated <= row.upper
 
 
 def test_a_correlation_change_fires_multivariate_drift_and_no_column_drift(
