@@ -222,9 +222,8 @@ class ModelConfig(Strict):
 
     def _check_fitted(self) -> None:
         """Estimated metrics and multivariate drift: what their fit on the reference needs."""
-        where = f"model {self.name!r}"
         for metric in sorted({t.metric for t in self.checks.thresholds} & set(ESTIMATED_METRICS)):
-            key = f"{where}, checks.thresholds ({metric})"
+            key = f"checks.thresholds ({metric})"  # the loader puts models[<name>] first
             if self.task == "regression":
                 raise ValueError(f"{key}: is a classification metric but task is regression")
             if self.target is None:
@@ -244,7 +243,7 @@ class ModelConfig(Strict):
         entries = [t for t in self.checks.thresholds if t.metric == "multivariate_drift"]
         if not (multivariate.enabled or entries):
             return
-        key = f"{where}, checks.multivariate_drift"
+        key = "checks.multivariate_drift"
         columns = multivariate.columns if multivariate.columns is not None else self.features.all
         unknown = [c for c in columns if c not in self.features.all]
         if unknown:

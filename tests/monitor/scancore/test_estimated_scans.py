@@ -297,7 +297,7 @@ def test_a_correlation_change_fires_multivariate_drift_and_no_column_drift(
                 "task": "multiclass_classification",
                 "checks": {"thresholds": [{"metric": "estimated_accuracy", "min": 0.7}]},
             },
-            "model 'churn', checks.thresholds (estimated_accuracy): a multiclass model needs "
+            "models[churn]: checks.thresholds (estimated_accuracy): a multiclass model needs "
             "one score column per class",
         ),
         (
@@ -305,15 +305,15 @@ def test_a_correlation_change_fires_multivariate_drift_and_no_column_drift(
                 "warehouse": True,
                 "checks": {"thresholds": [{"metric": "estimated_roc_auc", "min": 0.7}]},
             },
-            "model 'churn', checks.thresholds (estimated_roc_auc): not supported in warehouse mode",
+            "models[churn]: checks.thresholds (estimated_roc_auc): not supported in warehouse mode",
         ),
         (
             {"warehouse": True, "checks": {"multivariate_drift": {"enabled": True}}},
-            "model 'churn', checks.multivariate_drift: not supported in warehouse mode",
+            "models[churn]: checks.multivariate_drift: not supported in warehouse mode",
         ),
         (
             {"score": None, "checks": {"thresholds": [{"metric": "estimated_f1", "min": 0.7}]}},
-            "model 'churn', checks.thresholds (estimated_f1): needs score",
+            "models[churn]: checks.thresholds (estimated_f1): needs score",
         ),
     ],
     ids=[
