@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from checks.estimated import (
     ESTIMATED_METRICS,
@@ -16,6 +17,7 @@ from checks.estimated import (
     fit_binary,
     fit_multiclass,
 )
+from checks.estimated.calibration import stratified_splits
 from checks.estimated.core import estimated_value
 
 
@@ -242,3 +244,19 @@ def test_the_calibrator_maps_scores_as_scikit_learns_isotonic_regression() -> No
     regression = IsotonicRegression(out_of_bounds="clip").fit(score, y.astype(float))
     probe = np.concatenate([rng.uniform(-0.2, 1.2, size=10_000), score])
     assert np.array_equal(Calibrator.fit(y, score)(probe), regression.predict(probe))
+
+
+@pytest.mark.parametrize(
+    ("rows", "positive_share", "seed"),
+    [(1_000, 0.5, 42), (9_999, 0.07, 42), (20_001, 0.33, 7), (57, 0.2, 0)],
+)
+def test_stratified_splits_are_scikit_learns(rows: int, positive_share: float, seed: int) -> None:
+    # the calibration check must split exactly as NannyML's StratifiedShuffleSplit does
+    rng = np.random.default_rng(rows)
+    labels = (rng.uniform(size=rows) < positive_share).astype(float)
+    theirs = StratifiedShuffleSplit(n_splits=10, test_size=0.1, random_state=seed)
+    ours = stratified_splits(labels, 10, 0.1, seed)
+    for (a_train, a_test), (b_train, b_test) in zip(
+        ours, theirs.split(labels, labels), strict=True
+    ):
+        assert np.array_equal(a_train, b_train) and np.array_equal(a_test, b_test)
