@@ -32,8 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.isotonic import IsotonicRegression
-from sklearn.metrics import roc_auc_score
+from scipy.optimize import isotonic_regression
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int_]
@@ -60,10 +59,12 @@ class CalibrationCheck:
 class Calibrator:
     """A fitted map from score to probability; the identity when calibration is not needed.
 
-    The fitted isotonic regression is kept as its breakpoints (scikit-learn's
-    ``X_thresholds_``, ``y_thresholds_``) and applied with ``np.interp``, which is what
-    ``IsotonicRegression.predict`` computes with ``out_of_bounds="clip"``, without its
-    input validation, and what a cached fit stores as JSON (:meth:`to_json_dict`).
+    The fit is scikit-learn's ``IsotonicRegression(increasing=True, out_of_bounds="clip")``
+    (NannyML's calibrator) done with scipy's PAVA: tied scores pooled into their mean label
+    weighted by their count, the pooled means made non-decreasing, and only the breakpoints
+    kept (its ``X_thresholds_``, ``y_thresholds_``). It is applied with ``np.interp``, which
+    is what ``predict`` computes, and a cached fit stores the breakpoints as JSON
+    (:meth:`to_json_dict`). Tests compare both with scikit-learn's.
     """
 
     def __init__(self, points: tuple[FloatArray, FloatArray] | None) -> None:
@@ -72,10 +73,16 @@ class Calibrator:
     @classmethod
     def fit(cls, y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibrator:
         """Isotonic regression of the 0/1 labels on the score, clipped outside the reference."""
-        regression = IsotonicRegression(out_of_bounds="clip", increasing=True)
-        regression.fit(np.asarray(score, dtype=np.float64), np.asarray(y_true, dtype=np.float64))
-        x = np.asarray(regression.X_thresholds_, dtype=np.float64)
-        return cls((x, np.asarray(regression.y_thresholds_, dtype=np.float64)))
+        x = np.asarray(score, dtype=np.float64)
+        y = np.asarray(y_true, dtype=np.float64)
+        order = np.lexsort((y, x))
+        x, y = x[order], y[order]
+        points, starts, counts = np.unique(x, return_index=True, return_counts=True)
+        pooled = np.add.reduceat(y, starts) / counts
+        fitted = isotonic_regression(pooled, weights=counts.astype(np.float64)).x
+        keep = np.ones(len(fitted), dtype=bool)  # the ends and where the step changes
+        keep[1:-1] = (fitted[1:-1] != fitted[:-2]) | (fitted[1:-1] != fitted[2:])
+        return cls((points[keep], np.asarray(fitted[keep], dtype=np.float64)))
 
     @classmethod
     def identity(cls) -> Calibrator:
@@ -134,7 +141,7 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
     values = np.asarray(score, dtype=np.float64)
     if len(np.unique(labels)) < 2:
         return CalibrationCheck(needed=False, reason="a single class among the reference labels")
-    if roc_auc_score(labels, values) > SEPARABLE_AUC:
+    if roc_auc(labels == 1, values) > SEPARABLE_AUC:
         return CalibrationCheck(
             needed=False, reason=f"the score separates the classes (ROC AUC > {SEPARABLE_AUC})"
         )
@@ -203,3 +210,20 @@ def _approximate_mode(counts: IntArray, draws: int, rng: np.random.RandomState) 
                 break
     mode: IntArray = floored.astype(int)
     return mode
+
+
+def midranks(values: FloatArray) -> FloatArray:
+    """Ranks from 1, ties sharing their mean rank (scipy's ``rankdata``, method "average")."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    ranks: FloatArray = (ends - (counts - 1) / 2.0)[inverse.ravel()]
+    return ranks
+
+
+def roc_auc(positive: npt.NDArray[np.bool_], score: FloatArray) -> float:
+    """Area under the ROC curve, ties counted half (scikit-learn's ``roc_auc_score``), as
+    the Mann-Whitney statistic of the positives' ranks; both classes must be present."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    top = float(midranks(score)[positive].sum()) - n_pos * (n_pos + 1) / 2.0
+    return top / (n_pos * n_neg)

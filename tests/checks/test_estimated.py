@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 from sklearn import metrics as skm
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -17,7 +18,7 @@ from checks.estimated import (
     fit_binary,
     fit_multiclass,
 )
-from checks.estimated.calibration import stratified_splits
+from checks.estimated.calibration import midranks, roc_auc, stratified_splits
 from checks.estimated.core import estimated_value
 
 
@@ -243,7 +244,20 @@ def test_the_calibrator_maps_scores_as_scikit_learns_isotonic_regression() -> No
     y = rng.uniform(size=5_000) < score**2
     regression = IsotonicRegression(out_of_bounds="clip").fit(score, y.astype(float))
     probe = np.concatenate([rng.uniform(-0.2, 1.2, size=10_000), score])
-    assert np.array_equal(Calibrator.fit(y, score)(probe), regression.predict(probe))
+    ours = Calibrator.fit(y, score)
+    assert ours.points is not None
+    assert np.array_equal(ours.points[0], regression.X_thresholds_)
+    np.testing.assert_allclose(ours.points[1], regression.y_thresholds_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours(probe), regression.predict(probe), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("decimals", [1, 3, 8])
+def test_roc_auc_and_midranks_are_scikit_learns_and_scipys(decimals: int) -> None:
+    rng = np.random.default_rng(decimals)
+    score = np.round(rng.uniform(size=4_000), decimals)
+    y = rng.uniform(size=4_000) < score
+    assert roc_auc(y, score) == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
+    np.testing.assert_array_equal(midranks(score), rankdata(score))
 
 
 @pytest.mark.parametrize(
