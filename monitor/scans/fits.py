@@ -7,8 +7,7 @@ row. So a fit is made from the reference rows once and stored as JSON beside the
 calibrations (``drift_calibration``, keys ``fit|...``, see
 :func:`monitor.scans.cache.remember_calibrations`); later scans of the same reference read it
 back and never re-read the rows. A reference without a fingerprint (rolling) is fitted every
-scan, from the rows it has just read. A multiclass CBPE is fitted once per process and
-reference (it has no JSON form yet).
+scan, from the rows it has just read.
 """
 
 from __future__ import annotations
@@ -54,10 +53,13 @@ class Fits:
 
     def cbpe(self, model: ModelConfig) -> CBPE:
         if model.task == "multiclass_classification":
-            key = _key(
-                "cbpe", model.target_column, model.prediction, sorted(model.class_scores.items())
+            key = _key("cbpe", model.target_column, model.prediction, *model.class_scores.items())
+            return self._cached(
+                key,
+                lambda: _fit_multiclass(model, self.frame()),
+                MulticlassCBPE.to_json_dict,
+                MulticlassCBPE.from_json_dict,
             )
-            return self._remembered(key, lambda: _fit_multiclass(model, self.frame()))
         key = _key(
             "cbpe",
             model.target_column,
@@ -87,13 +89,6 @@ class Fits:
             ReconstructionModel.from_json_dict,
         )
 
-    def _remembered(self, key: str, fit: Callable[[], T]) -> T:
-        memo = _PROCESS_MEMO if self.calibrations.fingerprint else self._memo
-        where = f"{self.calibrations.fingerprint}|{key}"
-        if where not in memo:
-            memo[where] = fit()
-        return cast("T", memo[where])
-
     def _cached(
         self,
         key: str,
@@ -109,10 +104,6 @@ class Fits:
             self.calibrations.learnt[key] = jsonable(dump(fitted))
         self._memo[key] = fitted
         return fitted
-
-
-# Multiclass fits by reference fingerprint and settings: refitted once per process.
-_PROCESS_MEMO: dict[str, Any] = {}
 
 
 def _key(kind: str, *parts: object) -> str:

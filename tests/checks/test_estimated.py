@@ -14,6 +14,7 @@ from checks.estimated import (
     BinaryCBPE,
     Calibrator,
     EstimationError,
+    MulticlassCBPE,
     check_calibration,
     fit_binary,
     fit_multiclass,
@@ -274,3 +275,14 @@ def test_stratified_splits_are_scikit_learns(rows: int, positive_share: float, s
         ours, theirs.split(labels, labels), strict=True
     ):
         assert np.array_equal(a_train, b_train) and np.array_equal(a_test, b_test)
+
+
+def test_a_multiclass_fit_stored_as_json_estimates_exactly_as_the_original() -> None:
+    rng = np.random.default_rng(38)
+    y_ref, s_ref = _three_classes(rng, 6_000)
+    pred_ref = np.array(list("abc"))[np.column_stack(list(s_ref.values())).argmax(axis=1)]
+    fitted = fit_multiclass(y_ref, s_ref, pred_ref)
+    again = MulticlassCBPE.from_json_dict(json.loads(json.dumps(fitted.to_json_dict())))
+    _, s = _three_classes(rng, 2_000)
+    pred = np.array(list("abc"))[np.column_stack(list(s.values())).argmax(axis=1)]
+    assert again.estimate(s, pred) == fitted.estimate(s, pred)

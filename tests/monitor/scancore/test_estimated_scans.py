@@ -242,6 +242,8 @@ def test_a_multiclass_model_is_estimated_one_vs_rest_from_its_class_scores(
     for row in rows:  # no label delay: the realised value comes with the estimate
         assert row.realised is not None and abs(row.estimated - row.realised) < 0.03
         assert row.lower <= row.estimated <= row.upper
+    keys = session.scalars(select(DriftCalibration.key)).all()
+    assert keys == ["fit|cbpe|label|pred|('0', 'p0')|('1', 'p1')|('2', 'p2')"]  # cached as JSON
 
 
 def test_a_correlation_change_fires_multivariate_drift_and_no_column_drift(
