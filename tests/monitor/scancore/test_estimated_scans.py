@@ -25,6 +25,7 @@ from checks.multivariate import fit_reconstruction
 from monitor import views
 from monitor.config import Config
 from monitor.errors import ConfigError
+from monitor.run.retention import prune_scans
 from monitor.scans.service import scan_all
 from monitor.sources import ReferenceReader, SourceEngines
 from monitor.status.render import render_text
@@ -331,3 +332,20 @@ def test_a_config_the_estimates_cannot_serve_is_an_error_naming_model_and_key(
     with pytest.raises(ConfigError) as raised:
         make_config("sqlite://", _model(**overrides))
     assert says in str(raised.value)
+
+
+def test_retention_prunes_estimates_with_the_scans_of_their_age(
+    engine: Engine, session: Session
+) -> None:
+    for k in (1, 2, 3):
+        session.add(
+            PerformanceEstimate(
+                model="churn", metric="accuracy", window_start=day(k - 1), window_end=day(k),
+                estimated=0.8,
+            )
+        )  # fmt: skip
+    session.commit()
+    prune_scans(lambda: Session(engine), before=day(2))
+    session.expire_all()
+    kept = session.scalars(select(PerformanceEstimate.window_end)).all()
+    assert sorted(kept) == [day(2), day(3)]
