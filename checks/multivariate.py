@@ -29,12 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
 
 from checks.errors import ChecksError, ColumnError
 
@@ -45,7 +44,6 @@ EXPLAINED_VARIANCE = 0.65
 STD_MULTIPLIER = 3.0
 #: sampling errors either side of a window's error in its band
 BAND_WIDTH = 3.0
-PCA_SEED = 16
 #: rows scaled and projected at a time
 BLOCK_ROWS = 65_536
 
@@ -107,18 +105,101 @@ def _encoding(column: pd.Series, name: str) -> _Encoding:
     return _Encoding(float(present.astype(np.float64).mean()), None)
 
 
+def _floats(values: object) -> FloatArray:
+    return np.asarray(values, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class Standardiser:
+    """scikit-learn's ``StandardScaler``: column means and population standard deviations,
+    a constant column's sd taken as 1 (numpy, so a scan need not import scikit-learn)."""
+
+    mean: FloatArray
+    scale: FloatArray
+
+    @classmethod
+    def fit(cls, x: FloatArray) -> Standardiser:
+        mean = x.mean(axis=0)
+        scale = np.sqrt(((x - mean) ** 2).mean(axis=0))
+        return cls(mean, np.where(scale < 10 * np.finfo(np.float64).eps, 1.0, scale))
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    """scikit-learn's ``PCA(n_components=<share>)``: the fewest principal axes whose share of
+    the variance reaches ``share`` (its ``searchsorted(..., side="right") + 1`` rule), from the
+    eigenvectors of the covariance as its ``covariance_eigh`` solver takes them for a tall
+    matrix. Axes are defined up to sign; the reconstruction does not depend on it."""
+
+    mean: FloatArray
+    basis: FloatArray  # one kept axis per row
+
+    @property
+    def count(self) -> int:
+        return len(self.basis)
+
+    @classmethod
+    def fit(cls, x: FloatArray, share: float) -> Components:
+        mean = x.mean(axis=0)
+        centred = x - mean
+        variances, vectors = np.linalg.eigh(centred.T @ centred / max(len(x) - 1, 1))
+        order = np.argsort(variances)[::-1]
+        variances = np.clip(variances[order], 0.0, None)
+        ratio = np.cumsum(variances / variances.sum())
+        kept = min(int(np.searchsorted(ratio, share, side="right")) + 1, len(ratio))
+        return cls(mean, np.ascontiguousarray(vectors[:, order[:kept]].T))
+
+
 @dataclass(frozen=True, slots=True)
 class ReconstructionModel:
     """The fitted encoding, scaler and PCA, and the thresholds for one window size."""
 
     columns: tuple[str, ...]
     encodings: Mapping[str, _Encoding]
-    scaler: StandardScaler
-    pca: PCA
+    scaler: Standardiser
+    pca: Components
     chunk_size: int
     chunk_errors: tuple[float, ...]
     lower_threshold: float | None
     upper_threshold: float | None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON, so a fit on a fixed reference can be cached and reused by later scans.
+        Category shares are ``[value, share]`` pairs: JSON keeps a number a number there."""
+        return {
+            "columns": list(self.columns),
+            "encodings": {
+                c: {
+                    "fill": None if np.isnan(e.fill) else e.fill,
+                    "shares": None if e.shares is None else [[k, v] for k, v in e.shares.items()],
+                }
+                for c, e in self.encodings.items()
+            },
+            "scaler": {"mean": self.scaler.mean.tolist(), "scale": self.scaler.scale.tolist()},
+            "pca": {"mean": self.pca.mean.tolist(), "components": self.pca.basis.tolist()},
+            "chunk_size": self.chunk_size,
+            "chunk_errors": list(self.chunk_errors),
+            "lower_threshold": self.lower_threshold,
+            "upper_threshold": self.upper_threshold,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> ReconstructionModel:
+        """The fit :meth:`to_json_dict` stored."""
+        scaler = Standardiser(_floats(data["scaler"]["mean"]), _floats(data["scaler"]["scale"]))
+        pca = Components(_floats(data["pca"]["mean"]), _floats(data["pca"]["components"]))
+        encodings = {
+            c: _Encoding(
+                float("nan") if e["fill"] is None else float(e["fill"]),
+                None if e["shares"] is None else {k: float(v) for k, v in e["shares"]},
+            )
+            for c, e in data["encodings"].items()
+        }
+        return cls(
+            tuple(data["columns"]), encodings, scaler, pca, int(data["chunk_size"]),
+            tuple(float(x) for x in data["chunk_errors"]),
+            data["lower_threshold"], data["upper_threshold"],
+        )  # fmt: skip
 
     def encoded(self, frame: pd.DataFrame) -> list[FloatArray]:
         missing = [c for c in self.columns if c not in frame.columns]
@@ -133,8 +214,8 @@ class ReconstructionModel:
         at a time, so a 1M-row window never holds more than one block's temporaries.
         """
         columns = self.encoded(frame)
-        shift, scale = self.scaler.mean_, self.scaler.scale_
-        mean, basis = self.pca.mean_, self.pca.components_
+        shift, scale = self.scaler.mean, self.scaler.scale
+        mean, basis = self.pca.mean, self.pca.basis
         rows = len(frame)
         out = np.empty(rows, dtype=np.float64)
         for start in range(0, rows, BLOCK_ROWS):
@@ -157,7 +238,7 @@ class ReconstructionModel:
             upper_threshold=self.upper_threshold,
             drifted=None,
             rows=rows,
-            components=int(self.pca.n_components_),
+            components=int(self.pca.count),
             how=self._how(),
             reason="no rows",
         )
@@ -167,7 +248,7 @@ class ReconstructionModel:
         value = float(errors.mean())
         spread = float(errors.std(ddof=1) / np.sqrt(rows)) if rows > 1 else None
         band = BAND_WIDTH * (spread or 0.0)
-        drifted = self._outside(value)
+        drifted = None if self.keeps_everything else self._outside(value)
         return replace(
             none,
             value=value,
@@ -175,16 +256,32 @@ class ReconstructionModel:
             lower=max(0.0, value - band),
             upper=value + band,
             drifted=drifted,
-            reason=None if drifted is not None else self._no_thresholds(),
+            reason=None if drifted is not None else self._why_not(),
         )
 
     def _how(self) -> str:
         return (
-            f"PCA reconstruction error, {self.pca.n_components_} of {len(self.columns)} "
+            f"PCA reconstruction error, {self.pca.count} of {len(self.columns)} "
             f"components ({EXPLAINED_VARIANCE:.0%} of the reference variance); thresholds "
             f"mean ± {STD_MULTIPLIER:g} sd of {len(self.chunk_errors)} reference chunks of "
             f"{self.chunk_size} rows"
         )
+
+    @property
+    def keeps_everything(self) -> bool:
+        """Whether the PCA keeps as many components as there are columns: then every row is
+        reconstructed exactly and the error is rounding noise (uncorrelated features need
+        all their components for 65 % of the variance). NannyML judges that noise; we do not."""
+        return int(self.pca.count) >= len(self.columns)
+
+    def _why_not(self) -> str:
+        if self.keeps_everything:
+            return (
+                f"the PCA keeps all {len(self.columns)} components ({EXPLAINED_VARIANCE:.0%} of "
+                "the reference variance needs them all: the features are barely correlated), so "
+                "every row is reconstructed exactly; there is no correlation to watch"
+            )
+        return self._no_thresholds()
 
     def _no_thresholds(self) -> str:
         return (
@@ -217,9 +314,8 @@ def fit_reconstruction(
         raise ChecksError(f"multivariate drift: chunk_size {chunk_size} must be at least 2")
     encodings = {c: _encoding(reference[c], c) for c in columns}
     encoded = np.column_stack([encodings[c].apply(reference[c]) for c in columns])
-    scaler = StandardScaler().fit(encoded)
-    pca = PCA(n_components=explained_variance, random_state=PCA_SEED)
-    pca.fit(scaler.transform(encoded))
+    scaler = Standardiser.fit(encoded)
+    pca = Components.fit((encoded - scaler.mean) / scaler.scale, explained_variance)
     model = ReconstructionModel(tuple(columns), encodings, scaler, pca, chunk_size, (), None, None)
     return _with_thresholds(model, reference)
 

@@ -45,7 +45,14 @@ def check_drift_method(name: str) -> str:
     return name
 
 
-Family = Literal["classification", "regression", "operational"]
+Family = Literal["classification", "regression", "operational", "estimated"]
+
+#: performance estimated without labels (checks.estimated); the realised metric of each
+ESTIMATED = {
+    f"estimated_{name}": name for name in ("accuracy", "precision", "recall", "f1", "roc_auc")
+}
+#: the PCA reconstruction error of the whole input (checks.multivariate)
+MULTIVARIATE_DRIFT = "multivariate_drift"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +103,13 @@ METRICS: dict[str, MetricSpec] = {
         per_column=True,
     ),
     **_specs("operational", False, label_coverage=True),
+    **_specs("estimated", False, **dict.fromkeys(ESTIMATED, True)),
+    MULTIVARIATE_DRIFT: MetricSpec(
+        name=MULTIVARIATE_DRIFT,
+        family="estimated",
+        higher_is_better=False,
+        needs_labels=False,
+    ),
 }
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from checks import metrics as m
 from checks.errors import ChecksError, UnknownNameError
 from checks.multiclass import multiclass_metric
-from checks.names import METRICS, Family
+from checks.names import ESTIMATED, METRICS, MULTIVARIATE_DRIFT, Family
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +154,18 @@ def _regression_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
     return _metric(name, compute)
 
 
+def _fitted(name: str) -> Metric:
+    """A metric judged by a model fitted on the reference, not computed from arrays."""
+
+    def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
+        raise ChecksError(
+            f"metric {name!r} needs a fit on the reference (checks.estimated, "
+            "checks.multivariate); it is not computed from one window's arrays"
+        )
+
+    return _metric(name, compute)
+
+
 def _throughput(inputs: MetricInputs, column: str | None) -> m.MetricValue:
     if inputs.window_seconds is None:
         raise ChecksError("metric 'throughput' needs the window length (window_seconds)")
@@ -196,6 +208,8 @@ def _build() -> dict[str, Metric]:
             "label_coverage",
             lambda i, c: m.label_coverage(_need(i, "y_true", "label_coverage", "a target")),
         ),
+        *(_fitted(name) for name in ESTIMATED),
+        _fitted(MULTIVARIATE_DRIFT),
     ]
     return {metric.name: metric for metric in items}
 

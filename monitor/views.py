@@ -187,6 +187,44 @@ class ActionItem(View):
     )
 
 
+class EstimatedValue(View):
+    """One metric of one window: CBPE's estimate (before the labels) and the realised value
+    once they arrived. Show ``realised`` whenever it exists; the estimate cannot see a change
+    in how inputs relate to the label (concept drift)."""
+
+    estimated: float | None
+    lower: float | None = Field(description="Band: estimate - 3 sampling errors (clipped at 0)")
+    upper: float | None = Field(description="Band: estimate + 3 sampling errors (clipped at 1)")
+    sampling_error: float | None
+    realised: float | None = Field(description="The metric on the window's labels, once in")
+    labelled: int | None
+    error: float | None = Field(description="realised - estimated, once the labels are in")
+    labels: Literal["pending", "arrived"]
+    text: str = Field(description='e.g. "accuracy 0.78 (estimated ± 0.02, labels pending)"')
+
+
+class EstimatedWindow(View):
+    window_start: Timestamp
+    window_end: Timestamp
+    metrics: dict[str, EstimatedValue]
+
+
+class EstimationError(View):
+    """How far the estimates were from the realised values, over the windows that have both
+    (the latest 2,000 estimated-realised pairs of the model)."""
+
+    windows: int
+    mean_abs_error: float | None
+    last_error: float | None = Field(description="realised - estimated of the latest such window")
+
+
+class EstimatedPerformance(View):
+    """Estimated performance per window, newest first, and the tracked estimation error."""
+
+    recent: list[EstimatedWindow]
+    error: dict[str, EstimationError]
+
+
 class ModelStatus(View):
     """One model's status report (``/api/models/{name}``)."""
 
@@ -202,6 +240,9 @@ class ModelStatus(View):
     )
     data_drift: DataDrift | None
     model_drift: ModelDrift | None
+    estimates: EstimatedPerformance | None = Field(
+        default=None, description="Estimated vs realised performance (estimated_* thresholds)"
+    )
     alerts: AlertCounts
     action_items: list[str] = Field(description="What to look at, worst first")
     maintenance: Maintenance | None = Field(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,32 @@ class BinaryCBPE:
         values = estimated_values(self.metrics, self.calibrator(raw), positive, raw) if rows else {}
         errors = {metric: self.spreads[metric].error(rows) for metric in self.metrics}
         return {m: estimate(m, values.get(m), errors[m], rows, how) for m in self.metrics}
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON, so a fit on a fixed reference can be cached and reused by later scans."""
+        return {
+            "calibration": asdict(self.calibration),
+            "calibrator": self.calibrator.to_json_dict(),
+            "decision_threshold": self.decision_threshold,
+            "metrics": list(self.metrics),
+            "spreads": {m: [list(t) for t in s.terms] for m, s in self.spreads.items()},
+            "reference_rows": self.reference_rows,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> BinaryCBPE:
+        """The fit :meth:`to_json_dict` stored; its estimates equal the original's."""
+        return cls(
+            calibration=CalibrationCheck(**data["calibration"]),
+            calibrator=Calibrator.from_json_dict(data["calibrator"]),
+            decision_threshold=float(data["decision_threshold"]),
+            metrics=tuple(data["metrics"]),
+            spreads={
+                m: Spread(tuple((float(a), float(b)) for a, b in terms))
+                for m, terms in data["spreads"].items()
+            },
+            reference_rows=int(data["reference_rows"]),
+        )
 
     def _how(self, rows: int) -> str:
         calibration = "isotonic-calibrated score" if self.calibrator.calibrates else "raw score"

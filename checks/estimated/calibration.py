@@ -26,21 +26,23 @@ that our estimates equal NannyML's on the same data:
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.isotonic import IsotonicRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedShuffleSplit
+from scipy.optimize import isotonic_regression
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int_]
 
 #: NannyML's settings, kept so the decision is the same as its
 ECE_BINS = 10
 SPLITS = 10
 SPLIT_SEED = 42
 SEPARABLE_AUC = 0.999
+TEST_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,17 +57,32 @@ class CalibrationCheck:
 
 
 class Calibrator:
-    """A fitted map from score to probability; the identity when calibration is not needed."""
+    """A fitted map from score to probability; the identity when calibration is not needed.
 
-    def __init__(self, regression: IsotonicRegression | None) -> None:
-        self.regression = regression
+    The fit is scikit-learn's ``IsotonicRegression(increasing=True, out_of_bounds="clip")``
+    (NannyML's calibrator) done with scipy's PAVA: tied scores pooled into their mean label
+    weighted by their count, the pooled means made non-decreasing, and only the breakpoints
+    kept (its ``X_thresholds_``, ``y_thresholds_``). It is applied with ``np.interp``, which
+    is what ``predict`` computes, and a cached fit stores the breakpoints as JSON
+    (:meth:`to_json_dict`). Tests compare both with scikit-learn's.
+    """
+
+    def __init__(self, points: tuple[FloatArray, FloatArray] | None) -> None:
+        self.points = points
 
     @classmethod
     def fit(cls, y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibrator:
         """Isotonic regression of the 0/1 labels on the score, clipped outside the reference."""
-        regression = IsotonicRegression(out_of_bounds="clip", increasing=True)
-        regression.fit(np.asarray(score, dtype=np.float64), np.asarray(y_true, dtype=np.float64))
-        return cls(regression)
+        x = np.asarray(score, dtype=np.float64)
+        y = np.asarray(y_true, dtype=np.float64)
+        order = np.lexsort((y, x))
+        x, y = x[order], y[order]
+        points, starts, counts = np.unique(x, return_index=True, return_counts=True)
+        pooled = np.add.reduceat(y, starts) / counts
+        fitted = isotonic_regression(pooled, weights=counts.astype(np.float64)).x
+        keep = np.ones(len(fitted), dtype=bool)  # the ends and where the step changes
+        keep[1:-1] = (fitted[1:-1] != fitted[:-2]) | (fitted[1:-1] != fitted[2:])
+        return cls((points[keep], np.asarray(fitted[keep], dtype=np.float64)))
 
     @classmethod
     def identity(cls) -> Calibrator:
@@ -73,13 +90,27 @@ class Calibrator:
 
     @property
     def calibrates(self) -> bool:
-        return self.regression is not None
+        return self.points is not None
 
     def __call__(self, score: npt.ArrayLike) -> FloatArray:
         values = np.asarray(score, dtype=np.float64)
-        if self.regression is None:
+        if self.points is None:
             return values
-        return np.asarray(self.regression.predict(values), dtype=np.float64)
+        # np.interp holds the end values beyond the first and last breakpoint: the clip
+        return np.interp(values, *self.points)
+
+    def to_json_dict(self) -> dict[str, list[float]] | None:
+        if self.points is None:
+            return None
+        return {"x": self.points[0].tolist(), "y": self.points[1].tolist()}
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, list[float]] | None) -> Calibrator:
+        if data is None:
+            return cls.identity()
+        return cls(
+            (np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64))
+        )
 
 
 def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins: int) -> float:
@@ -110,7 +141,7 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
     values = np.asarray(score, dtype=np.float64)
     if len(np.unique(labels)) < 2:
         return CalibrationCheck(needed=False, reason="a single class among the reference labels")
-    if roc_auc_score(labels, values) > SEPARABLE_AUC:
+    if roc_auc(labels == 1, values) > SEPARABLE_AUC:
         return CalibrationCheck(
             needed=False, reason=f"the score separates the classes (ROC AUC > {SEPARABLE_AUC})"
         )
@@ -125,9 +156,8 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
 
 
 def _held_out_ece(labels: FloatArray, values: FloatArray) -> tuple[float, float]:
-    splits = StratifiedShuffleSplit(n_splits=SPLITS, test_size=0.1, random_state=SPLIT_SEED)
     held_labels, held_raw, held_calibrated = [], [], []
-    for train, test in splits.split(values, labels):
+    for train, test in stratified_splits(labels, SPLITS, TEST_SHARE, SPLIT_SEED):
         calibrator = Calibrator.fit(labels[train], values[train])
         held_labels.append(labels[test])
         held_raw.append(values[test])
@@ -137,3 +167,63 @@ def _held_out_ece(labels: FloatArray, values: FloatArray) -> tuple[float, float]
         expected_calibration_error(pooled, np.concatenate(held_raw), ECE_BINS),
         expected_calibration_error(pooled, np.concatenate(held_calibrated), ECE_BINS),
     )
+
+
+def stratified_splits(
+    labels: npt.ArrayLike, splits: int, test_share: float, seed: int
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """scikit-learn's ``StratifiedShuffleSplit(splits, test_size=test_share,
+    random_state=seed).split``, the same draws from the same generator in the same order,
+    so the same indices (a test checks it), with the per-class parts joined by numpy instead
+    of Python lists: on 100,000 reference rows that was half of the whole fit."""
+    y = np.asarray(labels)
+    n_test = math.ceil(test_share * len(y))
+    n_train = len(y) - n_test
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
+    rng = np.random.RandomState(seed)
+    for _ in range(splits):
+        train_counts = _approximate_mode(counts, n_train, rng)
+        test_counts = _approximate_mode(counts - train_counts, n_test, rng)
+        train, test = [], []
+        for k, indices in enumerate(members):
+            shuffled = indices.take(rng.permutation(counts[k]), mode="clip")
+            train.append(shuffled[: train_counts[k]])
+            test.append(shuffled[train_counts[k] : train_counts[k] + test_counts[k]])
+        yield rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def _approximate_mode(counts: IntArray, draws: int, rng: np.random.RandomState) -> IntArray:
+    """scikit-learn's ``utils.extmath._approximate_mode``: per class, its share of ``draws``
+    rounded down, then the rest to the largest remainders (ties broken by ``rng``)."""
+    continuous = counts / counts.sum() * draws
+    floored = np.floor(continuous)
+    need = int(draws - floored.sum())
+    if need > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (tied,) = np.where(remainder == value)
+            now = min(len(tied), need)
+            floored[rng.choice(tied, size=now, replace=False)] += 1
+            need -= now
+            if need == 0:
+                break
+    mode: IntArray = floored.astype(int)
+    return mode
+
+
+def midranks(values: FloatArray) -> FloatArray:
+    """Ranks from 1, ties sharing their mean rank (scipy's ``rankdata``, method "average")."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    ranks: FloatArray = (ends - (counts - 1) / 2.0)[inverse.ravel()]
+    return ranks
+
+
+def roc_auc(positive: npt.NDArray[np.bool_], score: FloatArray) -> float:
+    """Area under the ROC curve, ties counted half (scikit-learn's ``roc_auc_score``), as
+    the Mann-Whitney statistic of the positives' ranks; both classes must be present."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    top = float(midranks(score)[positive].sum()) - n_pos * (n_pos + 1) / 2.0
+    return top / (n_pos * n_neg)

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from checks.errors import ChecksError
-from checks.estimated.calibration import FloatArray
+from checks.estimated.calibration import FloatArray, midranks
 
 ESTIMATED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 #: sampling errors either side of the estimate (NannyML's ``SAMPLING_ERROR_RANGE``)
@@ -115,9 +114,9 @@ def auroc_spread(y: BoolArray, score: FloatArray) -> Spread:
     positives, negatives = int(y.sum()), int((~y).sum())
     if positives == 0 or negatives == 0:
         return Spread.of(float("nan"), 0.0)
-    ranks = rankdata(score)
-    over_negatives = (ranks[y] - rankdata(score[y])) / negatives
-    under_positives = 1 - (ranks[~y] - rankdata(score[~y])) / positives
+    ranks = midranks(score)
+    over_negatives = (ranks[y] - midranks(score[y])) / negatives
+    under_positives = 1 - (ranks[~y] - midranks(score[~y])) / positives
     share = positives / len(y)
     return Spread(
         ((float(np.std(over_negatives)), share), (float(np.std(under_positives)), 1 - share))

@@ -16,7 +16,8 @@ ours has DeLong's two terms per class instead (:func:`checks.estimated.core.auro
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,10 @@ from checks.estimated.core import (
     null,
     spreads,
 )
+
+
+def _spread(terms: Iterable[Iterable[float]]) -> Spread:
+    return Spread(tuple((float(a), float(b)) for a, b in terms))
 
 
 def _macro_error(errors: list[float | None]) -> float | None:
@@ -75,6 +80,44 @@ class MulticlassCBPE:
             value, error = self._one(metric, p, raw, labels) if rows else (None, None)
             out[metric] = estimate(metric, value, error, rows, how)
         return out
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON (per-class parts as lists in the order of ``classes``), so a fit on a
+        fixed reference can be cached and reused by later scans."""
+        return {
+            "classes": list(self.classes),
+            "calibrations": [asdict(self.calibrations[c]) for c in self.classes],
+            "calibrators": [self.calibrators[c].to_json_dict() for c in self.classes],
+            "metrics": list(self.metrics),
+            "class_spreads": [
+                {m: [list(t) for t in s.terms] for m, s in self.class_spreads[c].items()}
+                for c in self.classes
+            ],
+            "accuracy_spread": [list(t) for t in self.accuracy_spread.terms],
+            "reference_rows": self.reference_rows,
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> MulticlassCBPE:
+        """The fit :meth:`to_json_dict` stored; its estimates equal the original's."""
+        classes = tuple(data["classes"])
+        return cls(
+            classes=classes,
+            calibrations={
+                c: CalibrationCheck(**d) for c, d in zip(classes, data["calibrations"], strict=True)
+            },
+            calibrators={
+                c: Calibrator.from_json_dict(d)
+                for c, d in zip(classes, data["calibrators"], strict=True)
+            },
+            metrics=tuple(data["metrics"]),
+            class_spreads={
+                c: {m: _spread(terms) for m, terms in d.items()}
+                for c, d in zip(classes, data["class_spreads"], strict=True)
+            },
+            accuracy_spread=_spread(data["accuracy_spread"]),
+            reference_rows=int(data["reference_rows"]),
+        )
 
     def _probabilities(self, raw: FloatArray) -> FloatArray:
         p = np.column_stack(

@@ -60,6 +60,8 @@ def alerting_checks(model: ModelConfig) -> set[str]:
     """The check ids that can raise alerts (DESIGN.md: per-column drift only when configured)."""
     drift = model.checks.drift
     ids = {t.check_id for t in model.checks.thresholds}
+    if model.checks.multivariate_drift.enabled:
+        ids.add("multivariate_drift")
     if drift.enabled:
         ids.add("dataset_drift")
         ids |= {f"drift:{c}" for c, spec in drift.per_column.items() if spec.severity}

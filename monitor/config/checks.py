@@ -26,7 +26,12 @@ LATENCY_METRICS = ("latency_p50", "latency_p95", "latency_p99")
 OPERATIONAL_METRICS = ("row_count", "throughput", *LATENCY_METRICS, "missing_share")
 LABEL_METRICS = ("label_coverage",)
 PERFORMANCE_METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
-KNOWN_METRICS = PERFORMANCE_METRICS + OPERATIONAL_METRICS + LABEL_METRICS
+#: estimated without labels (CBPE fitted on the reference's labelled rows)
+ESTIMATED_METRICS = tuple(f"estimated_{m}" for m in (*LABEL_CLASSIFICATION_METRICS, "roc_auc"))
+#: PCA reconstruction error of the features, fitted on the reference
+MULTIVARIATE_DRIFT = "multivariate_drift"
+FITTED_METRICS = (*ESTIMATED_METRICS, MULTIVARIATE_DRIFT)
+KNOWN_METRICS = PERFORMANCE_METRICS + OPERATIONAL_METRICS + LABEL_METRICS + FITTED_METRICS
 
 
 def _known_method(method: str) -> str:
@@ -120,8 +125,20 @@ class Threshold(Strict):
         return f"{self.metric}:{self.column}" if self.column else self.metric
 
 
+class MultivariateDrift(Strict):
+    """``multivariate_drift`` judged by thresholds learnt on the reference (mean ± 3 sd of
+    the reconstruction error of reference chunks of the live window's size, as NannyML).
+    Threshold entries ``{metric: multivariate_drift, max: ...}`` replace that rule."""
+
+    enabled: bool = False
+    # the features it reads (default: every numerical and categorical feature)
+    columns: list[str] | None = None
+    severity: Severity = "warning"
+
+
 class Checks(Strict):
     drift: DriftChecks = DriftChecks()
+    multivariate_drift: MultivariateDrift = MultivariateDrift()
     thresholds: list[Threshold] = []
 
 

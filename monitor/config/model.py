@@ -18,6 +18,8 @@ from pydantic import (
 
 from monitor.config.checks import (
     CLASSIFICATION_METRICS,
+    ESTIMATED_METRICS,
+    FITTED_METRICS,
     LABEL_METRICS,
     LATENCY_METRICS,
     PERFORMANCE_METRICS,
@@ -136,6 +138,13 @@ Reference = Annotated[
 ]
 
 
+_NO_WAREHOUSE = (
+    "not supported in warehouse mode: it needs each row's score (CBPE) or every feature of "
+    "each row together (PCA), which a window summary of counts and bins does not hold; "
+    "set warehouse: false for this model"
+)
+
+
 class EverySchedule(Strict):
     every: PositiveDuration
 
@@ -163,6 +172,8 @@ class ModelConfig(Strict):
     features: Features = Features()
     prediction: Identifier | None = None
     score: Identifier | None = None
+    #: multiclass: one score column per class (``{class: column}``), for estimated metrics
+    class_scores: dict[str, Identifier] = {}
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
     positive_label: int | str | bool = 1
     target: Identifier | LabelsJoin | None = None
@@ -223,6 +234,7 @@ class ModelConfig(Strict):
                 raise ValueError(f"checks.drift.per_column: {column!r} is not a feature")
         for entry in self.checks.thresholds:
             self._check_threshold(entry, features)
+        self._check_fitted()
 
     def _check_threshold(self, entry: Threshold, features: set[str]) -> None:
         where = f"checks.thresholds ({entry.check_id})"
@@ -245,6 +257,45 @@ class ModelConfig(Strict):
             raise ValueError(f"{where}: column {entry.column!r} is not configured")
         if entry.metric == "missing_share" and entry.max is None:
             raise ValueError(f"{where}: missing_share takes max")
+
+    def _check_fitted(self) -> None:
+        """Estimated metrics and multivariate drift: what their fit on the reference needs."""
+        for metric in sorted({t.metric for t in self.checks.thresholds} & set(ESTIMATED_METRICS)):
+            key = f"checks.thresholds ({metric})"  # the loader puts models[<name>] first
+            if self.task == "regression":
+                raise ValueError(f"{key}: is a classification metric but task is regression")
+            if self.target is None:
+                raise ValueError(f"{key}: needs target (the reference's labels calibrate it)")
+            if self.task == "binary_classification" and self.score is None:
+                raise ValueError(f"{key}: needs score (CBPE reads the score as a probability)")
+            if self.task == "multiclass_classification" and not self.class_scores:
+                raise ValueError(
+                    f"{key}: a multiclass model needs one score column per class "
+                    "(class_scores: {class: column}); CBPE reads each class's score as the "
+                    "probability of that class, and a single score or the predicted class "
+                    "cannot say how likely the prediction is to be right"
+                )
+            if self.warehouse:
+                raise ValueError(f"{key}: {_NO_WAREHOUSE}")
+        multivariate = self.checks.multivariate_drift
+        entries = [t for t in self.checks.thresholds if t.metric == "multivariate_drift"]
+        if not (multivariate.enabled or entries):
+            return
+        key = "checks.multivariate_drift"
+        columns = multivariate.columns if multivariate.columns is not None else self.features.all
+        unknown = [c for c in columns if c not in self.features.all]
+        if unknown:
+            raise ValueError(f"{key}.columns: {unknown[0]!r} is not a feature")
+        if len(columns) < 2:
+            raise ValueError(f"{key}: needs at least two feature columns")
+        if self.warehouse:
+            raise ValueError(f"{key}: {_NO_WAREHOUSE}")
+
+    @property
+    def fitted(self) -> bool:
+        """Whether a scan fits estimators on the reference's rows (estimates, multivariate)."""
+        names = {t.metric for t in self.checks.thresholds}
+        return bool(names & set(FITTED_METRICS)) or self.checks.multivariate_drift.enabled
 
     def _outputs(self) -> set[str]:
         return {c for c in (self.prediction, self.score, self.target_column) if c}

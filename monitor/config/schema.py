@@ -21,10 +21,13 @@ from pydantic import (
 
 from monitor.config.checks import (
     CLASSIFICATION_METRICS,
+    ESTIMATED_METRICS,
+    FITTED_METRICS,
     KNOWN_METRICS,
     LABEL_CLASSIFICATION_METRICS,
     LABEL_METRICS,
     LATENCY_METRICS,
+    MULTIVARIATE_DRIFT,
     OPERATIONAL_METRICS,
     PERFORMANCE_METRICS,
     PROBABILITY_METRICS,
@@ -33,6 +36,7 @@ from monitor.config.checks import (
     Checks,
     ColumnDrift,
     DriftChecks,
+    MultivariateDrift,
     SeverityReminders,
     Threshold,
 )
@@ -65,10 +69,13 @@ from monitor.windows import validate_cron
 
 __all__ = [
     "CLASSIFICATION_METRICS",
+    "ESTIMATED_METRICS",
+    "FITTED_METRICS",
     "KNOWN_METRICS",
     "LABEL_CLASSIFICATION_METRICS",
     "LABEL_METRICS",
     "LATENCY_METRICS",
+    "MULTIVARIATE_DRIFT",
     "OPERATIONAL_METRICS",
     "PERFORMANCE_METRICS",
     "PROBABILITY_METRICS",
@@ -88,6 +95,7 @@ __all__ = [
     "Instant",
     "LabelsJoin",
     "ModelConfig",
+    "MultivariateDrift",
     "PoolConfig",
     "PreviousReference",
     "Reference",

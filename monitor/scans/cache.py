@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor import dialect
 from monitor.config.schema import ModelConfig
 from monitor.scans.calibration import Calibrations
+from monitor.scans.fits import Fits
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
 from monitor.sources.reference import ReferenceSpec
@@ -97,11 +99,16 @@ def load_reference(
         cached = session.get_one(ReferenceProfile, plan.cached_id)
         summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
+        if plan.model.fitted:  # the rows are read only if a fit is not cached yet
+            summary.fits = Fits(summary.calibrations, partial(plan.reader.load, plan.live))
         return summary, spec.descriptor | {"cached": True}
-    summary = summarise(plan.model, plan.reader.load(plan.live))
+    frame = plan.reader.load(plan.live)
+    summary = summarise(plan.model, frame)
     if spec.fingerprint is not None:
         _remember(session, _row(plan.model, spec, summary))
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
+    if plan.model.fitted:
+        summary.fits = Fits(summary.calibrations, lambda: frame)
     return summary, spec.descriptor | {"cached": False}
 
 

@@ -16,9 +16,10 @@ from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method
 from checks.metrics import MetricValue
 from checks.outcome import Outcome
 from checks.thresholds import evaluate_ladder
-from monitor.config.schema import ModelConfig, Threshold
+from monitor.config.schema import FITTED_METRICS, ModelConfig, Threshold
 from monitor.scans import calibration
 from monitor.scans.columns import ColumnType, prediction_column, target_type
+from monitor.scans.estimates import fitted_checks
 from monitor.scans.result import CheckRow
 from monitor.scans.summary import ReferenceSummary, Summary
 from monitor.scans.window_summary import SliceSummary, WindowSummary
@@ -38,6 +39,7 @@ def evaluate(
     rows: list[CheckRow] = []
     for segment, data in summary.slices.items():
         rows += evaluate_slice(data, reference.segment(segment), model)
+    rows += fitted_checks(model, summary.whole, reference.segment(""), reference.fits)
     return rows
 
 
@@ -244,9 +246,12 @@ def thresholds(model: ModelConfig, data: SliceSummary, reference: Summary | None
 
 
 def ladders(entries: list[Threshold]) -> dict[tuple[str, str | None], list[Threshold]]:
-    """Threshold entries grouped by (metric, column), in config order: one check each."""
+    """Threshold entries grouped by (metric, column), in config order: one check each.
+    Metrics judged by a fit on the reference are not here (monitor/scans/estimates.py)."""
     groups: dict[tuple[str, str | None], list[Threshold]] = {}
     for entry in entries:
+        if entry.metric in FITTED_METRICS:
+            continue
         groups.setdefault((entry.metric, entry.column), []).append(entry)
     return groups
 

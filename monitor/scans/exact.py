@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from checks.errors import ChecksError
+from checks.names import ESTIMATED
 from checks.registry import get_metric
 from monitor.config.schema import ModelConfig
 from monitor.scans.cache import load_reference, plan_reference
@@ -125,6 +127,14 @@ def _metrics(
         frame = performance if on_labels else live
         inputs = metric_inputs(model, frame, window_seconds=seconds, feature_columns=not on_labels)
         values[(name, column)] = metric.compute(inputs, column)
+    # the realised value beside each estimate (monitor/scans/estimates.py)
+    realised = {ESTIMATED[t.metric] for t in model.checks.thresholds if t.metric in ESTIMATED}
+    for name in sorted(realised - {n for n, _ in values}):
+        inputs = metric_inputs(model, performance, window_seconds=seconds)
+        try:
+            values[(name, None)] = get_metric(name).compute(inputs)
+        except ChecksError:  # a multiclass roc_auc: one score column cannot give it
+            continue
     return values
 
 

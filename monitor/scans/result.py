@@ -44,6 +44,10 @@ class ScanReport:
     timings: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     results: tuple[CheckRow, ...] = ()
+    # Estimated performance of the live window and the realised values of the performance
+    # window: {"estimated": {metric: {value, lower, upper, ...}}, "realised": {metric:
+    # {value, labelled}}} (monitor/scans/estimates.py), stored in performance_estimate.
+    estimates: dict[str, Any] = field(default_factory=dict)
     # What the scan noticed about its data without failing on it, for the user to see.
     warnings: tuple[str, ...] = ()
     # Set when this run failed beside a stored scan of the window whose results were kept.

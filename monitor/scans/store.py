@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.scans.result import CheckRow, ScanReport
-from monitor.store import CheckResult, Scan, ScanAttempt
+from monitor.store import CheckResult, PerformanceEstimate, Scan, ScanAttempt
 
 
 def store_scan(report: ScanReport, *, session: Session) -> Scan:
@@ -42,8 +42,47 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
         session.flush()  # old results go before new ones take their (check, segment) keys
     _fill(scan, report)
     scan.results.extend(_result(row) for row in report.results)
+    store_estimates(report, session=session)
     session.flush()
     return scan
+
+
+def store_estimates(report: ScanReport, *, session: Session) -> None:
+    """The live window's estimates, and the realised values of the performance window
+    beside the estimates made for it (a re-scan replaces the estimates and keeps the
+    realised values, which a later scan brought)."""
+    for metric, found in report.estimates.get("estimated", {}).items():
+        row = _estimate_row(session, report.model, metric, report.window.end)
+        if row is None:
+            row = PerformanceEstimate(
+                model=report.model, metric=metric, window_end=report.window.end
+            )
+            session.add(row)
+        row.window_start = report.window.start
+        row.estimated = _number(found.get("value"))
+        row.lower, row.upper = _number(found.get("lower")), _number(found.get("upper"))
+        row.sampling_error = _number(found.get("sampling_error"))
+        row.rows, row.how = found.get("rows"), found.get("how")
+    session.flush()  # without label delay, the realised value lands on the row just added
+    for metric, found in report.estimates.get("realised", {}).items():
+        row = _estimate_row(session, report.model, metric, report.performance_window.end)
+        if row is not None and found.get("value") is not None:
+            row.realised = _number(found["value"])
+            row.labelled = found.get("labelled")
+            row.realised_at = report.window.end
+
+
+def _estimate_row(
+    session: Session, model: str, metric: str, window_end: datetime
+) -> PerformanceEstimate | None:
+    with session.no_autoflush:
+        return session.scalar(
+            select(PerformanceEstimate).where(
+                PerformanceEstimate.model == model,
+                PerformanceEstimate.metric == metric,
+                PerformanceEstimate.window_end == window_end,
+            )
+        )
 
 
 def kept(report: ScanReport, scan: Scan) -> bool:

@@ -15,6 +15,7 @@ from checks.drift import ColumnProfile, profile_column
 from monitor.config.schema import ModelConfig
 from monitor.scans.calibration import Calibrations
 from monitor.scans.columns import drift_types, segment_frames
+from monitor.scans.fits import Fits
 from monitor.scans.performance import performance_metrics
 from monitor.store.profiles import decode, encode
 
@@ -44,6 +45,8 @@ class ReferenceSummary:
 
     def __post_init__(self) -> None:
         self.use_calibrations(Calibrations())
+        # estimated performance and multivariate drift (monitor/scans/fits.py), when asked
+        self.fits: Fits | None = None
 
     def use_calibrations(self, calibrations: Calibrations) -> None:
         """Share one calibration cache between the slices (keys name the segment)."""

@@ -20,7 +20,8 @@ def normalise(frame: pd.DataFrame, model: ModelConfig, *, zone: str = "UTC") -> 
     """
     if model.timestamp in frame.columns:
         frame[model.timestamp] = to_utc_series(frame[model.timestamp], zone, model=model.name)
-    numeric = [*model.features.numerical, model.score, model.latency]
+    numeric = [*model.features.numerical, model.score, *model.class_scores.values()]
+    numeric.append(model.latency)
     if model.task == "regression":
         numeric += [model.prediction, model.target_column]
     for column in dict.fromkeys(c for c in numeric if c and c in frame.columns):

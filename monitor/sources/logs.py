@@ -63,13 +63,14 @@ class ModelLog:
         """Every column a check reads (drift, operational, label coverage). Not the
         timestamp: the window is the WHERE clause, and no check reads the times."""
         m = self.model
-        names = [*m.features.all, m.prediction, m.score, m.latency, m.segment]
+        names = [*m.features.all, m.prediction, m.score, *m.class_scores.values()]
+        names += [m.latency, m.segment]
         names.append(m.model_version)
         return _unique(names)
 
     def performance_columns(self) -> list[str]:
         m = self.model
-        return _unique([m.prediction, m.score, m.segment])
+        return _unique([m.prediction, m.score, *m.class_scores.values(), m.segment])
 
     def rows(self, window: Window, columns: list[str], *, with_target: bool) -> pd.DataFrame:
         """Rows with ``window.start <= timestamp < window.end``, only ``columns`` (+ target)."""

@@ -49,7 +49,7 @@ class ReferenceReader:
 
     def columns(self) -> list[str]:
         m = self.model
-        names = [*m.features.all, m.prediction, m.score, m.segment]
+        names = [*m.features.all, m.prediction, m.score, *m.class_scores.values(), m.segment]
         return list(dict.fromkeys(n for n in names if n))
 
     def window(self, live: Window) -> Window | None:

@@ -87,6 +87,7 @@ def _roles(model: ModelConfig) -> dict[str, str]:
     roles = {model.timestamp: "timestamp"}
     roles |= dict.fromkeys(model.features.numerical, "numerical feature")
     roles |= dict.fromkeys(model.features.categorical, "categorical feature")
+    roles |= dict.fromkeys(model.class_scores.values(), "class score")
     for column, role in (
         (model.prediction, "prediction"),
         (model.score, "score"),
@@ -106,7 +107,7 @@ def _type_problem(kind: sa.types.TypeEngine[Any], role: str) -> str | None:
     if python is None:
         return None  # untyped (SQLite without a declared type, a query): checked on load
     numeric = python in (int, float) or python.__name__ == "Decimal"
-    if role in {"numerical feature", "score", "latency"} and not numeric:
+    if role in {"numerical feature", "score", "class score", "latency"} and not numeric:
         return f"must be numeric, but is {kind}"
     if role == "timestamp" and not (numeric or python.__name__ in {"datetime", "date", "str"}):
         return f"must hold times, but is {kind}"

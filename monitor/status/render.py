@@ -8,6 +8,7 @@ from monitor.views import (
     AlertCounts,
     CheckResolutions,
     DataDrift,
+    EstimatedPerformance,
     FailedAttempt,
     JsonObject,
     ModelDrift,
@@ -78,6 +79,7 @@ def _model(m: ModelStatus, colour: bool) -> str:
     lines += _retraining(m)
     lines += _alerts(m.alerts)
     lines += _performance(m.performance or {})
+    lines += _estimates(m.estimates)
     lines += _operations(m.operations, m.throughput)
     lines += _drift(m.data_drift)
     lines += _model_drift(m.model_drift)
@@ -152,6 +154,29 @@ def _retraining(m: ModelStatus) -> list[str]:
         version = f" (version {last.version})" if last.version else ""
         shown = f"{last.retrained_at}{version}"
     return [f"  last retraining: {shown}; next retraining: {m.next_retraining or 'not scheduled'}"]
+
+
+#: windows of estimated performance shown by the text report (the JSON has 30)
+ESTIMATED_WINDOWS = 3
+
+
+def _estimates(est: EstimatedPerformance | None) -> list[str]:
+    """The latest windows' estimates (realised once their labels are in), then how far the
+    estimates were from the realised values so far."""
+    if est is None:
+        return []
+    lines = []
+    for window in est.recent[:ESTIMATED_WINDOWS]:
+        texts = "; ".join(v.text for v in window.metrics.values())
+        lines.append(f"  window ending {_minute(window.window_end)}: {texts}")
+    tracked = [
+        f"{name} {e.mean_abs_error:.3f} over {e.windows} windows"
+        for name, e in est.error.items()
+        if e.mean_abs_error is not None
+    ]
+    if tracked:
+        lines.append(f"  estimation error (mean |realised - estimated|): {', '.join(tracked)}")
+    return lines
 
 
 def _operations(ops: JsonObject | None, rate: Throughput | None) -> list[str]:
@@ -235,6 +260,7 @@ def _details(m: ModelStatus) -> list[str]:
         *_retraining(m),
         *_alerts(m.alerts),
         *_performance(m.performance or {}),
+        *_estimates(m.estimates),
         *_operations(m.operations, m.throughput),
         *_drift(m.data_drift),
         *_model_drift(m.model_drift),

@@ -16,6 +16,7 @@ from monitor import views
 from monitor.alerts.maintenance import active_maintenance, maintenance_json
 from monitor.alerts.queries import AlertCounts, alert_counts, list_alerts
 from monitor.config.schema import Config, ModelConfig
+from monitor.status.estimates import estimated_performance
 from monitor.status.health import model_health
 from monitor.status.text import action_items, effect_phrase
 from monitor.store import (
@@ -70,6 +71,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
         operations=operations,
         data_drift=_data_drift(whole) if judged else None,
         model_drift=_model_drift(judged, whole) if judged else None,
+        estimates=estimated_performance(model.name, session=session),
         alerts=counts.as_json(),
         action_items=[item.text for item in actions],
         maintenance=maintenance_json(window, now=now) if window else None,

@@ -1,4 +1,5 @@
-"""State DB tables of scans: scan, check_result, scan_attempt, reference_profile."""
+"""State DB tables of scans: scan, check_result, scan_attempt, reference_profile,
+drift_calibration, performance_estimate."""
 
 from __future__ import annotations
 
@@ -140,3 +141,27 @@ class DriftCalibration(Base):
     key: Mapped[str] = mapped_column(String(600))
     calibration: Mapped[dict[str, Any]] = mapped_column(json_type())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PerformanceEstimate(Base):
+    """One estimated metric of one live window (CBPE, before its labels), and the realised
+    value beside it once a later scan's performance window brings that window's labels.
+    ``realised_at`` is the window end of that scan (data time)."""
+
+    __tablename__ = "performance_estimate"
+    __table_args__ = (UniqueConstraint("model", "metric", "window_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    metric: Mapped[str] = mapped_column(String(100))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    estimated: Mapped[float | None] = mapped_column(Float)
+    lower: Mapped[float | None] = mapped_column(Float)
+    upper: Mapped[float | None] = mapped_column(Float)
+    sampling_error: Mapped[float | None] = mapped_column(Float)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    how: Mapped[str | None] = mapped_column(Text)
+    realised: Mapped[float | None] = mapped_column(Float)
+    labelled: Mapped[int | None] = mapped_column(Integer)
+    realised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 from sklearn import metrics as skm
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from checks.estimated import (
     ESTIMATED_METRICS,
+    BinaryCBPE,
+    Calibrator,
     EstimationError,
+    MulticlassCBPE,
     check_calibration,
     fit_binary,
     fit_multiclass,
 )
+from checks.estimated.calibration import midranks, roc_auc, stratified_splits
 from checks.estimated.core import estimated_value
 
 
@@ -215,3 +224,65 @@ def test_covariate_shift_that_hurts_accuracy_shows_in_the_first_shifted_window()
     assert before.lower <= baseline <= before.upper
     assert after.upper < baseline - 0.1  # a max_drop of 0.1 fires on this window
     assert after.lower <= skm.accuracy_score(y, p >= 0.5) <= after.upper
+
+
+def test_a_fit_stored_as_json_estimates_exactly_as_the_original() -> None:
+    # the service caches the fit as JSON with the reference profile and reads it back
+    rng = np.random.default_rng(9)
+    y_ref, p_ref = _calibrated(rng, 10_000)
+    fitted = fit_binary(y_ref, p_ref**2, decision_threshold=0.3)
+    assert fitted.calibrator.calibrates
+    again = BinaryCBPE.from_json_dict(json.loads(json.dumps(fitted.to_json_dict())))
+    _, p = _calibrated(rng, 3_000, shift=0.5)
+    ours, theirs = fitted.estimate(p**2), again.estimate(p**2)
+    assert ours == theirs
+    assert again.calibration == fitted.calibration
+
+
+def test_the_calibrator_maps_scores_as_scikit_learns_isotonic_regression() -> None:
+    rng = np.random.default_rng(2)
+    score = np.round(rng.uniform(size=5_000), 2)  # ties, as real scores have
+    y = rng.uniform(size=5_000) < score**2
+    regression = IsotonicRegression(out_of_bounds="clip").fit(score, y.astype(float))
+    probe = np.concatenate([rng.uniform(-0.2, 1.2, size=10_000), score])
+    ours = Calibrator.fit(y, score)
+    assert ours.points is not None
+    assert np.array_equal(ours.points[0], regression.X_thresholds_)
+    np.testing.assert_allclose(ours.points[1], regression.y_thresholds_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours(probe), regression.predict(probe), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("decimals", [1, 3, 8])
+def test_roc_auc_and_midranks_are_scikit_learns_and_scipys(decimals: int) -> None:
+    rng = np.random.default_rng(decimals)
+    score = np.round(rng.uniform(size=4_000), decimals)
+    y = rng.uniform(size=4_000) < score
+    assert roc_auc(y, score) == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
+    np.testing.assert_array_equal(midranks(score), rankdata(score))
+
+
+@pytest.mark.parametrize(
+    ("rows", "positive_share", "seed"),
+    [(1_000, 0.5, 42), (9_999, 0.07, 42), (20_001, 0.33, 7), (57, 0.2, 0)],
+)
+def test_stratified_splits_are_scikit_learns(rows: int, positive_share: float, seed: int) -> None:
+    # the calibration check must split exactly as NannyML's StratifiedShuffleSplit does
+    rng = np.random.default_rng(rows)
+    labels = (rng.uniform(size=rows) < positive_share).astype(float)
+    theirs = StratifiedShuffleSplit(n_splits=10, test_size=0.1, random_state=seed)
+    ours = stratified_splits(labels, 10, 0.1, seed)
+    for (a_train, a_test), (b_train, b_test) in zip(
+        ours, theirs.split(labels, labels), strict=True
+    ):
+        assert np.array_equal(a_train, b_train) and np.array_equal(a_test, b_test)
+
+
+def test_a_multiclass_fit_stored_as_json_estimates_exactly_as_the_original() -> None:
+    rng = np.random.default_rng(38)
+    y_ref, s_ref = _three_classes(rng, 6_000)
+    pred_ref = np.array(list("abc"))[np.column_stack(list(s_ref.values())).argmax(axis=1)]
+    fitted = fit_multiclass(y_ref, s_ref, pred_ref)
+    again = MulticlassCBPE.from_json_dict(json.loads(json.dumps(fitted.to_json_dict())))
+    _, s = _three_classes(rng, 2_000)
+    pred = np.array(list("abc"))[np.column_stack(list(s.values())).argmax(axis=1)]
+    assert again.estimate(s, pred) == fitted.estimate(s, pred)

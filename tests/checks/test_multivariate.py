@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 from checks.errors import ChecksError, ColumnError
-from checks.multivariate import fit_reconstruction
+from checks.multivariate import ReconstructionModel, fit_reconstruction
 
 
 def _correlated(rng: np.random.Generator, n: int, rho: float) -> pd.DataFrame:
@@ -110,3 +112,28 @@ def test_module_examples_run() -> None:
 
     result = doctest.testmod(checks.multivariate)
     assert result.attempted and not result.failed
+
+
+def test_a_fit_stored_as_json_judges_exactly_as_the_original() -> None:
+    # the service caches the fit as JSON with the reference profile and reads it back
+    rng = np.random.default_rng(8)
+    ref = _correlated(rng, 6_000, 0.8)
+    ref.loc[:49, "colour"] = None
+    fitted = fit_reconstruction(ref, COLUMNS, chunk_size=1_000)
+    again = ReconstructionModel.from_json_dict(json.loads(json.dumps(fitted.to_json_dict())))
+    live = _correlated(rng, 800, -0.8)
+    live.loc[:9, "colour"] = "green"
+    assert again.evaluate(live) == fitted.evaluate(live)
+    assert again.evaluate(live).drifted is True
+
+
+def test_uncorrelated_features_give_no_verdict_and_say_why() -> None:
+    # two independent features need both components for 65 % of the variance: every row is
+    # reconstructed exactly and the "error" is rounding noise, which must not alert
+    rng = np.random.default_rng(12)
+    ref = pd.DataFrame({"a": rng.normal(size=5_000), "b": rng.normal(size=5_000)})
+    fitted = fit_reconstruction(ref, ["a", "b"], chunk_size=500)
+    live = pd.DataFrame({"a": rng.normal(size=500), "b": rng.normal(size=500)})
+    result = fitted.evaluate(live)
+    assert result.value == pytest.approx(0.0, abs=1e-9)
+    assert result.drifted is None and "keeps all 2 components" in (result.reason or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config
 from monitor.status import status_report
+from monitor.store import PerformanceEstimate
 from tests.monitor.dashboard.conftest import API_TOKEN, NOW, READ_TOKEN, store_scan
 
 
@@ -187,3 +189,28 @@ def test_the_openapi_page_lists_every_read_endpoint(make_client: Any) -> None:
     ):
         assert path in paths, path
     assert make_client().get("/docs").status_code == 200
+
+
+def test_a_model_shows_estimated_beside_realised_performance(
+    make_client: Any, history: list[int], sessions: sessionmaker[Session]
+) -> None:
+    day = timedelta(days=1)
+    with sessions() as session:
+        for back, realised in ((2, 0.81), (1, None)):
+            end = NOW.replace(hour=0, minute=0, second=0, microsecond=0) - back * day
+            session.add(
+                PerformanceEstimate(
+                    model="churn", metric="accuracy", window_start=end - day, window_end=end,
+                    estimated=0.78, lower=0.76, upper=0.80, sampling_error=0.0067, rows=4_000,
+                    how="CBPE", realised=realised, labelled=3_900 if realised else None,
+                )
+            )  # fmt: skip
+        session.commit()
+    estimates = make_client().get("/api/models/churn").json()["estimates"]
+    pending, arrived = (w["metrics"]["accuracy"] for w in estimates["recent"])
+    assert pending["text"] == "accuracy 0.78 (estimated ± 0.02, labels pending)"
+    assert (pending["labels"], pending["realised"]) == ("pending", None)
+    assert arrived["text"] == "accuracy 0.81 (realised; estimated 0.78 ± 0.02)"
+    assert arrived["error"] == pytest.approx(0.03)
+    assert estimates["error"]["accuracy"]["windows"] == 1
+    assert estimates["error"]["accuracy"]["mean_abs_error"] == pytest.approx(0.03)
