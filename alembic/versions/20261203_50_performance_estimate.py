@@ -1,7 +1,7 @@
 """performance estimate: estimated performance per window, with the realised value beside it
 
 Revision ID: 20261203_50
-Revises: 20261202_03
+Revises: 20261203_40
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_50"
-down_revision: str | Sequence[str] | None = "20261202_03"
+down_revision: str | Sequence[str] | None = "20261203_40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
