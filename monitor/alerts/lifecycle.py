@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.conditions import RANK, ConditionChange
 from monitor.alerts.notify import ThreadEvent
-from monitor.alerts.outbox import enqueue
+from monitor.alerts.outbox import enqueue, posted_missing
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition, cas, load, record
 from monitor.store import OPEN_STATES, SEVERITIES, Alert
@@ -67,6 +67,8 @@ def apply_change(
         from_state, acker = alert.state, alert.acked_by
         if cas(session, alert, changes):
             reply = _reply(alert, kind, from_state, acker, change, routing)
+            if kind in ("escalated", "refired"):
+                _post(session, alert, policy, routing, now)
             return _announce(session, alert, kind, from_state, change, reply, now, window_end)
         alert = load(session, alert.id)
         if not alert.is_open:
@@ -108,10 +110,7 @@ def _raise(
     )
     session.add(alert)
     session.flush()
-    channel = routing.channel_for(severity=severity, model_channel=policy.channel)
-    mention = routing.mention_for(severity) or ""
-    data = {"mention": mention} if mention else {}
-    enqueue(session, alert, "post", now=now, channel=channel, data=data)
+    _post(session, alert, policy, routing, now)
     return record(
         session,
         alert,
@@ -124,6 +123,20 @@ def _raise(
         window_end=window_end,
         details=_details(change),
     )
+
+
+def _post(
+    session: Session, alert: Alert, policy: AlertPolicy, routing: Routing, now: datetime
+) -> None:
+    """Post ``alert`` to each destination that takes its severity and has not had it yet
+    (all of them when it is raised; those an escalation reaches, later)."""
+    channels = routing.post_channels(
+        model=alert.model, severity=alert.severity, model_channel=policy.channel
+    )
+    mention = routing.mention_for(alert.severity) or ""
+    data = {"mention": mention} if mention else {}
+    for channel in posted_missing(session, alert, channels):
+        enqueue(session, alert, "post", now=now, channel=channel, data=data)
 
 
 def _step(

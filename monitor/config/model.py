@@ -27,6 +27,7 @@ from monitor.config.checks import (
     Checks,
     Threshold,
 )
+from monitor.config.notify import NotifyEntry
 from monitor.config.types import (
     Identifier,
     Instant,
@@ -146,6 +147,8 @@ class ModelConfig(Strict):
     schedule: str | EverySchedule = EverySchedule(every=timedelta(hours=1))
     checks: Checks = Checks()
     alerts: AlertSettings = AlertSettings()
+    #: where this model's alerts go; replaces the top-level notify: list (docs/integrations.md)
+    notify: list[NotifyEntry] | None = None
     #: compute window summaries inside the source database (docs/performance.md)
     warehouse: bool = False
 
