@@ -280,7 +280,8 @@ def _act_many(
             typer.echo(f"{done.describe()} by {by}")
         if done_ids:
             # Edit the Slack messages now rather than at the next tick.
-            deliver_due(session, now=now, notifier=build_notifier(settings, out=_stderr()))
+            notifier = build_notifier(settings, out=_stderr(), sessions=session)
+            deliver_due(session, now=now, notifier=notifier)
             rows = [get_alert(session=session, alert_id=i) for i in done_ids]
             typer.echo("\n".join(_table(rows)))
     if failed:

@@ -27,6 +27,7 @@ PUBLISHED: dict[str, type[views.View]] = {
     "alert_action": views.AlertActionResult,
     "liveness": views.Liveness,
     "readiness": views.Readiness,
+    "webhook_body": views.WebhookBody,
 }
 
 
