@@ -72,6 +72,8 @@ class NotifyEntry(Strict):
             raise ValueError(f"give exactly one of {', '.join(KINDS)} (got {given or 'none'})")
         if self.secret is not None and self.kind != "webhook":
             raise ValueError("secret: is for webhook entries")
+        if self.events is not None and self.kind not in ("webhook", "email"):
+            raise ValueError("events: is for webhook and email entries")
         if self.kind == "webhook" and self.secret is None:
             raise ValueError("a webhook needs secret: (its requests are signed with it)")
         return self
@@ -93,9 +95,6 @@ class NotifyEntry(Strict):
         if self.slack is not None:
             return self.slack
         return f"{self.kind}:{self.name or self.kind}"
-
-    def wants(self, event: str) -> bool:
-        return event in (self.events or DEFAULT_EVENTS)
 
 
 class SmtpConfig(Strict):

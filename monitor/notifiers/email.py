@@ -3,8 +3,9 @@
 The first message about an alert gets a ``Message-ID`` made from the alert's stable key, so a
 post repeated after a crash carries the same id and mail clients show one message; every
 later message (acknowledged, recovered, resolved, reminders) answers it with ``In-Reply-To``
-and ``References`` and keeps its subject, so it lands in the same thread. An email cannot be
-edited, so ``update`` sends nothing: the reply queued beside each edit says what changed.
+and ``References`` and keeps its subject, so it lands in the same thread (``events`` filters
+those replies). An email cannot be edited, so ``update`` sends nothing: the reply queued
+beside each edit says what changed.
 
 SMTP answers classify like HTTP ones: 4xx (and a dropped connection) retry with back-off,
 5xx (an unknown recipient, a refused login) is a permanent failure shown in status.
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from monitor.alerts.notify import DeliveryError, MessageRef, ThreadEvent
-from monitor.notifiers.words import alert_key, alert_link, alert_text, event_text
+from monitor.notifiers.words import alert_key, alert_link, alert_text, event_text, public_event
 from monitor.slack.render import title
 from monitor.store import Alert
 
@@ -40,11 +41,18 @@ class EmailNotifier:
     """Mails one list of recipients (one ``email:`` destination) through ``server``."""
 
     def __init__(
-        self, *, server: SmtpServer, to: Sequence[str], public_url: str | None = None
+        self,
+        *,
+        server: SmtpServer,
+        to: Sequence[str],
+        public_url: str | None = None,
+        events: Collection[str] | None = None,
     ) -> None:
         self.server = server
         self.to = list(to)
         self.public_url = public_url
+        # The thread replies to send, by public event name (None: all of them).
+        self.events = frozenset(events) if events is not None else None
 
     def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
         message = self._message(alert, alert_text(alert))
@@ -58,6 +66,8 @@ class EmailNotifier:
     def reply(
         self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
+        if self.events is not None and public_event(event.kind) not in self.events:
+            return MessageRef(channel=channel, ts=thread_ts)
         message = self._message(alert, event_text(event), reply=True)
         parent = self.message_id(thread_ts)
         message["In-Reply-To"] = parent

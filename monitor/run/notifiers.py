@@ -77,7 +77,12 @@ def _notifier_for(entry: NotifyEntry, config: Config, context: Context | None) -
             public_url=public_url,
         )
     assert entry.email is not None and config.smtp is not None  # the config requires both
-    return EmailNotifier(server=smtp_server(config.smtp), to=entry.email.to, public_url=public_url)
+    return EmailNotifier(
+        server=smtp_server(config.smtp),
+        to=entry.email.to,
+        public_url=public_url,
+        events=entry.events,
+    )
 
 
 def smtp_server(smtp: SmtpConfig) -> SmtpServer:

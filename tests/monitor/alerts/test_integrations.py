@@ -19,19 +19,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, resolve, silence_model
-from monitor.alerts.notify import Notifier
+from monitor.alerts.notify import Notifier, ThreadEvent
 from monitor.alerts.tick import tick
 from monitor.alerts.wiring import routing_for
 from monitor.config import Config, parse_config
 from monitor.config.load import config_secrets
 from monitor.errors import ConfigError
+from monitor.notifiers.email import EmailNotifier, SmtpServer
 from monitor.notifiers.webhook import verify
+from monitor.notifiers.words import alert_key
 from monitor.run.notifiers import build_notifier
 from monitor.store import Notification
 from tests.fakes.http_sink import FakeHttpSink
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSmtp
 from tests.monitor.alerts.conftest import HOUR, T0, failing, run_scan
+from tests.monitor.alerts.test_notifier_contract import _alert
 
 MODEL: dict[str, Any] = {
     "name": "churn",
@@ -258,3 +261,29 @@ def test_notify_secrets_are_redacted_secrets() -> None:
     config = parse_config(tree, file="monitor.yaml")
     assert {"SMTP-PW", "PD-KEY", "PD-HOOK", "HOOK-S"} <= set(config_secrets(config))
     assert "PD-KEY" not in repr(config) and "HOOK-S" not in repr(config)
+
+
+def test_email_replies_are_filtered_by_events(sessions: sessionmaker[Session]) -> None:
+    with FakeSmtp().running() as smtp:
+        server = SmtpServer(host="127.0.0.1", port=smtp.port, sender="m@ex.com", starttls=False)
+        mail = EmailNotifier(server=server, to=["a@ex.com"], events={"resolved"})
+        alert = _alert()
+        parent = mail.post(alert, channel="email:team", mention=None)
+        assert parent.ts == alert_key(alert)
+        for kind in ("reminder", "acknowledged", "acknowledged_resolved"):
+            event = ThreadEvent(kind, {"by": "alice", "severity": "critical", "summary": "s"})
+            mail.reply(
+                alert, channel="email:team", thread_ts=parent.ts, event=event, broadcast=False
+            )
+        subjects = [m["Subject"] for m in smtp.received()]
+    assert subjects == ["[CRITICAL] churn: accuracy", "Re: [CRITICAL] churn: accuracy"]
+
+
+def test_events_are_refused_where_nothing_filters_them() -> None:
+    tree = {
+        "sources": {"prod": {"url": "sqlite://"}},
+        "notify": [{"pagerduty": {"routing_key": "k"}, "events": ["raised"]}],
+        "models": [MODEL],
+    }
+    with pytest.raises(ConfigError, match="events: is for webhook and email"):
+        parse_config(tree, file="monitor.yaml")
