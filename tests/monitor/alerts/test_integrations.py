@@ -127,6 +127,9 @@ def test_a_warning_goes_to_slack_and_the_webhook_but_pages_nobody(world: World) 
         "churn",
         "warning",
     )
+    # Read when the body is built: the model's latest scan (none stored here) and its health.
+    assert body["scan"] is None
+    assert body["health"] == {"health": "red", "reason": "never scanned successfully"}
 
 
 def test_a_critical_alert_pages_and_its_lifecycle_is_mirrored(world: World) -> None:
