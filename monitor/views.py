@@ -276,6 +276,11 @@ class AlertDetail(Alert):
     """One alert with its events, oldest first (``/api/alerts/{id}``)."""
 
     events: list[AlertEvent]
+    retraining_requested_at: Timestamp | None = Field(
+        default=None,
+        description="When a webhook (the documented way to start retraining) first accepted "
+        "a notification of this alert",
+    )
 
 
 class AlertList(View):

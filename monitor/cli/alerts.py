@@ -91,6 +91,7 @@ def show(
         ("recorded", detail.recorded_at),
         ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
         ("resolved", _by(detail.resolved_by, detail.resolved_at, _why(detail))),
+        ("retraining requested", detail.retraining_requested_at),
     ]:
         if value:
             typer.echo(f"  {label}: {value}")

@@ -8,7 +8,8 @@ checks both the sender and the freshness (:func:`verify`). ``X-Monitor-Delivery`
 on every retry of one notification: receivers use it to act once.
 
 Only the events a destination asks for (``events:``) are sent; others are settled without a
-call. Retries are the outbox's: a 5xx backs off, a 429 holds the destination for Retry-After,
+call, with an empty reference (so the alert's "retraining requested at" counts real calls).
+Retries are the outbox's: a 5xx backs off, a 429 holds the destination for Retry-After,
 another 4xx is a permanent failure shown in ``monitor status``.
 """
 
@@ -74,13 +75,12 @@ class WebhookNotifier:
         self, alert: Alert, channel: str, event: str, facts: Mapping[str, object]
     ) -> MessageRef:
         delivery = _delivery_id(alert, event, facts)
-        if event in self.events:
-            body = self.body(alert, event, delivery)
-            headers = sign(self.secret, body, timestamp=int(self.clock()))
-            headers |= {"X-Monitor-Event": event, "X-Monitor-Delivery": delivery}
-            post_json(
-                self.url, body, who=f"webhook {channel}", headers=headers, timeout=self.timeout
-            )
+        if event not in self.events:
+            return MessageRef(channel=channel, ts="")
+        body = self.body(alert, event, delivery)
+        headers = sign(self.secret, body, timestamp=int(self.clock()))
+        headers |= {"X-Monitor-Event": event, "X-Monitor-Delivery": delivery}
+        post_json(self.url, body, who=f"webhook {channel}", headers=headers, timeout=self.timeout)
         return MessageRef(channel=channel, ts=delivery)
 
     def body(self, alert: Alert, event: str, delivery: str) -> bytes:

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, resolve, silence_model
 from monitor.alerts.notify import Notifier, ThreadEvent
+from monitor.alerts.queries import alert_detail
 from monitor.alerts.tick import tick
 from monitor.alerts.wiring import routing_for
 from monitor.config import Config, parse_config
 from monitor.config.load import config_secrets
 from monitor.errors import ConfigError
 from monitor.notifiers.email import EmailNotifier, SmtpServer
-from monitor.notifiers.webhook import verify
+from monitor.notifiers.webhook import WebhookNotifier, verify
 from monitor.notifiers.words import alert_key
 from monitor.run.notifiers import build_notifier
 from monitor.store import Notification
@@ -290,3 +291,40 @@ def test_events_are_refused_where_nothing_filters_them() -> None:
     }
     with pytest.raises(ConfigError, match="events: is for webhook and email"):
         parse_config(tree, file="monitor.yaml")
+
+
+def test_the_alert_says_when_retraining_was_requested(world: World) -> None:
+    world.scan(T0, "warning")
+    world.hook.fail_next(503)
+    world.tick(T0)
+    with world.sessions() as session:
+        assert alert_detail(session=session, alert_id=1).retraining_requested_at is None
+        acknowledge(session=session, alert_id=1, by="alice", now=T0 + HOUR)  # not asked for
+        session.commit()
+    world.tick(T0 + 2 * HOUR)  # the raised webhook, retried after its back-off
+    with world.sessions() as session:
+        detail = alert_detail(session=session, alert_id=1)
+    assert [r.json()["event"] for r in world.hook.received()] == ["raised", "raised"]
+    assert detail.retraining_requested_at == "2026-11-24T11:00:00Z"
+
+
+def test_events_a_webhook_was_not_asked_for_request_nothing(world: World) -> None:
+    world.scan(T0, "warning")
+    world.tick(T0)
+    with world.sessions() as session:
+        acknowledge(session=session, alert_id=1, by="alice", now=T0 + HOUR)
+        session.commit()
+    world.tick(T0 + HOUR)
+    with world.sessions() as session:
+        detail = alert_detail(session=session, alert_id=1)
+        replies = session.scalars(
+            select(Notification.slack_ts).where(
+                Notification.channel == "webhook:retrain", Notification.kind == "reply"
+            )
+        )
+        assert list(replies) == [""]  # settled without a call
+    assert [r.json()["event"] for r in world.hook.received()] == ["raised"]
+    assert detail.retraining_requested_at == "2026-11-24T09:00:00Z"
+    quiet = WebhookNotifier(url=world.hook.base_url, secret="s", events={"resolved"})
+    assert quiet.post(_alert(), channel="webhook:x", mention=None).ts == ""
+    assert len(world.hook.received()) == 1
