@@ -426,6 +426,11 @@ class AlertDetail(Alert):
     """One alert with its events, oldest first (``/api/alerts/{id}``)."""
 
     events: list[AlertEvent]
+    retraining_requested_at: Timestamp | None = Field(
+        default=None,
+        description="When a webhook (the documented way to start retraining) first accepted "
+        "a notification of this alert",
+    )
 
 
 class AlertList(View):
@@ -435,6 +440,26 @@ class AlertList(View):
 class AlertActionResult(View):
     alert: Alert
     transition: str = Field(description="The transition the action made")
+
+
+class AlertHealth(View):
+    health: Health
+    reason: str = Field(description="Why the model has this colour, in one line")
+
+
+class WebhookBody(View):
+    """The body of a signed webhook (docs/integrations.md). ``schema_version`` changes only
+    when a field is removed or changes meaning; fields are added within a version."""
+
+    schema_version: Literal[1]
+    event: str = Field(description="raised, updated, escalated, recovered, resolved, ...")
+    delivery: str = Field(description="The same on every retry of one notification")
+    alert_key: str = Field(description="Stable for the alert's life (PagerDuty's dedup_key)")
+    sent_at: Timestamp
+    alert: Alert
+    scan: ScanDetail | None = Field(description="The model's latest scan, every check result")
+    health: AlertHealth | None
+    links: dict[str, str] = Field(description="alert: the alert on the dashboard")
 
 
 # --- operations --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "monitor.demo": 6,
     "monitor.__main__": 6,
     "monitor.slack": 5,
+    "monitor.notifiers": 5,
     "monitor.status": 4,
     "monitor.report": 4,
     "monitor.scans": 3,

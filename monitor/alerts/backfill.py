@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from monitor.alerts.lifecycle import post_to_destinations
 from monitor.alerts.outbox import HELD, enqueue
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition, cas, load, record
@@ -43,7 +44,7 @@ def release_held(
         if alert.slack_ts is not None or _post_pending(session, alert_id):
             _summarise(session, alert, held, now)
         elif alert.state in ("firing", "acknowledged"):
-            _post(session, alert, policy, routing, now)
+            post_to_destinations(session, alert, policy, routing, now)
         elif alert.state == "recovered":
             transition = _resolve_unseen(session, alert, now)
             if transition is not None:
@@ -86,14 +87,6 @@ def _post_pending(session: Session, alert_id: int) -> bool:
         Notification.status == "pending",
     )
     return session.scalars(query.limit(1)).first() is not None
-
-
-def _post(
-    session: Session, alert: Alert, policy: AlertPolicy, routing: Routing, now: datetime
-) -> None:
-    channel = routing.channel_for(severity=alert.severity, model_channel=policy.channel)
-    mention = routing.mention_for(alert.severity)
-    enqueue(session, alert, "post", now=now, channel=channel, data={"mention": mention or ""})
 
 
 def _summarise(session: Session, alert: Alert, held: Sequence[Notification], now: datetime) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts import outbox
 from monitor.alerts.holds import hold, hold_until
 from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
+from monitor.alerts.policy import is_external
 from monitor.store import Alert, Notification, Silence
 
 BACKOFF_BASE = timedelta(seconds=30)
@@ -90,6 +91,7 @@ class _Job:
     event: ThreadEvent
     broadcast: bool
     alert: Alert  # a copy bound to no session
+    parent: MessageRef | None  # the destination's first message about the alert, once posted
 
 
 def deliver_one(
@@ -135,9 +137,9 @@ def _prepare(
         row.attempts += 1
         row.attempt_started_at = now
         event = ThreadEvent(row.event, dict(row.data or {}))
-        job = _Job(
-            row.id, row.kind, _target_channel(row, alert), event, row.broadcast, _copy(alert)
-        )
+        channel = _target_channel(row, alert)
+        parent = _parent(session, row, alert)
+        job = _Job(row.id, row.kind, channel, event, row.broadcast, _copy(alert), parent)
         session.commit()
     return job
 
@@ -179,10 +181,11 @@ def _hold_reason(
         return _drop(row, "model silenced", report)
     if row.kind == "reply" and alert.snoozed_until is not None and alert.snoozed_until > now:
         return _drop(row, "alert snoozed", report)
-    if row.kind != "post" and alert.slack_ts is None:
+    parent = _parent(session, row, alert)
+    if row.kind != "post" and parent is None:
         return _drop(row, "the parent message was never posted", report)
-    if row.kind == "post" and alert.slack_ts is not None:
-        return _already_posted(row, alert, now, report)
+    if row.kind == "post" and parent is not None:
+        return _already_posted(row, parent, now, report)
     channel = _target_channel(row, alert)
     until = report.rate_limited.get(channel) or hold_until(session, channel, now=now)
     if until is not None and until > now:
@@ -191,12 +194,32 @@ def _hold_reason(
     return None
 
 
-def _already_posted(row: Notification, alert: Alert, now: datetime, report: DeliveryReport) -> str:
+def _parent(session: Session, row: Notification, alert: Alert) -> MessageRef | None:
+    """Where the alert's first message to this row's destination landed, if it did: the
+    alert's thread for Slack (and the console), the sent post row for other destinations."""
+    if not is_external(row.channel):
+        if alert.slack_channel is None or alert.slack_ts is None:
+            return None
+        return MessageRef(alert.slack_channel, alert.slack_ts)
+    query = select(Notification.slack_ts).where(
+        Notification.alert_id == alert.id,
+        Notification.channel == row.channel,
+        Notification.kind == "post",
+        Notification.status == "sent",
+        Notification.slack_ts.is_not(None),
+    )
+    ts = session.scalars(query.order_by(Notification.id).limit(1)).first()
+    return MessageRef(row.channel, ts) if ts is not None else None
+
+
+def _already_posted(
+    row: Notification, parent: MessageRef, now: datetime, report: DeliveryReport
+) -> str:
     # Another pass posted this alert's parent (its claim on this row had expired): one parent
-    # per alert, so this row is done; later edits keep that message current.
-    row.status, row.sent_at, row.slack_ts = "sent", now, alert.slack_ts
+    # per alert and destination, so this row is done; later edits keep that message current.
+    row.status, row.sent_at, row.slack_ts = "sent", now, parent.ts
     row.claimed_until = row.claimed_by = None
-    row.last_error = f"not posted again: the alert's message {alert.slack_ts} exists"
+    row.last_error = f"not posted again: the alert's message {parent.ts} exists"
     report.skipped += 1
     return "parent already posted"
 
@@ -215,7 +238,9 @@ def _drop(row: Notification, why: str, report: DeliveryReport) -> str:
 
 
 def _target_channel(row: Notification, alert: Alert) -> str:
-    return row.channel if row.kind == "post" else (alert.slack_channel or row.channel)
+    if row.kind == "post" or is_external(row.channel):
+        return row.channel
+    return alert.slack_channel or row.channel
 
 
 def _call(notifier: Notifier, job: _Job) -> MessageRef | None:
@@ -223,14 +248,14 @@ def _call(notifier: Notifier, job: _Job) -> MessageRef | None:
     if job.kind == "post":
         mention = job.event.data.get("mention")
         return notifier.post(alert, channel=job.channel, mention=str(mention) if mention else None)
-    assert alert.slack_channel is not None and alert.slack_ts is not None
+    assert job.parent is not None
     if job.kind == "update":
-        notifier.update(alert, channel=alert.slack_channel, ts=alert.slack_ts)
+        notifier.update(alert, channel=job.parent.channel, ts=job.parent.ts)
         return None
     return notifier.reply(
         alert,
-        channel=alert.slack_channel,
-        thread_ts=alert.slack_ts,
+        channel=job.parent.channel,
+        thread_ts=job.parent.ts,
         event=job.event,
         broadcast=job.broadcast,
     )
@@ -241,7 +266,7 @@ def _on_sent(session: Session, row: Notification, ref: MessageRef | None, now: d
     row.claimed_until = row.claimed_by = None
     if ref is not None:
         row.slack_ts = ref.ts
-    if row.kind == "post" and ref is not None:
+    if row.kind == "post" and ref is not None and not is_external(row.channel):
         # Not a workflow change: no version bump, so it never conflicts with an acknowledgement.
         session.execute(
             update(Alert)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from monitor import dialect
+from monitor.alerts.policy import is_external
 from monitor.store import Alert, ChannelHold, Notification
 
 
@@ -47,12 +48,16 @@ def prune_holds(session: Session, *, now: datetime) -> int:
 
 
 def _spellings(session: Session, channel: str) -> set[str]:
-    """``channel`` and, if a posted alert links them, its other spelling (name or id)."""
+    """``channel`` and, if a posted alert links them, its other spelling (name or id).
+    A ``kind:name`` destination has one spelling (and is no Slack channel's other one)."""
+    if is_external(channel):
+        return {channel}
     linked = (
         select(Notification.channel, Alert.slack_channel)
         .join(Alert, Alert.id == Notification.alert_id)
         .where(
             Notification.kind == "post",
+            ~Notification.channel.contains(":"),
             Alert.slack_channel.is_not(None),
             (Notification.channel == channel) | (Alert.slack_channel == channel),
         )

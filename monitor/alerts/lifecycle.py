@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts import flapping
 from monitor.alerts.conditions import RANK, ConditionChange
 from monitor.alerts.notify import ThreadEvent
-from monitor.alerts.outbox import enqueue
+from monitor.alerts.outbox import enqueue, posted_missing
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.store import Transition, cas, load, record
 from monitor.store import OPEN_STATES, SEVERITIES, Alert
@@ -81,6 +81,8 @@ def apply_change(
             )
             if alert.flapping_since is not None and kind in flapping.MUTED:
                 reply = _flapping_notice(alert, flips, policy) if flips else None
+            if kind in ("escalated", "refired"):
+                post_to_destinations(session, alert, policy, routing, now, hold=hold)
             return _announce(session, alert, kind, from_state, change, reply, now, window_end, hold)
         alert = load(session, alert.id)
         if not alert.is_open:
@@ -129,10 +131,7 @@ def _raise(
         alert.flapping_since = window_end
     session.add(alert)
     session.flush()
-    channel = routing.channel_for(severity=severity, model_channel=policy.channel)
-    mention = routing.mention_for(severity) or ""
-    data = {"mention": mention} if mention else {}
-    enqueue(session, alert, "post", now=now, channel=channel, data=data, held=hold)
+    post_to_destinations(session, alert, policy, routing, now, hold=hold)
     return record(
         session,
         alert,
@@ -145,6 +144,26 @@ def _raise(
         window_end=window_end,
         details=_details(change),
     )
+
+
+def post_to_destinations(
+    session: Session,
+    alert: Alert,
+    policy: AlertPolicy,
+    routing: Routing,
+    now: datetime,
+    *,
+    hold: bool = False,
+) -> None:
+    """Post ``alert`` to each destination that takes its severity and has not had it yet
+    (all of them when it is raised; those an escalation reaches, later)."""
+    channels = routing.post_channels(
+        model=alert.model, severity=alert.severity, model_channel=policy.channel
+    )
+    mention = routing.mention_for(alert.severity) or ""
+    data = {"mention": mention} if mention else {}
+    for channel in posted_missing(session, alert, channels):
+        enqueue(session, alert, "post", now=now, channel=channel, data=data, held=hold)
 
 
 def _step(

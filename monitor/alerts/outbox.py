@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, exists, or_, select, update
+from sqlalchemy import Select, Update, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from monitor import dialect
+from monitor.alerts.policy import is_external
 from monitor.store import Alert, Notification
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -35,34 +36,88 @@ def enqueue(
     broadcast: bool = False,
     held: bool = False,
 ) -> Notification | None:
-    """Add an outbox row for ``alert``. Updates re-render the alert, so one pending is enough.
+    """Add an outbox row for ``alert``: a post to ``channel``; an update or a reply to every
+    destination the alert was posted to (each has its own row stream). Updates re-render the
+    alert, so one pending per destination is enough. Returns the first row added.
 
     A reply carries ``event`` (its kind) and ``data`` (its facts); the notifier words it.
     ``held``: written as ``held``, not ``pending`` (a backfill's transitions): nothing
     delivers it; :func:`monitor.alerts.backfill.release_held` replaces the held rows of an
     alert with one notification of its final state."""
-    if kind == "update" and _pending_update_exists(session, alert.id, HELD if held else PENDING):
-        return None
-    row = Notification(
+    targets = [channel] if kind == "post" else _destinations(session, alert)
+    added = []
+    for target in targets or [channel]:
+        target = target or alert.slack_channel or ""
+        status = HELD if held else PENDING
+        if kind == "update" and _pending_update_exists(session, alert.id, target, status):
+            continue
+        added.append(_row(alert, kind, target, now, event, data, broadcast, status))
+        session.add(added[-1])
+    return added[0] if added else None
+
+
+def posted_missing(session: Session, alert: Alert, channels: list[str]) -> list[str]:
+    """The ``channels`` ``alert`` has no post row for yet. The thread's channel (Slack or the
+    console) counts as one destination, however it is spelt."""
+    posted = set(_posted_channels(session, alert.id))
+    thread_posted = alert.slack_ts is not None or any(not is_external(c) for c in posted)
+    return [c for c in channels if c not in posted and (is_external(c) or not thread_posted)]
+
+
+def _posted_channels(session: Session, alert_id: int) -> list[str]:
+    query = (
+        select(Notification.channel)
+        .where(
+            Notification.alert_id == alert_id,
+            Notification.kind == "post",
+            Notification.status != "dropped",  # a backfill's held post, summarised instead
+        )
+        .group_by(Notification.channel)
+        .order_by(func.min(Notification.id))
+    )
+    return list(session.scalars(query))
+
+
+def _destinations(session: Session, alert: Alert) -> list[str]:
+    """Where edits and replies of ``alert`` go: its thread (by the id Slack answered with,
+    once known), then each other destination it was posted to."""
+    targets: list[str] = []
+    for channel in _posted_channels(session, alert.id):
+        target = channel if is_external(channel) else (alert.slack_channel or channel)
+        if target not in targets:
+            targets.append(target)
+    return targets
+
+
+def _row(
+    alert: Alert,
+    kind: str,
+    channel: str,
+    now: datetime,
+    event: str,
+    data: Mapping[str, Any] | None,
+    broadcast: bool,
+    status: str,
+) -> Notification:
+    return Notification(
         alert_id=alert.id,
         kind=kind,
-        channel=channel or alert.slack_channel or "",
+        channel=channel,
         event=event,
         data=dict(data or {}),
         broadcast=broadcast,
-        status=HELD if held else PENDING,
+        status=status,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
     )
-    session.add(row)
-    return row
 
 
-def _pending_update_exists(session: Session, alert_id: int, status: str) -> bool:
+def _pending_update_exists(session: Session, alert_id: int, channel: str, status: str) -> bool:
     # An update already claimed may have rendered the old state: only an unclaimed one counts.
     query = select(Notification.id).where(
         Notification.alert_id == alert_id,
+        Notification.channel == channel,
         Notification.kind == "update",
         Notification.status == status,
         Notification.claimed_until.is_(None),
@@ -71,12 +126,15 @@ def _pending_update_exists(session: Session, alert_id: int, status: str) -> bool
 
 
 def due_query(now: datetime, limit: int) -> Select[int]:
-    """Due, unclaimed rows whose alert has no earlier row still pending (per-alert order)."""
+    """Due, unclaimed rows with no earlier row still pending for the same alert and
+    destination (per-destination order: a PagerDuty retrying does not hold up the thread)."""
     earlier = aliased(Notification)
+    thread = and_(~earlier.channel.contains(":"), ~Notification.channel.contains(":"))
     blocked = exists().where(
         earlier.alert_id == Notification.alert_id,
         earlier.id < Notification.id,
         earlier.status == "pending",
+        or_(earlier.channel == Notification.channel, thread),
     )
     return (
         select(Notification.id)

@@ -61,12 +61,42 @@ class SeverityRoute:
     mention: str | None = None
 
 
+def is_external(channel: str) -> bool:
+    """Whether an outbox channel is a ``kind:name`` destination (PagerDuty, a webhook, email)
+    rather than the Slack (or console) channel that holds the alert's thread."""
+    return ":" in channel
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of a ``notify:`` list: a destination and the severities it takes (None: all)."""
+
+    destination: str  # a Slack channel, or ``kind:name``
+    severities: frozenset[str] | None = None
+
+    def takes(self, severity: str) -> bool:
+        return self.severities is None or severity in self.severities
+
+
 @dataclass(frozen=True)
 class Routing:
-    """Where messages go: severity channel, else the model's channel, else the default."""
+    """Where messages go.
+
+    Without ``notify:`` lists: the severity channel, else the model's channel, else the
+    default. With them (``routes``, per model, ``""`` for the default list): the list's
+    entries that take the alert's severity; its Slack entry, if any, holds the thread.
+    """
 
     default_channel: str = "#ml-alerts"
     severities: Mapping[str, SeverityRoute] = field(default_factory=dict)
+    routes: Mapping[str, tuple[Route, ...]] = field(default_factory=dict)
+
+    def post_channels(self, *, model: str, severity: str, model_channel: str | None) -> list[str]:
+        """Every destination a new alert of ``model`` at ``severity`` is posted to."""
+        routes = self.routes.get(model, self.routes.get(""))
+        if routes is None:
+            return [self.channel_for(severity=severity, model_channel=model_channel)]
+        return [r.destination for r in routes if r.takes(severity)]
 
     def channel_for(self, *, severity: str, model_channel: str | None) -> str:
         route = self.severities.get(severity)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from monitor import views
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
 from monitor.alerts.store import MAX_ALERT_ID
-from monitor.store import ALL_STATES, OPEN_STATES, Alert, AlertEvent
+from monitor.store import ALL_STATES, OPEN_STATES, Alert, AlertEvent, Notification
 
 STATE_FILTERS = (*ALL_STATES, "open", "all")
 
@@ -171,7 +171,25 @@ def alert_detail(*, session: Session, alert_id: int) -> views.AlertDetail:
     """One alert with its whole event history, oldest first (CLI ``alerts show`` and the API)."""
     alert = get_alert(session=session, alert_id=alert_id)
     events = alert_events(session=session, alert_id=alert_id)
-    return views.AlertDetail(**dict(alert_json(alert)), events=[event_json(e) for e in events])
+    return views.AlertDetail(
+        **dict(alert_json(alert)),
+        events=[event_json(e) for e in events],
+        retraining_requested_at=_iso(retraining_requested_at(session=session, alert_id=alert_id)),
+    )
+
+
+def retraining_requested_at(*, session: Session, alert_id: int) -> datetime | None:
+    """When a webhook destination first accepted a notification of the alert: a sent row of
+    a ``webhook:`` channel whose call went out (a webhook answers an event it was not asked
+    for with an empty reference, see :mod:`monitor.notifiers.webhook`)."""
+    query = select(func.min(Notification.sent_at)).where(
+        Notification.alert_id == alert_id,
+        Notification.channel.startswith("webhook:"),
+        Notification.status == "sent",
+        Notification.slack_ts.is_not(None),
+        Notification.slack_ts != "",
+    )
+    return session.scalar(query)
 
 
 def event_json(event: AlertEvent) -> views.AlertEvent:

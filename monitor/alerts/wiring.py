@@ -7,7 +7,7 @@ start. Which notifier delivers, and the periodic tick, are composed above this l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -16,8 +16,15 @@ from monitor.alerts.actions import resolve_removed_checks
 from monitor.alerts.backfill import release_held
 from monitor.alerts.conditions import CheckSignal
 from monitor.alerts.evaluate import evaluate_scan
-from monitor.alerts.policy import DEFAULT_FLAP_WINDOWS, AlertPolicy, Routing, SeverityRoute
+from monitor.alerts.policy import (
+    DEFAULT_FLAP_WINDOWS,
+    AlertPolicy,
+    Route,
+    Routing,
+    SeverityRoute,
+)
 from monitor.alerts.store import Transition
+from monitor.config.notify import NotifyEntry
 from monitor.config.schema import Config, ModelConfig
 from monitor.store import Scan
 from monitor.windows import Every
@@ -47,13 +54,31 @@ def policy_for(model: ModelConfig) -> AlertPolicy:
 
 def routing_for(config: Config) -> Routing:
     slack = config.slack
+    lists = {m.name: m.notify for m in config.models if m.notify is not None}
+    if config.notify is not None:
+        lists[""] = config.notify
     if slack is None:
-        return Routing(default_channel="console")
-    routes = {
+        # Without Slack the console shows every alert, whatever else is notified.
+        console = (Route("console"),)
+        return Routing(default_channel="console", routes=_routes(lists, console))
+    severities = {
         name: SeverityRoute(route.channel, route.mention)
         for name, route in (("critical", slack.critical), ("warning", slack.warning))
     }
-    return Routing(default_channel=slack.channel, severities=routes)
+    return Routing(default_channel=slack.channel, severities=severities, routes=_routes(lists))
+
+
+def _routes(
+    lists: dict[str, list[NotifyEntry]], first: tuple[Route, ...] = ()
+) -> dict[str, tuple[Route, ...]]:
+    return {
+        model: first + tuple(Route(e.destination, _severities(e.severities)) for e in entries)
+        for model, entries in lists.items()
+    }
+
+
+def _severities(names: Collection[str] | None) -> frozenset[str] | None:
+    return frozenset(names) if names is not None else None
 
 
 def alerting_checks(model: ModelConfig) -> set[str]:

@@ -13,7 +13,15 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
-from monitor.api import alerts, dashboard, maintenance, reads, retrainings, slack_actions
+from monitor.api import (
+    alerts,
+    dashboard,
+    maintenance,
+    pagerduty,
+    reads,
+    retrainings,
+    slack_actions,
+)
 from monitor.api.deps import ApiSettings, AppState, utcnow
 from monitor.api.errors import install_error_handlers
 from monitor.api.limits import BodyLimit
@@ -60,6 +68,7 @@ def create_app(
     app.include_router(maintenance.router)
     app.include_router(retrainings.router)
     app.include_router(slack_actions.router)
+    app.include_router(pagerduty.router)
     chosen = with_model_collectors(collectors, config)
     app.include_router(
         ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)

@@ -93,6 +93,7 @@ def show(
         ("recorded", detail.recorded_at),
         ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
         ("resolved", _by(detail.resolved_by, detail.resolved_at, _why(detail))),
+        ("retraining requested", detail.retraining_requested_at),
     ]:
         if value:
             typer.echo(f"  {label}: {value}")
@@ -364,7 +365,8 @@ def _act_many(
             typer.echo(f"{done.describe()} by {by}")
         if done_ids:
             # Edit the Slack messages now rather than at the next tick.
-            deliver_due(session, now=now, notifier=build_notifier(settings, out=_stderr()))
+            notifier = build_notifier(settings, out=_stderr(), sessions=session)
+            deliver_due(session, now=now, notifier=notifier)
             rows = [get_alert(session=session, alert_id=i) for i in done_ids]
             typer.echo("\n".join(_table(rows)))
     if failed:

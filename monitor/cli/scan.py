@@ -97,7 +97,7 @@ def _tick(settings: Config, session: Session, now: datetime, *, as_json: bool) -
     from monitor.run.notifiers import build_notifier
     from monitor.run.tick import tick
 
-    notifier = build_notifier(settings, out=sys.stderr if as_json else None)
+    notifier = build_notifier(settings, out=sys.stderr if as_json else None, sessions=session)
     tick(session, config=settings, now=now, notifier=notifier, prune_old_scans=False)
 
 

@@ -9,7 +9,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from monitor.config.envsubst import substitute
+from monitor.config.notify import NotifyEntry
 from monitor.config.schema import Config, ModelConfig
 from monitor.config.yamlsafe import load_yaml
 from monitor.errors import ConfigError
@@ -148,4 +151,14 @@ def config_secrets(config: Config) -> list[str]:
         for secret in (config.slack.token, config.slack.signing_secret, config.slack.app_token):
             if secret is not None:
                 found.append(secret.get_secret_value())
+    if config.smtp is not None and config.smtp.password is not None:
+        found.append(config.smtp.password.get_secret_value())
+    for entries in config.notify_lists().values():
+        found += [s.get_secret_value() for e in entries for s in _entry_secrets(e)]
     return found
+
+
+def _entry_secrets(entry: NotifyEntry) -> list[SecretStr]:
+    pd = entry.pagerduty
+    candidates = [entry.secret] + ([pd.routing_key, pd.webhook_secret] if pd else [])
+    return [secret for secret in candidates if secret is not None]

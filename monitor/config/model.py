@@ -29,6 +29,7 @@ from monitor.config.checks import (
     Checks,
     Threshold,
 )
+from monitor.config.notify import NotifyEntry
 from monitor.config.types import (
     Identifier,
     Instant,
@@ -190,6 +191,8 @@ class ModelConfig(Strict):
     retraining: Retraining | None = None
     checks: Checks = Checks()
     alerts: AlertSettings = AlertSettings()
+    #: where this model's alerts go; replaces the top-level notify: list (docs/integrations.md)
+    notify: list[NotifyEntry] | None = None
     #: compute window summaries inside the source database (docs/performance.md)
     warehouse: bool = False
 

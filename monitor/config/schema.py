@@ -51,6 +51,7 @@ from monitor.config.model import (
     Reference,
     TableReference,
 )
+from monitor.config.notify import NotifyEntry, SmtpConfig, notify_problems
 from monitor.config.types import (
     Duration,
     Identifier,
@@ -221,6 +222,9 @@ class Config(Strict):
     state_db_pool: PoolConfig = PoolConfig()
     sources: dict[str, SourceConfig] = {}
     slack: SlackConfig | None = None
+    # Where alerts go (docs/integrations.md); a model's own notify: list replaces this one.
+    notify: list[NotifyEntry] | None = None
+    smtp: SmtpConfig | None = None
     api: ApiConfig = ApiConfig()
     retention: RetentionConfig = RetentionConfig()
     run: RunConfig = RunConfig()
@@ -242,7 +246,19 @@ class Config(Strict):
             if isinstance(ref, TableReference) and ref.source and ref.source not in self.sources:
                 problem = f"unknown source {ref.source!r}; known: {known}"
                 problems.append((f"models[{model.name}].reference.source", problem))
+        problems += [("notify", p) for p in notify_problems(self.notify_lists(), **self._has())]
         return problems
+
+    def notify_lists(self) -> dict[str, list[NotifyEntry]]:
+        """Every ``notify:`` list by where it is written (``notify``, ``models[churn].notify``)."""
+        lists = {"notify": self.notify} if self.notify is not None else {}
+        for model in self.models:
+            if model.notify is not None:
+                lists[f"models[{model.name}].notify"] = model.notify
+        return lists
+
+    def _has(self) -> dict[str, bool]:
+        return {"slack": self.slack is not None, "smtp": self.smtp is not None}
 
     def model(self, name: str) -> ModelConfig:
         for model in self.models:

@@ -8,21 +8,45 @@ imports the other's direction the wrong way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy.orm import Session
 
-from monitor.alerts.notify import Notifier
+from monitor import views
+from monitor.alerts.dispatch import SessionSource, unit
+from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
+from monitor.alerts.policy import is_external
 from monitor.alerts.tick import deliver_due
+from monitor.config.notify import DEFAULT_EVENTS, NotifyEntry, SmtpConfig, destinations
 from monitor.config.schema import Config
+from monitor.notifiers.email import EmailNotifier, SmtpServer
+from monitor.notifiers.pagerduty import PagerDutyNotifier
+from monitor.notifiers.webhook import Context, WebhookNotifier
 from monitor.slack.console import ConsoleNotifier
 from monitor.slack.interactions import click_handler
+from monitor.status.history import list_scans, scan_detail_json
+from monitor.status.report import model_status
+from monitor.store import Alert
 
 
-def build_notifier(config: Config, *, out: TextIO | None = None) -> Notifier:
-    """Slack when ``slack:`` is configured, else the console notifier (writing to ``out``)."""
+def build_notifier(
+    config: Config, *, out: TextIO | None = None, sessions: SessionSource | None = None
+) -> Notifier:
+    """Slack when ``slack:`` is configured, else the console notifier (writing to ``out``),
+    with each other destination of the ``notify:`` lists routed to its own notifier.
+    ``sessions`` lets webhooks read the alert's latest scan and health into their body."""
+    thread = _thread_notifier(config, out)
+    others = destinations(list(config.notify_lists().values()))
+    if not others:
+        return thread
+    context = _webhook_context(config, sessions) if sessions is not None else None
+    built = {key: _notifier_for(entry, config, context) for key, entry in others.items()}
+    return RoutedNotifier(thread, built)
+
+
+def _thread_notifier(config: Config, out: TextIO | None) -> Notifier:
     if config.slack is None:
         return ConsoleNotifier(out)
     # Imported here: slack_sdk adds about 0.25 s to start-up, for nothing without `slack:`.
@@ -34,6 +58,91 @@ def build_notifier(config: Config, *, out: TextIO | None = None) -> Notifier:
     return transport.SlackNotifier(
         client, interactive=interactive(config), public_url=config.api.public_url
     )
+
+
+def _notifier_for(entry: NotifyEntry, config: Config, context: Context | None) -> Notifier:
+    public_url = config.api.public_url
+    if entry.pagerduty is not None:
+        pd = entry.pagerduty
+        return PagerDutyNotifier(
+            routing_key=pd.routing_key.get_secret_value(), api_url=pd.api_url, public_url=public_url
+        )
+    if entry.webhook is not None:
+        assert entry.secret is not None  # the config requires it
+        return WebhookNotifier(
+            url=entry.webhook,
+            secret=entry.secret.get_secret_value(),
+            events=entry.events or DEFAULT_EVENTS,
+            context=context,
+            public_url=public_url,
+        )
+    assert entry.email is not None and config.smtp is not None  # the config requires both
+    return EmailNotifier(
+        server=smtp_server(config.smtp),
+        to=entry.email.to,
+        public_url=public_url,
+        events=entry.events,
+    )
+
+
+def smtp_server(smtp: SmtpConfig) -> SmtpServer:
+    password = smtp.password.get_secret_value() if smtp.password is not None else None
+    return SmtpServer(
+        host=smtp.host,
+        port=smtp.port,
+        sender=smtp.sender,
+        starttls=smtp.starttls,
+        username=smtp.username,
+        password=password,
+        timeout_s=smtp.timeout_s,
+    )
+
+
+class RoutedNotifier:
+    """The thread's notifier (Slack or console) plus one notifier per other destination,
+    chosen by the outbox row's channel (``pagerduty:oncall``)."""
+
+    def __init__(self, thread: Notifier, others: Mapping[str, Notifier]) -> None:
+        self.thread = thread
+        self.others = dict(others)
+
+    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+        return self._for(channel).post(alert, channel=channel, mention=mention)
+
+    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+        self._for(channel).update(alert, channel=channel, ts=ts)
+
+    def reply(
+        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+    ) -> MessageRef:
+        return self._for(channel).reply(
+            alert, channel=channel, thread_ts=thread_ts, event=event, broadcast=broadcast
+        )
+
+    def _for(self, channel: str) -> Notifier:
+        if not is_external(channel):
+            return self.thread
+        notifier = self.others.get(channel)
+        if notifier is None:
+            known = ", ".join(sorted(self.others)) or "none"
+            raise DeliveryError(
+                f"no destination {channel!r} in the notify: lists; known: {known}", permanent=True
+            )
+        return notifier
+
+
+def _webhook_context(config: Config, sessions: SessionSource) -> Context:
+    def read(alert: Alert) -> tuple[views.ScanDetail | None, views.AlertHealth | None]:
+        model = next((m for m in config.models if m.name == alert.model), None)
+        with unit(sessions) as session:
+            scans = list_scans(session=session, model=alert.model, limit=1)
+            scan = scan_detail_json(scans[0]) if scans else None
+            if model is None:
+                return scan, None
+            status = model_status(model, session=session, now=datetime.now(UTC))
+            return scan, views.AlertHealth(health=status.health, reason=status.reason)
+
+    return read
 
 
 def interactive(config: Config) -> bool:

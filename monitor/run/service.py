@@ -233,7 +233,7 @@ class Service:
     def notifier(self) -> Notifier:
         """The configured notifier (Slack or console), built once per config."""
         if self._notifier is None:
-            self._notifier = build_notifier(self.config)
+            self._notifier = build_notifier(self.config, sessions=self.sessions)
         return self._notifier
 
     def reload(self, config: Config) -> None:

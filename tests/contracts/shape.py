@@ -30,6 +30,7 @@ PUBLISHED: dict[str, type[views.View]] = {
     "retraining_list": views.RetrainingList,
     "liveness": views.Liveness,
     "readiness": views.Readiness,
+    "webhook_body": views.WebhookBody,
 }
 
 
