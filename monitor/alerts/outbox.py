@@ -54,9 +54,7 @@ def posted_missing(session: Session, alert: Alert, channels: list[str]) -> list[
     console) counts as one destination, however it is spelt."""
     posted = set(_posted_channels(session, alert.id))
     thread_posted = alert.slack_ts is not None or any(not is_external(c) for c in posted)
-    return [
-        c for c in channels if c not in posted and (is_external(c) or not thread_posted)
-    ]
+    return [c for c in channels if c not in posted and (is_external(c) or not thread_posted)]
 
 
 def _posted_channels(session: Session, alert_id: int) -> list[str]:

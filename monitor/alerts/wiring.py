@@ -7,6 +7,7 @@ start. Which notifier delivers, and the periodic tick, are composed above this l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -60,7 +61,7 @@ def _routes(
     }
 
 
-def _severities(names: list[str] | None) -> frozenset[str] | None:
+def _severities(names: Sequence[str] | None) -> frozenset[str] | None:
     return frozenset(names) if names is not None else None
 
 
