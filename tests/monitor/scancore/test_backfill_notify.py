@@ -4,7 +4,7 @@ backfill posts one parent per alert still open at its end; ``--notify all`` ever
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from monitor.alerts.tick import tick as tick_alerts
 from monitor.cli import main
-from monitor.store import Alert
+from monitor.config import load_config
+from monitor.run import service
+from monitor.run.notifiers import build_notifier
+from monitor.sources import SourceEngines
+from monitor.store import Alert, make_sessionmaker
 from tests.fakes.slack import FakeSlack
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
@@ -94,3 +99,28 @@ def test_backfill_posts_once_per_alert_open_at_its_end(
 def test_notify_all_posts_every_change(config: str, fake_slack: FakeSlack) -> None:
     _scan(config, "--notify", "all")
     assert _counts(fake_slack) == (2, 1)  # two parents and row_count's recovery
+
+
+@pytest.mark.parametrize(("backfill_after", "expected"), [(3, (1, 0)), (6, (2, 1))])
+def test_a_long_catch_up_in_monitor_run_is_a_backfill(
+    config: str,
+    fake_slack: FakeSlack,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    backfill_after: int,
+    expected: tuple[int, int],
+) -> None:
+    """Six missed windows: more than run.backfill_after (3) notify once at the end; with
+    backfill_after: 6 they are an ordinary catch-up and every change is posted."""
+    settings = load_config(config)
+    settings = settings.model_copy(
+        update={"run": settings.run.model_copy(update={"backfill_after": backfill_after})}
+    )
+    missed = [T0 + i * DAY for i in range(2, 8)]
+    monkeypatch.setattr(service, "due_windows", lambda *_a, **_k: missed)
+    with SourceEngines(settings.sources) as engines:
+        run = service.Service(config=settings, sessions=make_sessionmaker(engine), engines=engines)
+        run.scan_model("churn")
+    with Session(engine) as session:
+        tick_alerts(session, now=datetime.now(UTC), notifier=build_notifier(settings))
+    assert _counts(fake_slack) == expected
