@@ -25,7 +25,7 @@ from monitor.notifiers.email import EmailNotifier, SmtpServer
 from monitor.notifiers.pagerduty import PagerDutyNotifier
 from monitor.notifiers.webhook import Context, WebhookNotifier
 from monitor.slack.console import ConsoleNotifier
-from monitor.slack.interactions import click_handler
+from monitor.slack.interactions import ViewOpener, click_handler
 from monitor.status.history import list_scans, scan_detail_json
 from monitor.status.report import model_status
 from monitor.store import Alert
@@ -170,6 +170,7 @@ def start_socket_mode(
         clock=clock,
         deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier, clock=clock),
         respond=transport.respond_ephemeral,
+        opener=notifier if isinstance(notifier, ViewOpener) else None,
     )
     client = transport.make_client(slack.token.get_secret_value())
     app_token = slack.app_token.get_secret_value()
