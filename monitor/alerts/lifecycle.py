@@ -21,6 +21,7 @@ from monitor.alerts.conditions import RANK, ConditionChange
 from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import AlertPolicy, Routing
+from monitor.alerts.segments import listed_names
 from monitor.alerts.store import Transition, cas, load, record
 from monitor.store import OPEN_STATES, SEVERITIES, Alert
 
@@ -65,7 +66,10 @@ def apply_change(
             return None
         kind, changes = step
         from_state, acker = alert.state, alert.acked_by
+        listed = listed_names(alert.segments)
         if cas(session, alert, changes):
+            if kind == "observed" and listed_names(alert.segments) != listed:
+                enqueue(session, alert, "update", now=now)  # the parent lists the segments
             reply = _reply(alert, kind, from_state, acker, change, routing)
             return _announce(session, alert, kind, from_state, change, reply, now, window_end)
         alert = load(session, alert.id)
@@ -98,6 +102,7 @@ def _raise(
         value=obs.value,
         threshold=obs.threshold,
         summary=obs.summary,
+        segments=[s.stored() for s in change.segments],
         runbook=policy.runbook,
         raised_at=window_end,
         recorded_at=now,
@@ -146,7 +151,8 @@ def _plan(
     alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime, at: datetime
 ) -> tuple[str, dict[str, Any]] | None:
     obs = change.observation
-    base: dict[str, Any] = {"condition": change.current}
+    segments = [s.stored() for s in change.segments]
+    base: dict[str, Any] = {"condition": change.current, "segments": segments}
     if obs.state in SEVERITIES:
         base.update(value=obs.value, threshold=obs.threshold, summary=obs.summary)
         base["last_breach_at"] = at
@@ -288,6 +294,7 @@ def _details(change: ConditionChange) -> dict[str, Any]:
         "observed": obs.state,
         "value": obs.value,
         "threshold": obs.threshold,
+        **({"segments": [s.segment for s in change.segments]} if change.segments else {}),
     }
 
 

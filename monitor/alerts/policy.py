@@ -28,6 +28,9 @@ class AlertPolicy:
     )
     channel: str | None = None
     runbook: str | None = None
+    # Check ids that open one alert per segment (``segments: each``); the others open one
+    # alert per check listing its failing segments.
+    segment_alerts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.raise_after < 1 or self.clear_after < 1:

@@ -31,6 +31,7 @@ def policy_for(model: ModelConfig) -> AlertPolicy:
         },
         channel=settings.channel,
         runbook=settings.runbook,
+        segment_alerts=frozenset(segment_alerts(model)),
     )
 
 
@@ -57,6 +58,14 @@ def alerting_checks(model: ModelConfig) -> set[str]:
             ids.add("prediction_drift")
         if drift.target:
             ids.add("target_drift")
+    return ids
+
+
+def segment_alerts(model: ModelConfig) -> set[str]:
+    """The check ids that open one alert per segment (``segments: each``)."""
+    ids = {t.check_id for t in model.checks.thresholds if t.per_segment == "each"}
+    if model.checks.drift.segments == "each":
+        ids |= alerting_checks(model) - {t.check_id for t in model.checks.thresholds}
     return ids
 
 
