@@ -75,7 +75,7 @@ def _run(code: str, extra: str, label: str) -> dict[str, object]:
     done = subprocess.run(command, capture_output=True, text=True, cwd=code)
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     result |= {"code": label, "seconds": round(time.monotonic() - started, 1)}
     print(json.dumps(result), flush=True)
     return result

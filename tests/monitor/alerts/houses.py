@@ -30,9 +30,13 @@ DISTRICTS = {
     "farm": 12,
 }
 SMALL = ("harbor", "hills", "farm")
-START = datetime(2026, 10, 1, tzinfo=UTC)
 REFERENCE_DAYS = 7
 WINDOWS = 30
+# The backfill ends with the latest window (today 00:00 UTC), as a new user's would: data
+# that ended weeks ago would also (rightly) raise `stale`.
+START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+    days=REFERENCE_DAYS + WINDOWS
+)
 SHIFT_FROM = 20  # live day index: sqft grows and prices with it, to the end
 FLIPS = "drift:rooms"  # shifted on odd live days only: fires and recovers every window
 BLIP = (5, 6)  # live days on which lot jumps: a drift alert that opens and closes inside

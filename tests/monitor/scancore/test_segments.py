@@ -92,7 +92,8 @@ def test_evidently_mode_skips_drift_of_a_segment_below_the_drift_min_rows(
         _config(db_url, drift={"mode": "evidently", "min_rows": 200}), engines_for, session
     )
     south = _results(scan, "south")
-    assert south["dataset_drift"].passed is None and "min_rows 200" in south["dataset_drift"].reason
+    assert south["dataset_drift"].passed is None
+    assert "min_rows 200" in (south["dataset_drift"].reason or "")
     assert "drift:age" not in south
     assert _results(scan, "north")["dataset_drift"].passed is not None
 
