@@ -4,7 +4,7 @@ Alerts stored before this revision were one per (model, check, segment); they ke
 segment and follow it until they close (monitor/alerts/evaluate.py), with an empty list.
 
 Revision ID: 20261203_20
-Revises: 20261202_03
+Revises: 20261203_10
 Create Date: 2026-12-03
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261203_20"
-down_revision: str | Sequence[str] | None = "20261202_03"
+down_revision: str | Sequence[str] | None = "20261203_10"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

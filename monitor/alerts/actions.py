@@ -33,12 +33,15 @@ def acknowledge(
 
     def plan(alert: Alert) -> Plan:
         if alert.state == "firing":
+            timeout = alert.ack_timeout_s
             changes = {
                 "state": "acknowledged",
                 "acked_at": now,
                 "acked_by": by,
                 "ack_note": note,
                 "next_reminder_at": None,
+                "escalate_at": None,
+                "ack_expires_at": now + timedelta(seconds=timeout) if timeout else None,
             }
             return "acknowledged", changes, ThreadEvent("acknowledged", {"by": by, "note": note})
         if alert.state == "recovered":
@@ -68,6 +71,7 @@ def unacknowledge(*, session: Session, alert_id: int, by: str, now: datetime) ->
             "acked_at": None,
             "acked_by": None,
             "ack_note": None,
+            "ack_expires_at": None,
             "next_reminder_at": now + interval if interval and state == "firing" else None,
             "recovered_at": now if state == "recovered" else alert.recovered_at,
         }
@@ -217,6 +221,8 @@ def _resolved(now: datetime, by: str, reason: str) -> dict[str, Any]:
         "resolve_reason": reason,
         "next_reminder_at": None,
         "snoozed_until": None,
+        "escalate_at": None,
+        "ack_expires_at": None,
     }
 
 

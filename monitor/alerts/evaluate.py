@@ -25,8 +25,11 @@ def evaluate_scan(
     policy: AlertPolicy,
     routing: Routing,
     now: datetime,
+    hold: bool = False,
 ) -> list[Transition]:
     """Count this scan's results into the conditions and move the alerts; never commits.
+
+    ``hold``: part of a backfill; the notifications are held for its end (``apply_change``).
 
     ``signals`` are all check results of the scan (every segment, every rung of a threshold
     ladder). A window at or before the last window counted for a check is a re-scan (late
@@ -56,6 +59,7 @@ def evaluate_scan(
             routing=routing,
             now=now,
             window_end=window_end,
+            hold=hold,
         )
         if transition is not None:
             transitions.append(transition)

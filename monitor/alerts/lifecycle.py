@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.alerts import flapping
 from monitor.alerts.conditions import RANK, ConditionChange
 from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue
@@ -48,8 +49,12 @@ def apply_change(
     routing: Routing,
     now: datetime,
     window_end: datetime,
+    hold: bool = False,
 ) -> Transition | None:
     """Move the open alert of this key (or open one) according to the condition change.
+
+    ``hold``: the outbox rows are written held (a backfill): the transition and its event
+    are recorded as usual, and the backfill's end notifies the final state once.
 
     When the compare-and-set loses, the alert is read again and the change decided anew; if
     someone closed it meanwhile (an acknowledgement of a recovered alert resolves it), a
@@ -59,19 +64,29 @@ def apply_change(
     for _ in range(_MAX_CAS_ATTEMPTS):
         if alert is None:
             if change.current in SEVERITIES and change.observation.state in SEVERITIES:
-                return _raise(session, model, change, policy, routing, now, window_end)
+                return _raise(session, model, change, policy, routing, now, window_end, hold)
             return None
         step = _step(alert, change, policy, now, window_end)
         if step is None:
-            return None
+            return _calm(session, alert, policy, now, window_end, hold)
         kind, changes = step
-        from_state, acker = alert.state, alert.acked_by
+        flips = flapping.starts_flapping(session, alert, kind, policy, window_end)
+        if flips:
+            changes["flapping_since"] = window_end
+        from_state, acker, was = alert.state, alert.acked_by, alert.severity
         listed = listed_names(alert.segments)
         if cas(session, alert, changes):
-            if kind == "observed" and listed_names(alert.segments) != listed:
-                enqueue(session, alert, "update", now=now)  # the parent lists the segments
-            reply = _reply(alert, kind, from_state, acker, change, routing)
-            return _announce(session, alert, kind, from_state, change, reply, now, window_end)
+            if kind == "observed":
+                if listed_names(alert.segments) != listed:
+                    # the parent lists the failing segments: edit it, no thread reply
+                    enqueue(session, alert, "update", now=now, held=hold)
+                return _calm(session, alert, policy, now, window_end, hold)
+            reply: tuple[ThreadEvent, bool] | None = _reply(
+                alert, kind, (from_state, was), acker, change, routing
+            )
+            if alert.flapping_since is not None and kind in flapping.MUTED:
+                reply = _flapping_notice(alert, flips, policy) if flips else None
+            return _announce(session, alert, kind, from_state, change, reply, now, window_end, hold)
         alert = load(session, alert.id)
         if not alert.is_open:
             alert = None
@@ -87,6 +102,7 @@ def _raise(
     routing: Routing,
     now: datetime,
     window_end: datetime,
+    hold: bool,
 ) -> Transition:
     severity = change.current
     obs = change.observation
@@ -109,14 +125,20 @@ def _raise(
         last_breach_at=window_end,
         next_reminder_at=now + interval if interval else None,
         remind_every_s=_seconds(interval),
+        escalate_at=_escalate_at(severity, policy, now),
+        ack_timeout_s=_seconds(policy.ack_timeout),
         version=1,
     )
+    if flapping.new_alert_flapping(
+        session, model, change.check_id, change.segment, policy, window_end
+    ):
+        alert.flapping_since = window_end
     session.add(alert)
     session.flush()
     channel = routing.channel_for(severity=severity, model_channel=policy.channel)
     mention = routing.mention_for(severity) or ""
     data = {"mention": mention} if mention else {}
-    enqueue(session, alert, "post", now=now, channel=channel, data=data)
+    enqueue(session, alert, "post", now=now, channel=channel, data=data, held=hold)
     return record(
         session,
         alert,
@@ -170,6 +192,7 @@ def _on_clear(alert: Alert, base: dict[str, Any], at: datetime) -> tuple[str, di
             "state": "recovered",
             "recovered_at": at,
             "next_reminder_at": None,
+            "escalate_at": None,
         }
     if alert.state == "acknowledged":
         return "resolved", {
@@ -180,6 +203,7 @@ def _on_clear(alert: Alert, base: dict[str, Any], at: datetime) -> tuple[str, di
             "resolve_reason": "recovered_after_ack",
             "next_reminder_at": None,
             "snoozed_until": None,
+            "ack_expires_at": None,
         }
     return "observed", base
 
@@ -192,6 +216,8 @@ def _on_breach(
         "next_reminder_at": now + interval if interval else None,
         "remind_every_s": _seconds(interval),
         "reminders_sent": 0,
+        "escalate_at": _escalate_at(severity, policy, now),
+        "ack_timeout_s": _seconds(policy.ack_timeout),
     }
     worse = RANK[severity] > RANK[alert.severity]
     if alert.state == "recovered":
@@ -213,6 +239,7 @@ def _on_breach(
             "acked_at": None,
             "acked_by": None,
             "ack_note": None,
+            "ack_expires_at": None,
         }
     if severity != alert.severity:
         kind = "escalated" if worse else "deescalated"
@@ -221,6 +248,10 @@ def _on_breach(
         if not keep_timer:
             changes["next_reminder_at"] = timers["next_reminder_at"]
             changes["reminders_sent"] = 0
+        if not worse:
+            changes["escalate_at"] = None
+        elif alert.state == "firing" and alert.escalate_at is None:
+            changes["escalate_at"] = timers["escalate_at"]
         return kind, changes
     return "observed", base
 
@@ -231,19 +262,40 @@ def _announce(
     kind: str,
     from_state: str,
     change: ConditionChange,
-    reply: tuple[ThreadEvent, bool],
+    reply: tuple[ThreadEvent, bool] | None,
     now: datetime,
     window_end: datetime,
+    hold: bool,
 ) -> Transition | None:
     """Write the event and outbox rows of a scan-driven transition."""
     if kind == "observed":
         return None  # value refreshed; the next message edit shows it, no event needed
-    event, broadcast = reply
-    enqueue(session, alert, "update", now=now)
-    enqueue(
-        session, alert, "reply", now=now, event=event.kind, data=event.data, broadcast=broadcast
-    )
+    if reply is not None:  # None: a flip of a flapping alert, recorded and not posted
+        event, broadcast = reply
+        enqueue(session, alert, "update", now=now, held=hold)
+        enqueue(
+            session,
+            alert,
+            "reply",
+            now=now,
+            event=event.kind,
+            data=event.data,
+            broadcast=broadcast,
+            held=hold,
+        )
     reason = {"resolved": "recovered_after_ack"}.get(kind, change.observation.summary)
+    if reply is not None and reply[0].kind == "flapping":
+        record(
+            session,
+            alert,
+            kind="flapping",
+            from_state=alert.state,
+            actor=SCAN_ACTOR,
+            now=now,
+            at=window_end,
+            reason=f"{reply[0].data['flips']} changes in {reply[0].data['hours']:.0f} h",
+            window_end=window_end,
+        )
     return record(
         session,
         alert,
@@ -261,13 +313,17 @@ def _announce(
 def _reply(
     alert: Alert,
     kind: str,
-    from_state: str,
+    before: tuple[str, str],
     acker: str | None,
     change: ConditionChange,
     routing: Routing,
 ) -> tuple[ThreadEvent, bool]:
-    """The thread event of a scan-driven transition, and whether it goes to the channel too
-    (only a re-fire or an escalation pages again)."""
+    """The thread event of a scan-driven transition, and whether it goes to the channel too.
+
+    Only an escalation pages again (broadcast, with the severity's mention): warning ->
+    critical, including a re-fire at a worse severity than the alert had. A re-fire at the
+    same severity is a quiet thread reply; the edited parent shows it firing again.
+    """
     if kind in ("resolved", "recovered"):
         # The breaching value stays on the alert; the reply shows the current one beside it.
         now_value = {"value": change.observation.value, "breaching": alert.value}
@@ -280,10 +336,53 @@ def _reply(
     }
     if kind == "deescalated":
         return ThreadEvent(kind, data), False
+    from_state, was = before
+    if kind == "refired" and RANK[alert.severity] <= RANK[was]:
+        return ThreadEvent(kind, data), False
     data["mention"] = routing.mention_for(alert.severity)
     if kind == "escalated" and from_state == "acknowledged":
         data["cleared_ack_by"] = acker
     return ThreadEvent(kind, data), True
+
+
+def _flapping_notice(alert: Alert, flips: int, policy: AlertPolicy) -> tuple[ThreadEvent, bool]:
+    data = {
+        "flips": flips,
+        "hours": policy.flap_window.total_seconds() / 3600,
+        "quiet_hours": policy.flap_quiet.total_seconds() / 3600,
+        "state": alert.state,
+        "severity": alert.severity,
+    }
+    return ThreadEvent("flapping", data), False
+
+
+def _calm(
+    session: Session,
+    alert: Alert,
+    policy: AlertPolicy,
+    now: datetime,
+    at: datetime,
+    hold: bool,
+) -> Transition | None:
+    """End the flapping of ``alert`` after ``flap_quiet`` without a flip: one reply says so."""
+    if not flapping.calmed(session, alert, policy, at):
+        return None
+    if not cas(session, alert, {"flapping_since": None}):
+        return None  # someone acted on it meanwhile; the next scan looks again
+    data = {"state": alert.state, "severity": alert.severity, "summary": alert.summary}
+    enqueue(session, alert, "update", now=now, held=hold)
+    enqueue(session, alert, "reply", now=now, event="flapping_ended", data=data, held=hold)
+    return record(
+        session,
+        alert,
+        kind="flapping_ended",
+        from_state=alert.state,
+        actor=SCAN_ACTOR,
+        now=now,
+        at=at,
+        reason=f"no change for {policy.flap_quiet.total_seconds() / 3600:.0f} h",
+        window_end=at,
+    )
 
 
 def _details(change: ConditionChange) -> dict[str, Any]:
@@ -296,6 +395,14 @@ def _details(change: ConditionChange) -> dict[str, Any]:
         "threshold": obs.threshold,
         **({"segments": [s.segment for s in change.segments]} if change.segments else {}),
     }
+
+
+def _escalate_at(severity: str, policy: AlertPolicy, now: datetime) -> datetime | None:
+    """When an unacknowledged critical raised (or re-fired, escalated) at ``now`` is paged
+    again; never for a warning."""
+    if severity != "critical" or policy.escalate_after is None:
+        return None
+    return now + policy.escalate_after
 
 
 def _seconds(interval: timedelta | None) -> int | None:

@@ -19,6 +19,8 @@ from monitor import dialect
 from monitor.store import Alert, Notification
 
 CLAIM_LEASE = timedelta(minutes=2)
+PENDING = "pending"
+HELD = "held"
 
 
 def enqueue(
@@ -31,11 +33,15 @@ def enqueue(
     event: str = "",
     data: Mapping[str, Any] | None = None,
     broadcast: bool = False,
+    held: bool = False,
 ) -> Notification | None:
     """Add an outbox row for ``alert``. Updates re-render the alert, so one pending is enough.
 
-    A reply carries ``event`` (its kind) and ``data`` (its facts); the notifier words it."""
-    if kind == "update" and _pending_update_exists(session, alert.id):
+    A reply carries ``event`` (its kind) and ``data`` (its facts); the notifier words it.
+    ``held``: written as ``held``, not ``pending`` (a backfill's transitions): nothing
+    delivers it; :func:`monitor.alerts.backfill.release_held` replaces the held rows of an
+    alert with one notification of its final state."""
+    if kind == "update" and _pending_update_exists(session, alert.id, HELD if held else PENDING):
         return None
     row = Notification(
         alert_id=alert.id,
@@ -44,7 +50,7 @@ def enqueue(
         event=event,
         data=dict(data or {}),
         broadcast=broadcast,
-        status="pending",
+        status=HELD if held else PENDING,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
@@ -53,12 +59,12 @@ def enqueue(
     return row
 
 
-def _pending_update_exists(session: Session, alert_id: int) -> bool:
+def _pending_update_exists(session: Session, alert_id: int, status: str) -> bool:
     # An update already claimed may have rendered the old state: only an unclaimed one counts.
     query = select(Notification.id).where(
         Notification.alert_id == alert_id,
         Notification.kind == "update",
-        Notification.status == "pending",
+        Notification.status == status,
         Notification.claimed_until.is_(None),
     )
     return session.scalars(query.limit(1)).first() is not None

@@ -15,6 +15,10 @@ DEFAULT_REMIND_EVERY: Mapping[str, timedelta] = {
     "warning": timedelta(hours=24),
 }
 MAX_SNOOZE = timedelta(days=7)
+# Flapping (monitor.alerts.flapping): Nagios's default marks a service flapping at a 20 %
+# state change over its last 21 checks, i.e. about 4 changes in 20 windows.
+DEFAULT_FLAP_THRESHOLD = 4
+DEFAULT_FLAP_WINDOWS = 20
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,17 @@ class AlertPolicy:
     # Check ids that open one alert per segment (``segments: each``); the others open one
     # alert per check listing its failing segments.
     segment_alerts: frozenset[str] = frozenset()
+    # ``flap_threshold`` flips (0: never flapping) within ``flap_window`` of data time mark
+    # an alert flapping; no flip for ``flap_quiet`` ends it. Defaults: hourly windows.
+    flap_threshold: int = DEFAULT_FLAP_THRESHOLD
+    flap_window: timedelta = timedelta(hours=DEFAULT_FLAP_WINDOWS)
+    flap_quiet: timedelta = timedelta(hours=DEFAULT_FLAP_WINDOWS // 2)
+    # An unacknowledged critical still firing this long after it fired is paged again
+    # (broadcast, with the mention); None: never.
+    escalate_after: timedelta | None = None
+    # An acknowledged alert still firing this long after the acknowledgement fires again
+    # and is re-notified (PagerDuty's acknowledgement timeout); None: never.
+    ack_timeout: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.raise_after < 1 or self.clear_after < 1:

@@ -1,9 +1,10 @@
 """``tick``: the alerting layer's part of the periodic unit of work.
 
-One call ends expired silences and snoozes, sends due reminders, delivers due outbox rows and
-prunes old ones, then returns. :func:`monitor.run.tick.tick` (the one tick the scheduler,
-``monitor scan`` and the demo call) runs it after judging staleness; several replicas may
-call it at once (claims keep them apart).
+One call ends expired silences and snoozes, sends due reminders, pages again unacknowledged
+criticals past ``escalate_after`` and acknowledgements past ``ack_timeout``, delivers due
+outbox rows and prunes old ones, then returns. :func:`monitor.run.tick.tick` (the one tick
+the scheduler, ``monitor scan`` and the demo call) runs it after judging staleness; several
+replicas may call it at once (claims keep them apart).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from monitor.alerts.dispatch import (
     deliver_one,
     unit,
 )
+from monitor.alerts.escalation import expire_acknowledgements, repage_unacknowledged
 from monitor.alerts.holds import prune_holds
 from monitor.alerts.notify import Notifier
 from monitor.alerts.outbox import claim_due
@@ -63,6 +65,8 @@ def tick(
         report.transitions += end_silences(session=session, now=now)
         report.transitions += end_snoozes(session=session, now=now)
         report.transitions += send_due_reminders(session=session, now=now, routing=routing)
+        report.transitions += repage_unacknowledged(session=session, now=now, routing=routing)
+        report.transitions += expire_acknowledgements(session=session, now=now, routing=routing)
         session.commit()
     deliver_due(
         sessions, now=now, notifier=notifier, report=report.delivery, batch=batch, clock=clock

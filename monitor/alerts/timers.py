@@ -42,8 +42,8 @@ def send_due_reminders(*, session: Session, now: datetime, routing: Routing) -> 
         changes = {"next_reminder_at": _next_reminder(alert, now, sent), "reminders_sent": sent}
         if not cas(session, alert, changes):
             continue  # someone acted on it meanwhile; their transition decides
+        # No mention: only an escalation re-mentions (monitor.alerts.escalation).
         data = {
-            "mention": routing.mention_for(alert.severity),
             "severity": alert.severity,
             "hours": (now - alert.raised_at).total_seconds() / 3600,
             "summary": alert.summary or alert.check_id,
@@ -133,9 +133,11 @@ def _after_silence(session: Session, model: str, now: datetime) -> list[Transiti
 
 
 def _still(session: Session, alert: Alert, event: str, now: datetime) -> None:
-    """Ping the thread: the pause (snooze or silence) ended and the alert is still firing."""
+    """Ping the thread: the pause (snooze or silence) ended and the alert is still firing.
+
+    A thread reply, not sent to the channel: only an escalation pages again."""
     data = {"severity": alert.severity, "summary": alert.summary}
-    enqueue(session, alert, "reply", now=now, event=event, data=data, broadcast=True)
+    enqueue(session, alert, "reply", now=now, event=event, data=data, broadcast=False)
 
 
 def _settle_unposted(session: Session, alert: Alert) -> None:

@@ -7,21 +7,27 @@ start. Which notifier delivers, and the periodic tick, are composed above this l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from monitor.alerts.actions import resolve_removed_checks
+from monitor.alerts.backfill import release_held
 from monitor.alerts.conditions import CheckSignal
 from monitor.alerts.evaluate import evaluate_scan
-from monitor.alerts.policy import AlertPolicy, Routing, SeverityRoute
+from monitor.alerts.policy import DEFAULT_FLAP_WINDOWS, AlertPolicy, Routing, SeverityRoute
 from monitor.alerts.store import Transition
 from monitor.config.schema import Config, ModelConfig
 from monitor.store import Scan
+from monitor.windows import Every
 
 
 def policy_for(model: ModelConfig) -> AlertPolicy:
     settings = model.alerts
+    grid = model.grid
+    interval = grid.interval if isinstance(grid, Every) else model.window
+    flap_window = settings.flap_window or interval * DEFAULT_FLAP_WINDOWS
     return AlertPolicy(
         raise_after=settings.raise_after,
         clear_after=settings.clear_after,
@@ -32,6 +38,11 @@ def policy_for(model: ModelConfig) -> AlertPolicy:
         channel=settings.channel,
         runbook=settings.runbook,
         segment_alerts=frozenset(segment_alerts(model)),
+        flap_threshold=settings.flap_threshold,
+        flap_window=flap_window,
+        flap_quiet=settings.flap_quiet or flap_window / 2,
+        escalate_after=settings.escalate_after,
+        ack_timeout=settings.ack_timeout,
     )
 
 
@@ -88,9 +99,18 @@ def signals_from_scan(scan: Scan, model: ModelConfig) -> list[CheckSignal]:
 
 
 def evaluate_stored_scan(
-    *, session: Session, scan: Scan, model: ModelConfig, config: Config, now: datetime
+    *,
+    session: Session,
+    scan: Scan,
+    model: ModelConfig,
+    config: Config,
+    now: datetime,
+    hold: bool = False,
 ) -> list[Transition]:
-    """Call right after ``store_scan``, in the same transaction; never commits."""
+    """Call right after ``store_scan``, in the same transaction; never commits.
+
+    ``hold``: the scan is part of a backfill; :func:`release_backfill` notifies at its end.
+    """
     if scan.status == "error":
         return []  # no results to judge; scan_error alerts are a separate check
     return evaluate_scan(
@@ -101,7 +121,22 @@ def evaluate_stored_scan(
         policy=policy_for(model),
         routing=routing_for(config),
         now=now,
+        hold=hold,
     )
+
+
+def release_backfill(
+    *, session: Session, config: Config, models: Iterable[ModelConfig], now: datetime
+) -> list[Transition]:
+    """The end of a backfill of ``models``: one notification per alert with held ones (its
+    final state), see :mod:`monitor.alerts.backfill`; never commits."""
+    routing = routing_for(config)
+    done: list[Transition] = []
+    for model in models:
+        done += release_held(
+            session=session, model=model.name, policy=policy_for(model), routing=routing, now=now
+        )
+    return done
 
 
 def resolve_removed(*, session: Session, config: Config, now: datetime) -> list[Transition]:

@@ -25,6 +25,12 @@ def scan(
     at: str | None = typer.Option(None, "--at", help="Scan the window ending at TIME."),
     start: str | None = typer.Option(None, "--from", help="Backfill every window from TIME..."),
     end: str | None = typer.Option(None, "--to", help="...to TIME (scheduled window ends)."),
+    notify: str = typer.Option(
+        "end",
+        "--notify",
+        help="With --from/--to: 'end' (default) notifies once at the end with each alert's "
+        "final state; 'all' notifies every window's changes as they happen.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Store and send nothing."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per scan."),
     config: str | None = config_option(),
@@ -37,12 +43,15 @@ def scan(
 
     from monitor.errors import MonitorError
     from monitor.scans import scan_line, window_ends
-    from monitor.scans.service import scan_all
+    from monitor.scans.service import finish_backfill, scan_all
     from monitor.scans.store import jsonable
     from monitor.sources import SourceEngines
 
     if at and (start or end):
         raise MonitorError("give either --at or --from/--to, not both")
+    if notify not in ("end", "all"):
+        raise MonitorError(f"--notify: expected end or all, got {notify!r}")
+    hold = bool(start or end) and notify == "end"
     settings = load(config)
     chosen = [settings.model(name) for name in models] if models else settings.models
     now = datetime.now(UTC)
@@ -51,7 +60,9 @@ def scan(
     plan = [(m, t) for m in chosen for t in window_ends(m, now=now, **times)]
     errors = 0
     with state_session(settings.state_db) as session, SourceEngines(settings.sources) as engines:
-        scans = scan_all(plan, config=settings, engines=engines, session=session, dry_run=dry_run)
+        scans = scan_all(
+            plan, config=settings, engines=engines, session=session, dry_run=dry_run, hold=hold
+        )
         for report in scans:
             errors += report.status == "error"
             if as_json:
@@ -60,6 +71,13 @@ def scan(
             typer.echo(scan_line(report))
             for transition in report.alerts:
                 typer.echo(f"  {'would be ' if dry_run else ''}{transition.describe()}")
+        if hold and not dry_run:
+            done = finish_backfill(
+                config=settings, models=chosen, session=session, now=datetime.now(UTC)
+            )
+            if not as_json:
+                for transition in done:
+                    typer.echo(f"  {transition.describe()}")
         if not dry_run:
             # A fresh clock: the notifications the scans just queued are due now, not later.
             _tick(settings, session, datetime.now(UTC), as_json=as_json)

@@ -169,6 +169,15 @@ class AlertSettings(Strict):
     remind_every: SeverityReminders = SeverityReminders()
     runbook: str | None = None
     sticky_health: bool = False
+    # Flapping (docs/alerts.md): flap_threshold flips (0: off) within flap_window (default 20
+    # scan intervals) mark an alert flapping; no flip for flap_quiet (default half of
+    # flap_window) ends it.
+    flap_threshold: int = Field(default=4, ge=0)
+    flap_window: PositiveDuration | None = None
+    flap_quiet: PositiveDuration | None = None
+    # Re-page an unacknowledged critical after this; re-notify an acknowledgement after this.
+    escalate_after: PositiveDuration | None = None
+    ack_timeout: PositiveDuration | None = None
 
     @field_validator("remind_every", mode="before")
     @classmethod

@@ -202,6 +202,8 @@ class RunConfig(Strict):
         seconds=60
     )  # a dead replica's scan is taken over after this
     catch_up: int = Field(default=24, ge=1)  # windows per model scanned after a gap, oldest first
+    # A catch-up of more windows than this is a backfill: notifications held for its end.
+    backfill_after: int = Field(default=3, ge=1)
     shutdown_timeout: NonNegativeDuration = timedelta(seconds=30)
 
 

@@ -29,7 +29,7 @@ from monitor.run import leases
 from monitor.run.logs import logger
 from monitor.run.notifiers import build_notifier
 from monitor.run.tick import tick
-from monitor.scans.service import scan_and_store
+from monitor.scans.service import finish_backfill, scan_and_store
 from monitor.slack.digest import send_digest
 from monitor.sources import SourceEngines
 from monitor.status.digest import compose_digest
@@ -97,19 +97,33 @@ class Service:
             ends = due_windows(
                 session, model, now=datetime.now(UTC), limit=self.config.run.catch_up
             )
+        # After an outage longer than run.backfill_after windows the catch-up is a backfill:
+        # every window moves the alerts, and each alert is notified once, at the end.
+        hold = len(ends) > self.config.run.backfill_after
         for end in ends:
             if self.stopping.is_set() or fence.lost.is_set():
-                return
-            if not self.scan_window(model, end, fence=fence):
-                return
+                break
+            if not self.scan_window(model, end, fence=fence, hold=hold):
+                break
+        if hold and not fence.lost.is_set():
+            with self.sessions() as session:
+                finish_backfill(
+                    config=self.config, models=[model], session=session, now=datetime.now(UTC)
+                )
 
     def scan_window(
-        self, model: ModelConfig, end: datetime, *, fence: leases.Fence | None = None
+        self,
+        model: ModelConfig,
+        end: datetime,
+        *,
+        fence: leases.Fence | None = None,
+        hold: bool = False,
     ) -> bool:
         """Scan one window and commit it with its alerts, or roll it all back.
 
         With ``fence``, the commit happens only if the scan lease is still ours; False when
-        it was taken over (nothing stored: the new holder scans the window).
+        it was taken over (nothing stored: the new holder scans the window). ``hold``: one
+        window of a catch-up treated as a backfill (notifications held for its end).
         """
         started = time.monotonic()
         with self.sessions() as session:
@@ -121,6 +135,7 @@ class Service:
                     engines=self.engines,
                     session=session,
                     now=datetime.now(UTC),
+                    hold=hold,
                 )
                 if fence is not None:
                     leases.check(session, fence)

@@ -35,6 +35,7 @@ def signal_scan_error(
     config: Config,
     now: datetime,
     failure: str | None = None,
+    hold: bool = False,
 ) -> list[Transition]:
     """Count the run that stored ``scan`` into the ``scan_error`` check of its model; never
     commits. ``failure``: the error of a run that failed beside ``scan``'s kept results.
@@ -63,7 +64,7 @@ def signal_scan_error(
         if failing
         else "scans run",
     )
-    return _evaluate(session, model, config, signal, scan.window_end, now)
+    return _evaluate(session, model, config, signal, scan.window_end, now, hold)
 
 
 def signal_stale(
@@ -102,6 +103,7 @@ def _evaluate(
     signal: CheckSignal,
     window_end: datetime,
     now: datetime,
+    hold: bool = False,
 ) -> list[Transition]:
     # Both checks debounce themselves (3 errors, a missed interval): raise and clear at once.
     policy = dataclasses.replace(policy_for(model), raise_after=1, clear_after=1)
@@ -113,4 +115,5 @@ def _evaluate(
         policy=policy,
         routing=routing_for(config),
         now=now,
+        hold=hold,
     )

@@ -120,6 +120,10 @@ def status_line(alert: Alert) -> str:
         parts.append(f"acknowledged by {alert.acked_by} at {_when(alert.acked_at)}{note}")
     if alert.state == "recovered" and alert.recovered_at:
         parts.append(f"recovered at {_when(alert.recovered_at)}")
+    if alert.flapping_since:
+        parts.append(
+            f"flapping since {_when(alert.flapping_since)}: changes are recorded, not posted"
+        )
     if alert.snoozed_until:
         parts.append(f"snoozed until {_when(alert.snoozed_until)} by {alert.snoozed_by}")
     if alert.state == "resolved":
@@ -192,8 +196,28 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f":white_check_mark: Resolved: the condition cleared after acknowledgement"
         f"{_now_vs_breach(d)}."
     ),
+    "flapping": lambda d: (
+        f":repeat: Flapping: {d['flips']} changes between firing and recovered in "
+        f"{d['hours']:.0f} h, now {d['state']} ({d['severity']}). Further changes are recorded, "
+        f"not posted, until it has been stable for {d['quiet_hours']:.0f} h."
+    ),
+    "flapping_ended": lambda d: (
+        f":white_circle: No longer flapping: now {d['state']} ({d['severity']}): {d['summary']}"
+    ),
+    "backfilled": lambda d: (
+        f":rewind: Backfill done ({d['changes']} changes recorded, not posted): now "
+        f"{d['state']} ({d['severity']}): {d['summary']}"
+    ),
     # timers
     "reminder": _reminder,
+    "repaged": lambda d: (
+        f"{_ping(d)}:rotating_light: Still {d['severity']} and not acknowledged after "
+        f"{d['hours']:.0f} h: {d['summary']}"
+    ),
+    "ack_expired": lambda d: (
+        f"{_ping(d)}:alarm_clock: The acknowledgement by {d['by']} timed out after "
+        f"{d['hours']:.0f} h and it is still {d['severity']}: {d['summary']}. Firing again."
+    ),
     "snooze_ended": lambda d: f":alarm_clock: Snooze ended, still {d['severity']}: {d['summary']}",
     "silence_ended": lambda d: f":loud_sound: Silence ended, still {d['severity']}: {d['summary']}",
     # people

@@ -113,6 +113,15 @@ class Alert(Base):
     # Reminders sent since the alert (re)fired or escalated: each one doubles the next
     # interval, up to REMINDER_BACKOFF_CAP times ``remind_every_s``.
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Data time at which it started changing state too often (``flap_threshold`` flips in
+    # ``flap_window``): further flips are recorded, not posted, until it has been quiet.
+    flapping_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Wall clock at which an unacknowledged critical is paged again (``escalate_after``).
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # ``ack_timeout`` copied from the policy at raise (as ``remind_every_s``), and when the
+    # current acknowledgement times out: the alert then fires again and re-notifies.
+    ack_timeout_s: Mapped[int | None] = mapped_column(Integer)
+    ack_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     slack_channel: Mapped[str | None] = mapped_column(String(100))
     slack_ts: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -192,6 +201,8 @@ class Silence(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Who ended it early (``monitor maintenance --cancel``); ``ends_at`` is then the cancel time.
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
     # Set by `tick` once the end has been handled (open alerts re-announced).
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

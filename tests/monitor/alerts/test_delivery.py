@@ -60,7 +60,7 @@ def test_critical_alerts_route_to_the_severity_channel_with_a_mention(
     assert post.params["text"].startswith("<!subteam^S123> [CRITICAL] churn: accuracy")
 
 
-def test_refire_is_a_broadcast_thread_reply_and_an_edit_not_a_new_parent(
+def test_refire_is_a_quiet_thread_reply_and_an_edit_not_a_new_parent(
     sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
 ) -> None:
     run_scan(sessions, T0, [failing()])
@@ -74,7 +74,7 @@ def test_refire_is_a_broadcast_thread_reply_and_an_edit_not_a_new_parent(
     assert len(posts) - len(replies) == 1
     assert [(r["thread_ts"], r["reply_broadcast"]) for r in replies] == [
         (parent_ts, False),  # recovered: quiet
-        (parent_ts, True),  # re-fired: the channel sees it
+        (parent_ts, False),  # re-fired at the same severity: only an escalation pages
     ]
     assert "occurrence 2" in replies[-1]["text"]
     # Both edits were coalesced into one that shows the current state.

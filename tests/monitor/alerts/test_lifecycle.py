@@ -83,7 +83,7 @@ def test_clear_after_needs_consecutive_ok_windows(sessions: sessionmaker[Session
     ]
 
 
-def test_refire_after_recovery_reuses_the_alert_with_a_broadcast_reply(
+def test_refire_after_recovery_reuses_the_alert_with_a_quiet_reply(
     sessions: sessionmaker[Session],
 ) -> None:
     run_scan(sessions, T0, [failing()])
@@ -94,7 +94,7 @@ def test_refire_after_recovery_reuses_the_alert_with_a_broadcast_reply(
     assert (alert.state, alert.occurrences) == ("firing", 2)
     rows = _outbox(sessions, alert.id)
     assert rows.count(("post", False)) == 1
-    assert rows[-1] == ("reply", True)
+    assert rows[-1] == ("reply", False)  # same severity: not an escalation
 
 
 def test_acknowledging_a_recovered_alert_resolves_it_and_a_new_breach_opens_a_new_alert(

@@ -37,7 +37,7 @@ def test_snoozed_firing_alert_is_quiet_until_expiry_then_pings(
     assert "snoozed until" in str(edit.params["blocks"])
     tick(sessions, now=T0 + HOUR, notifier=slack)
     ping = _posts(fake_slack)[-1]
-    assert ping["reply_broadcast"] is True and "Snooze ended" in str(ping["text"])
+    assert ping["reply_broadcast"] is False and "Snooze ended" in str(ping["text"])
     with sessions() as session:
         alert = session.get_one(Alert, 1)
     assert (alert.snoozed_until, alert.next_reminder_at) == (None, T0 + 5 * HOUR)
@@ -100,7 +100,7 @@ def test_silence_ending_pings_alerts_that_were_already_posted(
     assert len(_posts(fake_slack)) == 1
     tick(sessions, now=T0 + HOUR, notifier=slack)
     ping = _posts(fake_slack)[-1]
-    assert ping["reply_broadcast"] is True and "Silence ended" in str(ping["text"])
+    assert ping["reply_broadcast"] is False and "Silence ended" in str(ping["text"])
 
 
 def test_reminders_stay_in_the_thread_and_back_off_until_an_escalation(
