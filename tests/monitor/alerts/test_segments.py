@@ -3,7 +3,8 @@ per segment (DESIGN "Segments"), on SQLite and PostgreSQL with the fake Slack.""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.conditions import CheckSignal
@@ -11,7 +12,7 @@ from monitor.alerts.policy import AlertPolicy
 from monitor.alerts.queries import alert_json, list_alerts
 from monitor.alerts.tick import tick
 from monitor.slack.transport import SlackNotifier
-from monitor.store import Alert, AlertEvent, Notification
+from monitor.store import Alert, AlertEvent, Notification, make_sessionmaker, migrate
 from tests.fakes.slack import FakeSlack
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 
@@ -148,3 +149,29 @@ def test_a_stored_per_segment_alert_follows_its_segment_until_it_closes(
     run_scan(sessions, T0 + 2 * HOUR, [passing(), passing(segment="eu"), passing(segment="us")])
     legacy, grouped = _alerts(sessions)
     assert (legacy.state, grouped.state) == ("recovered", "recovered")
+
+
+def test_a_per_segment_alert_stored_before_the_upgrade_reads_and_recovers(
+    db_url: str, engine: Engine
+) -> None:
+    migrate.upgrade(db_url, "20261203_10")
+    with make_sessionmaker(engine)() as session:
+        session.execute(
+            text(
+                "INSERT INTO alert (model, check_id, segment, state, severity, condition,"
+                " occurrences, summary, raised_at, version) VALUES ('churn', 'accuracy', 'eu',"
+                " 'firing', 'warning', 'warning', 1, 'accuracy 0.7 < min 0.8', :t0, 1)"
+            ),
+            {"t0": T0 - HOUR},
+        )
+        session.commit()
+    migrate.upgrade(db_url)
+    sessions = make_sessionmaker(engine)
+    [stored] = _alerts(sessions)
+    assert (stored.segment, stored.segments, alert_json(stored).segments) == ("eu", [], [])
+    run_scan(sessions, T0, [passing(), failing(segment="eu", value=0.6)])
+    [stored] = _alerts(sessions)
+    assert (stored.state, stored.value) == ("firing", 0.6)
+    run_scan(sessions, T0 + HOUR, [passing(), passing(segment="eu")])
+    [stored] = _alerts(sessions)
+    assert (stored.state, stored.recovered_at) == ("recovered", T0 + HOUR)
