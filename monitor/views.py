@@ -118,6 +118,23 @@ class AlertCounts(View):
     )
 
 
+class Maintenance(View):
+    """A maintenance window of one model: scans run and store, notifications are held."""
+
+    id: int
+    model: str
+    starts_at: Timestamp
+    ends_at: Timestamp = Field(description="the planned end, or when it was cancelled")
+    created_by: str
+    reason: str
+    cancelled_by: str | None
+    active: bool = Field(description="in force now")
+
+
+class MaintenanceList(View):
+    windows: list[Maintenance]
+
+
 class ModelStatus(View):
     """One model's status report (``/api/models/{name}``)."""
 
@@ -135,6 +152,9 @@ class ModelStatus(View):
     model_drift: ModelDrift | None
     alerts: AlertCounts
     action_items: list[str] = Field(description="What to look at, worst first")
+    maintenance: Maintenance | None = Field(
+        default=None, description="the maintenance window in force now (notifications held)"
+    )
 
 
 class StatusReport(View):
@@ -265,6 +285,9 @@ class Alert(View):
     resolve_reason: str | None
     resolution: str | None = Field(description="fixed, expected or false_positive (by a person)")
     next_reminder_at: Timestamp | None
+    flapping_since: Timestamp | None = Field(
+        default=None, description="data time it started flapping: changes recorded, not posted"
+    )
     slack: SlackMessage
     version: int
 

@@ -25,3 +25,9 @@ class AlertConflictError(AlertStateError):
 
 class InvalidActionError(MonitorError):
     """Bad input to an action: a snooze longer than 7 days, an empty actor, ..."""
+
+
+class MaintenanceNotFoundError(MonitorError):
+    def __init__(self, window_id: int) -> None:
+        super().__init__(f"maintenance window {window_id} does not exist")
+        self.window_id = window_id

@@ -166,6 +166,7 @@ def alert_json(alert: Alert) -> views.Alert:
         resolve_reason=alert.resolve_reason,
         resolution=alert.resolution,
         next_reminder_at=_iso(alert.next_reminder_at),
+        flapping_since=_iso(alert.flapping_since),
         slack=views.SlackMessage(channel=alert.slack_channel, ts=alert.slack_ts),
         version=alert.version,
     )

@@ -110,7 +110,7 @@ def _after_silence(session: Session, model: str, now: datetime) -> list[Transiti
     )
     for alert in session.scalars(query).all():
         if alert.slack_ts is None:
-            _settle_unposted(session, alert)
+            _settle_unposted(session, alert, now)
             continue
         if alert.state != "firing" or alert.snoozed_until is not None:
             continue
@@ -140,8 +140,22 @@ def _still(session: Session, alert: Alert, event: str, now: datetime) -> None:
     enqueue(session, alert, "reply", now=now, event=event, data=data, broadcast=False)
 
 
-def _settle_unposted(session: Session, alert: Alert) -> None:
-    """An alert raised during the silence: its post (current state) says it all; no backlog."""
+def _settle_unposted(session: Session, alert: Alert, now: datetime) -> None:
+    """An alert raised during the silence: its post (current state) says it all; no backlog.
+
+    The post was deferred to the silence's planned end; a cancelled one ends earlier."""
+    if alert.is_open:
+        session.execute(
+            update(Notification)
+            .where(
+                Notification.alert_id == alert.id,
+                Notification.status == "pending",
+                Notification.kind == "post",
+                Notification.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
     kinds = ["reply", "update"] if alert.is_open else ["post", "reply", "update"]
     session.execute(
         update(Notification)

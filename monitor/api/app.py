@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
-from monitor.api import alerts, dashboard, reads, slack_actions
+from monitor.api import alerts, dashboard, maintenance, reads, slack_actions
 from monitor.api.deps import ApiSettings, AppState, utcnow
 from monitor.api.errors import install_error_handlers
 from monitor.api.limits import BodyLimit
@@ -57,6 +57,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_body=settings.max_body)
     app.include_router(reads.router)
     app.include_router(alerts.router)
+    app.include_router(maintenance.router)
     app.include_router(slack_actions.router)
     chosen = with_model_collectors(collectors, config)
     app.include_router(

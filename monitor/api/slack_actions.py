@@ -1,4 +1,5 @@
-"""``POST /slack/actions``: the Acknowledge / Snooze / Resolve buttons of the alert message.
+"""``POST /slack/actions``: the Acknowledge / Ack with note / Snooze / Resolve buttons of the
+alert message, and the submission of the "acknowledge with note" dialog.
 
 The signature is checked on the raw body before anything is parsed; a bad or older-than-5-
 minutes signature gets 401 and changes nothing. The compare-and-set runs before the answer
@@ -22,7 +23,18 @@ from monitor.alerts.errors import AlertNotFoundError
 from monitor.alerts.notify import DeliveryError
 from monitor.api.alerts import schedule_delivery
 from monitor.api.deps import AppState, state
-from monitor.slack.interactions import MalformedInteractionError, parse_click, perform_click
+from monitor.slack.interactions import (
+    ButtonClick,
+    MalformedInteractionError,
+    NoteSubmission,
+    ViewOpener,
+    open_note_dialog,
+    parse_click,
+    parse_submission,
+    perform_click,
+    perform_submission,
+)
+from monitor.slack.render import NOTE_BLOCK
 
 router = APIRouter(tags=["slack"])
 logger = logging.getLogger(__name__)
@@ -34,17 +46,25 @@ async def slack_actions(
 ) -> Response:
     body = await request.body()
     _verify(app, body, dict(request.headers))
+    payload = _payload(body)
     try:
-        click = parse_click(_payload(body))
+        click = parse_click(payload)
+        submission = parse_submission(payload)
     except MalformedInteractionError as exc:
         raise HTTPException(400, detail=str(exc)) from None
+    if submission is not None:
+        return await _submitted(submission, background, app)
     if click is None:
         return Response(status_code=200)  # e.g. the "Open" link button: nothing to do
-    # One short transaction, off the event loop; Slack calls come after the response.
+    # One short transaction, off the event loop; Slack calls come after the response, but
+    # for opening the note dialog, which Slack accepts only within 3 s of the click.
     try:
-        error = await run_in_threadpool(
-            perform_click, click, sessions=app.sessions, now=app.clock()
-        )
+        if click.action == "ack_note":
+            error = await run_in_threadpool(_open_dialog, click, app)
+        else:
+            error = await run_in_threadpool(
+                perform_click, click, sessions=app.sessions, now=app.clock()
+            )
     except AlertNotFoundError as exc:
         if click.response_url:
             background.add_task(tell_user, app.respond, click.response_url, str(exc))
@@ -55,6 +75,32 @@ async def slack_actions(
     elif click.response_url:
         background.add_task(tell_user, app.respond, click.response_url, error)
     return Response(status_code=200)
+
+
+async def _submitted(
+    submission: NoteSubmission, background: BackgroundTasks, app: AppState
+) -> Response:
+    """The note dialog submitted: acknowledge with its note. Empty 200 closes the dialog; a
+    refusal ("already acknowledged by ...") is shown under the note field."""
+    try:
+        error = await run_in_threadpool(
+            perform_submission, submission, sessions=app.sessions, now=app.clock()
+        )
+    except AlertNotFoundError as exc:
+        error = str(exc)
+    if error is not None:
+        return JSONResponse({"response_action": "errors", "errors": {NOTE_BLOCK: error[:150]}})
+    schedule_delivery(background, app)
+    return Response(status_code=200)
+
+
+def _open_dialog(click: ButtonClick, app: AppState) -> str | None:
+    if not isinstance(app.notifier, ViewOpener):
+        return "dialogs need the Slack notifier: acknowledge with `monitor ack ID --note`"
+    try:
+        return open_note_dialog(click, sessions=app.sessions, opener=app.notifier)
+    except DeliveryError as exc:
+        return f"could not open the note dialog: {exc}"
 
 
 def tell_user(respond: Callable[[str, str], None], response_url: str, text: str) -> None:

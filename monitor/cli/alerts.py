@@ -1,4 +1,5 @@
-"""``monitor alerts|ack|unack|snooze|resolve|silence``: the alert workflow from a terminal."""
+"""``monitor alerts|ack|unack|snooze|resolve|silence|maintenance``: the alert workflow from a
+terminal."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def register(app: typer.Typer) -> None:
     app.command("snooze")(snooze)
     app.command("resolve")(resolve)
     app.command("silence")(silence)
+    app.command("maintenance")(maintenance)
 
 
 def alerts(
@@ -223,6 +225,88 @@ def silence(
         )
         session.commit()
         typer.echo(f"model {model} silenced until {made.ends_at:%Y-%m-%d %H:%M} UTC by {by}")
+
+
+def maintenance(
+    model: str | None = typer.Argument(None, help="The model (to plan a window, or to list)."),
+    start: str | None = typer.Option(None, "--from", help="Start (ISO time, UTC; default now)."),
+    end: str | None = typer.Option(None, "--to", help="End (ISO time, UTC)."),
+    duration: str | None = typer.Option(None, "--for", help="Or a length from --from, e.g. 2h."),
+    reason: str = typer.Option("", "--reason", help="Retraining, a source migration, ..."),
+    by: str | None = typer.Option(None, "--by", help="Who plans or cancels it."),
+    listing: bool = typer.Option(False, "--list", help="List windows in force or planned."),
+    past: bool = typer.Option(False, "--past", help="With --list: ended ones too."),
+    cancel: int | None = typer.Option(None, "--cancel", help="End window ID now."),
+    as_json: bool = typer.Option(False, "--json", help="With --list: JSON."),
+    config: str | None = config_option(),
+) -> None:
+    """Plan a maintenance window: scans still run and store, notifications are held and
+    summarised (one message per open alert) when it ends. Also --list and --cancel ID."""
+    import json
+    from datetime import UTC, datetime
+
+    from monitor.alerts.maintenance import (
+        cancel_maintenance,
+        list_maintenance,
+        maintenance_json,
+        plan_maintenance,
+    )
+    from monitor.cli._common import parse_time
+    from monitor.errors import MonitorError
+
+    settings = load(config)
+    now = datetime.now(UTC)
+    with state_session(settings.state_db) as session:
+        if listing:
+            if model is not None:
+                settings.model(model)
+            rows = list_maintenance(session=session, now=now, model=model, past=past)
+            shown = [maintenance_json(w, now=now) for w in rows]
+            if as_json:
+                typer.echo(json.dumps([w.as_json() for w in shown], indent=2))
+            for w in [] if as_json else shown:
+                typer.echo(_maintenance_line(w))
+            if not rows and not as_json:
+                typer.echo("no maintenance windows")
+            return
+        if by is None:
+            raise MonitorError("maintenance: --by is required to plan or cancel a window")
+        if cancel is not None:
+            window = cancel_maintenance(session=session, window_id=cancel, by=by, now=now)
+            session.commit()
+            typer.echo(f"maintenance window {window.id} of {window.model} cancelled by {by}")
+            return
+        if model is None:
+            raise MonitorError("maintenance: give MODEL --to TIME (or --for), --list or --cancel")
+        settings.model(model)  # an unknown model is an error listing the known ones
+        starts = parse_time(start, "--from") or now
+        ends = parse_time(end, "--to") or (starts + _duration(duration) if duration else None)
+        if ends is None:
+            raise MonitorError("maintenance: give --to TIME or --for DURATION")
+        window = plan_maintenance(
+            session=session,
+            model=model,
+            starts_at=starts,
+            ends_at=ends,
+            by=by,
+            reason=reason,
+            now=now,
+        )
+        session.commit()
+        typer.echo(_maintenance_line(maintenance_json(window, now=now)))
+
+
+def _maintenance_line(w: views.Maintenance) -> str:
+    from datetime import UTC, datetime
+
+    from monitor.windows import isoformat_z
+
+    if w.active or w.cancelled_by:
+        state = "active" if w.active else "cancelled"
+    else:  # ISO 8601 UTC strings with a Z compare as times
+        state = "planned" if w.starts_at > isoformat_z(datetime.now(UTC)) else "ended"
+    why = f": {w.reason}" if w.reason else ""
+    return f"{w.id:>4}  {w.model}  {w.starts_at} .. {w.ends_at}  {state}  by {w.created_by}{why}"
 
 
 def _act(

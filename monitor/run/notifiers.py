@@ -18,7 +18,7 @@ from monitor.alerts.notify import Notifier
 from monitor.alerts.tick import deliver_due
 from monitor.config.schema import Config
 from monitor.slack.console import ConsoleNotifier
-from monitor.slack.interactions import click_handler
+from monitor.slack.interactions import ViewOpener, click_handler
 
 
 def build_notifier(config: Config, *, out: TextIO | None = None) -> Notifier:
@@ -61,6 +61,7 @@ def start_socket_mode(
         clock=clock,
         deliver=lambda: deliver_due(sessions, now=clock(), notifier=notifier, clock=clock),
         respond=transport.respond_ephemeral,
+        opener=notifier if isinstance(notifier, ViewOpener) else None,
     )
     client = transport.make_client(slack.token.get_secret_value())
     app_token = slack.app_token.get_secret_value()

@@ -247,6 +247,8 @@ def _actions(alert: Alert, public_url: str | None) -> list[dict[str, Any]]:
         buttons.append(_button("Unacknowledge", "alert_unack", value))
     else:
         buttons.append(_button("Acknowledge", "alert_ack", value, style="primary"))
+        if alert.state == "firing":
+            buttons.append(_button("Ack with note", "alert_ack_note", value))
     buttons.append(_button(f"Snooze {SNOOZE_CHOICE}", "alert_snooze", f"{value}:{SNOOZE_CHOICE}"))
     resolve = _button("Resolve", "alert_resolve", value, style="danger")
     resolve["confirm"] = {
@@ -270,6 +272,37 @@ def _actions(alert: Alert, public_url: str | None) -> list[dict[str, Any]]:
             }
         )
     return buttons
+
+
+NOTE_BLOCK = "note"
+ACK_NOTE_CALLBACK = "alert_ack_note"
+
+
+def ack_note_modal(alert_id: int, title_text: str) -> dict[str, Any]:
+    """The "acknowledge with note" dialog (``views.open``); its submission carries the alert
+    id in ``private_metadata`` and the note in the ``note`` input."""
+    return {
+        "type": "modal",
+        "callback_id": ACK_NOTE_CALLBACK,
+        "private_metadata": str(alert_id),
+        "title": {"type": "plain_text", "text": "Acknowledge alert"},
+        "submit": {"type": "plain_text", "text": "Acknowledge"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(f"*{title_text}*"[:3000])},
+            {
+                "type": "input",
+                "block_id": NOTE_BLOCK,
+                "label": {"type": "plain_text", "text": "Note: why, or what is being done"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": NOTE_BLOCK,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+        ],
+    }
 
 
 def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:

@@ -106,6 +106,10 @@ class SlackNotifier:
         )
         return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
 
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a dialog (the "acknowledge with note" modal) for the click ``trigger_id``."""
+        _call(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
+
 
 def post_text(client: WebClient, *, channel: str, text: str) -> MessageRef:
     """Post a plain mrkdwn message (the health digest); errors classified as for alerts."""

@@ -65,6 +65,7 @@ function modelCard(m) {
     <h3><a href="#/models/${encodeURIComponent(m.name)}">${esc(m.name)}</a> ${badge(m.health)}</h3>
     <div class="reason">${esc(m.reason)}</div>
     <div class="muted">alerts: ${a.open || 0} open, ${a.unacknowledged || 0} unacknowledged${a.oldest_unacknowledged_since ? `, oldest since ${when(a.oldest_unacknowledged_since)}` : ""}</div>
+    ${m.maintenance ? `<div class="muted">maintenance until ${when(m.maintenance.ends_at)}: notifications held</div>` : ""}
     <div class="muted">last scan: ${last ? `<a href="#/scans/${last.id}">#${last.id}</a> ${when(last.window_end)} (${esc(last.status)})` : "none"} · next: ${when(m.next_scan)}</div>
     ${items ? `<ul class="items">${items}</ul>` : ""}
   </div>`;
@@ -124,6 +125,7 @@ async function modelPage(name) {
   }
   return `<h1>${esc(m.name)} ${badge(m.health)}</h1>
     <p>${esc(m.reason)}</p>
+    ${m.maintenance ? `<p class="maintenance">Maintenance until ${when(m.maintenance.ends_at)} by ${esc(m.maintenance.created_by)}${m.maintenance.reason ? `: ${esc(m.maintenance.reason)}` : ""}. Scans run and are stored; notifications are held until it ends.</p>` : ""}
     <h2>Action items</h2><ul class="items">${(m.action_items || []).map(i => `<li>${esc(i)}</li>`).join("") || "<li>none</li>"}</ul>
     <h2>Performance vs baseline</h2>${performanceTable(m.performance)}
     <p>model drift: <b>${md.detected ? "yes" : md.detected === false ? "no" : "n/a"}</b> ${Object.entries(md.degradation || {}).map(([k, v]) => `${esc(k)} ${v > 0 ? "+" : ""}${fmt(v)}`).join(", ")}</p>

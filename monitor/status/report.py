@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor import views
+from monitor.alerts.maintenance import active_maintenance, maintenance_json
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
@@ -48,6 +49,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
         failure=attempt.error if attempt else None,
     )
     whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
+    window = active_maintenance(session=session, model=model.name, now=now)
     return views.ModelStatus(
         name=model.name,
         health=health,
@@ -64,6 +66,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
             *action_items(model, last, whole, attempt=attempt),
             *_alert_items(model, counts),
         ],
+        maintenance=maintenance_json(window, now=now) if window else None,
     )
 
 

@@ -109,6 +109,8 @@ class FakeSlack:
             return Scripted(200, {"ok": True, "url": self.socket_mode_url})
         if method == "auth.test":
             return Scripted(200, {"ok": True, "team": "T-fake", "user": "monitor-bot"})
+        if method == "views.open":
+            return Scripted(200, {"ok": True, "view": {"id": f"V{next(self._ts)}"}})
         if method in ("chat.postMessage", "chat.update"):
             channel = self.channel_id(str(params.get("channel", "")))
             ts = params.get("ts") or f"{1_700_000_000 + next(self._ts)}.000100"

@@ -40,6 +40,7 @@ def test_raised_alert_is_posted_with_buttons_and_its_ts_stored(
     actions = next(b for b in post.params["blocks"] if b["type"] == "actions")["elements"]
     assert [e["action_id"] for e in actions] == [
         "alert_ack",
+        "alert_ack_note",
         "alert_snooze",
         "alert_resolve",
         "alert_open",

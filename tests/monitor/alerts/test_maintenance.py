@@ -1,0 +1,143 @@
+"""Maintenance windows (issue 15 item 6): planned ahead, scans still move the alerts, nothing
+is posted while it is in force, one message per open alert when it ends; cancel ends it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alerts.errors import InvalidActionError, MaintenanceNotFoundError
+from monitor.alerts.maintenance import (
+    active_maintenance,
+    cancel_maintenance,
+    list_maintenance,
+    maintenance_json,
+    plan_maintenance,
+)
+from monitor.alerts.tick import tick
+from monitor.slack.transport import SlackNotifier
+from monitor.store import Alert
+from tests.fakes.slack import FakeSlack
+from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
+
+
+def _plan(sessions: sessionmaker[Session], start: int, end: int) -> int:
+    with sessions() as session:
+        window = plan_maintenance(
+            session=session,
+            model="churn",
+            starts_at=T0 + start * HOUR,
+            ends_at=T0 + end * HOUR,
+            by="ops",
+            reason="retraining",
+            now=T0,
+        )
+        session.commit()
+        return window.id
+
+
+def _day(sessions: sessionmaker[Session], slack: SlackNotifier, hours: range) -> None:
+    """accuracy breaks at hour 2 and stays broken; drift:x fails at hours 3 and 5 only."""
+    for i in hours:
+        accuracy = failing() if i >= 2 else passing()
+        drift = failing("drift:x") if i in (3, 5) else passing("drift:x")
+        run_scan(sessions, T0 + i * HOUR, [accuracy, drift])
+        tick(sessions, now=T0 + i * HOUR, notifier=slack)
+
+
+def _messages(fake: FakeSlack) -> list[str]:
+    return [str(c.params["text"]) for c in fake.calls_to("chat.postMessage")]
+
+
+def test_nothing_is_posted_during_the_window_and_open_alerts_once_at_its_end(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    _plan(sessions, 1, 8)
+    _day(sessions, slack, range(8))
+    assert _messages(fake_slack) == []
+    with sessions() as session:
+        alerts = {a.check_id: a for a in session.scalars(select(Alert))}
+        assert active_maintenance(session=session, model="churn", now=T0 + 2 * HOUR)
+    assert alerts["accuracy"].state == "firing"  # the scans moved the alerts meanwhile
+    assert alerts["drift:x"].occurrences == 2
+    tick(sessions, now=T0 + 8 * HOUR, notifier=slack)
+    # One parent per alert still open (each in its current state); nothing else.
+    messages = _messages(fake_slack)
+    assert len(messages) == 2
+    assert any("accuracy" in m and "firing" in m for m in messages)
+    assert any("drift:x" in m and "recovered" in m for m in messages)
+    with sessions() as session:
+        assert active_maintenance(session=session, model="churn", now=T0 + 8 * HOUR) is None
+
+
+def test_without_a_window_every_change_is_posted(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    _day(sessions, slack, range(8))
+    # Two parents; drift:x recovered, re-fired, recovered.
+    assert len(_messages(fake_slack)) == 5
+
+
+def test_cancel_ends_the_window_and_the_next_tick_summarises(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    window_id = _plan(sessions, 0, 24)
+    _day(sessions, slack, range(3))
+    with sessions() as session:
+        cancelled = cancel_maintenance(
+            session=session, window_id=window_id, by="ana", now=T0 + 3 * HOUR
+        )
+        session.commit()
+        shown = maintenance_json(cancelled, now=T0 + 3 * HOUR)
+        assert list_maintenance(session=session, now=T0 + 3 * HOUR) == []
+        assert len(list_maintenance(session=session, now=T0 + 3 * HOUR, past=True)) == 1
+    assert (shown.cancelled_by, shown.active, shown.ends_at) == (
+        "ana",
+        False,
+        "2026-11-24T12:00:00Z",
+    )
+    tick(sessions, now=T0 + 3 * HOUR, notifier=slack)
+    [message] = _messages(fake_slack)
+    assert "accuracy" in message
+
+
+def test_a_planned_window_cancelled_before_it_starts_never_holds_anything(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    window_id = _plan(sessions, 5, 9)
+    with sessions() as session:
+        cancel_maintenance(session=session, window_id=window_id, by="ana", now=T0 + HOUR)
+        session.commit()
+    _day(sessions, slack, range(7))
+    assert len(_messages(fake_slack)) == 5  # as without a window
+
+
+def test_bad_windows_are_refused_naming_the_model_or_window(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        with pytest.raises(InvalidActionError, match=r"model 'churn': .* must end after"):
+            plan_maintenance(
+                session=session,
+                model="churn",
+                starts_at=T0 + HOUR,
+                ends_at=T0,
+                by="ops",
+                reason="",
+                now=T0,
+            )
+        with pytest.raises(InvalidActionError, match="ends in the past"):
+            plan_maintenance(
+                session=session,
+                model="churn",
+                starts_at=T0 - 2 * HOUR,
+                ends_at=T0 - timedelta(minutes=1),
+                by="ops",
+                reason="",
+                now=T0,
+            )
+        with pytest.raises(MaintenanceNotFoundError, match="maintenance window 99 does not"):
+            cancel_maintenance(session=session, window_id=99, by="ana", now=T0)
