@@ -99,7 +99,8 @@ def show(
     if detail.segments:
         typer.echo(f"failing segments ({len(detail.segments)}), worst first:")
     for s in detail.segments:
-        typer.echo(f"  {s.segment:<16} {s.severity:<8} {s.summary}")
+        summary = s.summary.removesuffix(f" [{s.segment}]")
+        typer.echo(f"  {s.segment:<16} {s.severity:<8} {summary}")
     typer.echo("events (data time; recorded at):")
     for e in detail.events:
         arrow = f"{e.from_state or '-'} -> {e.to_state}"
