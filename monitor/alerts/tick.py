@@ -105,7 +105,9 @@ def _prune(sessions: SessionSource, before: datetime, now: datetime) -> int:
     with unit(sessions) as session:
         result = session.execute(
             delete(Notification).where(
-                Notification.status != "pending", Notification.created_at < before
+                # Held rows wait for their backfill's release, however long it takes.
+                Notification.status.not_in(("pending", "held")),
+                Notification.created_at < before,
             )
         )
         prune_holds(session, now=now)
