@@ -371,6 +371,16 @@ class SlackMessage(View):
     ts: str | None
 
 
+class FailingSegment(View):
+    """A failing segment of an alert that stands for every segment of its check."""
+
+    segment: str
+    severity: str
+    value: float | None
+    threshold: float | None
+    summary: str
+
+
 class Alert(View):
     """One alert (``monitor alerts --json`` lists these)."""
 
@@ -385,6 +395,9 @@ class Alert(View):
     value: float | None
     threshold: float | None
     summary: str
+    segments: list[FailingSegment] = Field(
+        description="its failing segments, worst first (empty for a per-segment alert)"
+    )
     runbook: str | None
     raised_at: Timestamp = Field(description="data time: the window end of the scan that raised it")
     recorded_at: Timestamp | None = Field(description="wall clock when it was raised")

@@ -1,7 +1,7 @@
 """reference refresh: a cached reference profile's identity and when its contents were checked
 
 Revision ID: 20261203_30
-Revises: 20261203_10
+Revises: 20261203_20
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_30"
-down_revision: str | Sequence[str] | None = "20261203_10"
+down_revision: str | Sequence[str] | None = "20261203_20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

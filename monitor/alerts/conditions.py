@@ -9,9 +9,11 @@ a window at or before the last one counted is a re-scan and is not counted again
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +51,20 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class FailingSegment:
+    """One segment whose debounced condition is failing, as listed on its check's alert."""
+
+    segment: str
+    severity: str
+    value: float | None
+    threshold: float | None
+    summary: str
+
+    def stored(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
 class ConditionChange:
     """The debounced condition after an observation, and what it was before."""
 
@@ -57,6 +73,8 @@ class ConditionChange:
     previous: str
     current: str
     observation: Observation
+    # The failing segments of a check alerting once for all its segments (alerts.segments).
+    segments: tuple[FailingSegment, ...] = ()
 
 
 def fold(signals: Iterable[CheckSignal]) -> list[Observation]:

@@ -22,6 +22,7 @@ from monitor.alerts.conditions import RANK, ConditionChange
 from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue, posted_missing
 from monitor.alerts.policy import AlertPolicy, Routing
+from monitor.alerts.segments import listed_names
 from monitor.alerts.store import Transition, cas, load, record
 from monitor.store import OPEN_STATES, SEVERITIES, Alert
 
@@ -73,8 +74,12 @@ def apply_change(
         if flips:
             changes["flapping_since"] = window_end
         from_state, acker, was = alert.state, alert.acked_by, alert.severity
+        listed = listed_names(alert.segments)
         if cas(session, alert, changes):
             if kind == "observed":
+                if listed_names(alert.segments) != listed:
+                    # the parent lists the failing segments: edit it, no thread reply
+                    enqueue(session, alert, "update", now=now, held=hold)
                 return _calm(session, alert, policy, now, window_end, hold)
             reply: tuple[ThreadEvent, bool] | None = _reply(
                 alert, kind, (from_state, was), acker, change, routing
@@ -115,6 +120,7 @@ def _raise(
         value=obs.value,
         threshold=obs.threshold,
         summary=obs.summary,
+        segments=[s.stored() for s in change.segments],
         runbook=policy.runbook,
         raised_at=window_end,
         recorded_at=now,
@@ -186,7 +192,8 @@ def _plan(
     alert: Alert, change: ConditionChange, policy: AlertPolicy, now: datetime, at: datetime
 ) -> tuple[str, dict[str, Any]] | None:
     obs = change.observation
-    base: dict[str, Any] = {"condition": change.current}
+    segments = [s.stored() for s in change.segments]
+    base: dict[str, Any] = {"condition": change.current, "segments": segments}
     if obs.state in SEVERITIES:
         base.update(value=obs.value, threshold=obs.threshold, summary=obs.summary)
         base["last_breach_at"] = at
@@ -405,6 +412,7 @@ def _details(change: ConditionChange) -> dict[str, Any]:
         "observed": obs.state,
         "value": obs.value,
         "threshold": obs.threshold,
+        **({"segments": [s.segment for s in change.segments]} if change.segments else {}),
     }
 
 

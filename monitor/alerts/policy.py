@@ -32,6 +32,9 @@ class AlertPolicy:
     )
     channel: str | None = None
     runbook: str | None = None
+    # Check ids that open one alert per segment (``segments: each``); the others open one
+    # alert per check listing its failing segments.
+    segment_alerts: frozenset[str] = frozenset()
     # ``flap_threshold`` flips (0: never flapping) within ``flap_window`` of data time mark
     # an alert flapping; no flip for ``flap_quiet`` ends it. Defaults: hourly windows.
     flap_threshold: int = DEFAULT_FLAP_THRESHOLD

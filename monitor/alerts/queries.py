@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from monitor import views
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
 from monitor.alerts.store import MAX_ALERT_ID
-from monitor.store import ALL_STATES, OPEN_STATES, Alert, AlertEvent, Notification
+from monitor.store import ALL_STATES, OPEN_STATES, WHOLE_WINDOW, Alert, AlertEvent, Notification
 
 STATE_FILTERS = (*ALL_STATES, "open", "all")
 
@@ -28,12 +28,15 @@ def list_alerts(
 ) -> list[Alert]:
     """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first.
 
-    ``segment``: "" is the whole window; ``since``: raised at or after (data time).
+    ``segment``: "" is the whole window, a value also finds the alerts listing it among their
+    failing segments; ``since``: raised at or after (data time).
     """
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
     if check_id is not None:
         query = query.where(Alert.check_id == check_id)
-    if segment is not None:
+    if segment:
+        query = query.where(Alert.segment.in_([segment, WHOLE_WINDOW]))
+    elif segment is not None:
         query = query.where(Alert.segment == segment)
     if since is not None:
         query = query.where(Alert.raised_at >= since)
@@ -47,7 +50,14 @@ def list_alerts(
         )
     if model is not None:
         query = query.where(Alert.model == model)
-    return list(session.scalars(query))
+    rows = list(session.scalars(query))
+    if segment:
+        rows = [a for a in rows if a.segment == segment or _lists(a, segment)]
+    return rows
+
+
+def _lists(alert: Alert, segment: str) -> bool:
+    return any(s["segment"] == segment for s in alert.segments or ())
 
 
 def get_alert(*, session: Session, alert_id: int) -> Alert:
@@ -147,6 +157,7 @@ def alert_json(alert: Alert) -> views.Alert:
         value=alert.value,
         threshold=alert.threshold,
         summary=alert.summary,
+        segments=[views.FailingSegment(**s) for s in alert.segments or ()],
         runbook=alert.runbook,
         raised_at=_stamp(alert.raised_at),
         recorded_at=_iso(alert.recorded_at),

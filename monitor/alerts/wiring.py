@@ -44,6 +44,7 @@ def policy_for(model: ModelConfig) -> AlertPolicy:
         },
         channel=settings.channel,
         runbook=settings.runbook,
+        segment_alerts=frozenset(segment_alerts(model)),
         flap_threshold=settings.flap_threshold,
         flap_window=flap_window,
         flap_quiet=settings.flap_quiet or flap_window / 2,
@@ -95,6 +96,14 @@ def alerting_checks(model: ModelConfig) -> set[str]:
             ids.add("prediction_drift")
         if drift.target:
             ids.add("target_drift")
+    return ids
+
+
+def segment_alerts(model: ModelConfig) -> set[str]:
+    """The check ids that open one alert per segment (``segments: each``)."""
+    ids = {t.check_id for t in model.checks.thresholds if t.per_segment == "each"}
+    if model.checks.drift.segments == "each":
+        ids |= alerting_checks(model) - {t.check_id for t in model.checks.thresholds}
     return ids
 
 

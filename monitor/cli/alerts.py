@@ -97,6 +97,11 @@ def show(
     ]:
         if value:
             typer.echo(f"  {label}: {value}")
+    if detail.segments:
+        typer.echo(f"failing segments ({len(detail.segments)}), worst first:")
+    for s in detail.segments:
+        summary = s.summary.removesuffix(f" [{s.segment}]")
+        typer.echo(f"  {s.segment:<16} {s.severity:<8} {summary}")
     typer.echo("events (data time; recorded at):")
     for e in detail.events:
         arrow = f"{e.from_state or '-'} -> {e.to_state}"
@@ -381,7 +386,7 @@ def _table(rows: list[Alert]) -> list[str]:
             a.state,
             a.severity,
             a.model,
-            a.check_id + (f" [{a.segment}]" if a.segment else ""),
+            a.check_id + _where(a),
             f"by {a.acked_by}" if a.acked_by else "",
             f"since {a.raised_at:%Y-%m-%d %H:%M}Z",
             f"x{a.occurrences}",
@@ -396,6 +401,17 @@ def _table(rows: list[Alert]) -> list[str]:
         padded[0] = row[0].rjust(widths[0])
         lines.append("  ".join([*padded, row[-1]]).rstrip())
     return lines
+
+
+def _where(alert: Alert) -> str:
+    """`` [north]`` for a per-segment alert, `` [3 segments: north, ...]`` for a grouped one."""
+    if alert.segment:
+        return f" [{alert.segment}]"
+    if not alert.segments:
+        return ""
+    names = ", ".join(s["segment"] for s in alert.segments[:3])
+    more = ", ..." if len(alert.segments) > 3 else ""
+    return f" [{len(alert.segments)} segments: {names}{more}]"
 
 
 def _duration(text: str) -> timedelta:

@@ -32,6 +32,12 @@ ESTIMATED_METRICS = tuple(f"estimated_{m}" for m in (*LABEL_CLASSIFICATION_METRI
 MULTIVARIATE_DRIFT = "multivariate_drift"
 FITTED_METRICS = (*ESTIMATED_METRICS, MULTIVARIATE_DRIFT)
 KNOWN_METRICS = PERFORMANCE_METRICS + OPERATIONAL_METRICS + LABEL_METRICS + FITTED_METRICS
+#: volume checks: a segment holds a share of the rows, so a per-segment bound is rarely meant
+VOLUME_METRICS = ("row_count", "throughput")
+
+#: ``segments:`` of a threshold or drift entry: false (whole window only), true (also each
+#: segment, one alert per check listing the failing segments) or "each" (one alert per segment)
+Segments = bool | Literal["each"]
 
 
 def _known_method(method: str) -> str:
@@ -62,8 +68,10 @@ class DriftChecks(Strict):
     mode: Literal["calibrated", "evidently"] = "calibrated"
     # calibrated mode: the share of unchanged scans in which one column alerts
     false_alarm_rate: float = Field(default=0.01, gt=0, lt=0.5)
-    # calibrated mode: fewer non-null live values than this is "insufficient data"
+    # calibrated mode: fewer non-null live values than this is "insufficient data"; in
+    # evidently mode, a segment with fewer rows than this is not compared
     min_rows: int = Field(default=100, ge=1)
+    segments: Segments = True
     method: DriftMethod = "auto"
     threshold: FiniteFloat | None = None
     share: float = Field(default=0.5, gt=0, le=1)
@@ -96,6 +104,10 @@ class Threshold(Strict):
     max_drop_relative: FiniteFloat | None = Field(default=None, ge=0)
     min_labels: int = Field(default=100, ge=1)
     severity: Severity = "warning"
+    # None: false for volume checks (row_count, throughput), true for the others
+    segments: Segments | None = None
+    # a segment with fewer live rows than this is "insufficient data" for this check
+    min_rows: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _valid_bound(self) -> Threshold:
@@ -124,6 +136,13 @@ class Threshold(Strict):
     def check_id(self) -> str:
         return f"{self.metric}:{self.column}" if self.column else self.metric
 
+    @property
+    def per_segment(self) -> Segments:
+        """Whether this entry is judged per segment too (``segments:`` or its default)."""
+        if self.segments is None:  # estimates and multivariate drift: whole window only
+            return self.metric not in VOLUME_METRICS and self.metric not in FITTED_METRICS
+        return self.segments
+
 
 class MultivariateDrift(Strict):
     """``multivariate_drift`` judged by thresholds learnt on the reference (mean ± 3 sd of
@@ -140,6 +159,18 @@ class Checks(Strict):
     drift: DriftChecks = DriftChecks()
     multivariate_drift: MultivariateDrift = MultivariateDrift()
     thresholds: list[Threshold] = []
+
+    @model_validator(mode="after")
+    def _ladders_agree_on_segments(self) -> Checks:
+        seen: dict[str, Segments] = {}
+        for entry in self.thresholds:
+            first = seen.setdefault(entry.check_id, entry.per_segment)
+            if first != entry.per_segment:
+                raise ValueError(
+                    f"thresholds of {entry.check_id} form one check: give them the same "
+                    f"segments: setting (got {first!r} and {entry.per_segment!r})"
+                )
+        return self
 
 
 class SeverityReminders(Strict):

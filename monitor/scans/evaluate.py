@@ -47,11 +47,30 @@ def evaluate_slice(
     data: SliceSummary, reference: Summary | None, model: ModelConfig
 ) -> list[CheckRow]:
     rows: list[CheckRow] = []
-    if model.checks.drift.enabled and reference is not None:
-        rows += feature_drift(model, data, reference)
-        rows += output_drift(model, data, reference)
+    drift = model.checks.drift
+    if drift.enabled and reference is not None and (not data.segment or drift.segments):
+        if data.segment and drift.mode == "evidently" and data.rows < drift.min_rows:
+            # calibrated mode judges min_rows per column; evidently mode per segment here
+            whole = Outcome(
+                check="dataset_drift",
+                method="share_drifted",
+                value=None,
+                threshold=None,
+                passed=None,
+            )
+            rows.append(_row(_too_few(whole, data, drift.min_rows), data, None))
+        else:
+            rows += feature_drift(model, data, reference)
+            rows += output_drift(model, data, reference)
     rows += thresholds(model, data, reference)
     return rows
+
+
+def _too_few(outcome: Outcome, data: SliceSummary, min_rows: int) -> Outcome:
+    """``outcome`` (its value kept) as insufficient data: the segment is below ``min_rows``."""
+    why = f"insufficient data: segment {data.segment} has {data.rows} rows < min_rows {min_rows}"
+    details = {**outcome.details, "rows": data.rows, "min_rows": min_rows}
+    return dataclasses.replace(outcome, passed=None, threshold=None, reason=why, details=details)
 
 
 def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) -> list[CheckRow]:
@@ -228,6 +247,8 @@ def _renamed(outcome: Outcome, check: str, column: str) -> Outcome:
 def thresholds(model: ModelConfig, data: SliceSummary, reference: Summary | None) -> list[CheckRow]:
     rows = []
     for (name, column), entries in ladders(model.checks.thresholds).items():
+        if data.segment and not entries[0].per_segment:
+            continue
         baseline = None
         if reference is not None and name in reference.metrics:
             ref = reference.metrics[name]
@@ -241,6 +262,9 @@ def thresholds(model: ModelConfig, data: SliceSummary, reference: Summary | None
             min_labels=max(e.min_labels for e in entries),
             column=column,
         )
+        min_rows = max(e.min_rows or 0 for e in entries)
+        if data.segment and data.rows < min_rows:
+            outcome, severity = _too_few(outcome, data, min_rows), None
         rows.append(_row(outcome, data, severity))
     return rows
 

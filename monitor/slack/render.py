@@ -29,6 +29,8 @@ _STATE_LABEL = {
     "resolved": "Resolved",
 }
 HEADER_MAX = 150
+# Failing segments named in the message; the rest are counted (Slack fields hold 2,000 chars).
+SEGMENTS_SHOWN = 10
 SNOOZE_CHOICE = "4h"
 
 
@@ -55,7 +57,8 @@ def fallback_text(alert: Alert) -> str:
     if what.startswith(f"{alert.check_id} ") or what.startswith(f"{alert.check_id}:"):
         # "churn: accuracy 0.74 < min 0.8", not "churn: accuracy: accuracy 0.74 < min 0.8"
         name = alert.model + (f" [{alert.segment}]" if alert.segment else "")
-    return f"[{alert.severity.upper()}] {name}: {what} ({alert.state})"
+    where = f", failing in {len(alert.segments)} segments" if alert.segments else ""
+    return f"[{alert.severity.upper()}] {name}: {what} ({alert.state}{where})"
 
 
 def render_alert(
@@ -83,6 +86,10 @@ def fields(alert: Alert) -> list[tuple[str, str]]:
         ("Model", alert.model),
         ("Check", alert.check_id + (f" (segment {alert.segment})" if alert.segment else "")),
         ("Value vs threshold", alert.summary or _value_vs_threshold(alert)),
+    ]
+    if alert.segments:
+        rows.append((f"Failing segments ({len(alert.segments)})", segment_list(alert)))
+    rows += [
         ("Since", _when(alert.raised_at)),
         ("Occurrences", str(alert.occurrences)),
         ("Status", f"{_STATE_LABEL[alert.state]} ({alert.severity})"),
@@ -90,6 +97,20 @@ def fields(alert: Alert) -> list[tuple[str, str]]:
     if alert.runbook:
         rows.append(("Runbook", f"<{alert.runbook}|runbook>"))
     return rows
+
+
+def segment_list(alert: Alert) -> str:
+    """The failing segments, worst first: ``north (critical): mae 9.1 > max 5``."""
+    shown = [
+        f"{s['segment']} ({s['severity']}): {_bare(s['summary'], s['segment'])}"
+        for s in alert.segments[:SEGMENTS_SHOWN]
+    ]
+    more = len(alert.segments) - SEGMENTS_SHOWN
+    return "\n".join(shown + ([f"and {more} more"] if more > 0 else []))
+
+
+def _bare(summary: str, segment: str) -> str:
+    return summary.removesuffix(f" [{segment}]")
 
 
 def status_line(alert: Alert) -> str:

@@ -84,6 +84,11 @@ class Alert(Base):
     value: Mapped[float | None]
     threshold: Mapped[float | None]
     summary: Mapped[str] = mapped_column(Text, default="")
+    # The failing segments of an alert that stands for all segments of its check, worst
+    # first: [{segment, severity, value, threshold, summary}] (monitor/alerts/segments.py).
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(
+        json_type(), default=list, server_default="[]"
+    )
     runbook: Mapped[str | None] = mapped_column(Text)
     # Data time: the window end of the scan that raised it (the wall clock is ``recorded_at``).
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -256,3 +256,16 @@ def test_status_counts_only_the_last_five_resolved_alerts_of_a_check(
         [counted] = alert_counts(session=session, model="churn").resolutions
     # The last five: expected, fp, fp, None, fixed (the first false positive is older).
     assert (counted.last, counted.false_positive, counted.expected, counted.fixed) == (5, 2, 1, 1)
+
+
+def test_alerts_list_and_show_name_the_failing_segments(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    signals = [failing("latency_p95", segment="eu"), failing("latency_p95", segment="us")]
+    run_scan(make_sessionmaker(engine), yesterday, signals)
+    code, out, _ = _run(capsys, "alerts", "--check", "latency_p95", "-c", config_file)
+    assert code == 0 and "latency_p95 [2 segments: eu, us]" in out
+    code, out, _ = _run(capsys, "alerts", "show", "3", "-c", config_file)
+    assert code == 0 and "failing segments (2), worst first:" in out
+    assert "  us               warning  latency_p95 0.74 < 0.80\n" in out

@@ -163,8 +163,11 @@ def test_ladder_is_one_check_whose_severity_is_the_worst_failing_rung(
     assert (alert.check_id, alert.severity, alert.threshold) == ("accuracy", "critical", 0.80)
 
 
-def test_segments_are_separate_alerts(sessions: sessionmaker[Session]) -> None:
-    run_scan(sessions, T0, [failing(segment="eu"), failing(segment="us"), passing()])
+def test_segments_are_separate_alerts_for_a_check_alerting_per_segment(
+    sessions: sessionmaker[Session],
+) -> None:
+    each = AlertPolicy(segment_alerts=frozenset({"accuracy"}))
+    run_scan(sessions, T0, [failing(segment="eu"), failing(segment="us"), passing()], policy=each)
     assert sorted(a.segment for a in _alerts(sessions)) == ["eu", "us"]
 
 

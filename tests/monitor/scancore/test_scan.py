@@ -235,7 +235,10 @@ def test_segments_get_their_own_results_beside_the_whole_window(
     write(engine, frame, "preds")
     config = make_config(
         db_url,
-        model_dict(segment="region", checks={"thresholds": [{"metric": "row_count", "min": 1}]}),
+        model_dict(
+            segment="region",
+            checks={"thresholds": [{"metric": "row_count", "min": 1, "segments": True}]},
+        ),
     )
     scan = _scan(config, engines_for, session, 2)
     live = frame[frame["ts"] >= day(1).replace(tzinfo=None)]
