@@ -59,9 +59,6 @@ models:
     window: 1d
     schedule: {{every: 1d}}
     checks:
-      drift:
-        mode: evidently         # see docs/drift.md "The demo": one unchanged city-day's target
-        threshold: 0.15         # drift is flagged in calibrated mode, under investigation
       thresholds:
         - {{metric: mae, max: 3.0, severity: warning}}
         - {{metric: mae, max: 4.0, severity: critical}}

@@ -13,6 +13,8 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method
+from checks.drift.compare import as_profile
+from checks.drift.effect import effect_phrase, effect_size
 from checks.metrics import MetricValue
 from checks.outcome import Outcome
 from checks.thresholds import evaluate_ladder
@@ -79,7 +81,13 @@ def feature_drift(
         missing_tolerance=cfg.missing_tolerance,
         max_categories=None if data.capped else cfg.max_categories,
     )
-    result = dataclasses.replace(result, columns=tuple(_binned(o, data) for o in result.columns))
+    result = dataclasses.replace(
+        result,
+        columns=tuple(
+            _with_effect(_binned(o, data), data, reference, data.columns[o.column])
+            for o in result.columns
+        ),
+    )
     rows = [
         _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
         for o in result.columns
@@ -167,10 +175,28 @@ def _dataset_outcome(result: DatasetDriftOutcome) -> Outcome:
         reason=None if judged else "insufficient data",
         details={
             "drifted": drifted,
+            "effects": [p for c in result.columns if c.drifted and (p := effect_phrase(c.details))],
             "number_drifted": result.number_drifted,
             "columns": len(result.columns),
         },
     )
+
+
+def _with_effect(
+    outcome: DriftOutcome, data: SliceSummary, reference: Summary, current: Any
+) -> DriftOutcome:
+    """Evidently mode's result with the effect size calibrated mode gives (what changed, read
+    first in every text); not for warehouse bins or a window with insufficient data."""
+    column = outcome.column
+    if outcome.passed is None or column in data.binned:
+        return outcome
+    kind = outcome.column_type
+    ref = as_profile(data.reference.get(column, reference.profiles[column]), kind, column, "ref")
+    cur = as_profile(current, kind, column, "current")
+    if ref.count == 0 or cur.count == 0:
+        return outcome
+    effect = effect_size(ref, cur, column=column).to_json_dict()
+    return dataclasses.replace(outcome, details={**outcome.details, "effect": effect})
 
 
 def _binned(outcome: DriftOutcome, data: SliceSummary) -> DriftOutcome:
@@ -239,7 +265,7 @@ def _output(
         threshold=threshold,
         max_categories=None if data.capped else model.checks.drift.max_categories,
     )
-    return _binned(outcome, data)
+    return _with_effect(_binned(outcome, data), data, reference, current)
 
 
 def _output_test(model: ModelConfig, kind: str) -> tuple[str, float | None]:

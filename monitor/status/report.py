@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from checks.drift.effect import effect_phrase
 from monitor import views
 from monitor.alerts.queries import AlertCounts, alert_counts
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
-from monitor.status.text import action_items, effect_phrase
+from monitor.status.text import action_items
 from monitor.store import WHOLE_WINDOW, CheckResult, Scan, ScanAttempt
 from monitor.windows import isoformat_z, next_end, step
 
