@@ -354,3 +354,13 @@ def test_share_z_squared_is_the_largest_collapsed_two_by_two_chi_square(seed, k)
         for j in range(k)
     ]
     assert share_z(ref, cur) ** 2 == pytest.approx(max(collapsed), rel=1e-10)
+
+
+def test_an_unseen_category_leads_the_phrase_with_its_share():
+    ref = profile_column(pd.Series(["a"] * 600 + ["b"] * 400), "categorical")
+    cur = profile_column(pd.Series(["a"] * 500 + ["b"] * 300 + ["x"] * 200), "categorical")
+    effect = effect_size(ref, cur, column="city")
+    assert effect.unseen == {"x": pytest.approx(0.2)}
+    assert effect.phrase == "city: new 'x', 20.0% of rows"
+    small = profile_column(pd.Series(["a"] * 400 + ["b"] * 590 + ["x"] * 10), "categorical")
+    assert effect_size(ref, small, column="city").phrase == "city: 'a' share -20.0 pts; new 'x' 1.0%"
