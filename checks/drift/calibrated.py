@@ -37,6 +37,7 @@ from checks.drift.calibrate import (
     Calibration,
     Direction,
     calibrate,
+    column_rate,
     dataset_rule,
     live_size_bucket,
 )
@@ -180,11 +181,14 @@ def calibrate_column(
     mode: Mode = "exact",
     bins: int = bs.DEFAULT_BINS,
     false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE,
+    columns: int = 1,
     draws: int = DEFAULT_DRAWS,
     seed: int = 0,
     fingerprint: str | None = None,
 ) -> Calibration:
-    """The threshold of ``column``'s statistic for live windows of ``live_rows`` values."""
+    """The threshold of ``column``'s statistic for live windows of ``live_rows`` values, in a
+    scan of ``columns`` drift-checked columns that together alert in ``false_alarm_rate`` of
+    unchanged scans (each column at ``false_alarm_rate / columns``)."""
     stat = get_statistic(statistic or DEFAULTS[column_type], column_type, column)
     profile = as_profile(reference, column_type, column, "reference")
     return calibrate(
@@ -195,6 +199,7 @@ def calibrate_column(
         live_rows=live_rows,
         column_type=column_type,
         false_alarm_rate=false_alarm_rate,
+        columns=columns,
         draws=draws,
         seed=seed,
         fingerprint=fingerprint,
@@ -271,11 +276,16 @@ def judge_dataset(
     *,
     false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE,
     dataset_rate: float = DEFAULT_DATASET_RATE,
+    split: int | None = None,
 ) -> DatasetDriftOutcome:
     """Dataset drift when at least :func:`~checks.drift.calibrate.dataset_rule` of the judged
-    columns drifted (``share`` is that count over all columns)."""
+    columns drifted (``share`` is that count over all columns), each column alerting at
+    ``false_alarm_rate / split`` (``split``: the ``columns`` given to calibrate_column, default
+    ``len(columns)``): with the defaults one drifted column is enough, and unchanged scans
+    raise it in at most 1%."""
     judged = [c for c in columns if c.passed is not None]
-    needed = dataset_rule(len(judged), false_alarm_rate=false_alarm_rate, dataset_rate=dataset_rate)
+    rate = column_rate(false_alarm_rate, max(split or len(columns), 1))
+    needed = dataset_rule(len(judged), false_alarm_rate=rate, dataset_rate=dataset_rate)
     drifted = sum(1 for c in judged if c.passed is False)
     total = len(columns)
     return DatasetDriftOutcome(

@@ -19,6 +19,7 @@ A p-value says how sure a test is that something changed, not how much; at 100k 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,10 @@ class Effect:
             return f"{self.column}: mean {self.mean_shift_sd:+.2f} sd"
         if self.category is None or self.share_change is None:
             return f"{self.column}: PSI {self.psi:.3f}"
+        if self.category in self.unseen:  # a category the reference never had
+            return f"{self.column}: new {self.category!r}, {100 * self.share_change:.1f}% of rows"
         text = f"{self.column}: {self.category!r} share {100 * self.share_change:+.1f} pts"
-        if self.unseen and self.category not in self.unseen:
+        if self.unseen:
             new, share = max(self.unseen.items(), key=lambda kv: kv[1])
             text += f"; new {new!r} {100 * share:.1f}%"
         return text
@@ -105,3 +108,23 @@ def _categorical(reference: ColumnProfile, current: ColumnProfile, column: str) 
         share_change=float(change[at]),
         unseen=unseen,
     )
+
+
+def effect_phrase(details: Mapping[str, Any] | None) -> str | None:
+    """The effect a result's ``details`` carry ("income: mean +0.31 sd"), read first in every
+    text (status, scan lines, alerts); None when the check has none."""
+    effect = (details or {}).get("effect")
+    phrase = effect.get("phrase") if isinstance(effect, Mapping) else None
+    return phrase if isinstance(phrase, str) else None
+
+
+def threshold_how(details: Mapping[str, Any] | None) -> str:
+    """How a drift result's threshold was obtained: the calibration's own account ("ks >
+    0.0712: 99.88th percentile of 1000 resampled windows of 1000 rows (1% of scans over 8
+    columns)"), or Evidently mode's fixed threshold."""
+    calibration = (details or {}).get("calibration")
+    how = calibration.get("how") if isinstance(calibration, Mapping) else None
+    if isinstance(how, str):
+        return f"calibrated: {how}"
+    how = (details or {}).get("how")  # dataset drift's rule in calibrated mode
+    return str(how) if isinstance(how, str) else "Evidently mode's fixed threshold"

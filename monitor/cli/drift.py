@@ -248,7 +248,9 @@ def _calibrated(ref_data: Any, cur_data: Any, num: list[str], cat: list[str]) ->
             cur = as_profile(cur_data[column], kind, column, "current")
             cal = None
             if cur.count >= DEFAULT_MIN_ROWS and ref.count > 0:
-                cal = calibrate_column(ref, column=column, column_type=kind, live_rows=cur.count)
+                cal = calibrate_column(
+                    ref, column=column, column_type=kind, live_rows=cur.count, columns=len(types)
+                )
             outcomes.append(
                 judge_column(ref, cur, column=column, column_type=kind, calibration=cal)
             )

@@ -63,10 +63,11 @@ class ColumnDrift(Strict):
 class DriftChecks(Strict):
     enabled: bool = True
     # "calibrated": thresholds learnt on the reference at the live window's size, a
-    # false-alarm rate per column and scan (docs/drift.md "Calibrated mode"); "evidently":
+    # false-alarm rate per scan (docs/drift.md "Calibrated mode"); "evidently":
     # Evidently's fixed thresholds and dataset rule, exactly (method/threshold/share/...).
     mode: Literal["calibrated", "evidently"] = "calibrated"
-    # calibrated mode: the share of unchanged scans in which one column alerts
+    # calibrated mode: the share of unchanged scans in which any drift column alerts (each
+    # column's threshold is learnt at this rate divided by the scan's drift columns)
     false_alarm_rate: float = Field(default=0.01, gt=0, lt=0.5)
     # calibrated mode: fewer non-null live values than this is "insufficient data"; in
     # evidently mode, a segment with fewer rows than this is not compared

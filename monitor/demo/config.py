@@ -34,9 +34,6 @@ models:
     schedule: {{every: 1d}}
     checks:
       drift:
-        mode: evidently         # the settings below are Evidently mode's (docs/drift.md)
-        method: auto
-        share: 0.3              # dataset drift when 2 of the 6 features drift
         severity: warning
         per_column:             # these columns may raise their own alerts
           income: {{severity: warning}}
@@ -63,9 +60,6 @@ models:
     window: 1d
     schedule: {{every: 1d}}
     checks:
-      drift:
-        mode: evidently
-        threshold: 0.15         # a city's day is ~600 rows: Wasserstein's noise is near 0.1
       thresholds:
         - {{metric: mae, max: 3.0, severity: warning}}
         - {{metric: mae, max: 4.0, severity: critical}}

@@ -20,7 +20,7 @@ CITIES = ("lisbon", "porto", "braga", "faro")
 HOUR_US = 3_600_000_000
 
 
-def generate_eta(start: datetime, *, days: int, seed: int = 11) -> pd.DataFrame:
+def generate_eta(start: datetime, *, days: int, seed: int = 12) -> pd.DataFrame:
     """One row per ride with ``arrived_at`` (when the actual duration becomes known)."""
     import pandas as pd
 

@@ -57,8 +57,10 @@ def judge(
     reference: ColumnProfile,
     current: Any,
     binned: bool,
+    columns: int,
 ) -> DriftOutcome:
-    """One column's calibrated verdict (``binned``: both profiles are warehouse bin counts)."""
+    """One column's calibrated verdict (``binned``: both profiles are warehouse bin counts) in
+    a scan of ``columns`` drift-checked columns (the per-scan rate is split over them)."""
     mode: Mode = "binned" if binned else "exact"
     if binned:  # bin counts of a numerical column: the statistic runs on the counts
         reference = dataclasses.replace(reference, column_type=column_type)
@@ -68,7 +70,8 @@ def judge(
     if cur.count >= cfg.min_rows and reference.count > 0:
         bucket = live_size_bucket(cur.count)
         statistic = DEFAULTS[column_type]
-        key = "|".join([segment, column, statistic, mode, f"{cfg.false_alarm_rate:g}", str(bucket)])
+        rate = f"{cfg.false_alarm_rate:g}/{columns}"
+        key = "|".join([segment, column, statistic, mode, rate, str(bucket)])
         calibration = calibrations.get(key)
         if calibration is None:
             calibration = calibrate_column(
@@ -78,6 +81,7 @@ def judge(
                 live_rows=cur.count,
                 mode=mode,
                 false_alarm_rate=cfg.false_alarm_rate,
+                columns=columns,
                 fingerprint=calibrations.fingerprint,
             )
             calibrations.put(key, calibration)
@@ -146,8 +150,10 @@ def missing_checks(
     ]
 
 
-def dataset_outcome(columns: list[DriftOutcome], cfg: DriftChecks) -> Outcome:
-    result = judge_dataset(columns, false_alarm_rate=cfg.false_alarm_rate)
+def dataset_outcome(columns: list[DriftOutcome], cfg: DriftChecks, *, split: int) -> Outcome:
+    """Dataset drift over the feature columns; ``split``: the scan's drift checks, over which
+    the false-alarm rate was split (features, prediction and target)."""
+    result = judge_dataset(columns, false_alarm_rate=cfg.false_alarm_rate, split=split)
     judged = [c for c in columns if c.passed is not None]
     needed = round(result.share * len(columns)) if columns else 0
     return Outcome(
@@ -170,8 +176,9 @@ def dataset_outcome(columns: list[DriftOutcome], cfg: DriftChecks) -> Outcome:
             "judged": len(judged),
             "needed": needed,
             "how": (
-                f"at least {needed} of {len(judged)} judged columns drifted: unchanged columns "
-                f"alerting at {cfg.false_alarm_rate:g} each raise it in at most 1% of scans"
+                f"at least {needed} of {len(judged)} judged columns drifted; each column's "
+                f"threshold is set for {cfg.false_alarm_rate:g} / {split} false alarms, "
+                f"so an unchanged model raises it in at most 1% of scans"
             ),
         },
     )

@@ -13,6 +13,8 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method
+from checks.drift.compare import as_profile
+from checks.drift.effect import effect_phrase, effect_size
 from checks.metrics import MetricValue
 from checks.outcome import Outcome
 from checks.thresholds import evaluate_ladder
@@ -35,16 +37,25 @@ LABEL_WINDOW_METRICS = ("label_coverage",)
 def evaluate(
     summary: WindowSummary, reference: ReferenceSummary, model: ModelConfig
 ) -> list[CheckRow]:
-    """Every check of every slice; a segment without a reference slice skips drift."""
+    """Every check of every slice; a segment without a reference slice skips drift.
+
+    Calibrated mode splits its per-scan false-alarm rate over every drift check of every
+    slice with a reference: a scan's drift alert fires when any segment drifts."""
     rows: list[CheckRow] = []
+    drift = model.checks.drift
+    slices = sum(
+        1
+        for segment in summary.slices
+        if reference.segment(segment) is not None and (not segment or drift.segments)
+    )
     for segment, data in summary.slices.items():
-        rows += evaluate_slice(data, reference.segment(segment), model)
+        rows += evaluate_slice(data, reference.segment(segment), model, slices=max(slices, 1))
     rows += fitted_checks(model, summary.whole, reference.segment(""), reference.fits)
     return rows
 
 
 def evaluate_slice(
-    data: SliceSummary, reference: Summary | None, model: ModelConfig
+    data: SliceSummary, reference: Summary | None, model: ModelConfig, *, slices: int = 1
 ) -> list[CheckRow]:
     rows: list[CheckRow] = []
     drift = model.checks.drift
@@ -60,8 +71,8 @@ def evaluate_slice(
             )
             rows.append(_row(_too_few(whole, data, drift.min_rows), data, None))
         else:
-            rows += feature_drift(model, data, reference)
-            rows += output_drift(model, data, reference)
+            rows += feature_drift(model, data, reference, slices=slices)
+            rows += output_drift(model, data, reference, slices=slices)
     rows += thresholds(model, data, reference)
     return rows
 
@@ -73,13 +84,15 @@ def _too_few(outcome: Outcome, data: SliceSummary, min_rows: int) -> Outcome:
     return dataclasses.replace(outcome, passed=None, threshold=None, reason=why, details=details)
 
 
-def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) -> list[CheckRow]:
+def feature_drift(
+    model: ModelConfig, data: SliceSummary, reference: Summary, *, slices: int = 1
+) -> list[CheckRow]:
     features = model.features.all
     if not features:
         return []
     cfg = model.checks.drift
     if cfg.mode == "calibrated":
-        return calibrated_feature_drift(model, data, reference)
+        return calibrated_feature_drift(model, data, reference, slices=slices)
     binned = [c for c in model.features.numerical if c in data.binned]
     result = compare_dataset(
         {c: data.reference.get(c, reference.profiles[c]) for c in features},
@@ -94,7 +107,13 @@ def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) ->
         missing_tolerance=cfg.missing_tolerance,
         max_categories=None if data.capped else cfg.max_categories,
     )
-    result = dataclasses.replace(result, columns=tuple(_binned(o, data) for o in result.columns))
+    result = dataclasses.replace(
+        result,
+        columns=tuple(
+            _with_effect(_binned(o, data), data, reference, data.columns[o.column])
+            for o in result.columns
+        ),
+    )
     rows = [
         _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
         for o in result.columns
@@ -107,14 +126,16 @@ def feature_drift(model: ModelConfig, data: SliceSummary, reference: Summary) ->
 
 
 def calibrated_feature_drift(
-    model: ModelConfig, data: SliceSummary, reference: Summary
+    model: ModelConfig, data: SliceSummary, reference: Summary, *, slices: int = 1
 ) -> list[CheckRow]:
     """Feature drift in calibrated mode: thresholds learnt on the reference (calibration.py)."""
     cfg = model.checks.drift
     types: dict[str, ColumnType] = {c: "numerical" for c in model.features.numerical}
     types |= {c: "categorical" for c in model.features.categorical}
+    split = drift_columns(model, reference) * slices
     outcomes = [
-        _calibrated(model, data, reference, c, t, data.columns[c]) for c, t in types.items()
+        _calibrated(model, data, reference, c, t, data.columns[c], split=split)
+        for c, t in types.items()
     ]
     rows = [
         _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
@@ -125,7 +146,8 @@ def calibrated_feature_drift(
         cfg, {c: data.reference.get(c, reference.profiles[c]) for c in types}, data.columns, types
     )
     rows += [_row(o, data, cfg.severity) for o in missing if o.check not in configured]
-    rows.append(_row(calibration.dataset_outcome(outcomes, cfg), data, cfg.severity))
+    dataset = calibration.dataset_outcome(outcomes, cfg, split=split)
+    rows.append(_row(dataset, data, cfg.severity))
     return rows
 
 
@@ -136,6 +158,8 @@ def _calibrated(
     column: str,
     kind: ColumnType,
     current: Any,
+    *,
+    split: int,
 ) -> DriftOutcome:
     binned = column in data.binned
     ref = data.reference.get(column, reference.profiles[column])
@@ -148,6 +172,7 @@ def _calibrated(
         reference=ref,
         current=current,
         binned=binned,
+        columns=split,
     )
     if not binned:
         return outcome
@@ -176,10 +201,28 @@ def _dataset_outcome(result: DatasetDriftOutcome) -> Outcome:
         reason=None if judged else "insufficient data",
         details={
             "drifted": drifted,
+            "effects": [p for c in result.columns if c.drifted and (p := effect_phrase(c.details))],
             "number_drifted": result.number_drifted,
             "columns": len(result.columns),
         },
     )
+
+
+def _with_effect(
+    outcome: DriftOutcome, data: SliceSummary, reference: Summary, current: Any
+) -> DriftOutcome:
+    """Evidently mode's result with the effect size calibrated mode gives (what changed, read
+    first in every text); not for warehouse bins or a window with insufficient data."""
+    column = outcome.column
+    if outcome.passed is None or column in data.binned:
+        return outcome
+    kind = outcome.column_type
+    ref = as_profile(data.reference.get(column, reference.profiles[column]), kind, column, "ref")
+    cur = as_profile(current, kind, column, "current")
+    if ref.count == 0 or cur.count == 0:
+        return outcome
+    effect = effect_size(ref, cur, column=column).to_json_dict()
+    return dataclasses.replace(outcome, details={**outcome.details, "effect": effect})
 
 
 def _binned(outcome: DriftOutcome, data: SliceSummary) -> DriftOutcome:
@@ -191,23 +234,43 @@ def _binned(outcome: DriftOutcome, data: SliceSummary) -> DriftOutcome:
     return dataclasses.replace(outcome, column_type="numerical", details=details)
 
 
-def output_drift(model: ModelConfig, data: SliceSummary, reference: Summary) -> list[CheckRow]:
+def output_drift(
+    model: ModelConfig, data: SliceSummary, reference: Summary, *, slices: int = 1
+) -> list[CheckRow]:
     cfg = model.checks.drift
     rows: list[CheckRow] = []
     column, kind = prediction_column(model)
     calibrated = cfg.mode == "calibrated"
+    split = drift_columns(model, reference) * slices
+
+    def judge(column: str, kind: ColumnType, current: Any) -> DriftOutcome:
+        if calibrated:
+            return _calibrated(model, data, reference, column, kind, current, split=split)
+        return _output(model, data, reference, column, kind, current)
+
     if cfg.prediction and column in reference.profiles:
-        outcome = (_calibrated if calibrated else _output)(
-            model, data, reference, column, kind, data.columns[column]
-        )
+        outcome = judge(column, kind, data.columns[column])
         rows.append(_row(_renamed(outcome, "prediction_drift", column), data, cfg.severity))
     target = model.target_column
     if cfg.target and target and target in reference.profiles and data.target is not None:
-        outcome = (_calibrated if calibrated else _output)(
-            model, data, reference, target, target_type(model), data.target
-        )
+        outcome = judge(target, target_type(model), data.target)
         rows.append(_row(_renamed(outcome, "target_drift", target), data, cfg.severity))
     return rows
+
+
+def drift_columns(model: ModelConfig, reference: Summary) -> int:
+    """The drift checks of one slice (features, prediction, target); calibrated mode splits
+    its per-scan false-alarm rate over these times the scan's slices. Target drift counts
+    even before labels arrive: the split, and so the cached thresholds, stay the same."""
+    cfg = model.checks.drift
+    column, _ = prediction_column(model)
+    target = model.target_column
+    return (
+        len(model.features.numerical)
+        + len(model.features.categorical)
+        + int(cfg.prediction and column in reference.profiles)
+        + int(bool(cfg.target and target and target in reference.profiles))
+    )
 
 
 def _output(
@@ -228,7 +291,7 @@ def _output(
         threshold=threshold,
         max_categories=None if data.capped else model.checks.drift.max_categories,
     )
-    return _binned(outcome, data)
+    return _with_effect(_binned(outcome, data), data, reference, current)
 
 
 def _output_test(model: ModelConfig, kind: str) -> tuple[str, float | None]:

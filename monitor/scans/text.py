@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.drift.effect import effect_phrase
 from monitor.scans.result import CheckRow, ScanReport
 from monitor.windows import isoformat_z
 
@@ -37,6 +38,5 @@ def _finding(row: CheckRow) -> str:
         return f"dataset_drift{where} ({drifted}) ({row.severity})"
     value = "" if o.value is None else f" {o.value:.3g}"
     limit = "" if o.threshold is None else f" vs {o.threshold:.3g}"
-    effect = o.details.get("effect")
-    lead = f"{effect['phrase']}: " if isinstance(effect, dict) and "phrase" in effect else ""
+    lead = f"{phrase}: " if (phrase := effect_phrase(o.details)) else ""
     return f"{lead}{o.check}{where}{value}{limit} ({row.severity})"

@@ -54,8 +54,9 @@ def emoji(alert: Alert) -> str:
 def fallback_text(alert: Alert) -> str:
     what = alert.summary or _value_vs_threshold(alert)
     name = title(alert)
-    if what.startswith(f"{alert.check_id} ") or what.startswith(f"{alert.check_id}:"):
-        # "churn: accuracy 0.74 < min 0.8", not "churn: accuracy: accuracy 0.74 < min 0.8"
+    if f"{alert.check_id} " in what or what.startswith(f"{alert.check_id}:"):
+        # "churn: accuracy 0.74 < min 0.8", not "churn: accuracy: accuracy 0.74 < min 0.8";
+        # drift leads with its effect: "churn: income: mean +0.31 sd (drift:income ks ...)"
         name = alert.model + (f" [{alert.segment}]" if alert.segment else "")
     where = f", failing in {len(alert.segments)} segments" if alert.segments else ""
     return f"[{alert.severity.upper()}] {name}: {what} ({alert.state}{where})"

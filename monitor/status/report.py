@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from checks.drift.effect import effect_phrase
 from monitor import views
 from monitor.alerts.maintenance import active_maintenance, maintenance_json
 from monitor.alerts.queries import AlertCounts, alert_counts, list_alerts
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.estimates import estimated_performance
 from monitor.status.health import model_health
-from monitor.status.text import action_items, effect_phrase
+from monitor.status.text import action_items
 from monitor.store import (
     WHOLE_WINDOW,
     CheckResult,

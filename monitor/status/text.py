@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from checks.drift.effect import effect_phrase
 from monitor import views
 from monitor.config.schema import (
     CLASSIFICATION_METRICS,
@@ -38,12 +37,6 @@ def _finding(result: CheckResult) -> str:
         op = "<" if _is_floor(result) else ">"
         return f"{check} {_fmt(result.value)} {op} {_fmt(result.threshold)}"
     return result.reason or check
-
-
-def effect_phrase(details: dict[str, Any] | None) -> str | None:
-    """The effect a person reads first ("income: mean +0.31 sd"), when the check has one."""
-    effect = (details or {}).get("effect")
-    return effect.get("phrase") if isinstance(effect, dict) else None
 
 
 def _is_floor(result: CheckResult) -> bool:

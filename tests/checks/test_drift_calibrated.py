@@ -141,10 +141,93 @@ def test_dataset_drift_needs_the_rule_count_of_drifted_columns():
         live = rng.normal(shifted.get(name, 0.0), 1, 1000)
         return judge_column(ref[name], live, column=name, column_type="numerical", calibration=cal)
 
-    one = judge_dataset([outcome(name) for name in ref])
-    assert one.number_drifted >= 1 and one.dataset_drift is (one.number_drifted >= 2)
+    outcomes = [outcome(name) for name in ref]
+    # 1% per scan split over 11 columns: one drifted column is already a 1%-rare event
+    one = judge_dataset(outcomes)
+    assert one.number_drifted >= 1 and one.dataset_drift
+    # 5% per scan over 11 columns: P(Binomial(11, 0.05 / 11) >= 1) = 4.9% > 1%, so two
+    loose = judge_dataset(outcomes, false_alarm_rate=0.05)
+    assert stats.binom.sf(0, 11, 0.05 / 11) > 0.01 >= stats.binom.sf(1, 11, 0.05 / 11)
+    assert loose.dataset_drift is (loose.number_drifted >= 2)
     shifted["x1"] = 1.0
-    assert judge_dataset([outcome(name) for name in ref]).dataset_drift
+    assert judge_dataset([outcome(name) for name in ref], false_alarm_rate=0.05).dataset_drift
+
+
+def _any_alert_share(columns: int, split: int, scans: int, seed: int) -> float:
+    """Share of ``scans`` unchanged scans of ``columns`` normal columns in which any column
+    alerts, thresholds learnt at 1% per scan split over ``split`` columns. Each reference
+    has 20k rows, so the verdict barely depends on which reference was drawn."""
+    rng = np.random.default_rng(seed)
+    refs = [profile_column(rng.normal(size=20_000), "numerical") for _ in range(columns)]
+    cals = [
+        calibrate_column(ref, column="x", column_type="numerical", live_rows=200, columns=split)
+        for ref in refs
+    ]
+    alerts = 0
+    for _ in range(scans):
+        alerts += any(
+            ks_distance(ref, profile_column(rng.normal(size=200), "numerical")) > cal.threshold
+            for ref, cal in zip(refs, cals, strict=True)
+        )
+    return alerts / scans
+
+
+def test_the_false_alarm_rate_is_per_scan_split_over_the_scans_columns():
+    # 8 columns at 1% each: 1 - 0.99 ** 8 = 7.7% of unchanged scans have some alert
+    assert _any_alert_share(8, split=1, scans=500, seed=21) > 0.04
+    # split over the 8 columns: at most 1%; Binomial(500, 0.01) exceeds 13 with p < 0.1%
+    assert _any_alert_share(8, split=8, scans=500, seed=22) <= 13 / 500
+
+
+def test_a_split_rate_draws_enough_for_its_order_statistic():
+    cal = calibrate_column(
+        np.random.default_rng(23).normal(size=5000),
+        column="x",
+        column_type="numerical",
+        live_rows=1000,
+        columns=40,
+    )
+    assert cal.draws == 3999 and cal.column_rate == pytest.approx(0.01 / 40)
+    assert "99.98th percentile of 3999" in cal.how and "1% of scans over 40 columns" in cal.how
+    # the largest of 3999 draws: a new unchanged window exceeds it with probability 1/4000
+    # on average (a noisy single threshold; the per-scan test above checks the rate)
+    assert cal.threshold > _null_ks_quantile(5000, 1000, 0.995, reps=2000, seed=24)
+
+
+def test_an_integer_column_is_calibrated_like_fresh_samples_despite_its_ties():
+    """The demo's support_calls, Poisson(1.3): its thresholds match scipy's KS on fresh
+    samples, and unchanged windows alert at about the target rate (the demo's one-off alert
+    was the per-column rate summed over columns and days, not the ties)."""
+    rng = np.random.default_rng(25)
+    oracle = np.quantile(
+        [
+            stats.ks_2samp(rng.poisson(1.3, 9600), rng.poisson(1.3, 2000)).statistic
+            for _ in range(4000)
+        ],
+        1 - 0.01 / 8,
+    )
+    thresholds = [
+        calibrate_column(
+            rng.poisson(1.3, 9600).astype(float),
+            column="support_calls",
+            column_type="numerical",
+            live_rows=2000,
+            columns=8,
+            seed=seed,
+        ).threshold
+        for seed in range(3)
+    ]
+    assert np.mean(thresholds) == pytest.approx(oracle, rel=0.1)
+    rates = []
+    for seed in range(40):  # over references: a 1k reference's own noise is part of the rate
+        reference = rng.poisson(3, 1000).astype(float)
+        cal = calibrate_column(
+            reference, column="n", column_type="numerical", live_rows=1000, draws=400, seed=seed
+        )
+        ref = profile_column(reference, "numerical")
+        live = [profile_column(rng.poisson(3, 1000).astype(float), "numerical") for _ in range(200)]
+        rates.append(np.mean([ks_distance(ref, cur) > cal.threshold for cur in live]))
+    assert 0.002 <= np.mean(rates) <= 0.025  # target 1%; seeded runs gave 0.7%
 
 
 def test_effect_sizes_are_mean_and_median_shift_in_reference_sd_and_share_points():
@@ -271,3 +354,13 @@ def test_share_z_squared_is_the_largest_collapsed_two_by_two_chi_square(seed, k)
         for j in range(k)
     ]
     assert share_z(ref, cur) ** 2 == pytest.approx(max(collapsed), rel=1e-10)
+
+
+def test_an_unseen_category_leads_the_phrase_with_its_share():
+    ref = profile_column(pd.Series(["a"] * 600 + ["b"] * 400), "categorical")
+    cur = profile_column(pd.Series(["a"] * 500 + ["b"] * 300 + ["x"] * 200), "categorical")
+    effect = effect_size(ref, cur, column="city")
+    assert effect.unseen == {"x": pytest.approx(0.2)}
+    assert effect.phrase == "city: new 'x', 20.0% of rows"
+    small = profile_column(pd.Series(["a"] * 400 + ["b"] * 590 + ["x"] * 10), "categorical")
+    assert effect_size(ref, small, column="city").phrase == "city: 'a' share -20.0 pts; new 'x' 1.0%"

@@ -4,6 +4,7 @@ small windows rarely raises dataset drift (Evidently's fixed thresholds often do
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -119,3 +120,50 @@ def test_a_half_sd_shift_is_detected_in_calibrated_mode(
     detected = sum(bool(v) for v in verdicts)
     print(f"0.5 sd shift on 3 of 5 columns, 100-row windows: dataset_drift in {detected}/{WINDOWS}")
     assert detected >= 0.6 * WINDOWS
+
+
+@pytest.mark.parametrize("mode", ["calibrated", "evidently"])
+def test_a_drift_alert_leads_with_the_effect_and_says_how_its_threshold_was_obtained(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session, mode: str
+) -> None:
+    from monitor.alerts.wiring import summary
+    from monitor.slack.console import ConsoleNotifier
+    from monitor.store import Alert, CheckResult
+
+    reference = _frame(REFERENCE_HOURS, 0, seed=1)
+    live = _frame(1, REFERENCE_HOURS, seed=2, shift=1.0)
+    write(engine, pd.concat([reference, live], ignore_index=True), "preds")
+    config = make_config(db_url, _model(mode, False))
+    end = T0 + timedelta(hours=REFERENCE_HOURS + 1)
+    report = run_scan(config.model("churn"), end, engines=engines_for(config), session=session)
+    assert report.status != "error", report.error
+    rows = {
+        r.outcome.check: CheckResult(
+            check=r.outcome.check, method=r.outcome.method, value=r.outcome.value,
+            threshold=r.outcome.threshold, passed=r.outcome.passed, reason=r.outcome.reason,
+            details=dict(r.outcome.details), segment=r.segment, severity=r.severity,
+        )  # fmt: skip
+        for r in report.results
+        if not r.segment
+    }
+    row = rows["drift:f1"]
+    assert row.passed is False
+    shift = (live["f1"].mean() - reference["f1"].mean()) / reference["f1"].std(ddof=1)
+    text = summary(row)
+    assert text.startswith(f"f1: mean {shift:+.2f} sd (drift:f1 ")
+    if mode == "calibrated":
+        assert "; calibrated: ks > " in text and "resampled windows of 100 rows" in text
+        assert "(1% of scans over 5 columns)" in text  # f1-f4, c1 (prediction drift is off)
+    else:
+        assert text.endswith("; Evidently mode's fixed threshold)")
+    dataset = summary(rows["dataset_drift"])
+    assert dataset.startswith(f"f1: mean {shift:+.2f} sd")
+    out = io.StringIO()
+    alert = Alert(
+        id=1, model="churn", check_id="drift:f1", segment="", state="firing",
+        severity="warning", condition="warning", occurrences=1, value=row.value,
+        threshold=row.threshold, summary=text, raised_at=end, version=1,
+    )  # fmt: skip
+    ConsoleNotifier(out).post(alert, channel="console", mention=None)
+    assert f"│ [WARNING] churn: {text} (firing)" in out.getvalue().splitlines()
+    session.rollback()
