@@ -59,17 +59,17 @@ def first_paint(client: httpx.Client, pool: ThreadPoolExecutor) -> None:
 
 def timings(port: int, model: str, requests: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-        with ThreadPoolExecutor(2) as pool:
-            for i in range(requests + 3):
-                for endpoint in ENDPOINTS:
-                    start = time.perf_counter()
-                    if endpoint == "first paint":
-                        first_paint(client, pool)
-                    else:
-                        client.get(endpoint.format(model=model)).raise_for_status()
-                    if i >= 3:
-                        out[endpoint].append(time.perf_counter() - start)
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=120) as client, ThreadPoolExecutor(2) as pool:
+        for i in range(requests + 3):
+            for endpoint in ENDPOINTS:
+                start = time.perf_counter()
+                if endpoint == "first paint":
+                    first_paint(client, pool)
+                else:
+                    client.get(endpoint.format(model=model)).raise_for_status()
+                if i >= 3:
+                    out[endpoint].append(time.perf_counter() - start)
     return out
 
 

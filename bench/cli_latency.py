@@ -45,8 +45,12 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 def _python_env(code: Path | None) -> dict[str, str]:
     env = dict(os.environ, NO_COLOR="1")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached
     if code is not None:
         env["PYTHONPATH"] = str(code)
+        # `python -m` puts the working directory first on sys.path; in a checkout that would
+        # be that checkout's code, whatever PYTHONPATH says
+        env["PYTHONSAFEPATH"] = "1"
     return env
 
 
@@ -187,6 +191,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=RESULTS / "cli_latency.md")
+    parser.add_argument("--configs", type=Path, nargs="+", help="configs of filled state DBs")
+    parser.add_argument("--alert", type=int, default=1, help="with --configs: a firing alert")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cli-latency-"))
     demo = args.demo_dir
@@ -202,10 +208,18 @@ def main() -> None:
         "status --json": ["status", "--json"],
         "alerts": ["alerts"],
         "alerts --state all --json": ["alerts", "--state", "all", "--json"],
+        "alerts show": ["alerts", "show", "{alert}"],
         "ack": ["ack", "{alert}", "--by", "bench"],
     }
     setups: dict[tuple[str, str], tuple[Path, int, dict[str, str]]] = {}
-    for tag, code in variants.items():
+    if args.configs:  # state DBs filled before (e.g. by an earlier run), read by every variant
+        for config in args.configs:
+            url = yaml.safe_load(config.read_text(encoding="utf-8"))["state_db"]
+            backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+            for tag, code in variants.items():
+                setups[tag, backend] = (config.resolve(), args.alert, _python_env(code))
+        backends = [b for b in backends if any(k[1] == b for k in setups)]
+    for tag, code in variants.items() if not args.configs else ():
         env = _python_env(code)
         for backend, url in _state_urls(tag, tmp, backends).items():
             config = tmp / f"monitor-{tag}-{backend}.yaml"
@@ -227,7 +241,7 @@ def main() -> None:
     figures: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     floor: list[tuple[float, float]] = []
     for _ in range(args.runs):  # rounds interleave every variant, so load drift hits all
-        wall, cpu, _err = _run([sys.executable, "-c", "import sqlalchemy"], dict(os.environ))
+        wall, cpu, _err = _run([sys.executable, "-c", "import sqlalchemy"], _python_env(None))
         floor.append((wall, cpu))
         for (tag, backend), (config, firing, env) in setups.items():
             for label, argv in commands.items():

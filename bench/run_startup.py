@@ -168,6 +168,7 @@ def start_once(
     env = dict(os.environ)
     if base is not None:
         env["PYTHONPATH"] = str(base)
+        env["PYTHONSAFEPATH"] = "1"  # `-m` would put the working directory (this checkout) first
     if kind == "cold":
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="pycache-", dir=workdir)
     port = free_port()
@@ -327,10 +328,12 @@ def main(argv: list[str] | None = None) -> int:
             (workdir / "before").mkdir()
             before = os.environ.get("PYTHONPATH")
             os.environ["PYTHONPATH"] = str(args.base)
+            os.environ["PYTHONSAFEPATH"] = "1"
             try:
                 configs[args.base] = write_fixture(workdir / "before")
             finally:
                 os.environ.pop("PYTHONPATH")
+                os.environ.pop("PYTHONSAFEPATH")
                 if before is not None:
                     os.environ["PYTHONPATH"] = before
         configs[None] = write_fixture(workdir)

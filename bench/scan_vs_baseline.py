@@ -97,16 +97,18 @@ def fresh_state(config: Path) -> None:
 @contextmanager
 def code(base: Path | None) -> Iterator[None]:
     """Child processes run the code in ``base`` (a checkout of an older commit), if given."""
-    before = os.environ.get("PYTHONPATH")
+    before = {k: os.environ.get(k) for k in ("PYTHONPATH", "PYTHONSAFEPATH")}
     if base is not None:
         os.environ["PYTHONPATH"] = str(base)
+        os.environ["PYTHONSAFEPATH"] = "1"  # not the working directory (this checkout) first
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = before
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def scan_command(config: Path) -> list[str]:
