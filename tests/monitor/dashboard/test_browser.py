@@ -295,6 +295,13 @@ def test_resolve_with_a_reason_from_the_page_shows_in_the_cli(site: Site, page: 
     # the next action in this tab asks for nothing: the token is kept for the session
     _open(page, site.url + "/#/alerts?state=resolved")
     expect(page.locator(f"#alerts tr[data-alert='{alert_id}']")).to_be_visible()
+    # the filters are in the URL: all states, then warnings only
+    page.select_option("select#f-state", "all")
+    expect(page).to_have_url(re.compile(r"state=all"))
+    page.select_option("select#f-severity", "warning")
+    expect(page).to_have_url(re.compile(r"severity=warning"))
+    expect(page.locator("#alerts tbody tr.sev-critical")).to_have_count(0)
+    expect(page.locator("#alerts tbody tr.sev-warning").first).to_be_visible()
     assert page.errors == []
 
 
