@@ -62,22 +62,43 @@ async function getJSON(path) {
   return res.json();
 }
 
-// Sends an alert action; asks for the token and name first when this tab has none.
-async function act(alertId, action, extra = {}) {
+// POSTs a write as the person of this tab; asks for the token and name first when it has none.
+async function post(path, why, extra) {
   if (!sessionStorage.getItem(TOKEN_KEY) || !sessionStorage.getItem(BY_KEY)) {
-    if (!(await askCredentials(`To ${action} alert #${alertId}:`, true))) return;
+    if (!(await askCredentials(why, true))) return null;
   }
-  const res = await fetch(`/api/alerts/${alertId}/${action}`, {
+  const res = await fetch(path, {
     method: "POST",
     headers: { ...headers(), "Content-Type": "application/json" },
     body: JSON.stringify({ by: sessionStorage.getItem(BY_KEY), ...extra }),
   });
   const body = await res.json().catch(() => ({}));
   if (res.status === 401) sessionStorage.removeItem(TOKEN_KEY);
-  if (!res.ok) { toast(`alert #${alertId}: ${body.detail || res.status}`); return; }
+  if (!res.ok) { toast(`${why} ${body.detail || res.status}`); return null; }
+  return body;
+}
+
+async function act(alertId, action, extra = {}) {
+  const body = await post(`/api/alerts/${alertId}/${action}`, `To ${action} alert #${alertId}:`, extra);
+  if (!body) return;
   toast(`alert #${alertId} is now ${body.alert.state}`);
   await route();
 }
+
+async function recordRetraining(model, data) {
+  const at = data.at ? new Date(`${data.at}Z`).toISOString() : null;
+  const body = await post(`/api/models/${enc(model)}/retrainings`, `To record a retraining of ${model}:`, { version: data.version || null, note: data.note || null, at });
+  if (!body) return;
+  toast(`recorded: ${model} retrained${body.version ? ` (${body.version})` : ""}`);
+  await route();
+}
+
+const retrainingForm = name => `<details class="retrain"><summary>Record a retraining</summary>
+  <form id="retraining-form" data-model="${esc(name)}">
+    <label class="control">version <input name="version" maxlength="200" placeholder="e.g. ${esc(name)}-2026.12"></label>
+    <label class="control">serving since (UTC) <input name="at" type="datetime-local"></label>
+    <label class="control">note <input name="note" maxlength="2000"></label>
+    <button type="submit">Record</button></form></details>`;
 
 // --- small pieces --------------------------------------------------------------------------
 
@@ -353,7 +374,7 @@ async function modelPage(name, params) {
   const options = ["", ...segments].map(s => `<option value="${esc(s)}"${s === segment ? " selected" : ""}>${s ? esc(s) : "whole window"}</option>`).join("");
   return `<h1>${esc(m.name)} ${badge(m.health)}</h1>
     <div class="controls">${segments.length ? `<label class="control">segment <select id="segment">${options}</select></label>` : ""}${rangeControl(params)}</div>
-    ${reportItems(m)}
+    ${reportItems(m)}${retrainingForm(m.name)}
     ${m.maintenance ? `<p class="maintenance">Maintenance until ${when(m.maintenance.ends_at)} by ${esc(m.maintenance.created_by)}${m.maintenance.reason ? `: ${esc(m.maintenance.reason)}` : ""}. Scans run and are stored; notifications are held until it ends.</p>` : ""}
     <h2>Action items</h2>${actionList(m)}
     <h2>Performance vs baseline</h2>${performanceTable(m.performance)}
@@ -481,9 +502,10 @@ document.addEventListener("change", event => {
 document.addEventListener("submit", event => {
   const form = event.target;
   if (form.id === "alert-filters") { event.preventDefault(); return; }
-  if (form.id !== "snooze-form" && form.id !== "resolve-form") return;
+  if (!["snooze-form", "resolve-form", "retraining-form"].includes(form.id)) return;
   event.preventDefault();
   const data = Object.fromEntries(new FormData(form));
+  if (form.id === "retraining-form") { recordRetraining(form.dataset.model, data); return; }
   if (form.id === "snooze-form") act(form.dataset.id, "snooze", { for: data.for });
   else act(form.dataset.id, "resolve", { resolution: data.resolution, note: data.note || null });
 });

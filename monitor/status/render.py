@@ -183,7 +183,8 @@ def _operations(ops: JsonObject | None, rate: Throughput | None) -> list[str]:
     if not ops:
         return []
     p50, p99 = (_number(ops.get(key)) for key in ("latency_p50", "latency_p99"))
-    speed = "n/a" if rate is None else f"{_num(rate.value)} rows/{rate.unit}"
+    unit = {"hour": "h"}.get(rate.unit, rate.unit) if rate else ""
+    speed = "n/a" if rate is None else f"{_num(rate.value)} rows/{unit}"
     return [
         f"  latency p50 {_num(p50)} ms, p99 {_num(p99)} ms;"
         f" throughput {speed}; rows {ops.get('row_count')}"

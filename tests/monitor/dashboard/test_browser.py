@@ -13,7 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +295,13 @@ def test_resolve_with_a_reason_from_the_page_shows_in_the_cli(site: Site, page: 
     # the next action in this tab asks for nothing: the token is kept for the session
     _open(page, site.url + "/#/alerts?state=resolved")
     expect(page.locator(f"#alerts tr[data-alert='{alert_id}']")).to_be_visible()
+    # the filters are in the URL: all states, then warnings only
+    page.select_option("select#f-state", "all")
+    expect(page).to_have_url(re.compile(r"state=all"))
+    page.select_option("select#f-severity", "warning")
+    expect(page).to_have_url(re.compile(r"severity=warning"))
+    expect(page.locator("#alerts tbody tr.sev-critical")).to_have_count(0)
+    expect(page.locator("#alerts tbody tr.sev-warning").first).to_be_visible()
     assert page.errors == []
 
 
@@ -343,4 +350,36 @@ def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page
     ).to_be_visible()
     report = page.locator("a#report")
     assert report.get_attribute("href") == f"/reports/{str(scan).rsplit('/', 1)[1]}.html"
+    assert page.errors == []
+
+
+def test_a_retraining_recorded_on_the_model_page_is_the_last_retraining(
+    site: Site, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    # a day after the version the demo's scans recorded (the demo's dates follow today's)
+    seen = _status(site, "churn")["last_retraining"]["retrained_at"]
+    at = datetime.fromisoformat(seen.replace("Z", "+00:00")) + timedelta(days=1, minutes=390)
+    _open(page, site.url + "/#/models/churn")
+    page.locator("details.retrain summary").click()
+    form = page.locator("#retraining-form")
+    form.locator("input[name=version]").fill("churn-2026.12")
+    form.locator("input[name=at]").fill(f"{at:%Y-%m-%dT%H:%M}")
+    form.locator("input[name=note]").fill("retrained on November's labels")
+    form.get_by_role("button", name="Record").click()
+    dialog = page.locator("dialog#auth")
+    expect(dialog).to_be_visible()
+    dialog.locator("#auth-token").fill(TOKEN)
+    dialog.locator("#auth-by").fill("ana")
+    dialog.locator("#auth-ok").click()
+    item = page.locator("main dl.report [data-item='last-retraining'] dd")
+    expect(item).to_have_text(f"{at:%Y-%m-%d %H:%M}Z (churn-2026.12)")
+    last = _status(site, "churn")["last_retraining"]
+    assert (last["version"], last["retrained_at"], last["source"], last["recorded_by"]) == (
+        "churn-2026.12",
+        f"{at:%Y-%m-%dT%H:%M:%S}Z",
+        "api",
+        "ana",
+    )
     assert page.errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor.cli import main
+from monitor.report import build_report
 from monitor.store import Scan
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
@@ -84,11 +86,20 @@ def test_report_of_a_scan_that_does_not_exist_is_an_error_naming_it(
 
 
 def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
-    scanned: str, engine: Engine
+    scanned: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastapi.testclient import TestClient
 
+    from monitor.api import dashboard
     from monitor.api.app import ApiSettings, create_app
+
+    built: list[int | None] = []
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        built.append(kwargs.get("scan_id"))
+        return build_report(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard, "build_report", counted)
     from monitor.config import load_config
     from monitor.store import make_sessionmaker
 
@@ -109,6 +120,8 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
         by_cookie = client.get(url, cookies={"monitor_read": "r"})
         wrong_cookie = client.get(url, cookies={"monitor_read": "nope"})
         api_by_cookie = client.get("/api/models", cookies={"monitor_read": "r"})
+        again = client.get(url, headers={"Authorization": "Bearer r"})
+    assert again.text == page.text and built == [first.id]  # a shared link builds it once
     assert by_cookie.status_code == 200 and wrong_cookie.status_code == 401
     assert api_by_cookie.status_code == 401
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]

@@ -129,5 +129,9 @@ def test_monitor_retrained_records_one_shown_by_status(
     shown = runner.invoke(build_app(), ["status", "churn", "--json", "-c", str(path)])
     last = json.loads(shown.output)["models"][0]["last_retraining"]
     assert (last["version"], last["source"], last["recorded_by"]) == ("v7", "cli", "bob")
+    text = runner.invoke(build_app(), ["status", "churn", "-c", str(path)]).output
+    assert "last retraining: 2026-03-06T00:00:00Z (version v7); next retraining: not scheduled" in (
+        text
+    )
     unknown = runner.invoke(build_app(), ["retrained", "nope", "-c", str(path)])
     assert unknown.exit_code != 0
