@@ -19,7 +19,6 @@ A p-value says how sure a test is that something changed, not how much; at 100k 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +26,12 @@ import numpy as np
 
 from checks.drift.binned_stats import bin_counts, psi, quantile_edges
 from checks.drift.profile import ColumnProfile, align_counts
+from checks.phrases import effect_phrase, threshold_how
 
 #: PSI of a numerical column is taken on this many reference-quantile bins (deciles)
 PSI_BINS = 10
+
+__all__ = ["Effect", "effect_phrase", "effect_size", "threshold_how"]
 
 
 @dataclass(frozen=True)
@@ -108,23 +110,3 @@ def _categorical(reference: ColumnProfile, current: ColumnProfile, column: str) 
         share_change=float(change[at]),
         unseen=unseen,
     )
-
-
-def effect_phrase(details: Mapping[str, Any] | None) -> str | None:
-    """The effect a result's ``details`` carry ("income: mean +0.31 sd"), read first in every
-    text (status, scan lines, alerts); None when the check has none."""
-    effect = (details or {}).get("effect")
-    phrase = effect.get("phrase") if isinstance(effect, Mapping) else None
-    return phrase if isinstance(phrase, str) else None
-
-
-def threshold_how(details: Mapping[str, Any] | None) -> str:
-    """How a drift result's threshold was obtained: the calibration's own account ("ks >
-    0.0712: 99.88th percentile of 1000 resampled windows of 1000 rows (1% of scans over 8
-    columns)"), or Evidently mode's fixed threshold."""
-    calibration = (details or {}).get("calibration")
-    how = calibration.get("how") if isinstance(calibration, Mapping) else None
-    if isinstance(how, str):
-        return f"calibrated: {how}"
-    how = (details or {}).get("how")  # dataset drift's rule in calibrated mode
-    return str(how) if isinstance(how, str) else "Evidently mode's fixed threshold"

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from checks.drift.effect import effect_phrase, threshold_how
+from checks.phrases import effect_phrase, threshold_how
 from monitor.alerts.actions import resolve_removed_checks
 from monitor.alerts.backfill import release_held
 from monitor.alerts.conditions import CheckSignal

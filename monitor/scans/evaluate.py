@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method
 from checks.drift.compare import as_profile
-from checks.drift.effect import effect_phrase, effect_size
+from checks.drift.effect import effect_size
 from checks.metrics import MetricValue
 from checks.outcome import Outcome
+from checks.phrases import effect_phrase
 from checks.thresholds import evaluate_ladder
 from monitor.config.schema import FITTED_METRICS, ModelConfig, Threshold
 from monitor.scans import calibration

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.drift.effect import effect_phrase
+from checks.phrases import effect_phrase
 from monitor.scans.result import CheckRow, ScanReport
 from monitor.windows import isoformat_z
 

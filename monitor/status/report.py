@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from checks.drift.effect import effect_phrase
+from checks.phrases import effect_phrase
 from monitor import views
 from monitor.alerts.maintenance import active_maintenance, maintenance_json
 from monitor.alerts.queries import AlertCounts, alert_counts, list_alerts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.drift.effect import effect_phrase
+from checks.phrases import effect_phrase
 from monitor import views
 from monitor.config.schema import (
     CLASSIFICATION_METRICS,
