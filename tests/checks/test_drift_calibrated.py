@@ -45,6 +45,18 @@ def test_ks_distance_equals_scipy_on_values_and_on_tied_counts():
     assert tied == pytest.approx(expected, abs=1e-12)
 
 
+def test_ks_from_counts_scores_a_batch_of_draws_row_by_row_as_scipy():
+    rng = np.random.default_rng(2)
+    values = np.arange(30.0)
+    ref, cur = rng.poisson(3.0, (6, 30)), rng.poisson(2.0, (6, 30))
+    batch = ks_from_counts(ref, cur, np.zeros(30, dtype=bool))
+    expected = [
+        stats.ks_2samp(np.repeat(values, r), np.repeat(values, c)).statistic
+        for r, c in zip(ref, cur, strict=True)
+    ]
+    assert batch == pytest.approx(expected, abs=1e-12)
+
+
 @pytest.mark.parametrize("n_ref, n_cur", [(2000, 200), (1000, 1000), (500, 5000)])
 def test_resampled_threshold_matches_the_simulated_null_quantile(n_ref, n_cur):
     oracle = _null_ks_quantile(n_ref, n_cur, 0.99, reps=1500, seed=n_cur)
