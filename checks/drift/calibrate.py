@@ -60,7 +60,10 @@ from checks.drift.profile import ColumnProfile, FloatArray, IntArray, profile_co
 Direction = Literal[">", "<"]
 Source = Literal["chunks", "resample"]
 Score = Callable[[ColumnProfile, ColumnProfile], float]
-CountsScore = Callable[[IntArray, IntArray, npt.NDArray[np.bool_]], float]
+#: scores a batch of draws at once: (draws x values) reference and live counts -> draws scores
+CountsScore = Callable[[IntArray, IntArray, npt.NDArray[np.bool_]], FloatArray]
+#: cells of one batch of count draws (draws x distinct values), about 32 MB of int64
+BATCH_CELLS = 4_000_000
 
 DEFAULT_FALSE_ALARM_RATE = 0.01
 DEFAULT_DATASET_RATE = 0.01
@@ -208,10 +211,12 @@ def calibrate(
         draw = _drawer(base, rng)
         if counts_score is not None and binner is None:
             once = base.value_counts[1] == 1
-            scores = [
-                counts_score(draw(full.count).value_counts[1], draw(bucket).value_counts[1], once)
-                for _ in range(draws)
-            ]
+            many = _batch_drawer(base, rng)
+            batch = max(1, BATCH_CELLS // max(once.size, full.count))
+            scores = []
+            for start in range(0, draws, batch):
+                size = min(batch, draws - start)
+                scores += counts_score(many(full.count, size), many(bucket, size), once).tolist()
         else:
             scores = [score(draw(full.count), draw(bucket)) for _ in range(draws)]
     values = np.sort(np.asarray([s for s in scores if not math.isnan(s)], dtype=np.float64))
@@ -299,6 +304,27 @@ def _drawer(profile: ColumnProfile, rng: np.random.Generator) -> Callable[[int],
         else:  # many keys: draw rows, then count them per key
             drawn = np.bincount(rows[rng.integers(0, rows.size, n)], minlength=keys.size)
         return ColumnProfile("categorical", 0, n, keys=keys, counts=drawn)
+
+    return draw
+
+
+def _batch_drawer(
+    profile: ColumnProfile, rng: np.random.Generator
+) -> Callable[[int, int], IntArray]:
+    """``size`` draws of ``n`` values with replacement from ``profile`` at once, as a
+    (size x distinct values) count matrix: one numpy call per batch instead of per draw."""
+    keys, counts = profile.value_counts
+    shares = counts / counts.sum()
+    rows = np.repeat(np.arange(keys.size), counts) if keys.size > 64 else None
+
+    def draw(n: int, size: int) -> IntArray:
+        if rows is None:
+            drawn: IntArray = rng.multinomial(n, shares, size=size)
+            return drawn
+        picked = rows[rng.integers(0, rows.size, (size, n))]
+        picked += np.arange(size)[:, None] * keys.size
+        flat: IntArray = np.bincount(picked.ravel(), minlength=size * keys.size)
+        return flat.reshape(size, keys.size)
 
     return draw
 

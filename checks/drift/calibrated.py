@@ -63,27 +63,29 @@ def ks_distance(reference: ColumnProfile, current: ColumnProfile) -> float:
     return bs.ks_binned(*bs.aligned(reference, current))
 
 
-def ks_from_counts(ref: IntArray, cur: IntArray, once: npt.NDArray[np.bool_]) -> float:
-    """KS distance of two draws given as counts over the reference's sorted distinct values.
+def ks_from_counts(
+    ref: IntArray, cur: IntArray, once: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """KS distances of draws given as counts over the reference's sorted distinct values:
+    one row per draw (``ref`` and ``cur`` are draws x values), one distance per row.
 
-    Between two values the current draw holds, its CDF is flat and the reference's rises,
-    so the distance peaks at those values: only they are visited. At a value the reference
-    holds once (``once``: a continuous column), both draws holding it is a tie no real
-    window has, so both orders of the tied values count (slightly conservative)."""
-    ref_cdf = np.cumsum(ref) / ref.sum()
-    at = np.flatnonzero(cur)
-    cur_at = np.cumsum(cur[at]) / cur.sum()
-    cur_before = np.concatenate(([0.0], cur_at[:-1]))
-    ref_at = ref_cdf[at]
-    ref_before = np.where(at > 0, ref_cdf[at - 1], 0.0)
-    tie = once[at] & (ref[at] > 0)
-    candidates = [
-        np.abs(ref_before - cur_before),  # just before a current value
-        np.abs(ref_at - cur_at),  # at it, both samples counted
-        np.where(tie, np.abs(ref_at - cur_before), 0.0),  # reference values of a tie first
-        np.where(tie, np.abs(ref_before - cur_at), 0.0),  # current values of a tie first
-    ]
-    return float(max(c.max() for c in candidates))
+    Both ECDFs are steps at those values, so the distance is the largest gap at one of
+    them. At a value the reference holds once (``once``: a continuous column), both draws
+    holding it is a tie no real window has, so both orders of the tied values count
+    (slightly conservative)."""
+    ref, cur = np.atleast_2d(ref), np.atleast_2d(cur)
+    ref_cdf = np.cumsum(ref, axis=1) / ref.sum(axis=1, keepdims=True)
+    cur_cdf = np.cumsum(cur, axis=1) / cur.sum(axis=1, keepdims=True)
+    distance: npt.NDArray[np.float64] = np.abs(ref_cdf - cur_cdf).max(axis=1)
+    tie = once & (ref > 0) & (cur > 0)
+    if not tie.any():
+        return distance
+    zero = np.zeros((ref.shape[0], 1))
+    ref_before = np.hstack((zero, ref_cdf[:, :-1]))
+    cur_before = np.hstack((zero, cur_cdf[:, :-1]))
+    tied = np.maximum(np.abs(ref_cdf - cur_before), np.abs(ref_before - cur_cdf))
+    result: npt.NDArray[np.float64] = np.maximum(distance, np.where(tie, tied, 0.0).max(axis=1))
+    return result
 
 
 def share_z(ref: IntArray, cur: IntArray) -> float:

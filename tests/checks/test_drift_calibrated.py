@@ -40,9 +40,21 @@ def test_ks_distance_equals_scipy_on_values_and_on_tied_counts():
     assert exact == pytest.approx(stats.ks_2samp(ref, cur).statistic, abs=1e-12)
     values = np.arange(40.0)
     a, b = rng.poisson(2.0, 40), rng.poisson(0.7, 40)
-    tied = ks_from_counts(a, b, np.zeros(40, dtype=bool))  # real ties: plain KS
+    tied = ks_from_counts(a, b, np.zeros(40, dtype=bool))[0]  # real ties: plain KS
     expected = stats.ks_2samp(np.repeat(values, a), np.repeat(values, b)).statistic
     assert tied == pytest.approx(expected, abs=1e-12)
+
+
+def test_ks_from_counts_scores_a_batch_of_draws_row_by_row_as_scipy():
+    rng = np.random.default_rng(2)
+    values = np.arange(30.0)
+    ref, cur = rng.poisson(3.0, (6, 30)), rng.poisson(2.0, (6, 30))
+    batch = ks_from_counts(ref, cur, np.zeros(30, dtype=bool))
+    expected = [
+        stats.ks_2samp(np.repeat(values, r), np.repeat(values, c)).statistic
+        for r, c in zip(ref, cur, strict=True)
+    ]
+    assert batch == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize("n_ref, n_cur", [(2000, 200), (1000, 1000), (500, 5000)])
@@ -363,4 +375,5 @@ def test_an_unseen_category_leads_the_phrase_with_its_share():
     assert effect.unseen == {"x": pytest.approx(0.2)}
     assert effect.phrase == "city: new 'x', 20.0% of rows"
     small = profile_column(pd.Series(["a"] * 400 + ["b"] * 590 + ["x"] * 10), "categorical")
-    assert effect_size(ref, small, column="city").phrase == "city: 'a' share -20.0 pts; new 'x' 1.0%"
+    phrase = effect_size(ref, small, column="city").phrase
+    assert phrase == "city: 'a' share -20.0 pts; new 'x' 1.0%"

@@ -65,9 +65,18 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
     cities = {row.segment for r in eta_reports for row in r.results}
     assert cities == {"", "lisbon", "porto", "braga", "faro"}
     assert churn["performance"]["accuracy"]["baseline"] > 0.84
+    # calibrated mode (the default): status shows each threshold, how it was learnt, the effect
+    drift = {c["column"]: c for c in churn["data_drift"]["columns"]}
+    income = drift["income"]
+    assert income["drifted"] and income["threshold"] is not None
+    assert income["how"].startswith(f"ks > {income['threshold']:.4g}: ")
+    assert income["how"].endswith("(1% of scans over 8 columns)")  # 6 features, pred, target
+    assert income["effect"].startswith("income: mean +")
+    assert not drift["support_calls"]["drifted"]
     assert any("churn" in line and "failed" in line for line in lines)
     # The alerts reach the console notifier as Slack messages, accuracy as critical.
     assert any(line.startswith("│ [CRITICAL] churn: accuracy") for line in lines)
+    assert any(line.startswith("│ [WARNING] churn: income: mean +") for line in lines)
     assert not any("] eta:" in line for line in lines if line.startswith("│ ["))
     assert churn["alerts"]["open"] >= 4 and eta["alerts"]["open"] == 0
     assert str(run.directory) in lines[0]
