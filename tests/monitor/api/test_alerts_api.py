@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.alerts.policy import AlertPolicy
 from monitor.api.app import ApiSettings, create_app
 from monitor.store import Alert, AlertEvent
 from tests.fakes.slack import FakeSlack
@@ -97,7 +98,9 @@ def test_list_filters_by_state_and_show_includes_events(
 def test_list_filters_by_check_and_segment(
     client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
-    run_scan(sessions, T0, [failing("accuracy"), failing("accuracy", segment="north")])
+    # segments: each -> one alert per segment
+    each = AlertPolicy(segment_alerts=frozenset({"accuracy"}))
+    run_scan(sessions, T0, [failing("accuracy"), failing("accuracy", segment="north")], policy=each)
 
     def ids(**params: str) -> list[int]:
         return [a["id"] for a in client.get("/api/alerts", params=params).json()["alerts"]]
@@ -134,3 +137,15 @@ def test_the_api_state_filter_accepts_exactly_the_cli_states() -> None:
     from monitor.api.alerts import StateFilter
 
     assert set(get_args(StateFilter)) == set(STATE_FILTERS)
+
+
+def test_segment_filter_finds_the_check_alert_that_lists_the_segment(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    # the default: one alert per (model, check), carrying its failing segments
+    run_scan(sessions, T0, [failing("accuracy"), failing("accuracy", segment="north")])
+    alerts = client.get("/api/alerts").json()["alerts"]
+    assert [(a["id"], [s["segment"] for s in a["segments"]]) for a in alerts] == [(1, ["north"])]
+    found = client.get("/api/alerts", params={"check": "accuracy", "segment": "north"}).json()
+    assert [a["id"] for a in found["alerts"]] == [1]
+    assert client.get("/api/alerts", params={"segment": "south"}).json()["alerts"] == []

@@ -34,7 +34,7 @@ REFERENCE, LIVE = 50_000, 950_000  # 1M rows; the reference is read to build its
 THRESHOLDS = [
     {"metric": "accuracy", "min": 0.8},
     {"metric": "recall", "min": 0.5},
-    {"metric": "row_count", "min": 10},
+    {"metric": "row_count", "min": 10, "segments": True},
     {"metric": "label_coverage", "min": 0.5},
     {"metric": "missing_share", "column": "age", "max": 0.05},
     {"metric": "latency_p99", "max": 290},

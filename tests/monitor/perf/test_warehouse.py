@@ -54,7 +54,7 @@ def _config(source: str, state: str, *, warehouse: bool, segment: str | None = N
     thresholds = [
         {"metric": "accuracy", "min": 0.8},
         {"metric": "recall", "min": 0.5},
-        {"metric": "row_count", "min": 10},
+        {"metric": "row_count", "min": 10, "segments": True},
         {"metric": "label_coverage", "min": 0.5},
         {"metric": "latency_p99", "max": 1000},
         {"metric": "latency_p50", "max": 1000},
