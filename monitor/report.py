@@ -8,11 +8,11 @@ aid for looking at distributions, and on a sample its scores can differ a little
 
 It judges drift as the scan did, not with Evidently's defaults: each feature with the method
 and threshold of its stored ``drift:<column>`` result, the dataset with the share of the
-stored ``dataset_drift`` result (Evidently mode; the calibrated mode's learnt thresholds have
-no Evidently equivalent, so there it names the methods and says so). On whole windows its
-dataset-drift verdict is the scan's. A performance section (Evidently's classification or
-regression preset) covers the labelled rows of the window the scan judged performance on
-(``label_delay`` earlier).
+stored ``dataset_drift`` result. In calibrated mode each feature's statistic runs inside
+Evidently as a stattest of its own, against the threshold the scan learnt on the reference.
+On whole windows its dataset-drift verdict is the scan's. A performance section (Evidently's
+classification or regression preset) covers the labelled rows of the window the scan judged
+performance on (``label_delay`` earlier).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checks.names import EVIDENTLY_METHODS
 from monitor.errors import MonitorError
 from monitor.sources import ModelLog, ReferenceReader, SourceEngines
 from monitor.store import Scan, id_in_range
@@ -37,30 +38,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SAMPLE = 50_000
 SEED = 0
-#: Evidently's stattest names: a stored method outside these (calibrated mode's own tests)
-#: is left to Evidently's default choice.
-EVIDENTLY_METHODS = frozenset(
-    [
-        "ks",
-        "chisquare",
-        "z",
-        "wasserstein",
-        "psi",
-        "kl_div",
-        "jensenshannon",
-        "hellinger",
-        "anderson",
-        "cramer_von_mises",
-        "ed",
-        "es",
-        "fisher_exact",
-        "g_test",
-        "mannw",
-        "t_test",
-        "empirical_mmd",
-        "TVD",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -76,7 +53,6 @@ class DriftSettings:
     methods: dict[str, str]
     thresholds: dict[str, float]
     share: float
-    same_as_scan: bool
 
 
 @dataclass(frozen=True)
@@ -152,21 +128,68 @@ def drill_down(
 
 
 def drift_settings(model: ModelConfig, scan: Scan) -> DriftSettings:
-    """Per feature the method and threshold of the scan's stored result, and its share."""
+    """Per feature the method and threshold of the scan's stored result, and its share.
+
+    Calibrated mode's statistics run inside Evidently as stattests of their own
+    (``calibrated:<statistic>:<exact|binned>``) against the learnt threshold."""
     drift = model.checks.drift
     dataset = scan.result("dataset_drift")
     share = dataset.threshold if dataset and dataset.threshold is not None else drift.share
-    if drift.mode != "evidently":
-        return DriftSettings({}, {}, share, same_as_scan=False)
     methods, thresholds = {}, {}
     for column in model.features.all:
         result = scan.result(f"drift:{column}")
-        if result is None or result.method not in EVIDENTLY_METHODS:
+        if result is None or (result.threshold is None and drift.mode != "evidently"):
             continue
-        methods[column] = result.method
+        if drift.mode == "evidently":
+            if result.method not in EVIDENTLY_METHODS:
+                continue
+            methods[column] = result.method
+        else:
+            details = result.details or {}
+            binned = str(details.get("mode", "")).endswith("/binned")
+            methods[column] = _calibrated_stattest(result.method, binned=binned)
         if result.threshold is not None:
             thresholds[column] = result.threshold
-    return DriftSettings(methods, thresholds, share, same_as_scan=True)
+    return DriftSettings(methods, thresholds, share)
+
+
+def _calibrated_stattest(statistic: str, *, binned: bool) -> str:
+    """Register (once) an Evidently stattest that scores ``statistic`` as the calibrated mode
+    does and drifts past the threshold it is given; its registered name."""
+    from evidently.legacy.calculations.stattests.registry import (
+        StatTest,
+        _registered_stat_tests,
+        register_stattest,
+    )
+    from evidently.legacy.core import ColumnType as EvidentlyType
+
+    from checks.drift.calibrated import STATISTICS, Mode, column_score
+    from checks.drift.profile import ColumnType
+
+    mode: Mode = "binned" if binned else "exact"
+    name = f"calibrated:{statistic}:{mode}"
+    if name in _registered_stat_tests:
+        return name
+    stat = STATISTICS[statistic]
+    types = {"numerical": EvidentlyType.Numerical, "categorical": EvidentlyType.Categorical}
+
+    def judge(
+        reference: pd.Series, current: pd.Series, feature_type: Any, threshold: float
+    ) -> tuple[float, bool]:
+        kind: ColumnType = "numerical" if feature_type == EvidentlyType.Numerical else "categorical"
+        score = column_score(
+            reference, current, column=str(reference.name), column_type=kind,
+            statistic=statistic, mode=mode,
+        )  # fmt: skip
+        return score, (score > threshold if stat.direction == ">" else score < threshold)
+
+    test = StatTest(
+        name=name,
+        display_name=f"{statistic} (calibrated on the reference)",
+        allowed_feature_types=[types[t] for t in sorted(stat.column_types)],
+    )
+    register_stattest(test, default_impl=judge)
+    return name
 
 
 def _read_windows(
@@ -307,12 +330,7 @@ def _banner(
     window = f"{isoformat_z(scan.window_start)} .. {isoformat_z(scan.window_end)}"
     dataset = scan.result("dataset_drift")
     stored = "n/a" if dataset is None or dataset.passed is None else _said(not dataset.passed)
-    how = (
-        "each feature with the scan's method and threshold"
-        if settings.same_as_scan
-        else "Evidently's default methods (the scan's calibrated thresholds have no Evidently "
-        "equivalent)"
-    )
+    how = "each feature with the scan's method and threshold"
     methods = ", ".join(f"{c}: {m}" for c, m in settings.methods.items())
     performance = ""
     if labelled is not None:

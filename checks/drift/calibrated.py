@@ -210,6 +210,28 @@ def calibrate_column(
     )
 
 
+def column_score(
+    reference: pd.Series | np.ndarray | ColumnProfile,
+    current: pd.Series | np.ndarray | ColumnProfile,
+    *,
+    column: str,
+    column_type: ColumnType,
+    statistic: str,
+    mode: Mode = "exact",
+    bins: int = bs.DEFAULT_BINS,
+) -> float:
+    """The calibrated mode's ``statistic`` of one column, as :func:`judge_column` scores it
+    (the drill-down report runs it inside Evidently to judge as the scan did)."""
+    ref = as_profile(reference, column_type, column, "reference")
+    cur = as_profile(current, column_type, column, "current")
+    return _score(get_statistic(statistic, column_type, column), ref, cur, mode, bins)
+
+
+def _score(stat: Statistic, ref: ColumnProfile, cur: ColumnProfile, mode: Mode, bins: int) -> float:
+    binner = binner_for(ref, stat, mode, bins) or (lambda p: p)
+    return stat.score(binner(ref), binner(cur))
+
+
 def judge_column(
     reference: pd.Series | np.ndarray | ColumnProfile,
     current: pd.Series | np.ndarray | ColumnProfile,
@@ -260,8 +282,7 @@ def judge_column(
             f"(bucket), but this window has {cur.count}: calibrate for "
             f"live_size_bucket({cur.count}) = {live_size_bucket(cur.count)}",
         )
-    binner = binner_for(ref, stat, mode, bins) or (lambda p: p)
-    value = stat.score(binner(ref), binner(cur))
+    value = _score(stat, ref, cur, mode, bins)
     effect = (
         effect_size(ref, cur, column=column)
         if cur.values is not None or ref.values is None

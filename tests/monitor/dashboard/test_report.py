@@ -153,14 +153,15 @@ def test_report_out_in_a_missing_folder_is_a_clear_error(
 
 
 def test_the_drill_down_judges_drift_as_the_scan_did_and_shows_performance(demo: Path) -> None:
-    """The demo's churn model is configured with share 0.3 (Evidently's default is 0.5); with
-    whole windows, Evidently run with the scan's methods, thresholds and share reaches the
-    scan's dataset-drift verdict, on a drifted scan and on a quiet one."""
+    """The demo runs the default calibrated mode: the report runs each feature's calibrated
+    statistic inside Evidently against the threshold the scan learnt, and with whole windows
+    reaches the scan's per-feature and dataset-drift verdicts, on a drifted scan and a quiet one."""
     from monitor.config import load_config
     from monitor.report import drill_down
     from monitor.store import state_session
 
     config = load_config(demo / "monitor.yaml")
+    assert config.model("churn").checks.drift.mode == "calibrated"
     with state_session(config.state_db) as session:
         scans = list(
             session.scalars(select(Scan).where(Scan.model == "churn").order_by(Scan.window_end))
@@ -169,15 +170,56 @@ def test_the_drill_down_judges_drift_as_the_scan_did_and_shows_performance(demo:
         for scan in (scans[0], scans[-1]):
             dataset = scan.result("dataset_drift")
             assert dataset is not None and dataset.passed is not None
+            assert dataset.threshold is not None
             report = drill_down(config, session=session, scan_id=scan.id)
             verdicts.append(report.dataset_drift)
             assert report.dataset_drift is (not dataset.passed), scan.id
-            assert report.drift_share == 0.3
+            assert report.drift_share == dataset.threshold
             assert report.share_drifted == pytest.approx(dataset.value, rel=1e-9)
             assert "each feature with the scan's method" in report.html
+            assert "calibrated on the reference" in report.html
             assert "Classification (labelled rows)" in report.html
         eta = drill_down(config, session=session, model="eta")
     assert "Regression (labelled rows)" in eta.html
     assert verdicts == [False, True]
-    # Evidently's default share (0.5) would have called the drifted scan quiet: the setting matters
-    assert 0.3 <= scans[-1].result("dataset_drift").value < 0.5  # type: ignore[union-attr]
+
+
+def test_the_drill_down_in_evidently_mode_uses_the_model_s_share(
+    demo: Path, run: Run, tmp_path: Path
+) -> None:
+    """Evidently mode: the scan's Evidently methods and thresholds and the model's share (0.3,
+    not Evidently's default 0.5) give the scan's verdict. Scanned into a state DB of its own."""
+    from monitor.config import load_config
+    from monitor.report import drill_down
+    from monitor.store import state_session
+
+    raw = yaml.safe_load((demo / "monitor.yaml").read_text())
+    raw["state_db"] = f"sqlite:///{tmp_path / 'state.db'}"
+    churn = next(m for m in raw["models"] if m["name"] == "churn")
+    churn["checks"]["drift"].update(mode="evidently", share=0.3)
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(demo / "monitor.yaml")
+    with state_session(config.state_db) as session:
+        ends = list(
+            session.scalars(
+                select(Scan.window_end).where(Scan.model == "churn").order_by(Scan.window_end)
+            )
+        )
+    assert run("db", "upgrade", "-c", str(path))[0] == 0
+    verdicts = []
+    for end in (ends[0], ends[-1]):
+        code, _, err = run("scan", "churn", "--at", end.isoformat(), "-c", str(path))
+        assert code in (0, 1), err
+    config = load_config(path)
+    with state_session(config.state_db) as session:
+        for scan in session.scalars(select(Scan).where(Scan.model == "churn")):
+            dataset = scan.result("dataset_drift")
+            assert dataset is not None and dataset.passed is not None
+            assert dataset.threshold == 0.3
+            report = drill_down(config, session=session, scan_id=scan.id)
+            assert report.drift_share == 0.3
+            assert report.dataset_drift is (not dataset.passed), scan.id
+            assert report.share_drifted == pytest.approx(dataset.value, rel=1e-9)
+            verdicts.append(report.dataset_drift)
+    assert len(verdicts) == 2
