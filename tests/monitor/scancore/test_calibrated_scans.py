@@ -139,10 +139,16 @@ def test_a_drift_alert_leads_with_the_effect_and_says_how_its_threshold_was_obta
     assert report.status != "error", report.error
     rows = {
         r.outcome.check: CheckResult(
-            check=r.outcome.check, method=r.outcome.method, value=r.outcome.value,
-            threshold=r.outcome.threshold, passed=r.outcome.passed, reason=r.outcome.reason,
-            details=dict(r.outcome.details), segment=r.segment, severity=r.severity,
-        )  # fmt: skip
+            check=r.outcome.check,
+            method=r.outcome.method,
+            value=r.outcome.value,
+            threshold=r.outcome.threshold,
+            passed=r.outcome.passed,
+            reason=r.outcome.reason,
+            details=dict(r.outcome.details),
+            segment=r.segment,
+            severity=r.severity,
+        )
         for r in report.results
         if not r.segment
     }
