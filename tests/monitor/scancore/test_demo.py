@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +18,7 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
     db_url: str, tmp_path: Path
 ) -> None:
     lines: list[str] = []
-    started = time.process_time()  # CPU time: other processes on the machine do not count
     run = run_demo(tmp_path / "demo", now=NOW, echo=lines.append, state_db=db_url)
-    assert time.process_time() - started < 60
     churn_reports = [r for r in run.reports if r.model == "churn"]
     logs = generate(churn_reports[0].window.end - timedelta(days=5))  # the same seeded logs
     merged = logs.predictions.merge(logs.labels, on="prediction_id")
