@@ -14,7 +14,7 @@ from __future__ import annotations
 from checks.drift.categories import OTHER
 from checks.drift.compare import compare_column, missing_share_check
 from checks.drift.correction import adjust_p_values
-from checks.drift.dataset import compare_dataset
+from checks.drift.dataset import compare_dataset, profile_dataset
 from checks.drift.methods import METHODS, DriftMethod, get_method
 from checks.drift.outcome import ColumnSpec, DatasetDriftOutcome, DriftOutcome
 from checks.drift.profile import ColumnProfile, ColumnType, profile_column
@@ -37,4 +37,5 @@ __all__ = [
     "infer_column_types",
     "missing_share_check",
     "profile_column",
+    "profile_dataset",
 ]

@@ -45,6 +45,13 @@ def bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:
     return np.bincount(at, minlength=edges.size + 1).astype(np.int64)
 
 
+def sorted_bin_counts(sorted_values: FloatArray, edges: FloatArray) -> IntArray:
+    """:func:`bin_counts` of sorted values (a profile's): the edges are looked up in the
+    values, one binary search per edge instead of one per value."""
+    at_most = np.searchsorted(sorted_values, edges, side="right")
+    return np.diff(at_most, prepend=0, append=sorted_values.size).astype(np.int64)
+
+
 def binned_profile(counts: IntArray, *, null_count: int = 0) -> ColumnProfile:
     """A profile of bin counts: keys are the bin numbers, so tests on counts run on it."""
     counts = np.asarray(counts, dtype=np.int64)

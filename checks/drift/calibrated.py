@@ -168,7 +168,7 @@ def binner_for(
     def binned(profile: ColumnProfile) -> ColumnProfile:
         if profile.values is None:
             return profile  # already bin counts (from the warehouse)
-        return bs.binned_profile(bs.bin_counts(profile.values, edges))
+        return bs.binned_profile(bs.sorted_bin_counts(profile.values, edges))
 
     return binned
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from checks.drift.binned_stats import bin_counts, psi, quantile_edges
+from checks.drift.binned_stats import psi, quantile_edges, sorted_bin_counts
 from checks.drift.profile import ColumnProfile, align_counts
 from checks.phrases import effect_phrase, threshold_how
 
@@ -81,17 +81,26 @@ def effect_size(reference: ColumnProfile, current: ColumnProfile, *, column: str
 
 
 def _numerical(ref: np.ndarray, cur: np.ndarray, column: str) -> Effect:
+    """Both arrays are a profile's sorted values: bins and medians are read off them."""
     sd = float(np.std(ref, ddof=1)) if ref.size > 1 else 0.0
     edges = quantile_edges(ref, PSI_BINS)
-    value = psi(bin_counts(ref, edges), bin_counts(cur, edges))
+    value = psi(sorted_bin_counts(ref, edges), sorted_bin_counts(cur, edges))
     if sd == 0.0:
         return Effect(column=column, psi=value)
     return Effect(
         column=column,
         psi=value,
         mean_shift_sd=(float(np.mean(cur)) - float(np.mean(ref))) / sd,
-        median_shift_sd=(float(np.median(cur)) - float(np.median(ref))) / sd,
+        median_shift_sd=(_sorted_median(cur) - _sorted_median(ref)) / sd,
     )
+
+
+def _sorted_median(values: np.ndarray) -> float:
+    """``np.median`` of sorted values, without its partitioning copy."""
+    middle = values.size // 2
+    if values.size % 2:
+        return float(values[middle])
+    return float((values[middle - 1] + values[middle]) / 2)
 
 
 def _categorical(reference: ColumnProfile, current: ColumnProfile, column: str) -> Effect:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method
+from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method, profile_dataset
 from checks.drift.compare import as_profile
 from checks.drift.effect import effect_size
 from checks.metrics import MetricValue
@@ -95,10 +95,16 @@ def feature_drift(
     if cfg.mode == "calibrated":
         return calibrated_feature_drift(model, data, reference, slices=slices)
     binned = [c for c in model.features.numerical if c in data.binned]
+    numerical = [c for c in model.features.numerical if c not in data.binned]
+    types: dict[str, ColumnType] = {c: "numerical" for c in numerical}
+    types |= {c: "categorical" for c in [*model.features.categorical, *binned]}
+    cap = None if data.capped else cfg.max_categories
+    # profiled once: the test and the effect size read the same sorted values
+    current = profile_dataset(data.columns, types, max_categories=cap)
     result = compare_dataset(
         {c: data.reference.get(c, reference.profiles[c]) for c in features},
-        data.columns,  # only the listed columns are compared; a column subset would copy them
-        numerical=[c for c in model.features.numerical if c not in data.binned],
+        current,
+        numerical=numerical,
         categorical=[*model.features.categorical, *binned],
         method=cfg.method,
         threshold=cfg.threshold,
@@ -106,12 +112,14 @@ def feature_drift(
         share=cfg.share,
         correction=cfg.correction,
         missing_tolerance=cfg.missing_tolerance,
-        max_categories=None if data.capped else cfg.max_categories,
+        max_categories=cap,
     )
+    # a categorical effect lists every category, so it takes the uncapped values
+    uncapped = {c: current[c] if t == "numerical" else data.columns[c] for c, t in types.items()}
     result = dataclasses.replace(
         result,
         columns=tuple(
-            _with_effect(_binned(o, data), data, reference, data.columns[o.column])
+            _with_effect(_binned(o, data), data, reference, uncapped[o.column])
             for o in result.columns
         ),
     )

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from scipy.stats import false_discovery_control
 
 from checks.drift import adjust_p_values, profile_column
+from checks.drift.binned_stats import quantile_edges, sorted_bin_counts
 from checks.drift.binning import histogram_counts, sturges_edges
+from checks.drift.effect import effect_size
 from checks.errors import ColumnError
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
@@ -24,6 +26,26 @@ def test_sturges_edges_and_counts_equal_numpys_histogram(values):
     expected = np.histogram_bin_edges(a, bins="sturges")
     np.testing.assert_array_equal(edges, expected)
     np.testing.assert_array_equal(histogram_counts(np.sort(a), edges), np.histogram(a, edges)[0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-20, 20) | finite, min_size=1, max_size=300))
+def test_bin_counts_of_sorted_values_equal_numpys_right_closed_histogram(values):
+    a = np.sort(np.array(values, dtype=np.float64))
+    edges = quantile_edges(a, 10)
+    # bin i holds edges[i-1] < x <= edges[i]: numpy's digitize with right=True
+    expected = np.bincount(np.digitize(a, edges, right=True), minlength=edges.size + 1)
+    np.testing.assert_array_equal(sorted_bin_counts(a, edges), expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(finite, min_size=2, max_size=300), st.lists(finite, min_size=1, max_size=300))
+def test_median_shift_of_an_effect_equals_numpys_medians(ref, cur):
+    r, c = np.array(ref), np.array(cur)
+    effect = effect_size(profile_column(r, "numerical"), profile_column(c, "numerical"), column="x")
+    sd = float(np.std(np.sort(r), ddof=1))  # the profile's order, so the same rounding
+    if sd > 0:
+        assert effect.median_shift_sd == (float(np.median(c)) - float(np.median(r))) / sd
 
 
 @settings(max_examples=100, deadline=None)
