@@ -239,12 +239,17 @@ def compare_forms(
                     flags["before"] = scan_verdicts(output)
             loads += [r["load"] for v in runs.values() for r in v]
             lines.append(_form_row(form, runs, flags))
-    lines += [
-        "",
+            # the forms done so far, in case a long run is stopped before the last one
+            (RESULTS / "scan_vs_baseline_forms.md").write_text(_forms_markdown(lines, loads))
+    return _forms_markdown(lines, loads)
+
+
+def _forms_markdown(lines: list[str], loads: list[float]) -> str:
+    machine = (
         f"Machine: {os.cpu_count()} cores shared with other work; 1-minute load after each run: "
-        + ", ".join(f"{x:.1f}" for x in loads),
-    ]
-    return "\n".join(lines) + "\n"
+        + ", ".join(f"{x:.1f}" for x in loads)
+    )
+    return "\n".join([*lines, "", machine]) + "\n"
 
 
 def _form_row(form: str, runs: dict[str, list[dict[str, Any]]], flags: dict[str, Any]) -> str:
