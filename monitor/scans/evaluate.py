@@ -142,9 +142,12 @@ def calibrated_feature_drift(
     types: dict[str, ColumnType] = {c: "numerical" for c in model.features.numerical}
     types |= {c: "categorical" for c in model.features.categorical}
     split = drift_columns(model, reference) * slices
+    # profiled once (in parallel): the verdict and the missing share read the same profile
+    current = profile_dataset(
+        data.columns, {c: "categorical" if c in data.binned else t for c, t in types.items()}
+    )
     outcomes = [
-        _calibrated(model, data, reference, c, t, data.columns[c], split=split)
-        for c, t in types.items()
+        _calibrated(model, data, reference, c, t, current[c], split=split) for c, t in types.items()
     ]
     rows = [
         _row(o, data, cfg.per_column[o.column].severity if o.column in cfg.per_column else None)
@@ -152,7 +155,7 @@ def calibrated_feature_drift(
     ]
     configured = {t.check_id for t in model.checks.thresholds}
     missing = calibration.missing_checks(
-        cfg, {c: data.reference.get(c, reference.profiles[c]) for c in types}, data.columns, types
+        cfg, {c: data.reference.get(c, reference.profiles[c]) for c in types}, current, types
     )
     rows += [_row(o, data, cfg.severity) for o in missing if o.check not in configured]
     dataset = calibration.dataset_outcome(outcomes, cfg, split=split)
