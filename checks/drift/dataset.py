@@ -91,17 +91,22 @@ def compare_dataset(
 
 
 def profile_dataset(
-    frame: Frame, types: Mapping[str, ColumnType], *, max_categories: int | None = None
+    frame: Frame,
+    types: Mapping[str, ColumnType],
+    *,
+    max_categories: int | None = None,
+    side: str = "current",
 ) -> dict[str, ColumnProfile]:
     """Each column's profile as :func:`compare_dataset` makes it from ``frame``, in parallel.
 
     A caller that also reads the profiles (effect sizes) passes these to
     :func:`compare_dataset` instead of the frame, so a numerical column is sorted once.
+    ``side`` names ``frame`` in errors.
     """
 
     def one(column: str) -> ColumnProfile:
-        data = _column(frame, column, "current")
-        return as_profile(data, types[column], column, "current", max_categories)
+        data = _column(frame, column, side)
+        return as_profile(data, types[column], column, side, max_categories)
 
     return dict(zip(types, _parallel_map(one, list(types)), strict=True))
 
