@@ -49,6 +49,9 @@ def claim(sessions: Sessions, *, holder: str, ttl: timedelta) -> frozenset[int]:
     now = datetime.now(UTC)
     leases.acquire(sessions, MEMBER + holder, holder=holder, ttl=ttl)
     with sessions() as session:
+        # Every start is a new holder: forget the members that left long ago.
+        gone = Lease.name.startswith(MEMBER) & (Lease.expires_at < now - ttl)
+        session.execute(delete(Lease).where(gone))
         mine = _renew(session, holder, now + ttl)
         rows = session.execute(
             select(Lease.name, Lease.expires_at).where(

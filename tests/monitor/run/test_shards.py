@@ -78,6 +78,18 @@ def test_a_dead_replicas_shards_are_taken_over_only_after_its_leases_expire(
     assert shards.claim(sessions, holder="a", ttl=TTL) == ALL
 
 
+def test_replicas_that_left_long_ago_are_forgotten(sessions: sessionmaker[Session]) -> None:
+    converge(sessions, ["a", "b"])
+    with sessions() as session:  # b died more than a ttl ago
+        past = datetime.now(UTC) - 2 * TTL
+        session.execute(update(Lease).where(Lease.holder == "b").values(expires_at=past))
+        session.commit()
+    assert shards.claim(sessions, holder="a", ttl=TTL) == ALL
+    with sessions() as session:
+        members = session.scalars(select(Lease.name).where(Lease.name.startswith("replica:")))
+        assert list(members) == ["replica:a"]
+
+
 def test_a_replica_that_shuts_down_hands_its_shards_over_at_once(
     sessions: sessionmaker[Session],
 ) -> None:
