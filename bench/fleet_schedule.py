@@ -2,26 +2,33 @@
 
     python bench/fleet_schedule.py                          # 1000 models, 1 and 2 replicas
     python bench/fleet_schedule.py --models 200 --seconds 120 --replicas 1
+    python bench/fleet_schedule.py --state-db sqlite        # the embedded store, 1 replica
 
 N tiny models (bench/scan_overhead.py's 400-row SQLite log and checks, one shared reference)
 scheduled hourly and staggered over the hour (model i: cron ``i % 60 * * * *``), so about
-N/60 scans are due each minute. One ``monitor scan`` first stores every model's latest
-window, as a service that has been running would have; each experiment then starts from a
-copy of that state DB, so the start-up catch-up finds nothing due and what is measured is the
-steady state: per minute the tick, and one cohort of scans.
+N/60 scans are due each minute. The state DB is PostgreSQL (replicas share one in
+production; SQLite is the single-process store). One ``monitor scan`` first stores every
+model's latest window, as a service that has been running would have; each experiment then
+starts from a copy of that state DB, so the start-up catch-up finds little due and what is
+measured is the steady state: per minute the tick, the shard claims and one cohort of scans.
 
 Each experiment starts ``--replicas`` ``monitor run --no-api`` processes at once on the same
-state DB (leases share the work), samples each from /proc every second (utime + stime of all
-its threads), stops them with SIGTERM after ``--seconds``, and reads the scans stored meanwhile.
-CPU per hour is the steady CPU per minute (after the first ``--settle`` seconds of start-up)
-times 60; lateness is a scan's start minus its window end (the cron time).
+state DB (shards split the models), samples each from /proc every second (utime + stime of
+all its threads), stops them with SIGTERM after ``--seconds``, and reads the scans stored
+meanwhile and each replica's ``scan`` log lines. CPU per hour is the steady CPU per minute
+(after the first ``--settle`` seconds of start-up) times 60; lateness is a scan's start
+minus its window end (the cron time). Then one steady minute of a single replica is profiled
+in this process (cProfile): one tick over every model and the scans of one cohort.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import shutil
 import signal
 import statistics
@@ -29,24 +36,84 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scan_overhead import ROOT, make_log, upgrade, write_config
-from scheduler_overhead import free_port, read_sample, read_scans, wait_for_offset
+from scheduler_overhead import ScanRow, free_port, read_sample, wait_for_offset
 
+sys.path.insert(0, str(ROOT))  # this checkout's monitor, whatever the venv points at
 RESULTS = ROOT / "bench" / "results"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def fleet_config(directory: Path, models: int, start: datetime) -> Path:
-    """bench/scan_overhead.py's models, hourly, model i at minute i % 60."""
-    path = write_config(directory, models, part="run", start=start)
-    config = json.loads(path.read_text())
+def fleet_config(directory: Path, models: int, start: datetime, state_db: str, name: str) -> Path:
+    """bench/scan_overhead.py's models, hourly, model i at minute i % 60, on ``state_db``."""
+    config = json.loads(write_config(directory, models, part="run", start=start).read_text())
+    config["state_db"] = state_db
     for i, model in enumerate(config["models"]):
         model["schedule"] = f"{i % 60} * * * *"
+    path = directory / f"fleet_{name}.yaml"
     path.write_text(json.dumps(config))
     return path
+
+
+class StateDbs:
+    """Fresh state DBs for the runs: copies of the primed one (files, or PostgreSQL
+    databases made with ``CREATE DATABASE ... TEMPLATE``), dropped at the end."""
+
+    def __init__(self, kind: str, directory: Path) -> None:
+        self.kind, self.directory = kind, directory
+        self.tag = uuid.uuid4().hex[:8]
+        self.made: list[str] = []
+
+    def url(self, name: str) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.directory / name}.db"
+        return PG_ADMIN.rsplit("/", 1)[0] + f"/fleet_{self.tag}_{name}"
+
+    def create(self, name: str, template: str | None = None) -> str:
+        if self.kind == "sqlite":
+            if template is not None:
+                shutil.copy(self.directory / f"{template}.db", self.directory / f"{name}.db")
+        else:
+            source = f" TEMPLATE fleet_{self.tag}_{template}" if template else ""
+            self._admin(f"CREATE DATABASE fleet_{self.tag}_{name}{source}")
+            self.made.append(f"fleet_{self.tag}_{name}")
+        return self.url(name)
+
+    def drop(self) -> None:
+        for name in reversed(self.made):
+            self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def _admin(self, statement: str) -> None:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(statement))
+        engine.dispose()
+
+
+def read_scans(url: str) -> list[ScanRow]:
+    import sqlalchemy as sa
+
+    from monitor.store import Scan
+
+    engine = sa.create_engine(url)
+    query = sa.select(Scan.model, Scan.window_end, Scan.started_at, Scan.finished_at, Scan.status)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    engine.dispose()
+    return [ScanRow(m, utc(w), utc(s), utc(f), status) for m, w, s, f, status in rows]
+
+
+def utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def prime(config: Path) -> float:
@@ -60,17 +127,16 @@ def prime(config: Path) -> float:
     )
 
 
-def run_replicas(config: Path, replicas: int, seconds: float) -> list[list[Any]]:
+def run_replicas(config: Path, replicas: int, seconds: float) -> tuple[list[Any], list[Path]]:
     """Start ``replicas`` processes together, sample them for ``seconds``, stop them."""
     wait_for_offset()
-    procs = []
-    logs = []
+    procs, logs, paths = [], [], []
     for r in range(replicas):
         cmd = [sys.executable, "-m", "monitor", "run", "--no-api", "-c", str(config)]
         cmd += ["--port", str(free_port())]
-        log = (config.parent / f"replica-{replicas}-{r}.log").open("w")
-        logs.append(log)
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log))
+        paths.append(config.parent / f"{config.stem}-replica-{r}.log")
+        logs.append(paths[-1].open("w"))
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=logs[-1]))
     samples: list[list[Any]] = [[] for _ in procs]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -84,12 +150,25 @@ def run_replicas(config: Path, replicas: int, seconds: float) -> list[list[Any]]
     for proc, log in zip(procs, logs, strict=True):
         proc.wait(120)
         log.close()
-    return samples
+    return samples, paths
+
+
+def logged_scans(log: Path, since: datetime) -> int:
+    """This replica's ``scan`` log lines of windows ending at or after ``since``."""
+    count = 0
+    for raw in log.read_text().splitlines():
+        if raw.startswith("{"):
+            line = json.loads(raw)
+            end = line.get("window_end")
+            if line["message"] == "scan" and end and datetime.fromisoformat(end) >= since:
+                count += 1
+    return count
 
 
 def summarise(
-    samples: list[list[Any]], scans: list[Any], launched: datetime, settle: float
-) -> dict[str, Any]:
+    samples: list[list[Any]], scans: list[ScanRow], logs: list[Path], launched: datetime,
+    settle: float,
+) -> dict[str, Any]:  # fmt: skip
     steady_cpu, startup_cpu = [], []
     for own in samples:
         steady = [s for s in own if (s.at - launched).total_seconds() >= settle]
@@ -103,12 +182,15 @@ def summarise(
     late = sorted(
         (s.started_at - s.window_end).total_seconds() for s in fresh if s.window_end >= steady_from
     )
+    keys = [(s.model, s.window_end) for s in fresh if s.window_end >= steady_from]
     return {
         "startup_cpu_s": startup_cpu,
         "cpu_per_min_s": steady_cpu,
         "cpu_per_hour_s": [x * 60 for x in steady_cpu],
         "scans": len(fresh),
         "steady_scans": len(late),
+        "steady_per_replica": [logged_scans(log, steady_from) for log in logs],
+        "duplicates": len(keys) - len(set(keys)),
         "statuses": sorted({s.status for s in fresh}),
         "late_median_s": statistics.median(late) if late else None,
         "late_p95_s": late[int(0.95 * (len(late) - 1))] if late else None,
@@ -117,52 +199,119 @@ def summarise(
     }
 
 
+def profile_minute(config: Path) -> dict[str, Any]:
+    """One steady minute of one replica, in this process under cProfile: a tick judging
+    every model, and the scans of the cohort whose cron minute passed last (primed before)."""
+    from monitor.config import open_config
+    from monitor.run.process import warm_up
+    from monitor.run.service import Service
+    from monitor.sources import SourceEngines
+    from monitor.store import make_engine, make_sessionmaker
+
+    warm_up()
+    settings = open_config(str(config))
+    engine = make_engine(settings.state_db, pool=settings.state_db_pool)
+    service = Service(
+        config=settings, sessions=make_sessionmaker(engine), engines=SourceEngines(settings.sources)
+    )
+    service.claim_shards()
+    service.caught_up |= {m.name for m in settings.models}
+    minute = (datetime.now(UTC) - timedelta(minutes=1)).minute
+    cohort = [m.name for i, m in enumerate(settings.models) if i % 60 == minute]
+    service.tick()  # warm: the first tick of a process compiles its queries
+    parts: dict[str, float] = {}
+    profiler = cProfile.Profile()
+    with _cpu(parts, "tick"), _enabled(profiler):
+        service.tick()
+    with _cpu(parts, "scans"), _enabled(profiler):
+        for name in cohort:
+            service.scan_model(name)
+    with _cpu(parts, "claim"), _enabled(profiler):
+        service.claim_shards()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+    stats.print_stats(r"monitor/|sqlalchemy/engine/base|sqlalchemy/orm/session", 22)
+    service.release_shards()
+    service.engines.dispose()
+    engine.dispose()
+    return {"cpu_s": parts, "cohort": len(cohort), "models": len(settings.models),
+            "profile": out.getvalue()}  # fmt: skip
+
+
+@contextmanager
+def _cpu(into: dict[str, float], key: str) -> Iterator[None]:
+    start = time.process_time()
+    yield
+    into[key] = time.process_time() - start
+
+
+@contextmanager
+def _enabled(profiler: cProfile.Profile) -> Iterator[None]:
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=240)
-    parser.add_argument("--settle", type=float, default=40, help="start-up seconds left out")
+    parser.add_argument("--seconds", type=float, default=330)
+    parser.add_argument("--settle", type=float, default=150, help="start-up seconds left out")
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--state-db", choices=["postgresql", "sqlite"], default="postgresql")
     args = parser.parse_args()
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        start = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
-        start -= timedelta(hours=46)
-        make_log(directory / "logs.db", start)
-        config = fleet_config(directory, args.models, start)
-        state = directory / f"state_run_{args.models}.db"
-        upgrade(config)
-        primed_cpu = prime(config)
-        print(f"primed {args.models} models in {primed_cpu:.1f} s CPU", flush=True)
-        pristine = directory / "primed.db"
-        shutil.copy(state, pristine)
-        for replicas in args.replicas:
-            shutil.copy(pristine, state)
-            samples = run_replicas(config, replicas, args.seconds)
-            launched = min(own[0].at for own in samples if own) - timedelta(seconds=1)
-            rows[replicas] = summarise(samples, read_scans(state), launched, args.settle)
-            print(f"{replicas} replica(s): {json.dumps(rows[replicas])}", flush=True)
-    text = table(args, rows, primed_cpu)
+        dbs = StateDbs(args.state_db, directory)
+        try:
+            start = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+            start -= timedelta(hours=46)
+            make_log(directory / "logs.db", start)
+            primed = fleet_config(directory, args.models, start, dbs.create("primed"), "primed")
+            upgrade(primed)
+            primed_cpu = prime(primed)
+            print(f"primed {args.models} models in {primed_cpu:.1f} s CPU", flush=True)
+            for replicas in args.replicas:
+                url = dbs.create(f"run{replicas}", template="primed")
+                config = fleet_config(directory, args.models, start, url, f"run{replicas}")
+                samples, logs = run_replicas(config, replicas, args.seconds)
+                launched = min(own[0].at for own in samples if own) - timedelta(seconds=1)
+                rows[replicas] = summarise(samples, read_scans(url), logs, launched, args.settle)
+                print(f"{replicas} replica(s): {json.dumps(rows[replicas])}", flush=True)
+            load = os.getloadavg()
+            url = dbs.create("profile", template="primed")
+            profile = profile_minute(fleet_config(directory, args.models, start, url, "profile"))
+        finally:
+            dbs.drop()
+    text = table(args, rows, primed_cpu, load) + profile_text(profile)
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "fleet_schedule.md").write_text(text)
 
 
-def table(args: argparse.Namespace, rows: dict[int, dict[str, Any]], primed_cpu: float) -> str:
+def table(
+    args: argparse.Namespace, rows: dict[int, dict[str, Any]], primed_cpu: float,
+    load: tuple[float, float, float],
+) -> str:  # fmt: skip
     per = args.models / 60
     lines = [
+        f"`python bench/fleet_schedule.py {' '.join(sys.argv[1:])}`".replace(" `", "`"),
+        "",
         f"{args.models} tiny models, hourly, staggered (model i at minute i % 60: ~{per:.0f} "
-        f"scans due a minute), `monitor run --no-api` on a SQLite state DB; every model's "
-        f"latest window stored first (one `monitor scan`: {primed_cpu:.0f} s CPU), so start-up "
-        "has little to catch up (the windows that came due since). Each run "
-        f"{args.seconds:.0f} s; steady = after the first "
-        f"{args.settle:.0f} s. Load average at the end: {os.getloadavg()[0]:.1f} on "
+        f"scans due a minute), `monitor run --no-api` on a {args.state_db} state DB; every "
+        f"model's latest window stored first (one `monitor scan`: {primed_cpu:.0f} s CPU), so "
+        "start-up has little to catch up (the windows that came due since). Each run "
+        f"{args.seconds:.0f} s; steady = after the first {args.settle:.0f} s. Load average "
+        f"after the runs (1 / 5 / 15 min): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on "
         f"{os.cpu_count()} cores.",
         "",
         "| replicas | CPU per replica, steady: per minute (s) | per hour (s) | CPU in the first "
         f"{args.settle:.0f} s per replica (s) | scans stored: all, of windows due when steady "
-        "| lateness when steady: median / p95 / max (s) | peak RSS (MB) |",
+        "(per replica), scanned twice | lateness when steady: median / p95 / max (s) "
+        "| peak RSS (MB) |",
         "|---|---|---|---|---|---|---|",
     ]
     for replicas, row in rows.items():
@@ -179,10 +328,22 @@ def table(args: argparse.Namespace, rows: dict[int, dict[str, Any]], primed_cpu:
             f"| {replicas} | {each('cpu_per_min_s', '{:.2f}')} "
             f"| {each('cpu_per_hour_s', '{:.0f}')} "
             f"| {each('startup_cpu_s', '{:.1f}')} "
-            f"| {row['scans']}, {row['steady_scans']} ({', '.join(row['statuses'])}) "
+            f"| {row['scans']}, {row['steady_scans']} ({each('steady_per_replica', '{}')}), "
+            f"{row['duplicates']} ({', '.join(row['statuses'])}) "
             f"| {late} | {each('rss_mb', '{:.0f}')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def profile_text(profile: dict[str, Any]) -> str:
+    cpu = profile["cpu_s"]
+    return (
+        f"\nOne steady minute of one replica holding every shard, profiled in-process "
+        f"(cProfile on, so slower than above): tick judging {profile['models']} models "
+        f"{cpu['tick']:.2f} s CPU, the {profile['cohort']} scans of one cohort "
+        f"{cpu['scans']:.2f} s, a shard claim {cpu['claim']:.3f} s. Top of the profile "
+        "(cumulative):\n\n```\n" + profile["profile"].strip() + "\n```\n"
+    )
 
 
 if __name__ == "__main__":

@@ -102,6 +102,7 @@ def _start_scheduler(service: Service, activity: Activity) -> BackgroundSchedule
     with service.sessions() as session:
         resolve_removed(session=session, config=service.config, now=datetime.now(UTC))
         session.commit()
+    service.claim_shards()  # before the first firings, which scan only our shards' models
     scheduler = build_scheduler(service, activity)
     scheduler.start()
     return scheduler
@@ -223,6 +224,8 @@ def _shutdown(
         # The running scan never committed: exiting closes its connection, which rolls it back.
         logger().error("shutdown timed out with a scan running; it is rolled back")
         os._exit(1)
+    if scheduler is not None:
+        service.release_shards()
     logger().info("stopped")
     return 0
 

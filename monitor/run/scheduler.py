@@ -1,10 +1,13 @@
-"""APScheduler 3 wiring: one job per model on its grid, ``tick`` every ``run.tick_every``.
+"""APScheduler 3 wiring: one job per model on its grid, ``tick`` every ``run.tick_every``,
+the shard claim every third of ``run.lease``.
 
 Jobs come from the config (an in-memory job store, never a pickled one) and only wire
 triggers to :class:`~monitor.run.service.Service` units. ``{every: 15m}`` uses an
 interval trigger on the Unix epoch's grid, so it fires on the same UTC grid the window ends
 come from. Every job also runs once at start: that run is the catch-up of the windows missed
-while nothing ran, and the grid trigger keeps it from shifting the later firings.
+while nothing ran, and the grid trigger keeps it from shifting the later firings. A firing
+of a model whose shard another replica holds returns at once; the models of a shard gained
+later (a replica left or died) run at once, their catch-up.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from monitor.config.schema import ModelConfig
@@ -105,7 +109,7 @@ def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activit
             job.remove()
     for model in service.config.models:
         scheduler.add_job(
-            activity.track(service.scan_model),
+            activity.track(service.scheduled_scan),
             trigger_for(model),
             args=[model.name],
             id=f"scan:{model.name}",
@@ -114,6 +118,14 @@ def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activit
             next_run_time=now,
         )
     _add_digest(scheduler, service, activity)
+    scheduler.add_job(
+        activity.track(partial(claim_shards, scheduler, service)),
+        "interval",
+        seconds=service.config.run.lease.total_seconds() / 3,
+        id="shards",
+        name="claim shards",
+        replace_existing=True,
+    )
     every = service.config.run.tick_every.total_seconds()
     scheduler.add_job(
         activity.track(service.tick),
@@ -123,6 +135,15 @@ def add_jobs(scheduler: BackgroundScheduler, service: Service, activity: Activit
         replace_existing=True,
         next_run_time=now,
     )
+
+
+def claim_shards(scheduler: BackgroundScheduler, service: Service) -> None:
+    """Renew and rebalance the shards; the models of shards gained are scanned now."""
+    now = datetime.now(UTC)
+    for name in service.claim_shards():
+        job = scheduler.get_job(f"scan:{name}")
+        if job is not None:
+            job.modify(next_run_time=now)
 
 
 def _add_digest(scheduler: BackgroundScheduler, service: Service, activity: Activity) -> None:

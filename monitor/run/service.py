@@ -1,10 +1,12 @@
-"""The units of work of ``monitor run``: scan a model's due windows, and tick.
+"""The units of work of ``monitor run``: claim shards, scan a model's due windows, and tick.
 
-Each unit takes a lease in the state DB first, so with several replicas on one PostgreSQL
-every (model, window end) is scanned by one replica and ``tick`` runs on one at a time. The
-due windows come from the DB (every grid window after the model's latest stored scan, at
-most ``run.catch_up`` of them, oldest first), so a restart, a dead replica or a state DB
-outage leaves no gap: the next run scans what is missing.
+Replicas on one PostgreSQL split the models by shard (:mod:`monitor.run.shards`): each fires
+the scans of its own shards' models and judges their staleness. Each scan also takes its
+model's lease, so every (model, window end) is scanned by one replica even while a shard
+changes hands; the rest of ``tick`` (reminders, delivery, retention) runs on one replica at a
+time under the tick lease. The due windows come from the DB (every grid window after the
+model's latest stored scan, at most ``run.catch_up`` of them, oldest first), so a restart, a
+dead replica or a state DB outage leaves no gap: the next run scans what is missing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
 from monitor.config.schema import Config, ModelConfig
-from monitor.run import leases
+from monitor.run import leases, shards
 from monitor.run.logs import logger
 from monitor.run.notifiers import build_notifier
 from monitor.run.tick import tick
@@ -76,7 +78,41 @@ class Service:
     stopping: threading.Event = field(default_factory=threading.Event)
     # Models whose first run (the catch-up) finished; only they are judged for staleness.
     caught_up: set[str] = field(default_factory=set)
+    # The shards this replica holds (from the last claim): whose models it scans and judges.
+    owned: frozenset[int] = frozenset()
     _notifier: Notifier | None = None
+
+    def claim_shards(self) -> list[str]:
+        """Renew and rebalance this replica's shards; the models of the shards it gained,
+        whose due windows the caller should scan now (a takeover, a replica that left)."""
+        try:
+            owned = shards.claim(self.sessions, holder=self.holder, ttl=self.config.run.lease)
+        except Exception as exc:  # state DB down: keep firing what we had; scans stay fenced
+            logger().error("shard claim failed", extra={"error": _describe(exc)})
+            return []
+        gained, lost = owned - self.owned, self.owned - owned
+        self.owned = owned
+        if gained or lost:
+            logger().info("shards", extra={"held": len(owned), "gained": len(gained)})
+        # A model handed over is judged here again only after our next catch-up of it.
+        self.caught_up -= {n for n in set(self.caught_up) if shards.shard_of(n) in lost}
+        return [m.name for m in self.config.models if shards.shard_of(m.name) in gained]
+
+    def release_shards(self) -> None:
+        """Give our shards back at shutdown, so the other replicas take them at once."""
+        try:
+            shards.release(self.sessions, holder=self.holder)
+        except Exception as exc:  # they expire within the lease anyway
+            logger().warning("shard release failed", extra={"error": _describe(exc)})
+        self.owned = frozenset()
+
+    def owns(self, name: str) -> bool:
+        return shards.shard_of(name) in self.owned
+
+    def scheduled_scan(self, name: str) -> None:
+        """A firing of model ``name``'s schedule: scanned here if its shard is ours."""
+        if self.owns(name):
+            self.scan_model(name)
 
     def scan_model(self, name: str) -> None:
         """One scheduled run of model ``name``: scan its due windows under its lease."""
@@ -167,20 +203,21 @@ class Service:
         return True
 
     def tick(self) -> None:
-        """Staleness, reminders, outbox delivery and retention, on one replica at a time."""
+        """Staleness of our shards' models here; reminders, outbox delivery and retention on
+        one replica at a time (the tick lease's holder)."""
         now = datetime.now(UTC)
         ttl = self.config.run.lease
         try:
             with leases.held(self.sessions, TICK_LEASE, holder=self.holder, ttl=ttl) as mine:
-                if not mine:
-                    return
                 busy = leases.live(self.sessions, prefix="scan:")
                 # A model being scanned (or not yet looked at by this process) is not judged:
                 # its data may be landing right now, e.g. the very first scan of a new model.
                 judged = [
                     m
                     for m in self.config.models
-                    if m.name in self.caught_up and f"scan:{m.name}" not in busy
+                    if m.name in self.caught_up
+                    and self.owns(m.name)
+                    and f"scan:{m.name}" not in busy
                 ]
                 done = tick(
                     self.sessions,
@@ -188,9 +225,11 @@ class Service:
                     now=now,
                     notifier=self.notifier,
                     judged=judged,
+                    alerts=mine is not None,
                     clock=partial(datetime.now, UTC),
                 )
-                leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
+                if mine:
+                    leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
         except Exception as exc:  # state DB down: the next tick tries again
             logger().error("tick failed", extra={"error": _describe(exc)})
             return

@@ -1,6 +1,7 @@
 """``tick(now)``: the one periodic unit of work, whoever calls it.
 
-The scheduler of ``monitor run`` calls it every ``run.tick_every`` (under the tick lease),
+The scheduler of ``monitor run`` calls it every ``run.tick_every`` on every replica, each
+judging its own shards' models, and the tick lease's holder does the rest (``alerts``),
 ``monitor scan`` once after its scans, and the demo after each simulated day. One call judges
 staleness, ends expired silences and snoozes, sends due reminders, delivers due outbox rows,
 prunes settled notifications and, where asked, scans past ``retention.scans``.
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.alerts import tick as alerts
+from monitor.alerts import tick as alert_tick
 from monitor.alerts.dispatch import SessionSource, unit
 from monitor.alerts.notify import Notifier
 from monitor.alerts.wiring import routing_for
@@ -23,7 +24,7 @@ from monitor.scans.service import check_stale
 
 @dataclass(frozen=True)
 class TickResult:
-    alerts: alerts.TickReport
+    alerts: alert_tick.TickReport
     pruned_scans: int = 0
 
 
@@ -35,6 +36,7 @@ def tick(
     notifier: Notifier,
     judged: Sequence[ModelConfig] | None = None,
     prune_old_scans: bool = True,
+    alerts: bool = True,
     clock: Callable[[], datetime] | None = None,
 ) -> TickResult:
     """Run one tick at ``now``. ``sessions``: a session factory, or one session (committed
@@ -42,13 +44,18 @@ def tick(
 
     ``judged``: the models whose staleness is judged (default: all; the scheduler leaves out
     models being scanned right now). ``prune_old_scans``: False for ``monitor scan``, whose
-    backfill must not delete the old windows it has just stored. ``clock``: the wall clock in
+    backfill must not delete the old windows it has just stored. ``alerts``: False to judge
+    staleness only (another replica holds the tick lease). ``clock``: the wall clock in
     a long-running service, stamping delivery outcomes when they happen.
     """
     models = list(config.models if judged is None else judged)
-    with unit(sessions) as session:
-        check_stale(config=config.model_copy(update={"models": models}), session=session, now=now)
-    report = alerts.tick(
+    if models:
+        with unit(sessions) as session:
+            stale_config = config.model_copy(update={"models": models})
+            check_stale(config=stale_config, session=session, now=now)
+    if not alerts:
+        return TickResult(alert_tick.TickReport())
+    report = alert_tick.tick(
         sessions,
         now=now,
         notifier=notifier,

@@ -215,8 +215,9 @@ def write_config(
     slack: FakeSlack | None,
     every: str = "2s",
     run: dict[str, Any] | None = None,
+    models: Sequence[str] = ("m",),
 ) -> Path:
-    """A config with one drifting model `m` scanned every ``every``."""
+    """A config with drifting models (one, `m`, by default) scanned every ``every``."""
     source_url = source.url.set(port=proxy.port, drivername="postgresql+psycopg")
     tree: dict[str, Any] = {
         "state_db": state_db,
@@ -228,7 +229,7 @@ def write_config(
         | (run or {}),
         "models": [
             {
-                "name": "m",
+                "name": name,
                 "source": "logs",
                 "table": "preds",
                 "timestamp": "ts",
@@ -238,6 +239,7 @@ def write_config(
                 "window": "1h",
                 "schedule": {"every": every},
             }
+            for name in models
         ],
     }
     if slack is not None:

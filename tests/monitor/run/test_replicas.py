@@ -1,5 +1,5 @@
 """Several `monitor run` replicas on one PostgreSQL: each window once, each alert posted once,
-and a replica killed mid-scan is taken over."""
+the models split between replicas, and a replica killed mid-scan is taken over."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from monitor.run.shards import SHARDS, shard_of
 from monitor.store import Alert, Lease
 from monitor.windows import parse_instant
 from tests.fakes.slack import FakeSlack
@@ -145,3 +146,61 @@ def steady_holder(state_db: str) -> str | None:
 def lease_holder(state_db: str) -> str | None:
     holders = read_state(state_db, select(Lease.holder).where(Lease.name == "scan:m"))
     return holders[0] if holders else None
+
+
+def straddling(count: int) -> list[str]:
+    """``count`` model names, half in the low shards, half in the high ones."""
+    names = [f"m{i:02d}" for i in range(100)]
+    low = [n for n in names if shard_of(n) < SHARDS // 2][: count // 2]
+    return sorted(low + [n for n in names if shard_of(n) >= SHARDS // 2][: count - count // 2])
+
+
+def test_a_second_replica_takes_half_the_models_and_a_killed_one_is_taken_over(
+    pg_state: str,
+    source_db: Engine,
+    proxy: TcpProxy,
+    replicas: Callable[..., Replica],
+    tmp_path: Path,
+) -> None:
+    models = straddling(4)
+    config = write_config(
+        tmp_path / "m.yaml", state_db=pg_state, source=source_db, proxy=proxy, slack=None,
+        models=models, every="6s",  # four models every 2 s would keep a busy machine behind
+    )  # fmt: skip
+    first = replicas(config, "--no-api")
+    first.wait_healthy()
+    wait_until("the first replica's scans", first.scans, watch=[first])
+    # The first replica holds every shard; the second one's arrival makes it give back its
+    # highest half, which the second takes (nothing else is free): the high-shard models.
+    second = replicas(config, "--no-api")
+    second.wait_healthy()
+    high = {m for m in models if shard_of(m) >= SHARDS // 2}
+
+    def second_scans_the_high_models() -> bool:
+        return {line["model"] for line in second.scans()} == high
+
+    wait_until("the second replica's share", second_scans_the_high_models, watch=[first, second])
+    os.kill(second.proc.pid, signal.SIGKILL)
+    second.proc.wait(PATIENCE)
+    killed_at = datetime.now(UTC)
+
+    def first_took_over() -> bool:
+        after = {
+            line["model"]
+            for line in first.scans()
+            if parse_instant(line["window_end"]) > killed_at + timedelta(seconds=6)
+        }
+        return high <= after
+
+    wait_until("the survivor to scan the killed replica's models", first_took_over, watch=[first])
+    assert first.stop() == 0
+    second.kill()
+
+    logged = Counter((line["model"], line["window_end"]) for line in first.scans() + second.scans())
+    assert set(logged.values()) == {1}, logged  # no window scanned twice
+    by_model: dict[str, list[datetime]] = {m: [] for m in models}
+    for scan in stored_scans(pg_state):
+        by_model[scan.model].append(scan.window_end)
+    for ends in by_model.values():  # and none skipped, through the arrival and the kill
+        assert all(b - a == timedelta(seconds=6) for a, b in itertools.pairwise(ends)), ends
+    assert {m for m, _ in logged} == set(models)
