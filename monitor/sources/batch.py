@@ -147,13 +147,15 @@ class _Layout:
             .where(*(c.is_not(None) for c in cols))
             .group_by(*cols)
         )
-        if group.limit is not None:  # one more than kept tells whether there are more
-            inner = inner.order_by(n.desc(), *cols).limit(group.limit + 1)
         sub = inner.subquery(f"g{b}")
         own = {name: sub.c[f"k{j}"] for j, name in enumerate(group.columns)}
         values = [_null(sa.Double()) for _ in range(self.width)]
         keys = [own.get(name, _null(t)) for name, t in self.keys.items()]
-        return sa.select(_branch(b), *values, *keys, sub.c.n, sub.c.d, sub.c.r)
+        stmt = sa.select(_branch(b), *values, *keys, sub.c.n, sub.c.d, sub.c.r)
+        if group.limit is not None:  # one more than kept tells whether there are more
+            # by rank, not ORDER BY ... LIMIT: Spark cannot sort on count(*) beside windows
+            stmt = stmt.where(sub.c.r <= group.limit + 1)
+        return stmt
 
     def read_groups(
         self, group: Groups, rows: list[tuple[Any, ...]]
