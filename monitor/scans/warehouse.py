@@ -9,8 +9,13 @@ percentiles and confusion-based metrics (binary confusion counts, or a multiclas
 summarised as counts per reference-quantile bin (their test runs on the bins), unless their
 method needs the values (``ks``, ``wasserstein``, ...), in which case just that column is
 read. Metrics that need the values (``roc_auc``, ``log_loss``, regression) read just their
-columns of the performance window. Segments are the same queries filtered on the segment
+columns of the performance window. Segments are the same aggregates filtered on the segment
 value, for the ``max_segments`` most frequent values.
+
+Every aggregate of every slice is asked of one :class:`~monitor.sources.batch.Batch` first
+and read after it has run, so the summary is one statement (a round trip costs up to a
+second on Spark): each ``_slice`` / ``_summarise`` asks, then returns the call that builds
+its part from the answers.
 """
 
 from __future__ import annotations
