@@ -113,10 +113,10 @@ class _Layout:
         # one more: each aggregate row also counts its rows, so that it is one row even
         # when all it asks for is a scalar subquery (the standard-SQL percentile)
         self.width = 1 + max((len(a.items) for a in self.aggregates), default=0)
-        self.keys: dict[str, sa.types.TypeEngine[Any]] = {}
+        self.keys: dict[str, sa.ColumnElement[Any]] = {}  # a NULL of each key's type
         for group in self.groups:
             for name in group.columns:
-                self.keys.setdefault(name, group.rows.c[name].type)
+                self.keys.setdefault(name, _null_like(group.rows.c[name]))
         self.key_slot = {name: 1 + self.width + k for k, name in enumerate(self.keys)}
         self.count_slot = 1 + self.width + len(self.keys)
 
@@ -130,7 +130,7 @@ class _Layout:
         values: list[sa.ColumnElement[Any]] = [sa.cast(e, sa.Double) for e, _ in agg.items]
         values += [_null(sa.Double()) for _ in range(self.width - 1 - len(values))]
         values.append(sa.cast(sa.func.count(), sa.Double))
-        keys = [_null(t) for t in self.keys.values()]
+        keys = list(self.keys.values())
         counts = [_null(sa.BigInteger()) for _ in range(3)]
         return sa.select(_branch(b), *values, *keys, *counts).select_from(agg.rows)
 
@@ -150,7 +150,7 @@ class _Layout:
         sub = inner.subquery(f"g{b}")
         own = {name: sub.c[f"k{j}"] for j, name in enumerate(group.columns)}
         values = [_null(sa.Double()) for _ in range(self.width)]
-        keys = [own.get(name, _null(t)) for name, t in self.keys.items()]
+        keys = [own.get(name, null) for name, null in self.keys.items()]
         stmt = sa.select(_branch(b), *values, *keys, sub.c.n, sub.c.d, sub.c.r)
         if group.limit is not None:  # one more than kept tells whether there are more
             # by rank, not ORDER BY ... LIMIT: Spark cannot sort on count(*) beside windows
@@ -173,6 +173,13 @@ def _branch(b: int) -> sa.ColumnElement[int]:
 
 def _null(type_: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
     """A NULL of ``type_`` (typed, so that every engine unions it with the real column)."""
-    if isinstance(type_, sa.types.NullType):
-        return sa.null()
     return sa.cast(sa.null(), type_)
+
+
+def _null_like(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A NULL of ``column``'s type. A ``query:`` source's columns have no type here: then
+    ``(SELECT column FROM rows WHERE false)``, typed by the database (PostgreSQL resolves
+    two untyped NULLs in a UNION as text, which then fails against an integer column)."""
+    if not isinstance(column.type, sa.types.NullType):
+        return _null(column.type)
+    return sa.select(column).where(sa.false()).correlate(None).scalar_subquery()

@@ -235,13 +235,13 @@ def test_a_warehouse_window_summary_is_one_statement(
 ) -> None:
     """Each statement costs up to a second on Spark: the live and performance windows'
     counts, bins, categories, confusion counts and percentiles come in one statement; a
-    segmented model asks for its segment values first (one more)."""
+    segmented model asks for its segment values first (one more). A ``query:`` source: its
+    columns have no types here, which the statement's typed NULLs must survive."""
     _logs(source_url)
     config = _config(source_url, "sqlite://", warehouse=True, segment=segment)
     reference = {"between": ["2026-03-01", "2026-03-02"], "refresh": "1d"}  # no re-count
-    model = config.models[0].model_copy(
-        update={"reference": type(config.models[0].reference)(**reference)}
-    )
+    update = {"reference": type(config.models[0].reference)(**reference), "table": None}
+    model = config.models[0].model_copy(update=update | {"query": "SELECT * FROM preds"})
     windows = Windows(live=Window(day(1), day(2)), performance=Window(day(1), day(2)))
     statements: list[str] = []
     with SourceEngines(config.sources) as engines:
