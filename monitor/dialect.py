@@ -24,9 +24,12 @@ class percentile(sa.sql.expression.ColumnElement[float]):
     """The ``fraction`` quantile of the non-null values of ``column`` (a column of a
     subquery), interpolated linearly between order statistics as numpy's default does.
 
-    A scalar subquery over the column's own subquery, so ``select(percentile(c, 0.5))`` is
-    one statement on every dialect: PostgreSQL ``percentile_cont``, DuckDB
-    ``quantile_cont``, elsewhere the two order statistics picked with ``row_number()``.
+    An aggregate over the rows of the SELECT it is in (``select(percentile(c, 0.5),
+    count()).select_from(rows)``), so it shares one statement with other aggregates:
+    PostgreSQL and Spark ``percentile_cont``, DuckDB ``quantile_cont`` (which skip NULLs).
+    Where the dialect has no such aggregate, an uncorrelated scalar subquery over the
+    column's own subquery picks the two order statistics with ``row_number()``; it is
+    constant over the rows, so the enclosing SELECT must aggregate (or it repeats per row).
     """
 
     inherit_cache = False
@@ -40,13 +43,13 @@ class percentile(sa.sql.expression.ColumnElement[float]):
 @compiles(percentile, "postgresql")
 def _percentile_postgresql(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
     ordered = sa.func.percentile_cont(element.fraction).within_group(element.column)
-    return compiler.process(_over_rows(element, ordered), **kw)
+    return compiler.process(ordered, **kw)
 
 
 @compiles(percentile, "duckdb")
 def _percentile_duckdb(element: percentile, compiler: SQLCompiler, **kw: Any) -> str:
     expr = sa.func.quantile_cont(element.column, element.fraction)
-    return compiler.process(_over_rows(element, expr), **kw)
+    return compiler.process(expr, **kw)
 
 
 @compiles(percentile)
@@ -88,7 +91,7 @@ def _percentile_trino(element: percentile, compiler: SQLCompiler, **kw: Any) -> 
     """Trino has no exact percentile: ``approx_percentile`` (a q-digest, within about 1%
     of rank), documented in docs/warehouses.md."""
     expr = sa.func.approx_percentile(element.column, element.fraction)
-    return compiler.process(_over_rows(element, expr), **kw)
+    return compiler.process(expr, **kw)
 
 
 @compiles(percentile, "clickhouse")
@@ -99,7 +102,7 @@ def _percentile_clickhouse(element: percentile, compiler: SQLCompiler, **kw: Any
     expr: sa.ColumnElement[Any] = sa.literal_column(
         f"quantileExactInclusive({fraction})({compiler.process(element.column, **kw)})"
     )
-    return compiler.process(_over_rows(element, expr), **kw)
+    return compiler.process(expr, **kw)
 
 
 @compiles(percentile, "bigquery")
@@ -109,12 +112,7 @@ def _percentile_bigquery(element: percentile, compiler: SQLCompiler, **kw: Any) 
     expr: sa.ColumnElement[Any] = sa.literal_column(
         f"APPROX_QUANTILES({compiler.process(element.column, **kw)}, 1000)[OFFSET({k})]"
     )
-    return compiler.process(_over_rows(element, expr), **kw)
-
-
-def _over_rows(element: percentile, expr: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
-    col = element.column
-    return sa.select(expr).where(col.is_not(None)).scalar_subquery()
+    return compiler.process(expr, **kw)
 
 
 class Timestamp(sa.types.TypeDecorator[datetime]):

@@ -9,21 +9,17 @@ the performance window are read and the checks library computes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
-import sqlalchemy as sa
 
 from checks import metrics as m
 from checks.metrics import MetricValue
 from checks.multiclass import ClassCounts, from_class_counts
 from checks.registry import get_metric
 from monitor.config.schema import ModelConfig
-from monitor.scans.observe import LATENCY_QUANTILES
 from monitor.scans.performance import metric_inputs
-from monitor.sources import ModelLog
-from monitor.sources import warehouse as sql
 
 
 @dataclass(frozen=True)
@@ -35,19 +31,20 @@ class WindowCounts:
     performance_rows: int
     confusion: dict[str, int] | ClassCounts | None
     seconds: float
+    percentiles: Mapping[float, float | None] = field(default_factory=dict)
+    nulls: Mapping[str, int] = field(default_factory=dict)  # per missing_share column
 
 
 def metric_value(
     model: ModelConfig,
-    log: ModelLog,
     key: tuple[str, str | None],
     *,
-    rows: sa.Subquery,
     counts: WindowCounts,
     values: Callable[[list[str]], pd.DataFrame],
 ) -> MetricValue:
-    """``key``'s metric over the slice's live ``rows``; ``values(columns)`` reads columns of
-    the slice's performance window, for a metric that needs them."""
+    """``key``'s metric over the slice, from what the database counted (``counts``);
+    ``values(columns)`` reads columns of the slice's performance window, for a metric that
+    needs them."""
     name, column = key
     if name == "row_count":
         return m.row_count(counts.rows)
@@ -56,7 +53,7 @@ def metric_value(
     if name.startswith("latency_p"):
         assert model.latency is not None
         q = float(name[len("latency_p") :])
-        value = sql.percentile(log, rows, model.latency, q, batch=LATENCY_QUANTILES)
+        value = counts.percentiles[q]
         if value is None:
             return m.MetricValue(
                 name=name, value=None, reason="no rows with a latency", details={"rows": 0}
@@ -64,7 +61,7 @@ def metric_value(
         return m.MetricValue(name=name, value=value)
     if name == "missing_share":
         assert column is not None
-        return _share("missing_share", sql.null_count(log, rows, column), counts.rows, "missing")
+        return _share("missing_share", counts.nulls[column], counts.rows, "missing")
     if name == "label_coverage":
         return _coverage(counts)
     if name in m.CONFUSION_METRICS and counts.confusion is not None:

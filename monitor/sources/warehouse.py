@@ -1,25 +1,28 @@
 """Window summaries computed inside the source database (warehouse mode).
 
 Only aggregates travel: row and null counts, value counts of categorical columns, counts of
-numerical columns per reference-quantile bin, confusion counts and percentiles. Every
-statement is SQLAlchemy Core over the same window SELECT the plain path reads (so a query
-source, a labels join and the window bounds behave alike), with bound parameters, and runs
-on any dialect with ``CASE``, ``GROUP BY`` and ``ORDER BY ... LIMIT``. Percentiles use the
-dialect's own function where it has one (PostgreSQL ``percentile_cont``, DuckDB
-``quantile_cont``), elsewhere one query picking the two order statistics with
+numerical columns per reference-quantile bin, confusion counts and percentiles. Each
+function registers what it needs in a :class:`~monitor.sources.batch.Batch` and returns a
+callable that reads the answer once the batch has run: a window summary is one statement
+(one round trip, which costs up to a second on Spark). Every aggregate is SQLAlchemy Core
+over the same window SELECT the plain path reads (so a query source, a labels join and the
+window bounds behave alike), with bound parameters. Percentiles use the dialect's own
+aggregate where it has one (PostgreSQL and Spark ``percentile_cont``, DuckDB
+``quantile_cont``), elsewhere a scalar subquery picking the two order statistics with
 ``row_number()`` and interpolating as numpy does (monitor/dialect.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 import sqlalchemy as sa
 
 from monitor import dialect
+from monitor.config.schema import ModelConfig
+from monitor.sources.batch import Batch, Pending
 from monitor.sources.logs import ModelLog
 from monitor.windows import Window
 
@@ -48,110 +51,116 @@ def bin_counts_sorted(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarra
 
 
 def counts(
-    log: ModelLog, rows: sa.Subquery, edges: dict[str, np.ndarray]
-) -> tuple[int, dict[str, int], dict[str, np.ndarray]]:
-    """Row count, non-null count per column and bin counts per numerical column, in one
-    aggregate query: ``sum(CASE WHEN x < e THEN 1 END)`` per edge gives cumulative counts."""
-    items: list[sa.ColumnElement[Any]] = [sa.func.count()]
+    batch: Batch, rows: sa.Subquery, edges: dict[str, np.ndarray]
+) -> Callable[[], tuple[int, dict[str, int], dict[str, np.ndarray]]]:
+    """Row count, non-null count per column and bin counts per numerical column:
+    ``sum(CASE WHEN x < e THEN 1 END)`` per edge gives cumulative counts."""
+    total = batch.aggregate(rows, sa.func.count())
+    asked: dict[str, list[Pending[float | None]]] = {}
     for name, column_edges in edges.items():
         col = rows.c[name]
-        items.append(sa.func.count(col))
-        items += [sa.func.sum(sa.case((col < float(e), 1), else_=0)) for e in column_edges]
-    row = log.one(sa.select(*items))
-    total, offset = int(row[0]), 1
-    present: dict[str, int] = {}
-    binned: dict[str, np.ndarray] = {}
-    for name, column_edges in edges.items():
-        present[name] = int(row[offset])
-        below = [int(v or 0) for v in row[offset + 1 : offset + 1 + column_edges.size]]
-        offset += 1 + column_edges.size
-        binned[name] = np.diff(np.array([0, *below, present[name]], dtype=np.int64))
-    return total, present, binned
+        asked[name] = [batch.aggregate(rows, sa.func.count(col))]
+        asked[name] += [
+            batch.aggregate(rows, sa.func.sum(sa.case((col < float(e), 1), else_=0)))
+            for e in column_edges
+        ]
+
+    def result() -> tuple[int, dict[str, int], dict[str, np.ndarray]]:
+        present = {name: _int(pendings[0]) for name, pendings in asked.items()}
+        binned = {
+            name: np.diff(
+                np.array([0, *(_int(p) for p in pendings[1:]), present[name]], dtype=np.int64)
+            )
+            for name, pendings in asked.items()
+        }
+        return _int(total), present, binned
+
+    return result
 
 
 def value_counts(
-    log: ModelLog, rows: sa.Subquery, column: str, *, limit: int | None = None
-) -> tuple[list[Any], list[int], tuple[int, int] | None]:
+    batch: Batch, rows: sa.Subquery, column: str, *, limit: int | None = None
+) -> Callable[[], tuple[list[Any], list[int], tuple[int, int] | None]]:
     """Distinct non-null values of ``column`` and their counts (``GROUP BY``): the ``limit``
     most frequent at most, and then ``(rows not kept, distinct values)``, else None."""
-    col = rows.c[column]
-    stmt = sa.select(col, sa.func.count()).where(col.is_not(None)).group_by(col)
-    if limit is not None:  # one more than kept tells whether there are more
-        stmt = stmt.order_by(sa.func.count().desc(), col).limit(limit + 1)
-    pairs = log.all(stmt)
-    keys, counts = [p[0] for p in pairs], [int(p[1]) for p in pairs]
-    if limit is None or len(pairs) <= limit:
-        return keys, counts, None
-    present, distinct = log.one(sa.select(sa.func.count(col), sa.func.count(sa.distinct(col))))
-    return keys[:limit], counts[:limit], (int(present) - sum(counts[:limit]), int(distinct))
+    group = batch.groups(rows, [column], limit=limit)
+    present = batch.aggregate(rows, sa.func.count(rows.c[column])) if limit is not None else None
+
+    def result() -> tuple[list[Any], list[int], tuple[int, int] | None]:
+        keys, counts, distinct = group.found.get()
+        values = [k[0] for k in keys]
+        if limit is None or len(keys) <= limit:
+            return values, counts, None
+        assert present is not None
+        kept = counts[:limit]
+        return values[:limit], kept, (_int(present) - sum(kept), distinct)
+
+    return result
 
 
-def null_count(log: ModelLog, rows: sa.Subquery, column: str) -> int:
-    col = rows.c[column]
-    return int(log.scalar(sa.select(sa.func.count() - sa.func.count(col))))
+def null_count(batch: Batch, rows: sa.Subquery, column: str) -> Callable[[], int]:
+    pending = batch.aggregate(rows, sa.func.count() - sa.func.count(rows.c[column]))
+    return lambda: _int(pending)
 
 
 def confusion(
-    log: ModelLog, rows: sa.Subquery, *, target: str, prediction: str | None, score: str | None
-) -> dict[str, int]:
+    batch: Batch,
+    rows: sa.Subquery,
+    model: ModelConfig,
+    *,
+    target: str,
+    prediction: str | None,
+    score: str | None,
+) -> Callable[[], dict[str, int]]:
     """tp, fp, fn, tn over labelled rows with a prediction (or a score), counted in SQL."""
-    m = log.model
     truth = rows.c[target]
     if prediction is not None:
-        predicted, present = rows.c[prediction] == m.positive_label, rows.c[prediction]
+        predicted, present = rows.c[prediction] == model.positive_label, rows.c[prediction]
     else:
         assert score is not None
-        predicted, present = rows.c[score] >= m.decision_threshold, rows.c[score]
-    actual = truth == m.positive_label
+        predicted, present = rows.c[score] >= model.decision_threshold, rows.c[score]
+    actual = truth == model.positive_label
+    counted = sa.and_(truth.is_not(None), present.is_not(None))
 
-    def cell(t: sa.ColumnElement[bool], p: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-        return sa.func.sum(sa.case((sa.and_(t, p), 1), else_=0))
+    def cell(t: sa.ColumnElement[bool], p: sa.ColumnElement[bool]) -> Pending[float | None]:
+        return batch.aggregate(rows, sa.func.sum(sa.case((sa.and_(counted, t, p), 1), else_=0)))
 
-    stmt = sa.select(
-        cell(actual, predicted),
-        cell(sa.not_(actual), predicted),
-        cell(actual, sa.not_(predicted)),
-        cell(sa.not_(actual), sa.not_(predicted)),
-    ).where(truth.is_not(None), present.is_not(None))
-    row = log.one(stmt)
-    return dict(zip(("tp", "fp", "fn", "tn"), (int(v or 0) for v in row), strict=True))
+    cells = {
+        "tp": cell(actual, predicted),
+        "fp": cell(sa.not_(actual), predicted),
+        "fn": cell(actual, sa.not_(predicted)),
+        "tn": cell(sa.not_(actual), sa.not_(predicted)),
+    }
+    return lambda: {name: _int(pending) for name, pending in cells.items()}
 
 
 def class_pairs(
-    log: ModelLog, rows: sa.Subquery, *, target: str, prediction: str
-) -> list[tuple[Any, Any, int]]:
+    batch: Batch, rows: sa.Subquery, *, target: str, prediction: str
+) -> Callable[[], list[tuple[Any, Any, int]]]:
     """``(target, prediction, rows)`` per distinct pair of labelled rows with a prediction
     (``GROUP BY``): a multiclass confusion table, at most classes squared rows."""
-    truth, predicted = rows.c[target], rows.c[prediction]
-    stmt = (
-        sa.select(truth, predicted, sa.func.count())
-        .where(truth.is_not(None), predicted.is_not(None))
-        .group_by(truth, predicted)
-    )
-    return [(t, p, int(n)) for t, p, n in log.all(stmt)]
+    group = batch.groups(rows, [target, prediction], limit=None)
+
+    def result() -> list[tuple[Any, Any, int]]:
+        keys, counts, _ = group.found.get()
+        return [(t, p, n) for (t, p), n in zip(keys, counts, strict=True)]
+
+    return result
 
 
 def percentile(
-    log: ModelLog, rows: sa.Subquery, column: str, q: float, *, batch: Sequence[float] = ()
-) -> float | None:
-    """The ``q``-th percentile (0-100) of the non-null values, linear interpolation, in one
-    statement (monitor/dialect.py). ``batch``: the other percentiles of the column the
-    caller will ask for next; they come in the same statement (one round trip, which costs
-    up to a second on Spark) and are kept for those calls, for as long as ``rows`` lives."""
-    known = _PERCENTILES.setdefault(rows, {})
-    if (column, q) not in known:
-        wanted = sorted({float(q), *(float(p) for p in batch)})
-        picks = [dialect.percentile(rows.c[column], p / 100) for p in wanted]
-        row = log.one(sa.select(*picks))
-        for p, value in zip(wanted, row, strict=True):
-            known[(column, p)] = None if value is None else float(value)
-    return known[(column, q)]
+    batch: Batch, rows: sa.Subquery, column: str, q: float
+) -> Callable[[], float | None]:
+    """The ``q``-th percentile (0-100) of the non-null values, linear interpolation, by the
+    dialect's own function where it has one (monitor/dialect.py)."""
+    return batch.aggregate(rows, dialect.percentile(rows.c[column], q / 100)).get
 
 
-_PERCENTILES: WeakKeyDictionary[sa.Subquery, dict[tuple[str, float], float | None]]
-_PERCENTILES = WeakKeyDictionary()
+def distinct(batch: Batch, rows: sa.Subquery, column: str) -> Callable[[], list[Any]]:
+    group = batch.groups(rows, [column], limit=None)
+    return lambda: [k[0] for k in group.found.get()[0]]
 
 
-def distinct(log: ModelLog, rows: sa.Subquery, column: str) -> list[Any]:
-    col = rows.c[column]
-    return [r[0] for r in log.all(sa.select(col).where(col.is_not(None)).distinct())]
+def _int(pending: Pending[float | None]) -> int:
+    value = pending.get()
+    return 0 if value is None else int(value)

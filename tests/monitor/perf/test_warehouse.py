@@ -19,9 +19,13 @@ from sklearn import metrics as skm
 from sqlalchemy.orm import Session
 
 from monitor.config import parse_config
+from monitor.scans.cache import reference_summary
+from monitor.scans.exact import Windows
 from monitor.scans.run import ScanReport, run_scan
+from monitor.scans.warehouse import read_in_database
 from monitor.sources import ModelLog, SourceEngines
 from monitor.sources import warehouse as sql
+from monitor.sources.batch import Batch
 from monitor.store import make_engine, make_sessionmaker, migrate
 from monitor.windows import Window
 from tests.monitor.scancore.conftest import (
@@ -116,11 +120,21 @@ def test_database_bin_counts_equal_numpy_counts_on_the_same_edges(source_url: st
         reference = np.sort(values["income"].to_numpy()) - 1000.0
         edges = {"age": sql.quantile_edges(np.sort(values["age"].dropna().to_numpy()), 7)}
         edges["income"] = sql.quantile_edges(reference)
-        rows = sql.window_rows(log, window, ["age", "income"], target=False)
-        total, present, counts = sql.counts(log, rows, edges)
-        p50 = sql.percentile(log, rows, "income", 50)
-        p95 = sql.percentile(log, rows, "age", 95)
+        rows = sql.window_rows(log, window, ["age", "income", "plan"], target=False)
+        batch = Batch(log)
+        counted = sql.counts(batch, rows, edges)
+        median = sql.percentile(batch, rows, "income", 50)
+        high = sql.percentile(batch, rows, "age", 95)
+        plans = sql.value_counts(batch, rows, "plan", limit=2)
+        batch.run()
+        total, present, counts = counted()
+        p50, p95 = median(), high()
+        plan = log.rows(window, ["plan"], with_target=False)["plan"].value_counts()
     assert total == len(values)
+    top = plan.sort_values(ascending=False)
+    keys, kept, capped = plans()
+    assert sorted(kept, reverse=True) == list(top.iloc[:2]) and set(keys) <= set(top.index)
+    assert capped == (int(top.iloc[2:].sum()), len(top))  # rows not kept, distinct values
     for column, column_edges in edges.items():
         data = values[column].dropna().to_numpy()
         expected, _ = np.histogram(data, np.concatenate(([-np.inf], column_edges, [np.inf])))
@@ -213,3 +227,34 @@ def test_warehouse_multiclass_metrics_from_a_group_by_table_equal_sklearn(
         assert summed[check].value == pytest.approx(exact[check].value, rel=1e-12), check
     performance = summed["_report"].metrics["performance"]
     assert set(performance) == {"accuracy", "precision", "recall", "f1"}
+
+
+@pytest.mark.parametrize("segment", [None, "region"], ids=["whole", "segmented"])
+def test_a_warehouse_window_summary_is_one_statement(
+    source_url: str, state: Session, segment: str | None
+) -> None:
+    """Each statement costs up to a second on Spark: the live and performance windows'
+    counts, bins, categories, confusion counts and percentiles come in one statement; a
+    segmented model asks for its segment values first (one more). A ``query:`` source: its
+    columns have no types here, which the statement's typed NULLs must survive."""
+    _logs(source_url)
+    config = _config(source_url, "sqlite://", warehouse=True, segment=segment)
+    reference = {"between": ["2026-03-01", "2026-03-02"], "refresh": "1d"}  # no re-count
+    update = {"reference": type(config.models[0].reference)(**reference), "table": None}
+    model = config.models[0].model_copy(update=update | {"query": "SELECT * FROM preds"})
+    windows = Windows(live=Window(day(1), day(2)), performance=Window(day(1), day(2)))
+    statements: list[str] = []
+    with SourceEngines(config.sources) as engines:
+        log = ModelLog(model, engines)
+        log.prepare()  # reflection and the timestamp sample: once per scan, not per summary
+        log.within(windows.live)  # SQLite's text times: which spellings the window holds
+        reference_summary(model, log, windows.live, session=state)  # cached from now on
+        sa.event.listen(
+            engines.engine("logs"), "before_cursor_execute", lambda *a: statements.append(a[2])
+        )
+        summary, _, _ = read_in_database(model, log, windows, session=state)
+    assert summary.whole.rows == 1440 and summary.rows["labelled"] == 1152
+    assert set(summary.slices) == ({""} if segment is None else {"", "north", "south"})
+    queries = [s for s in statements if not s.startswith("SET ")]  # PostgreSQL's read-only guard
+    assert len(queries) == (1 if segment is None else 2), queries
+    assert "UNION ALL" in queries[-1]
