@@ -15,13 +15,16 @@ each chunk's error computed, and the thresholds are mean ± 3 standard deviation
 errors (NannyML's ``StandardDeviationThreshold``; a lower threshold at or below 0 is dropped).
 An incomplete last chunk is left out, since its smaller size would widen the spread.
 
->>> import numpy as np, pandas as pd
+A table is a pandas DataFrame, a pyarrow Table or a dict of numpy arrays
+(:mod:`checks.columnar`); this module imports neither pandas nor pyarrow.
+
+>>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=20_000)
->>> ref = pd.DataFrame({"a": x, "b": x + rng.normal(scale=0.3, size=20_000)})
+>>> ref = {"a": x, "b": x + rng.normal(scale=0.3, size=20_000)}
 >>> fitted = fit_reconstruction(ref, ["a", "b"], chunk_size=2_000)
 >>> y = rng.normal(size=2_000)
->>> fitted.evaluate(pd.DataFrame({"a": y, "b": -y})).drifted
+>>> fitted.evaluate({"a": y, "b": -y}).drifted
 True
 """
 
@@ -33,8 +36,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from checks.columnar import Table, column, factorize, floats, is_categorical
 from checks.errors import ChecksError, ColumnError
 
 FloatArray = npt.NDArray[np.float64]
@@ -65,13 +68,6 @@ class ReconstructionDrift:
     reason: str | None = None
 
 
-def is_categorical(column: pd.Series) -> bool:
-    """NannyML's rule: text, category and bool columns are categorical; numbers are not."""
-    return column.dtype == object or isinstance(
-        column.dtype, pd.CategoricalDtype | pd.StringDtype
-    ) or pd.api.types.is_bool_dtype(column)  # fmt: skip
-
-
 #: the key under which a category column's missing values are counted
 MISSING = "<missing>"
 
@@ -83,26 +79,32 @@ class _Encoding:
     fill: float
     shares: Mapping[object, float] | None
 
-    def apply(self, column: pd.Series) -> FloatArray:
+    def apply(self, values: Any) -> FloatArray:
         if self.shares is None:
-            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-            return np.where(np.isnan(values), self.fill, values)
+            numbers = floats(values)
+            missing = np.isnan(numbers)
+            return np.where(missing, self.fill, numbers) if missing.any() else numbers
         # factorize hashes each distinct value once: far cheaper than a map over 1M strings
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        codes, uniques = factorize(values)
         known = [self.shares.get(value, 0.0) for value in uniques]
         lookup = np.array([*known, self.shares.get(MISSING, 0.0)], dtype=np.float64)
         shares: FloatArray = lookup[codes]
         return shares  # code -1 (missing) takes the last entry
 
 
-def _encoding(column: pd.Series, name: str) -> _Encoding:
-    if is_categorical(column):
-        labelled = column.astype(object).where(column.notna(), MISSING)
-        return _Encoding(float("nan"), labelled.value_counts(normalize=True).to_dict())
-    present = column.dropna()
-    if present.empty:
+def _encoding(values: Any, name: str) -> _Encoding:
+    """NannyML's rule: text, category and bool columns are categorical; numbers are not."""
+    if is_categorical(values):
+        codes, uniques = factorize(values)
+        counts = np.bincount(codes + 1, minlength=len(uniques) + 1) / len(codes)
+        shares: dict[object, float] = {MISSING: float(counts[0])} if counts[0] else {}
+        shares.update((u, float(share)) for u, share in zip(uniques, counts[1:], strict=True))
+        return _Encoding(float("nan"), shares)
+    numbers = floats(values)
+    present = numbers[~np.isnan(numbers)]
+    if not len(present):
         raise ColumnError(name, "has no values in the reference")
-    return _Encoding(float(present.astype(np.float64).mean()), None)
+    return _Encoding(float(present.mean()), None)
 
 
 def _floats(values: object) -> FloatArray:
@@ -201,22 +203,25 @@ class ReconstructionModel:
             data["lower_threshold"], data["upper_threshold"],
         )  # fmt: skip
 
-    def encoded(self, frame: pd.DataFrame) -> list[FloatArray]:
-        missing = [c for c in self.columns if c not in frame.columns]
-        if missing:
-            raise ColumnError(missing[0], "is not in the window (multivariate drift needs it)")
-        return [self.encodings[c].apply(frame[c]) for c in self.columns]
+    def encoded(self, table: Table) -> list[FloatArray]:
+        """Each column as numbers; ``table`` is a DataFrame, a pyarrow Table or a dict of arrays."""
+        out = []
+        for name in self.columns:
+            values = column(table, name)
+            if values is None:
+                raise ColumnError(name, "is not in the window (multivariate drift needs it)")
+            out.append(self.encodings[name].apply(values))
+        return out
 
-    def distances(self, frame: pd.DataFrame) -> FloatArray:
-        """Each row's Euclidean distance to its reconstruction.
+    def distances(self, columns: Sequence[FloatArray]) -> FloatArray:
+        """Each row's Euclidean distance to its reconstruction (``columns`` as :meth:`encoded`).
 
         Scaling, PCA transform and inverse are scikit-learn's formulas applied a block of rows
         at a time, so a 1M-row window never holds more than one block's temporaries.
         """
-        columns = self.encoded(frame)
         shift, scale = self.scaler.mean, self.scaler.scale
         mean, basis = self.pca.mean, self.pca.basis
-        rows = len(frame)
+        rows = len(columns[0])
         out = np.empty(rows, dtype=np.float64)
         for start in range(0, rows, BLOCK_ROWS):
             block = np.column_stack([c[start : start + BLOCK_ROWS] for c in columns])
@@ -227,8 +232,10 @@ class ReconstructionModel:
             out[start : start + BLOCK_ROWS] = np.sqrt(np.einsum("ij,ij->i", residual, residual))
         return out
 
-    def evaluate(self, frame: pd.DataFrame) -> ReconstructionDrift:
-        rows = len(frame)
+    def evaluate(self, table: Table) -> ReconstructionDrift:
+        """Judge one window: a DataFrame, a pyarrow Table or a dict of arrays by column."""
+        columns = self.encoded(table)
+        rows = len(columns[0])
         none = ReconstructionDrift(
             value=None,
             sampling_error=None,
@@ -244,7 +251,7 @@ class ReconstructionModel:
         )
         if rows == 0:
             return none
-        errors = self.distances(frame)
+        errors = self.distances(columns)
         value = float(errors.mean())
         spread = float(errors.std(ddof=1) / np.sqrt(rows)) if rows > 1 else None
         band = BAND_WIDTH * (spread or 0.0)
@@ -298,7 +305,7 @@ class ReconstructionModel:
 
 
 def fit_reconstruction(
-    reference: pd.DataFrame,
+    reference: Table,
     columns: Sequence[str],
     *,
     chunk_size: int,
@@ -307,20 +314,25 @@ def fit_reconstruction(
     """Fit on the reference and take thresholds from its chunks of ``chunk_size`` rows."""
     if len(columns) < 2:
         raise ChecksError("multivariate drift needs at least two feature columns")
+    values = {}
     for name in columns:
-        if name not in reference.columns:
+        values[name] = column(reference, name)
+        if values[name] is None:
             raise ColumnError(name, "is not in the reference")
     if chunk_size < 2:
         raise ChecksError(f"multivariate drift: chunk_size {chunk_size} must be at least 2")
-    encodings = {c: _encoding(reference[c], c) for c in columns}
-    encoded = np.column_stack([encodings[c].apply(reference[c]) for c in columns])
-    scaler = Standardiser.fit(encoded)
-    pca = Components.fit((encoded - scaler.mean) / scaler.scale, explained_variance)
+    encodings = {c: _encoding(values[c], c) for c in columns}
+    encoded = [encodings[c].apply(values[c]) for c in columns]
+    stacked = np.column_stack(encoded)
+    scaler = Standardiser.fit(stacked)
+    pca = Components.fit((stacked - scaler.mean) / scaler.scale, explained_variance)
     model = ReconstructionModel(tuple(columns), encodings, scaler, pca, chunk_size, (), None, None)
-    return _with_thresholds(model, reference)
+    return _with_thresholds(model, encoded)
 
 
-def _with_thresholds(model: ReconstructionModel, reference: pd.DataFrame) -> ReconstructionModel:
+def _with_thresholds(
+    model: ReconstructionModel, reference: Sequence[FloatArray]
+) -> ReconstructionModel:
     distances = model.distances(reference)
     chunks = len(distances) // model.chunk_size
     errors = tuple(

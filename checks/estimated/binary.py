@@ -57,7 +57,8 @@ class BinaryCBPE:
             positive = positive if everything else positive[keep]
         rows = len(raw)
         how = self._how(rows)
-        values = estimated_values(self.metrics, self.calibrator(raw), positive, raw) if rows else {}
+        p = self.calibrator(raw)
+        values = estimated_values(self.metrics, p, positive, raw, monotone=True) if rows else {}
         errors = {metric: self.spreads[metric].error(rows) for metric in self.metrics}
         return {m: estimate(m, values.get(m), errors[m], rows, how) for m in self.metrics}
 

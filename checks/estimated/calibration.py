@@ -25,14 +25,12 @@ that our estimates equal NannyML's on the same data:
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import isotonic_regression
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int_]
@@ -60,11 +58,11 @@ class Calibrator:
     """A fitted map from score to probability; the identity when calibration is not needed.
 
     The fit is scikit-learn's ``IsotonicRegression(increasing=True, out_of_bounds="clip")``
-    (NannyML's calibrator) done with scipy's PAVA: tied scores pooled into their mean label
-    weighted by their count, the pooled means made non-decreasing, and only the breakpoints
-    kept (its ``X_thresholds_``, ``y_thresholds_``). It is applied with ``np.interp``, which
-    is what ``predict`` computes, and a cached fit stores the breakpoints as JSON
-    (:meth:`to_json_dict`). Tests compare both with scikit-learn's.
+    (NannyML's calibrator) done in numpy (:func:`isotonic_means`): tied scores pooled into
+    their mean label weighted by their count, the pooled means made non-decreasing, and only
+    the breakpoints kept (its ``X_thresholds_``, ``y_thresholds_``). It is applied with
+    ``np.interp``, which is what ``predict`` computes, and a cached fit stores the
+    breakpoints as JSON (:meth:`to_json_dict`). Tests compare both with scikit-learn's.
     """
 
     def __init__(self, points: tuple[FloatArray, FloatArray] | None) -> None:
@@ -74,15 +72,20 @@ class Calibrator:
     def fit(cls, y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibrator:
         """Isotonic regression of the 0/1 labels on the score, clipped outside the reference."""
         x = np.asarray(score, dtype=np.float64)
-        y = np.asarray(y_true, dtype=np.float64)
-        order = np.lexsort((y, x))
-        x, y = x[order], y[order]
-        points, starts, counts = np.unique(x, return_index=True, return_counts=True)
-        pooled = np.add.reduceat(y, starts) / counts
-        fitted = isotonic_regression(pooled, weights=counts.astype(np.float64)).x
+        order = np.argsort(x, kind="stable")
+        return cls.fit_sorted(np.asarray(y_true, dtype=np.float64)[order], x[order])
+
+    @classmethod
+    def fit_sorted(cls, y: FloatArray, x: FloatArray) -> Calibrator:
+        """:meth:`fit` on rows already sorted by score (the calibration check sorts once)."""
+        new = np.ones(len(x), dtype=bool)
+        np.not_equal(x[1:], x[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        counts = np.diff(starts, append=len(x)).astype(np.float64)
+        fitted = isotonic_means(np.add.reduceat(y, starts), counts)
         keep = np.ones(len(fitted), dtype=bool)  # the ends and where the step changes
         keep[1:-1] = (fitted[1:-1] != fitted[:-2]) | (fitted[1:-1] != fitted[2:])
-        return cls((points[keep], np.asarray(fitted[keep], dtype=np.float64)))
+        return cls((x[starts][keep], fitted[keep]))
 
     @classmethod
     def identity(cls) -> Calibrator:
@@ -113,6 +116,39 @@ class Calibrator:
         )
 
 
+def isotonic_means(sums: FloatArray, weights: FloatArray) -> FloatArray:
+    """The non-decreasing fit of the group means ``sums / weights`` (weighted least squares:
+    what PAVA, scipy's ``isotonic_regression`` and scikit-learn compute), in numpy alone so
+    that estimating needs no scipy import (0.4-0.8 CPU s per process).
+
+    The fit is the slope of the greatest convex minorant of the cumulative sum diagram
+    ``(cumsum(weights), cumsum(sums))``. Its vertices are found by peeling: a point on or
+    above the chord between its neighbours is not a vertex, so every such point is dropped
+    at once and the test repeated (about a dozen passes on 100,000 groups, each shorter).
+    With 0/1 labels and counts the diagram is integers and the test exact. Tests compare it
+    with scipy's and scikit-learn's.
+    """
+    s, w = np.zeros(len(sums) + 1), np.zeros(len(sums) + 1)
+    np.cumsum(sums, out=s[1:])
+    np.cumsum(weights, out=w[1:])
+    hull = np.arange(len(s))
+    while len(hull) > 2:
+        hs, hw = s[hull], w[hull]
+        above = (hs[1:-1] - hs[:-2]) * (hw[2:] - hw[:-2]) >= (hs[2:] - hs[:-2]) * (
+            hw[1:-1] - hw[:-2]
+        )
+        if not above.any():
+            break
+        keep = np.ones(len(hull), dtype=bool)
+        keep[1:-1] = ~above
+        hull = hull[keep]
+    slopes = np.diff(s[hull]) / np.diff(w[hull])
+    # group j (1-based point j of the diagram) lies on the segment ending at the first vertex >= j
+    segment = np.searchsorted(hull, np.arange(1, len(s))) - 1
+    means: FloatArray = slopes[segment]
+    return means
+
+
 def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins: int) -> float:
     """Mean |mean probability - share positive| over equal-count bins of the sorted rows.
 
@@ -125,14 +161,12 @@ def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins
     if bins < 2:
         raise ValueError(f"cannot cut {n} rows into 2 calibration bins")
     order = np.argsort(probability)
-    probability, y_true = probability[order], y_true[order]
     edges = np.arange(0, n + 1, n // bins)
     edges[-1] = n
-    total = 0.0
-    for left, right in itertools.pairwise(edges):
-        gap = abs(probability[left:right].mean() - y_true[left:right].mean())
-        total += (right - left) / n * gap
-    return float(total)
+    starts, widths = edges[:-1], np.diff(edges)
+    means = np.add.reduceat(probability[order], starts) / widths
+    shares = np.add.reduceat(y_true[order], starts) / widths
+    return float((widths / n * np.abs(means - shares)).sum())
 
 
 def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> CalibrationCheck:
@@ -156,9 +190,14 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
 
 
 def _held_out_ece(labels: FloatArray, values: FloatArray) -> tuple[float, float]:
+    order = np.argsort(values, kind="stable")  # once: each split's rows keep this order
+    sorted_labels, sorted_values = labels[order], values[order]
     held_labels, held_raw, held_calibrated = [], [], []
     for train, test in stratified_splits(labels, SPLITS, TEST_SHARE, SPLIT_SEED):
-        calibrator = Calibrator.fit(labels[train], values[train])
+        in_train = np.zeros(len(labels), dtype=bool)
+        in_train[train] = True
+        in_train = in_train[order]
+        calibrator = Calibrator.fit_sorted(sorted_labels[in_train], sorted_values[in_train])
         held_labels.append(labels[test])
         held_raw.append(values[test])
         held_calibrated.append(calibrator(values[test]))

@@ -154,10 +154,11 @@ function rangeControl(params) {
   return `<label class="control">time range <select id="range">${["7d", "30d", "all", "custom"].map(option).join("")}</select></label>${custom}`;
 }
 
-function chartBox(key, title, href, draw, attrs = "", cls = "chart") {
+// caption: HTML between the title and the plot.
+function chartBox(key, title, href, draw, attrs = "", cls = "chart", caption = "") {
   const id = `chart-${pendingCharts.length}`;
   pendingCharts.push({ id, draw });
-  return `<div class="${cls}" ${attrs} data-key="${esc(key)}"><h4>${href ? `<a href="${href}">${esc(title)}</a>` : esc(title)}</h4><div class="plot" id="${id}"></div></div>`;
+  return `<div class="${cls}" ${attrs} data-key="${esc(key)}"><h4>${href ? `<a href="${href}">${esc(title)}</a>` : esc(title)}</h4>${caption}<div class="plot" id="${id}"></div></div>`;
 }
 
 const LEGEND = `<p class="legend"><span><i class="sw value"></i>value</span><span><i class="sw dash critical"></i>critical level</span><span><i class="sw dash warning"></i>warning level</span><span><i class="sw dot"></i>failed</span><span><i class="sw area critical"></i>critical alert</span><span><i class="sw area warning"></i>warning alert</span></p>`;
@@ -314,6 +315,25 @@ function performanceTable(perf) {
   return rows ? `<table id="performance"><thead><tr><th>metric</th><th>current</th><th>baseline (reference)</th><th>change</th><th>threshold</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<p class="muted">no performance yet (labels pending?)</p>';
 }
 
+// Estimated (CBPE) vs realised performance: one chart per estimated metric over the last
+// windows, the newest window's line of text, and how far the estimates were from the truth.
+function estimatesSection(name, estimates, range) {
+  const recent = estimates.recent.filter(w => inRange(range, w.window_end));
+  const metrics = [...new Set(recent.flatMap(w => Object.keys(w.metrics)))].sort();
+  if (!metrics.length) return '<p class="muted">no estimates in this range</p>';
+  const box = metric => {
+    const newest = recent.find(w => w.metrics[metric]).metrics[metric];
+    const pending = recent.filter(w => w.metrics[metric]?.labels === "pending").length;
+    const err = estimates.error[metric];
+    const track = err && err.windows ? `mean |realised − estimated| ${fmt(err.mean_abs_error)} over ${err.windows} window(s)` : "no window has both yet";
+    const caption = `<p class="estimate-text">${esc(newest.text)}</p><p class="muted">${pending ? `labels pending for the last ${pending} window(s) (shaded)` : "labels in for every window shown"}; ${esc(track)}</p>`;
+    return chartBox(`estimate:${metric}`, `${metric}: estimated vs realised`, "", el => Charts.estimateChart(el, recent, metric), `data-estimate="${esc(metric)}" data-pending="${pending}"`, "chart", caption);
+  };
+  return `<p class="legend"><span><i class="sw value"></i>estimated (CBPE)</span><span><i class="sw area band"></i>band ± 3 sampling errors</span><span><i class="sw realised"></i>realised</span><span><i class="sw area pending"></i>labels pending</span></p>
+    <div class="charts" id="estimate-charts">${metrics.map(box).join("")}</div>
+    <p class="muted">The estimate reads only the scores: a change in how inputs relate to the label (concept drift) leaves it unchanged. The realised value is the truth once the labels arrive.</p>`;
+}
+
 function driftTable(drift) {
   if (!drift) return '<p class="muted">no scan yet</p>';
   const rows = drift.columns.slice().sort((a, b) => (b.drifted === true) - (a.drifted === true)).map(c => `<tr class="${c.drifted ? "fail" : ""}">
@@ -378,6 +398,7 @@ async function modelPage(name, params) {
     ${m.maintenance ? `<p class="maintenance">Maintenance until ${when(m.maintenance.ends_at)} by ${esc(m.maintenance.created_by)}${m.maintenance.reason ? `: ${esc(m.maintenance.reason)}` : ""}. Scans run and are stored; notifications are held until it ends.</p>` : ""}
     <h2>Action items</h2>${actionList(m)}
     <h2>Performance vs baseline</h2>${performanceTable(m.performance)}
+    ${m.estimates && !segment ? `<h2>Estimated vs realised performance</h2>${estimatesSection(name, m.estimates, range)}` : ""}
     <h2>Data drift</h2>${driftTable(m.data_drift)}
     ${segment ? `<h2>Segment ${esc(segment)}: latest scan #${scan.id}</h2>${unseen ? `<p class="muted">segment ${esc(segment)} has no result in the latest scan</p>` : segmentValues(scan.results, segment)}` : ""}
     <h2>Checks over time${segment ? ` [segment ${esc(segment)}]` : ""}</h2>${LEGEND}<div class="charts" id="check-charts">${shown.map(box).join("")}</div>

@@ -4,8 +4,8 @@
 "use strict";
 
 const Charts = (() => {
-  const COLOURS = { value: "#2563eb", critical: "#c62828", warning: "#d97706", baseline: "#6b7280", second: "#7c3aed" };
-  const SHADE = { critical: "rgba(198,40,40,0.13)", warning: "rgba(217,119,6,0.16)" };
+  const COLOURS = { value: "#2563eb", critical: "#c62828", warning: "#d97706", baseline: "#6b7280", second: "#7c3aed", realised: "#059669", band: "#93c5fd" };
+  const SHADE = { critical: "rgba(198,40,40,0.13)", warning: "rgba(217,119,6,0.16)", pending: "rgba(100,116,139,0.18)" };
 
   function esc(text) {
     return String(text).replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -32,6 +32,11 @@ const Charts = (() => {
         const left = u.valToPos(from, "x", true), right = u.valToPos(to, "x", true);
         ctx.fillStyle = SHADE[p.severity] || SHADE.warning;
         ctx.fillRect(left, bbox.top, Math.max(right - left, 4), bbox.height);
+        if (p.label) {
+          ctx.fillStyle = "#334155";
+          ctx.font = `${Math.round(11 * uPlot.pxRatio)}px sans-serif`;
+          ctx.fillText(p.label, left + 4 * uPlot.pxRatio, bbox.top + 13 * uPlot.pxRatio);
+        }
       }
     };
   }
@@ -49,7 +54,8 @@ const Charts = (() => {
   }
 
   // lines: [{label, values, series}] over the x values (seconds); periods: alert periods.
-  function draw(el, x, lines, { height = 220, periods = [], yLabel = "" } = {}) {
+  // bands: [[upper, lower]] indices into lines, the area between them filled.
+  function draw(el, x, lines, { height = 220, periods = [], yLabel = "", bands = [] } = {}) {
     const width = Math.max(280, Math.min(el.clientWidth || 520, 1000));
     const opts = {
       width,
@@ -63,6 +69,7 @@ const Charts = (() => {
       series: [{ value: (u, v) => (v === null ? "" : new Date(v * 1e3).toISOString().slice(0, 16).replace("T", " ") + "Z") }, ...lines.map(l => l.series)],
       hooks: { drawClear: [shading(periods)] },
       cursor: { drag: { x: true, y: false } },
+      bands: bands.map(([upper, lower]) => ({ series: [upper + 1, lower + 1], fill: "rgba(37,99,235,0.10)" })),
     };
     el.textContent = "";
     return new uPlot(opts, [x, ...lines.map(l => l.values)], el);
@@ -95,8 +102,40 @@ const Charts = (() => {
     return draw(el, x, lines, options);
   }
 
+  // Runs of consecutive windows whose labels are pending, as shaded periods (the last one
+  // open to the right edge).
+  function pendingPeriods(rows, metric) {
+    const periods = [];
+    rows.forEach((w, i) => {
+      if (w.metrics[metric].labels !== "pending") return;
+      const last = periods[periods.length - 1];
+      if (last && last.next === i) { last.to = w.window_end; last.next = i + 1; return; }
+      periods.push({ from: w.window_start, to: w.window_end, next: i + 1, severity: "pending", label: "labels pending" });
+    });
+    for (const p of periods) if (p.next === rows.length) p.to = null;
+    return periods;
+  }
+
+  // CBPE's estimate per window with its band (estimate ± 3 sampling errors), the realised
+  // value where the labels arrived, and the windows whose labels are pending shaded.
+  // windows: the API's estimates.recent (newest first).
+  function estimateChart(el, windows, metric, options = {}) {
+    const rows = windows.filter(w => w.metrics[metric]).sort((a, b) => seconds(a.window_end) - seconds(b.window_end));
+    if (!rows.length) { el.innerHTML = '<p class="muted">no estimates in this range</p>'; return null; }
+    const values = rows.map(w => w.metrics[metric]);
+    const thin = { width: 1, points: { show: false } };
+    const lines = [
+      line("estimated", values.map(v => v.estimated), COLOURS.value),
+      line("band high", values.map(v => v.upper), COLOURS.band, thin),
+      line("band low", values.map(v => v.lower), COLOURS.band, thin),
+      line("realised", values.map(v => v.realised), COLOURS.realised, { points: { show: true, size: 6, fill: COLOURS.realised } }),
+    ];
+    const x = rows.map(w => seconds(w.window_end));
+    return draw(el, x, lines, { ...options, periods: pendingPeriods(rows, metric), bands: [[1, 2]] });
+  }
+
   // Every value 0 (a missing share that never moved): shown folded, behind a toggle.
   const flat = history => history.points.length > 0 && history.points.every(p => p.value === null || p.value === 0);
 
-  return { checkChart, metricChart, flat, fmt, esc, COLOURS };
+  return { checkChart, metricChart, estimateChart, pendingPeriods, flat, fmt, esc, COLOURS };
 })();

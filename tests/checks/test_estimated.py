@@ -286,3 +286,16 @@ def test_a_multiclass_fit_stored_as_json_estimates_exactly_as_the_original() -> 
     _, s = _three_classes(rng, 2_000)
     pred = np.array(list("abc"))[np.column_stack(list(s.values())).argmax(axis=1)]
     assert again.estimate(s, pred) == fitted.estimate(s, pred)
+
+
+@pytest.mark.parametrize("groups", [1, 2, 50, 20_000])
+def test_isotonic_means_are_scipys_pava(groups: int) -> None:
+    from scipy.optimize import isotonic_regression
+
+    from checks.estimated.calibration import isotonic_means
+
+    rng = np.random.default_rng(groups)
+    weights = rng.integers(1, 20, size=groups).astype(float)
+    sums = rng.binomial(weights.astype(int), np.sort(rng.uniform(size=groups)) ** 2).astype(float)
+    expected = isotonic_regression(sums / weights, weights=weights).x
+    np.testing.assert_allclose(isotonic_means(sums, weights), expected, rtol=0, atol=1e-12)

@@ -13,7 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -382,4 +382,63 @@ def test_a_retraining_recorded_on_the_model_page_is_the_last_retraining(
         "api",
         "ana",
     )
+    assert page.errors == []
+
+
+#: the pending shade as the canvas holds it (rgba(100,116,139,0.18) on a transparent canvas)
+_SHADED_SHARE = """(sel) => {
+  const box = document.querySelector(sel);
+  const canvas = box.querySelector("canvas"), over = box.querySelector(".u-over");
+  const c = canvas.getBoundingClientRect(), o = over.getBoundingClientRect();
+  const ratio = canvas.width / c.width, ctx = canvas.getContext("2d");
+  const top = Math.round((o.top - c.top) * ratio), height = Math.round(o.height * ratio);
+  const share = xCss => {
+    const data = ctx.getImageData(Math.round((xCss - c.left) * ratio), top, 1, height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = data.slice(i, i + 4);
+      const grey = Math.abs(r - 100) + Math.abs(g - 116) + Math.abs(b - 139) < 12;
+      if (grey && Math.abs(a - 46) < 6) n++;
+    }
+    return n / height;
+  };
+  return [share(o.left + 3), share(o.right - 3)];
+}"""
+
+
+def test_estimated_vs_realised_chart_shades_the_windows_whose_labels_are_pending(
+    site: Site, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from monitor.store import PerformanceEstimate
+
+    day, first = timedelta(days=1), datetime(2026, 3, 2, tzinfo=UTC)
+    estimated = [0.80 - 0.01 * i for i in range(10)]
+    with site.sessions() as session:
+        for i, value in enumerate(estimated):
+            arrived = i < 7  # the three newest windows still wait for their labels
+            session.add(
+                PerformanceEstimate(
+                    model="churn", metric="accuracy", window_start=first + i * day - day,
+                    window_end=first + i * day, estimated=value, lower=value - 0.02,
+                    upper=value + 0.02, sampling_error=0.0067, rows=4_000, how="CBPE",
+                    realised=value + 0.01 if arrived else None,
+                    labelled=3_900 if arrived else None,
+                )
+            )  # fmt: skip
+        session.commit()
+    _open(page, site.url + "/#/models/churn?range=all")
+    chart = page.locator(".chart[data-estimate=accuracy]")
+    expect(chart.locator("canvas")).to_be_visible()
+    assert chart.get_attribute("data-pending") == "3"
+    newest = f"accuracy {estimated[-1]:.2f} (estimated ± 0.02, labels pending)"
+    expect(chart.locator(".estimate-text")).to_have_text(newest)
+    expect(chart).to_contain_text("labels pending for the last 3 window(s)")
+    expect(chart).to_contain_text("mean |realised − estimated| 0.01 over 7 window(s)")
+    legend = chart.locator(".u-legend").inner_text()
+    assert "estimated" in legend and "realised" in legend
+    left, right = page.evaluate(_SHADED_SHARE, ".chart[data-estimate=accuracy]")
+    assert left < 0.05 and right > 0.5, (left, right)  # the band over the pending windows only
+    _shot(page, "dashboard-estimates")
     assert page.errors == []
