@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from monitor.api.deps import AppState, require_report_read, session, state
 from monitor.api.docs import mount_docs
 from monitor.errors import MonitorError
-from monitor.report import build_report, find_scan
 from monitor.windows import isoformat_z
 
 router = APIRouter(tags=["dashboard"])
@@ -77,6 +76,10 @@ def scan_report(
     db: Session = Depends(session),
 ) -> HTMLResponse:
     """The Evidently drill-down report of one scan, on a bounded sample of its windows."""
+    # Imported on first use: the report reads the sources (pandas, pyarrow) and Evidently,
+    # which the rest of the API never needs, and `monitor run` must answer /healthz first.
+    from monitor.report import build_report, find_scan
+
     if app.config is None:
         raise HTTPException(503, detail="this API was started without a config")
     cache: ReportCache = request.app.state.reports

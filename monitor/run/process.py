@@ -5,6 +5,13 @@ signal handlers of its own) and the scheduler runs its jobs in a pool. SIGTERM /
 stop taking work, let a running scan commit or roll back, exit within
 ``run.shutdown_timeout``; a scan still running then is abandoned, and since it never
 committed, the database rolls it back (no half-written scan). SIGHUP reloads the config.
+
+Start-up order: the HTTP server (and so ``/healthz``) comes up first, on the light modules
+(FastAPI, SQLAlchemy, the config); then the scan side, whose modules load pandas, scipy,
+pyarrow and the notifiers' SDKs (seconds on a busy machine), is imported and the scheduler
+started. Until the first tick ``/readyz`` answers 503, so a probe never routes to a
+replica whose scheduler is not running yet; API actions taken before the notifier is
+built are delivered by that tick.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,16 +31,15 @@ from monitor.config import open_config
 from monitor.config.schema import Config
 from monitor.errors import MonitorError
 from monitor.run.logs import logger, setup_logging
-from monitor.run.notifiers import start_socket_mode
-from monitor.run.scheduler import Activity, add_jobs, build_scheduler
-from monitor.run.service import Service
-from monitor.sources import SourceEngines
 from monitor.store import make_engine, make_sessionmaker, state_session
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
     from fastapi import FastAPI
     from sqlalchemy.orm import Session, sessionmaker
+
+    from monitor.run.scheduler import Activity
+    from monitor.run.service import Service
 
 
 @dataclass(frozen=True)
@@ -69,17 +75,18 @@ def serve(options: RunOptions, config: Config) -> int:
     with state_session(config.state_db):
         pass  # refuses an unmigrated state DB before anything starts
     listener = listen(options.host, options.port)
-    if options.scheduler:
-        warm_up()
     engine = make_engine(config.state_db, pool=config.state_db_pool)
     sessions = make_sessionmaker(engine)
-    service = Service(config=config, sessions=sessions, engines=SourceEngines(config.sources))
     signals = Signals()
     signals.install()
-    activity = Activity()
+    app = _app(options, config, sessions)
+    server, thread = _start_http(app, listener)
+    logger().info("listening", extra={"port": listener.getsockname()[1]})
+    service, activity = start_work(config, sessions)
+    if options.api:  # edits Slack messages right after an API action from now on
+        app.state.monitor = replace(app.state.monitor, notifier=service.notifier)
     scheduler = _start_scheduler(service, activity) if options.scheduler else None
     stop_socket = _start_socket_mode(service) if options.scheduler else None
-    server, thread = _start_http(_app(options, service, sessions), listener)
     # The readiness line: written once everything runs and the port accepts connections,
     # with the port bound (the one the OS picked for `--port 0`).
     logger().info("started", extra=_started_fields(options, service, listener))
@@ -88,6 +95,17 @@ def serve(options: RunOptions, config: Config) -> int:
     service.engines.dispose()
     engine.dispose()
     return code
+
+
+def start_work(config: Config, sessions: sessionmaker[Session]) -> tuple[Service, Activity]:
+    """The scan side: imported here, after the HTTP server is up, because its modules load
+    pandas, scipy and pyarrow (seconds of start-up) that only a scan needs."""
+    from monitor.run.scheduler import Activity
+    from monitor.run.service import Service
+    from monitor.sources import SourceEngines
+
+    service = Service(config=config, sessions=sessions, engines=SourceEngines(config.sources))
+    return service, Activity()
 
 
 def warm_up() -> None:
@@ -99,6 +117,9 @@ def warm_up() -> None:
 
 
 def _start_scheduler(service: Service, activity: Activity) -> BackgroundScheduler:
+    from monitor.run.scheduler import build_scheduler
+
+    warm_up()
     with service.sessions() as session:
         resolve_removed(session=session, config=service.config, now=datetime.now(UTC))
         session.commit()
@@ -109,6 +130,8 @@ def _start_scheduler(service: Service, activity: Activity) -> BackgroundSchedule
 
 
 def _start_socket_mode(service: Service) -> object | None:
+    from monitor.run.notifiers import start_socket_mode
+
     return start_socket_mode(
         config=service.config, sessions=service.sessions, clock=lambda: datetime.now(UTC)
     )
@@ -119,16 +142,16 @@ def tick_max_age(config: Config) -> timedelta:
     return max(3 * config.run.tick_every, timedelta(seconds=30))
 
 
-def _app(options: RunOptions, service: Service, sessions: sessionmaker[Session]) -> FastAPI:
-    max_age = tick_max_age(service.config)
+def _app(options: RunOptions, config: Config, sessions: sessionmaker[Session]) -> FastAPI:
+    """The HTTP app, without a notifier until :func:`serve` has built the scan side."""
+    max_age = tick_max_age(config)
     if not options.api:
-        return create_ops_app(sessions=sessions, tick_max_age=max_age, config=service.config)
+        return create_ops_app(sessions=sessions, tick_max_age=max_age, config=config)
     return create_app(
         sessions=sessions,
-        settings=settings_from_config(service.config),
-        notifier=service.notifier,
+        settings=settings_from_config(config),
         tick_max_age=max_age,
-        config=service.config,
+        config=config,
     )
 
 
@@ -190,6 +213,9 @@ def _reload(
     if config.state_db != service.config.state_db:
         logger().warning("state_db changed: restart to use it; reloading the rest")
         config = config.model_copy(update={"state_db": service.config.state_db})
+    from monitor.run.scheduler import add_jobs
+    from monitor.sources import SourceEngines
+
     setup_logging(config)
     old = service.engines
     service.engines = SourceEngines(config.sources)
