@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,14 +98,19 @@ class AlertCounts:
 def alert_counts(*, session: Session, model: str) -> AlertCounts:
     """Open and unacknowledged (firing or recovered) alerts of ``model``."""
     alerts = list_alerts(session=session, state="open", model=model)
+    return count_alerts(alerts, resolutions(session=session, model=model))
+
+
+def count_alerts(
+    alerts: Sequence[Alert], resolved: tuple[views.CheckResolutions, ...] = ()
+) -> AlertCounts:
+    """The counts of a model's open ``alerts`` (newest first), with its ``resolved`` tally."""
     unacked = [a for a in alerts if a.state in ("firing", "recovered")]
     oldest = min((a.raised_at for a in unacked), default=None)
     worst = None
     if unacked:
         worst = "critical" if any(a.severity == "critical" for a in unacked) else "warning"
-    return AlertCounts(
-        len(alerts), len(unacked), oldest, worst, resolutions(session=session, model=model)
-    )
+    return AlertCounts(len(alerts), len(unacked), oldest, worst, resolved)
 
 
 RESOLUTIONS_COUNTED = 5
@@ -113,23 +119,35 @@ RESOLUTIONS_COUNTED = 5
 def resolutions(*, session: Session, model: str) -> tuple[views.CheckResolutions, ...]:
     """Per check, how its last resolved alerts (at most 5) were judged by whoever resolved
     them; only checks with at least one judged alert, by check id."""
+    return resolutions_by_model(session=session, models=[model]).get(model, ())
+
+
+def resolutions_by_model(
+    *, session: Session, models: Sequence[str]
+) -> dict[str, tuple[views.CheckResolutions, ...]]:
+    """:func:`resolutions` of each of ``models``, in one query."""
     latest = (
         select(
+            Alert.model,
             Alert.check_id,
             Alert.resolution,
             func.row_number()
-            .over(partition_by=Alert.check_id, order_by=Alert.id.desc())
+            .over(partition_by=(Alert.model, Alert.check_id), order_by=Alert.id.desc())
             .label("nth"),
         )
-        .where(Alert.model == model, Alert.state == "resolved")
+        .where(Alert.model.in_(models), Alert.state == "resolved")
         .subquery()
     )
-    query = select(latest.c.check_id, latest.c.resolution).where(
+    query = select(latest.c.model, latest.c.check_id, latest.c.resolution).where(
         latest.c.nth <= RESOLUTIONS_COUNTED
     )
-    last: dict[str, list[str | None]] = {}
-    for check_id, resolution in session.execute(query):
-        last.setdefault(check_id, []).append(resolution)
+    last: dict[str, dict[str, list[str | None]]] = {}
+    for model, check_id, resolution in session.execute(query):
+        last.setdefault(model, {}).setdefault(check_id, []).append(resolution)
+    return {model: _tally(checks) for model, checks in last.items()}
+
+
+def _tally(checks: dict[str, list[str | None]]) -> tuple[views.CheckResolutions, ...]:
     return tuple(
         views.CheckResolutions(
             check_id=check_id,
@@ -138,7 +156,7 @@ def resolutions(*, session: Session, model: str) -> tuple[views.CheckResolutions
             expected=seen.count("expected"),
             false_positive=seen.count("false_positive"),
         )
-        for check_id, seen in sorted(last.items())
+        for check_id, seen in sorted(checks.items())
         if any(seen)
     )
 

@@ -9,12 +9,9 @@ window under ``raise_after: 2`` does not change the colour.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from monitor.alerts.conditions import current_conditions
 from monitor.alerts.queries import AlertCounts
 from monitor.config.schema import ModelConfig
 from monitor.status.text import describe
@@ -29,16 +26,18 @@ COLOURS: dict[str, Health] = {"critical": "red", "warning": "yellow"}
 def model_health(
     model: ModelConfig,
     *,
-    session: Session,
     judged: Scan | None,
     last: Scan | None,
     counts: AlertCounts,
+    conditions: Sequence[AlertCondition],
+    open_alerts: Sequence[Alert],
     step: timedelta,
     now: datetime,
     failure: str | None = None,
 ) -> tuple[Health, str]:
     """``(colour, reason)``; ``judged`` is the latest scan that did not end in error,
-    ``failure`` the error of a later run that failed beside kept results, if any."""
+    ``failure`` the error of a later run that failed beside kept results, if any;
+    ``conditions`` and ``open_alerts`` are the model's rows."""
     if judged is None:
         return "red", "never scanned successfully"
     late = now - judged.window_end
@@ -46,7 +45,7 @@ def model_health(
         return "red", f"stale: no successful scan since {isoformat_z(judged.window_end)}"
     active = [
         c
-        for c in current_conditions(session=session, model=model.name)
+        for c in conditions
         if c.state in COLOURS and c.check_id != "stale"  # staleness is judged right here
     ]
     for level in ("critical", "warning"):
@@ -57,7 +56,7 @@ def model_health(
             return COLOURS[level], _reason(found[0], judged, last, failure)
         if model.alerts.sticky_health and counts.worst_unacknowledged == level:
             return COLOURS[level], f"{counts.unacknowledged} unacknowledged alert(s)"
-    scan_error = _open_scan_error(session, model.name)
+    scan_error = _open_scan_error(open_alerts)
     if scan_error is not None:
         # DESIGN.md: an open scan_error alert is yellow even once scans run again, until
         # someone closes it (the cause may come back).
@@ -69,11 +68,10 @@ def model_health(
     return "green", "all checks pass"
 
 
-def _open_scan_error(session: Session, model: str) -> Alert | None:
-    stmt = select(Alert).where(
-        Alert.model == model, Alert.check_id == "scan_error", Alert.state.in_(OPEN_STATES)
+def _open_scan_error(open_alerts: Sequence[Alert]) -> Alert | None:
+    return next(
+        (a for a in open_alerts if a.check_id == "scan_error" and a.state in OPEN_STATES), None
     )
-    return session.scalars(stmt.limit(1)).first()
 
 
 def _reason(condition: AlertCondition, judged: Scan, last: Scan | None, failure: str | None) -> str:

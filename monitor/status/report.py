@@ -9,25 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checks.phrases import effect_phrase
 from monitor import views
-from monitor.alerts.maintenance import active_maintenance, maintenance_json
-from monitor.alerts.queries import AlertCounts, alert_counts, list_alerts
+from monitor.alerts.maintenance import maintenance_json
+from monitor.alerts.queries import AlertCounts, count_alerts
 from monitor.config.schema import Config, ModelConfig
-from monitor.status.estimates import estimated_performance
 from monitor.status.health import model_health
+from monitor.status.inputs import ModelInputs, load_inputs
 from monitor.status.text import action_items
-from monitor.store import (
-    WHOLE_WINDOW,
-    CheckResult,
-    Retraining,
-    Scan,
-    ScanAttempt,
-    last_retraining,
-)
+from monitor.store import WHOLE_WINDOW, Alert, CheckResult, Retraining, Scan, ScanAttempt
 from monitor.windows import Cron, isoformat_z, next_end, step
 
 
@@ -35,31 +27,38 @@ def status_report(
     config: Config, *, session: Session, now: datetime, models: list[str] | None = None
 ) -> views.StatusReport:
     chosen = [config.model(name) for name in models] if models else config.models
+    inputs = load_inputs(session=session, models=[m.name for m in chosen], now=now)
     return views.StatusReport(
         generated_at=isoformat_z(now),
-        models=[model_status(m, session=session, now=now) for m in chosen],
+        models=[build_status(m, inputs[m.name], now=now) for m in chosen],
     )
 
 
 def model_status(model: ModelConfig, *, session: Session, now: datetime) -> views.ModelStatus:
-    last, judged = _latest_scans(model.name, session=session)
-    attempt = failed_attempt(model.name, session=session)
-    counts = alert_counts(session=session, model=model.name)
+    inputs = load_inputs(session=session, models=[model.name], now=now)
+    return build_status(model, inputs[model.name], now=now)
+
+
+def build_status(model: ModelConfig, rows: ModelInputs, *, now: datetime) -> views.ModelStatus:
+    """The report of ``model`` from its rows read by :func:`load_inputs`."""
+    last, judged, attempt = rows.last, rows.judged, rows.attempt
+    counts = count_alerts(rows.open_alerts, rows.resolutions)
     health, reason = model_health(
         model,
-        session=session,
         judged=judged,
         last=last,
         counts=counts,
+        conditions=rows.conditions,
+        open_alerts=rows.open_alerts,
         step=interval(model, now),
         now=now,
         failure=attempt.error if attempt else None,
     )
     whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
-    window = active_maintenance(session=session, model=model.name, now=now)
-    actions = _with_alerts(action_items(model, last, whole, attempt=attempt), model, session)
+    window = rows.maintenance
+    actions = _with_alerts(action_items(model, last, whole, attempt=attempt), rows.open_alerts)
     actions += _alert_items(model, counts)
-    retrained = last_retraining(session=session, model=model.name)
+    retrained = rows.retraining
     operations = (judged.metrics or {}).get("operations") if judged else None
     return views.ModelStatus(
         name=model.name,
@@ -72,7 +71,7 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
         operations=operations,
         data_drift=_data_drift(whole) if judged else None,
         model_drift=_model_drift(judged, whole) if judged else None,
-        estimates=estimated_performance(model.name, session=session),
+        estimates=rows.estimates,
         alerts=counts.as_json(),
         action_items=[item.text for item in actions],
         maintenance=maintenance_json(window, now=now) if window else None,
@@ -83,17 +82,14 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
     )
 
 
-def _with_alerts(
-    items: list[views.ActionItem], model: ModelConfig, session: Session
-) -> list[views.ActionItem]:
+def _with_alerts(items: list[views.ActionItem], open_alerts: list[Alert]) -> list[views.ActionItem]:
     """Each check's item with the id of its open alert, for an Acknowledge button."""
-    open_alerts: dict[tuple[str | None, str | None], tuple[int, str]] = {
-        (a.check_id, a.segment or None): (a.id, a.state)
-        for a in list_alerts(session=session, state="open", model=model.name)
+    by_key: dict[tuple[str | None, str | None], tuple[int, str]] = {
+        (a.check_id, a.segment or None): (a.id, a.state) for a in open_alerts
     }
     items = list(items)
     for n, item in enumerate(items):
-        found = open_alerts.get((item.check_id, item.segment)) if item.kind == "check" else None
+        found = by_key.get((item.check_id, item.segment)) if item.kind == "check" else None
         if found is not None:
             items[n] = item.model_copy(update={"alert_id": found[0], "alert_state": found[1]})
     return items
@@ -141,23 +137,6 @@ def _iso(moment: datetime | None) -> str | None:
     return isoformat_z(moment) if moment else None
 
 
-def failed_attempt(model: str, *, session: Session) -> ScanAttempt | None:
-    """The latest run that failed beside a window's kept results, unless a scan of the
-    model has succeeded since (then it is history, not news)."""
-    latest = session.scalars(
-        select(ScanAttempt)
-        .where(ScanAttempt.model == model)
-        .order_by(ScanAttempt.finished_at.desc(), ScanAttempt.id.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
-        return None
-    succeeded = session.scalar(
-        select(func.max(Scan.finished_at)).where(Scan.model == model, Scan.status != "error")
-    )
-    return latest if succeeded is None or latest.finished_at > succeeded else None
-
-
 def _attempt_summary(attempt: ScanAttempt | None) -> views.FailedAttempt | None:
     if attempt is None:
         return None
@@ -185,28 +164,6 @@ def _alert_items(model: ModelConfig, counts: AlertCounts) -> list[views.ActionIt
         f"`monitor alerts` then `monitor ack ID --by NAME` once someone owns it"
     )
     return [views.ActionItem(text=text, kind="alerts")]
-
-
-def _latest_scans(
-    model: str, *, session: Session, limit: int = 10
-) -> tuple[Scan | None, Scan | None]:
-    """The latest scan and the latest that did not end in error, among the ``limit`` latest.
-
-    Only their ids are read for the ``limit`` latest; the two scans themselves are loaded, and
-    the judged one's results when first used (a model's history may hold thousands of scans).
-    """
-    stmt = (
-        select(Scan.id, Scan.status)
-        .where(Scan.model == model)
-        .order_by(Scan.window_end.desc())
-        .limit(limit)
-    )
-    recent = session.execute(stmt).all()
-    if not recent:
-        return None, None
-    judged = next((id_ for id_, status in recent if status != "error"), None)
-    last = session.get(Scan, recent[0].id)
-    return last, session.get(Scan, judged) if judged is not None else None
 
 
 def interval(model: ModelConfig, now: datetime) -> timedelta:
