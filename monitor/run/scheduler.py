@@ -89,7 +89,9 @@ def build_scheduler(service: Service, activity: Activity) -> BackgroundScheduler
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    workers = min(len(service.config.models) + 1, 8)
+    # Up to 8 scans at once, and a thread each for tick and the shard claim, so neither
+    # delays a scan (a small fleet scanned every few seconds would turn stale meanwhile).
+    workers = min(len(service.config.models), 8) + 2
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
         # One instance per job; a late firing still runs once (due windows come from the DB).

@@ -21,7 +21,7 @@ from monitor.config import parse_config
 from monitor.run import shards
 from monitor.run.service import Service
 from monitor.sources import SourceEngines
-from monitor.store import Lease, Scan
+from monitor.store import Alert, Lease, Scan
 from tests.monitor.run.conftest import ROOT
 from tests.monitor.scancore.conftest import T0, log_frame, model_dict, write
 
@@ -222,3 +222,26 @@ def test_a_replica_takes_over_a_dead_ones_models_and_scans_their_due_windows(
     with sessions() as session:
         stored = sorted(session.scalars(select(Scan.model)))
     assert stored == orphans
+
+
+def test_each_replica_judges_the_staleness_of_its_own_models_only(
+    two_replicas: list[Service], sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("monitor.run.service.datetime", _Frozen)
+    a, b = two_replicas
+    for _ in range(3):
+        a.claim_shards()
+        b.claim_shards()
+    for service in (a, b):  # every model scanned once, in March
+        for name in MODELS:
+            service.scheduled_scan(name)
+    monkeypatch.setattr("monitor.run.service.datetime", datetime)  # months later: all stale
+
+    def stale() -> set[str]:
+        with sessions() as session:
+            return set(session.scalars(select(Alert.model).where(Alert.check_id == "stale")))
+
+    b.tick()
+    assert stale() == {m for m in MODELS if b.owns(m)}
+    a.tick()
+    assert stale() == set(MODELS)
