@@ -96,7 +96,9 @@ def factorize(values: Any) -> tuple[IntArray, list[object]]:
     """Codes into the distinct values (-1 for missing) and the distinct values themselves."""
     if hasattr(values, "factorize"):  # pandas
         codes, uniques = values.factorize(use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.intp), list(uniques)
+        # numpy scalars (a bool column's np.True_) as Python values: they are JSON keys later
+        plain = [u.item() if isinstance(u, np.generic) else u for u in uniques]
+        return np.asarray(codes, dtype=np.intp), plain
     if hasattr(values, "type"):  # pyarrow
         return _arrow_factorize(values)
     lookup: dict[object, int] = {}

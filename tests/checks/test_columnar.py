@@ -83,6 +83,8 @@ def test_column_kinds_and_missing_values_from_each_library() -> None:
         codes, uniques = factorize(column)
         assert [uniques[c] if c >= 0 else None for c in codes] == ["x", None, "y", "x"]
     assert is_categorical(pd.Series([True, False])) and is_categorical(pa.array([True]))
+    _, flags = factorize(pd.Series([True, False]))
+    assert [type(f) for f in flags] == [bool, bool]  # Python values: JSON keys of a cached fit
 
 
 def test_an_arrow_column_that_is_not_a_number_says_so() -> None:
