@@ -14,7 +14,6 @@ person changes without a scan (maintenance windows, retrainings) is computed per
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -28,47 +27,51 @@ from monitor.status.inputs import (
     watched,
     with_current,
 )
-from monitor.status.report import build_status
+from monitor.status.report import history_status, with_clock
 from monitor.windows import isoformat_z
 
 
 class StatusCache:
-    """One process's copy of every configured model's report inputs (thread-safe)."""
+    """One process's copy of every configured model's history (thread-safe): its rows and
+    the parts of its report they decide."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[object, ...] | None = None
         self._history: dict[str, ModelInputs] = {}
+        self._bases: dict[str, views.ModelStatus] = {}
         self._watch: list[int] = []
         self.reads = 0  # how many times the history was read (for tests)
 
-    def inputs(
-        self, *, session: Session, models: Sequence[str], now: datetime
-    ) -> dict[str, ModelInputs]:
-        with self._lock:
-            marker = change_marker(session=session, watch=self._watch)
-            if (tuple(models), marker) != self._key:
-                history = load_history(session=session, models=models)
-                # The watched scans' finish times as read with the rows, so the next request
-                # agrees unless one was re-run since (the rest of the marker was read first).
-                self._watch, finished = watched(history)
-                self._key = (tuple(models), (*marker[:-1], finished))
-                self._history = history
-                self.reads += 1
-            history = self._history
-        return with_current(history, session=session, now=now)
-
     def report(self, config: Config, *, session: Session, now: datetime) -> views.StatusReport:
         """:func:`monitor.status.status_report` of every configured model."""
-        rows = self.inputs(session=session, models=[m.name for m in config.models], now=now)
+        rows, bases = self._current(config, session=session, now=now)
         return views.StatusReport(
             generated_at=isoformat_z(now),
-            models=[build_status(m, rows[m.name], now=now) for m in config.models],
+            models=[with_clock(bases[m.name], m, rows[m.name], now=now) for m in config.models],
         )
 
     def model_status(
         self, config: Config, model: ModelConfig, *, session: Session, now: datetime
     ) -> views.ModelStatus:
         """:func:`monitor.status.model_status` of one configured model."""
-        rows = self.inputs(session=session, models=[m.name for m in config.models], now=now)
-        return build_status(model, rows[model.name], now=now)
+        rows, bases = self._current(config, session=session, now=now)
+        return with_clock(bases[model.name], model, rows[model.name], now=now)
+
+    def _current(
+        self, config: Config, *, session: Session, now: datetime
+    ) -> tuple[dict[str, ModelInputs], dict[str, views.ModelStatus]]:
+        models = tuple(m.name for m in config.models)
+        with self._lock:
+            marker = change_marker(session=session, watch=self._watch)
+            if (id(config), models, marker) != self._key:
+                history = load_history(session=session, models=models)
+                # The watched scans' finish times as read with the rows, so the next request
+                # agrees unless one was re-run since (the rest of the marker was read first).
+                self._watch, finished = watched(history)
+                self._key = (id(config), models, (*marker[:-1], finished))
+                self._history = history
+                self._bases = {m.name: history_status(m, history[m.name]) for m in config.models}
+                self.reads += 1
+            history, bases = self._history, self._bases
+        return with_current(history, session=session, now=now), bases

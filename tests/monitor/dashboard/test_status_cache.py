@@ -7,7 +7,7 @@ read from scratch at the same moment.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge
 from monitor.alerts.maintenance import plan_maintenance
+from monitor.api.app import ApiSettings, create_app
 from monitor.config import Config
 from monitor.status import status_report
 from monitor.store import Alert, Scan
@@ -31,9 +32,9 @@ def client(make_client: Any, sessions: sessionmaker[Session], config: Config) ->
     return client
 
 
-def _fresh(sessions: sessionmaker[Session], config: Config) -> dict[str, Any]:
+def _fresh(sessions: sessionmaker[Session], config: Config, now: datetime = NOW) -> dict[str, Any]:
     with sessions() as session:
-        return status_report(config, session=session, now=NOW).as_json()
+        return status_report(config, session=session, now=now).as_json()
 
 
 def _churn(body: dict[str, Any]) -> dict[str, Any]:
@@ -114,3 +115,24 @@ def test_a_maintenance_window_shows_without_a_scan(
     body = client.get("/api/models").json()
     assert _churn(body)["maintenance"]["reason"] == "retraining"
     assert body == _fresh(sessions, config)
+
+
+def test_the_clock_alone_moves_health_and_next_scan(
+    client: TestClient, sessions: sessionmaker[Session], config: Config
+) -> None:
+    """Staleness and the next scan come from the clock: no write, no re-read, a new answer."""
+    times = [NOW]
+    app = create_app(
+        sessions=sessions, settings=ApiSettings(), config=config, clock=lambda: times[0]
+    )
+    with TestClient(app) as moving:
+        first = _churn(moving.get("/api/models").json())
+        times[0] = NOW + timedelta(days=5)
+        later = moving.get("/api/models").json()
+        assert app.state.status_cache.reads == 1
+    assert later == _fresh(sessions, config, times[0])
+    assert _churn(later)["reason"].startswith("stale: no successful scan since")
+    assert (_churn(later)["health"], _churn(later)["next_scan"]) != (
+        first["health"],
+        first["next_scan"],
+    )
