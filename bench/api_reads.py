@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import yaml
 from cli_latency import ROOT, _config, _fill, _python_env, _state_urls
 
 RESULTS = ROOT / "bench" / "results"
@@ -57,19 +58,26 @@ def first_paint(client: httpx.Client, pool: ThreadPoolExecutor) -> None:
         call.result().raise_for_status()
 
 
-def timings(port: int, model: str, requests: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timings(port: int, pid: int, model: str, requests: int) -> dict[str, list[tuple[float, float]]]:
+    """Per endpoint, (wall, server CPU) seconds of each timed request."""
+    out: dict[str, list[tuple[float, float]]] = {e: [] for e in ENDPOINTS}
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=120) as client, ThreadPoolExecutor(2) as pool:
         for i in range(requests + 3):
             for endpoint in ENDPOINTS:
-                start = time.perf_counter()
+                cpu, start = server_cpu(pid), time.perf_counter()
                 if endpoint == "first paint":
                     first_paint(client, pool)
                 else:
                     client.get(endpoint.format(model=model)).raise_for_status()
                 if i >= 3:
-                    out[endpoint].append(time.perf_counter() - start)
+                    out[endpoint].append((time.perf_counter() - start, server_cpu(pid) - cpu))
     return out
 
 
@@ -86,15 +94,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=RESULTS / "api_reads.md")
+    parser.add_argument(
+        "--configs", type=Path, nargs="+", help="configs of state DBs filled before (untimed)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="api-reads-"))
-    demo = args.demo_dir
-    if demo is None:
-        demo = tmp / "demo"
-        subprocess.run([sys.executable, "-m", "monitor", "demo", "--dir", str(demo)], check=True)
     backends = args.backends.split(",")
     configs = {}
-    for backend, url in _state_urls("api", tmp, backends).items():
+    for config in args.configs or ():
+        settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+        backend = "postgresql" if settings["state_db"].startswith("postgresql") else "sqlite"
+        configs[backend] = (config, settings["models"][0]["name"])
+    demo = args.demo_dir
+    if demo is None and not configs:
+        demo = tmp / "demo"
+        subprocess.run([sys.executable, "-m", "monitor", "demo", "--dir", str(demo)], check=True)
+    for backend, url in _state_urls("api", tmp, [] if configs else backends).items():
+        assert demo is not None
         config = tmp / f"monitor-{backend}.yaml"
         names = _config(demo, url, config)
         upgrade = [sys.executable, "-m", "monitor", "db", "upgrade", "-c", str(config)]
@@ -102,7 +118,7 @@ def main() -> None:
         _fill(demo, url, names)
         configs[backend] = (config, names[0])
     variants = {"after": None} if args.base is None else {"before": args.base, "after": None}
-    figures: dict[tuple[str, str, str], list[float]] = {}
+    figures: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     port = 18000 + os.getpid() % 1000
     for _ in range(args.rounds):
         for backend, (config, model) in configs.items():
@@ -110,7 +126,7 @@ def main() -> None:
                 env = _python_env(code.resolve() if code else None)
                 proc = serve(config, env, port)
                 try:
-                    for endpoint, xs in timings(port, model, args.requests).items():
+                    for endpoint, xs in timings(port, proc.pid, model, args.requests).items():
                         figures.setdefault((endpoint, backend, tag), []).extend(xs)
                 finally:
                     proc.send_signal(signal.SIGTERM)
@@ -119,22 +135,32 @@ def main() -> None:
     lines = [
         "# API reads on a year of history",
         "",
-        f"`python bench/api_reads.py{' --base ' + str(args.base) if args.base else ''} "
+        f"`python bench/api_reads.py{' --base ' + str(args.base) if args.base else ''}"
+        f"{' --configs ' + ' '.join(map(str, args.configs)) if args.configs else ''} "
         f"--requests {args.requests} --rounds {args.rounds}`: 20 models x 365 daily scans; "
         f"`monitor run --no-scheduler`, requests one at a time; {args.requests * args.rounds} "
         f"timed requests per cell; 1-min load average at the end {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores. Milliseconds, p50 / p99.",
+        f"{os.cpu_count()} cores. Wall milliseconds p50 / p99, and in brackets the server"
+        " process's mean CPU milliseconds per request (from /proc, 10 ms clock ticks).",
         "",
-        "| endpoint | backend | " + " | ".join(f"{t} p50 / p99 (ms)" for t in variants) + " |",
-        "|---|---|" + "---|" * len(variants),
+        "| endpoint | backend | "
+        + " | ".join(f"{t} p50 / p99 ms (CPU ms)" for t in variants)
+        + (" | p50 ratio (CPU ratio) |" if len(variants) > 1 else " |"),
+        "|---|---|" + "---|" * (len(variants) + (len(variants) > 1)),
     ]
     for endpoint in ENDPOINTS:
         for backend in configs:
-            cells = []
+            cells, p50s, cpus = [], [], []
             for tag in variants:
-                xs = figures[endpoint, backend, tag]
-                p50, p99 = statistics.median(xs) * 1000, quantile(xs, 0.99) * 1000
-                cells.append(f"{p50:.0f} / {p99:.0f}")
+                walls = [x[0] for x in figures[endpoint, backend, tag]]
+                cpu = statistics.fmean(x[1] for x in figures[endpoint, backend, tag]) * 1000
+                p50, p99 = statistics.median(walls) * 1000, quantile(walls, 0.99) * 1000
+                cells.append(f"{p50:.0f} / {p99:.0f} ({cpu:.0f})")
+                p50s.append(p50)
+                cpus.append(cpu)
+            if len(variants) > 1:
+                cpu_ratio = f"{cpus[0] / cpus[1]:.0f}x" if cpus[1] else "n/a"
+                cells.append(f"{p50s[0] / p50s[1]:.1f}x ({cpu_ratio})")
             lines.append(f"| `{endpoint}` | {backend} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,14 @@ from monitor.alerts.queries import (
     list_alerts,
 )
 from monitor.alerts.tick import deliver_due
-from monitor.api.deps import AppState, require_read, require_write, session, state
+from monitor.api.deps import (
+    AppState,
+    json_response,
+    require_read,
+    require_write,
+    session,
+    state,
+)
 from monitor.windows import parse_duration
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
@@ -47,9 +54,9 @@ def alerts_list(
     check: str | None = None,
     segment: str | None = None,
     db: Session = Depends(session),
-) -> views.AlertList:
+) -> Response:
     rows = list_alerts(session=db, state=state, model=model, check_id=check, segment=segment)
-    return views.AlertList(alerts=[alert_json(a) for a in rows])
+    return json_response(views.AlertList(alerts=[alert_json(a) for a in rows]))
 
 
 @router.get("/{alert_id}", dependencies=[Depends(require_read)], response_model=views.AlertDetail)

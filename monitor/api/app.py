@@ -28,6 +28,7 @@ from monitor.api.limits import BodyLimit
 from monitor.api.model_metrics import model_collectors
 from monitor.api.ops import DEFAULT_TICK_MAX_AGE, Collector, default_collectors, ops_router
 from monitor.config.schema import Config
+from monitor.status.cache import StatusCache
 
 __all__ = ["ApiSettings", "AppState", "create_app", "create_ops_app", "settings_from_config"]
 
@@ -61,6 +62,7 @@ def create_app(
         respond=respond or _respond_via_slack,
         config=config,
     )
+    app.state.status_cache = StatusCache()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_body=settings.max_body)
     app.include_router(reads.router)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from monitor.alerts.notify import Notifier
@@ -49,6 +50,13 @@ def utcnow() -> datetime:
 
 
 _bearer = HTTPBearer(auto_error=False)
+
+
+def json_response(view: BaseModel) -> Response:
+    """``view`` as published. A route declares it as its ``response_model`` (for OpenAPI) and
+    returns this: pydantic built and checked the view already, and FastAPI would dump, validate
+    and encode it again (a third of the time of ``/api/models`` on a 100 kB report)."""
+    return Response(view.model_dump_json(by_alias=True), media_type="application/json")
 
 
 def state(request: Request) -> AppState:

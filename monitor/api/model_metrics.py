@@ -15,7 +15,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.status import model_status
+from monitor.status import status_report
 from monitor.store import WHOLE_WINDOW, Scan
 
 if TYPE_CHECKING:
@@ -54,12 +54,11 @@ def health_metrics(config: Config, session: Session, now: datetime) -> Iterator[
         "Open alerts of the model that nobody acknowledged.",
         labels=["model"],
     )
-    for model in config.models:
-        status = model_status(model, session=session, now=now)
-        level.add_metric([model.name], HEALTH_LEVELS[status.health])
+    for status in status_report(config, session=session, now=now).models:
+        level.add_metric([status.name], HEALTH_LEVELS[status.health])
         for name in HEALTH_LEVELS:
-            colour.add_metric([model.name, name], float(status.health == name))
-        unacked.add_metric([model.name], float(status.alerts.unacknowledged))
+            colour.add_metric([status.name, name], float(status.health == name))
+        unacked.add_metric([status.name], float(status.alerts.unacknowledged))
     yield from (level, colour, unacked)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from monitor.api.deps import AppState, require_read, session, state
+from monitor.api.deps import AppState, json_response, require_read, session, state
 from monitor.config.schema import Config, ModelConfig
-from monitor.status import model_status, status_report
+from monitor.status.cache import StatusCache
 from monitor.status.history import (
     ScanNotFoundError,
     check_history,
@@ -50,14 +50,20 @@ def known_model(name: str, config: Config = Depends(_config)) -> str:
     return _model(name, config).name
 
 
+def _cache(request: Request) -> StatusCache:
+    cache: StatusCache = request.app.state.status_cache
+    return cache
+
+
 @router.get("/models", response_model=StatusReport)
 def models_list(
     app: AppState = Depends(state),
     config: Config = Depends(_config),
+    cache: StatusCache = Depends(_cache),
     db: Session = Depends(session),
-) -> StatusReport:
+) -> Response:
     """Every configured model's status report (the shape of ``monitor status --json``)."""
-    return status_report(config, session=db, now=app.clock())
+    return json_response(cache.report(config, session=db, now=app.clock()))
 
 
 @router.get("/models/{name}", response_model=ModelStatus)
@@ -65,10 +71,12 @@ def model_show(
     name: str,
     app: AppState = Depends(state),
     config: Config = Depends(_config),
+    cache: StatusCache = Depends(_cache),
     db: Session = Depends(session),
-) -> ModelStatus:
+) -> Response:
     """One model's status report: health, reason, performance, drift, alerts, action items."""
-    return model_status(_model(name, config), session=db, now=app.clock())
+    model = _model(name, config)
+    return json_response(cache.model_status(config, model, session=db, now=app.clock()))
 
 
 @router.get("/models/{name}/scans", response_model=ScanList)

@@ -3,13 +3,14 @@
 ``/api/models`` reports every configured model on each request; read one model at a time, that
 was a dozen round trips per model (240 for 20 models, most of a second on PostgreSQL). Here each
 table is read once for all the requested models, and the report is built from the rows in memory.
-Nothing is cached between calls: a new scan or an acknowledgement shows on the next read.
+:func:`change_marker` tells when those rows may have changed, for a reader that keeps them
+between requests (:mod:`monitor.status.cache`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
@@ -22,6 +23,7 @@ from monitor.store import (
     OPEN_STATES,
     Alert,
     AlertCondition,
+    CheckResult,
     PerformanceEstimate,
     Retraining,
     Scan,
@@ -49,6 +51,12 @@ def load_inputs(
     *, session: Session, models: Sequence[str], now: datetime
 ) -> dict[str, ModelInputs]:
     """Each of ``models``' report inputs; a model without rows gets empty inputs."""
+    return with_current(load_history(session=session, models=models), session=session, now=now)
+
+
+def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelInputs]:
+    """The inputs that only scans and alert transitions change (see :func:`change_marker`);
+    maintenance windows and retrainings are left empty for :func:`with_current`."""
     names = list(dict.fromkeys(models))
     if not names:
         return {}
@@ -57,8 +65,6 @@ def load_inputs(
     alerts = _open_alerts(session, names)
     resolved = resolutions_by_model(session=session, models=names)
     conditions = _conditions(session, names)
-    windows = _maintenance(session, names, now)
-    retrainings = _retrainings(session, names)
     estimated = _with_estimates(session, names)
     return {
         name: ModelInputs(
@@ -68,12 +74,56 @@ def load_inputs(
             open_alerts=alerts.get(name, []),
             resolutions=resolved.get(name, ()),
             conditions=conditions.get(name, []),
-            maintenance=windows.get(name),
-            retraining=retrainings.get(name),
             estimates=estimated_performance(name, session=session) if name in estimated else None,
         )
         for name in names
     }
+
+
+def with_current(
+    history: dict[str, ModelInputs], *, session: Session, now: datetime
+) -> dict[str, ModelInputs]:
+    """``history`` with each model's maintenance window in force at ``now`` and its latest
+    retraining, read now: a person plans, cancels or records these without a scan."""
+    names = list(history)
+    if not names:
+        return {}
+    windows = _maintenance(session, names, now)
+    retrainings = _retrainings(session, names)
+    return {
+        name: replace(rows, maintenance=windows.get(name), retraining=retrainings.get(name))
+        for name, rows in history.items()
+    }
+
+
+def change_marker(*, session: Session, watch: Sequence[int] = ()) -> tuple[object, ...]:
+    """Values that change whenever :func:`load_history`'s answer may, in one statement on
+    primary keys and the few open alerts: a scan stored (a new id), replaced (new result
+    ids) or pruned by retention (the lowest id), a failed run, an alert raised, moved (every
+    transition bumps its version) or resolved (it leaves the open ones; a resolved alert
+    never changes again), a condition added, updated or dropped. The last element is the
+    newest finish time among the ``watch`` scans (the latest of each model): a re-run of a
+    window keeps its scan's id, and one that stores no results is seen only there."""
+    open_alerts = Alert.state.in_(OPEN_STATES)
+    parts = (
+        select(func.max(Scan.id)),
+        select(func.min(Scan.id)),
+        select(func.max(CheckResult.id)),
+        select(func.max(ScanAttempt.id)),
+        select(func.max(Alert.id)),
+        select(func.count(Alert.id)).where(open_alerts),
+        select(func.sum(Alert.version)).where(open_alerts),
+        select(func.count(AlertCondition.id)),
+        select(func.max(AlertCondition.updated_at)),
+        select(func.max(Scan.finished_at)).where(Scan.id.in_(list(watch))),
+    )
+    return tuple(session.execute(select(*(p.scalar_subquery() for p in parts))).one())
+
+
+def watched(history: dict[str, ModelInputs]) -> tuple[list[int], datetime | None]:
+    """The latest scans' ids in ``history`` and their newest finish time, as read with them."""
+    lasts = [rows.last for rows in history.values() if rows.last is not None]
+    return sorted(s.id for s in lasts), max((s.finished_at for s in lasts), default=None)
 
 
 def _latest_scans(

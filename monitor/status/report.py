@@ -41,32 +41,26 @@ def model_status(model: ModelConfig, *, session: Session, now: datetime) -> view
 
 def build_status(model: ModelConfig, rows: ModelInputs, *, now: datetime) -> views.ModelStatus:
     """The report of ``model`` from its rows read by :func:`load_inputs`."""
+    return with_clock(history_status(model, rows), model, rows, now=now)
+
+
+def history_status(model: ModelConfig, rows: ModelInputs) -> views.ModelStatus:
+    """The parts of the report that only the stored history decides; the health, the next
+    scan, the maintenance window and the retrainings are :func:`with_clock`'s, and stand
+    here as placeholders."""
     last, judged, attempt = rows.last, rows.judged, rows.attempt
     counts = count_alerts(rows.open_alerts, rows.resolutions)
-    health, reason = model_health(
-        model,
-        judged=judged,
-        last=last,
-        counts=counts,
-        conditions=rows.conditions,
-        open_alerts=rows.open_alerts,
-        step=interval(model, now),
-        now=now,
-        failure=attempt.error if attempt else None,
-    )
     whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
-    window = rows.maintenance
     actions = _with_alerts(action_items(model, last, whole, attempt=attempt), rows.open_alerts)
     actions += _alert_items(model, counts)
-    retrained = rows.retraining
     operations = (judged.metrics or {}).get("operations") if judged else None
     return views.ModelStatus(
         name=model.name,
-        health=health,
-        reason=reason,
+        health="red",
+        reason="",
         last_scan=_scan_summary(last),
         last_failed_attempt=_attempt_summary(attempt),
-        next_scan=isoformat_z(next_scan(model, now)),
+        next_scan="",
         performance=_performance(judged, whole),
         operations=operations,
         data_drift=_data_drift(whole) if judged else None,
@@ -74,12 +68,37 @@ def build_status(model: ModelConfig, rows: ModelInputs, *, now: datetime) -> vie
         estimates=rows.estimates,
         alerts=counts.as_json(),
         action_items=[item.text for item in actions],
-        maintenance=maintenance_json(window, now=now) if window else None,
         actions=actions,
-        last_retraining=retraining_json(retrained) if retrained else None,
-        next_retraining=_iso(next_retraining(model, retrained, now)),
         throughput=throughput((operations or {}).get("throughput_per_s")),
     )
+
+
+def with_clock(
+    base: views.ModelStatus, model: ModelConfig, rows: ModelInputs, *, now: datetime
+) -> views.ModelStatus:
+    """``base`` (:func:`history_status`) with what depends on ``now`` and on the maintenance
+    windows and retrainings in ``rows``."""
+    attempt, retrained, window = rows.attempt, rows.retraining, rows.maintenance
+    health, reason = model_health(
+        model,
+        judged=rows.judged,
+        last=rows.last,
+        counts=count_alerts(rows.open_alerts),
+        conditions=rows.conditions,
+        open_alerts=rows.open_alerts,
+        step=interval(model, now),
+        now=now,
+        failure=attempt.error if attempt else None,
+    )
+    clock = {
+        "health": health,
+        "reason": reason,
+        "next_scan": isoformat_z(next_scan(model, now)),
+        "maintenance": maintenance_json(window, now=now) if window else None,
+        "last_retraining": retraining_json(retrained) if retrained else None,
+        "next_retraining": _iso(next_retraining(model, retrained, now)),
+    }
+    return base.model_copy(update=clock)
 
 
 def _with_alerts(items: list[views.ActionItem], open_alerts: list[Alert]) -> list[views.ActionItem]:
