@@ -119,7 +119,7 @@ def shown_url(url: str) -> str:
     """``url`` with its password as ``***`` (config load refuses URLs this cannot hide)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(unparsable URL)"
 
 
