@@ -78,6 +78,10 @@ def url_problem(text: str) -> str | None:
         url = make_url(text)
     except ArgumentError:
         return "not a valid SQLAlchemy URL (dialect+driver://user:password@host/database)"
+    except ValueError:
+        # SQLAlchemy's int(port) failed: its message would quote what follows the last ':'
+        # of the authority, which is the tail of a password holding an unencoded ':' and '@'.
+        return f"the port is not a number; if the password holds ':' or '@', {PERCENT_ENCODE}"
     return _credentials_problem(url) or _dialect_problem(url)
 
 
@@ -106,7 +110,7 @@ def engine_problem(url: str, exc: BaseException) -> str:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "not a valid SQLAlchemy URL (dialect+driver://user:password@host/database)"
     name = parsed.drivername
     if isinstance(exc, NoSuchModuleError):

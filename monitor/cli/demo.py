@@ -22,4 +22,18 @@ def demo(
     from monitor.demo.run import run_demo
 
     where = directory or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
-    run_demo(where.resolve(), echo=typer.echo)
+    run = run_demo(where.resolve(), echo=typer.echo)
+    for line in next_steps(run.config_file):
+        typer.echo(line)
+
+
+def next_steps(config_file: Path) -> list[str]:
+    """What to run after the demo: its config is not ./monitor.yaml, so every command needs -c."""
+    c = f"-c {config_file}"
+    return [
+        "",
+        "next, on this demo's state:",
+        f"  monitor status {c}",
+        f"  monitor alerts --state all {c}",
+        f"  monitor run {c}    # scheduler + dashboard at http://127.0.0.1:8000/",
+    ]

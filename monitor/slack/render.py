@@ -138,6 +138,12 @@ def status_line(alert: Alert) -> str:
 
 
 def cli_hint(alert: Alert) -> str:
+    """What a person can still do from the CLI: acknowledge, or (acknowledged) resolve."""
+    if alert.state == "acknowledged":
+        return (
+            f"Resolve from the CLI when it is dealt with: "
+            f"`monitor resolve {alert.id} --by NAME --reason fixed|expected|false_positive`"
+        )
     return f"Acknowledge from the CLI: `monitor ack {alert.id} --by NAME`"
 
 

@@ -84,6 +84,16 @@ def make_engine(url: str, *, pool: PoolSettings | None = None, **kwargs: Any) ->
         raise StateDBError(f"state DB: {engine_problem(url, exc)}") from None
 
 
+def missing_directory(url: str) -> str | None:
+    """The directory of a SQLite state DB file when it does not exist (SQLite creates the
+    file on first connect, never its directory, and then only says "unable to open")."""
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    parent = Path(path).parent
+    return None if parent.is_dir() else str(parent)
+
+
 @contextmanager
 def state_db_errors(url: str) -> Iterator[None]:
     """Turn "cannot reach the state DB" inside the block into one :class:`StateDBError` line:
@@ -103,7 +113,11 @@ def state_session(url: str) -> Iterator[Session]:
     """
     path = sqlite_file(url)
     if path is not None and not Path(path).exists():
-        raise MonitorError(f"the state DB {path!r} does not exist yet: run `monitor db upgrade`")
+        missing = missing_directory(url)
+        first = f"create the directory {missing!r}, then " if missing else ""
+        raise MonitorError(
+            f"the state DB {path!r} does not exist yet: {first}run `monitor db upgrade`"
+        )
     engine = make_engine(url)
     try:
         with state_db_errors(url):
@@ -119,7 +133,7 @@ def shown_url(url: str) -> str:
     """``url`` with its password as ``***`` (config load refuses URLs this cannot hide)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "(unparsable URL)"
 
 

@@ -65,6 +65,27 @@ def test_a_password_with_an_unencoded_at_is_refused_with_a_hint(
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("where", ["state_db", "source"])
+@pytest.mark.parametrize(
+    ("password", "secret"),
+    [(f"p@ss:{TAIL}!{HEAD}", TAIL), (f"{HEAD}:{TAIL}@x", TAIL), ("plain", None)],
+    ids=["at-then-colon", "colon-then-at", "bad-port"],
+)
+def test_a_password_with_an_unencoded_colon_or_a_bad_port_never_shows_its_tail(
+    tmp_path: Path, run_cli: Run, where: str, password: str, secret: str | None
+) -> None:
+    # SQLAlchemy takes what follows the last ':' for the port and quotes it in int()'s error.
+    port = "5432" if secret else "54x2"
+    url = f"postgresql+psycopg://monitor:{password}@127.0.0.1:{port}/monitor"
+    path = _config(tmp_path, **{where: url})
+    output = run_cli("config", "check", "-c", str(path))
+    key = "state_db" if where == "state_db" else "sources.logs.url"
+    assert f"{path}: {key}: " in output, output
+    assert "percent-encode" in output and "%3A" in output, output
+    assert HEAD not in output and TAIL not in output and "invalid literal" not in output
+    assert "Traceback" not in output
+
+
 def test_the_percent_encoded_password_is_accepted_and_never_shown(
     tmp_path: Path, run_cli: Run, postgres_admin: Engine
 ) -> None:

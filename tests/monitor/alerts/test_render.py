@@ -130,3 +130,22 @@ def test_recovered_and_resolved_replies_show_the_current_value_beside_the_breach
     )
     # Rows queued before the values were carried keep their old words.
     assert reply_text(ThreadEvent("recovered", {})).startswith(":large_green_circle: Recovered.")
+
+
+def test_the_cli_hint_follows_the_state_acknowledge_then_resolve() -> None:
+    from monitor.slack.render import render_alert
+
+    def hints(alert: Alert) -> list[str]:
+        rendered = render_alert(alert, interactive=False)
+        return [
+            str(e["text"])
+            for b in rendered.blocks
+            if b["type"] == "context"
+            for e in b["elements"]
+            if "from the CLI" in str(e["text"])
+        ]
+
+    assert hints(_alert(state="firing")) == ["Acknowledge from the CLI: `monitor ack 7 --by NAME`"]
+    [acked] = hints(_alert(state="acknowledged", acked_by="bob"))
+    assert "monitor resolve 7 --by NAME --reason" in acked and "monitor ack" not in acked
+    assert hints(_alert(state="resolved", resolved_by="bob")) == []

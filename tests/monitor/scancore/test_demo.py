@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sklearn.metrics import accuracy_score
 
+from monitor.cli import main
+from monitor.cli.demo import next_steps
 from monitor.demo.data import DRIFT_DAY, generate
 from monitor.demo.run import run_demo
 
@@ -80,7 +83,7 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
 
 
 def test_demo_recovered_alert_stays_open_until_acknowledged_and_ack_stops_reminders(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from monitor.demo.data import SLOW_DAY
     from monitor.demo.run import ON_CALL
@@ -119,3 +122,15 @@ def test_demo_recovered_alert_stays_open_until_acknowledged_and_ack_stops_remind
         i for i, line in enumerate(lines) if "runs: monitor ack" in line and "bob" in line
     )
     assert not any(f"on alert {drift.id}:" in line and "Still" in line for line in lines[ack_line:])
+    # The next steps `monitor demo` prints work as printed on the demo's state.
+    steps = [
+        line.split("#")[0].split() for line in next_steps(run.config_file) if "monitor " in line
+    ]
+    assert [s[1] for s in steps] == ["status", "alerts", "run"]
+    capsys.readouterr()
+    for argv in steps[:2]:
+        with pytest.raises(SystemExit) as exited:
+            main(argv[1:])
+        out = capsys.readouterr()
+        assert exited.value.code in (0, None), out.out + out.err
+        assert "churn" in out.out and "error" not in out.err, out.out + out.err
