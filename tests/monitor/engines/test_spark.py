@@ -72,10 +72,17 @@ def _stored(url: str, state: Path) -> tuple[dict[str, Any], dict[tuple[str, str]
     tree = {"state_db": db, "sources": {"logs": {"url": url}}, "models": [model]}
     config = parse_config(tree, file="test.yaml")
     engine = make_engine(db)
+    statements: list[str] = []
     try:
         with make_sessionmaker(engine)() as session, SourceEngines(config.sources) as engines:
+            sa.event.listen(
+                engines.engine("logs"), "before_cursor_execute", lambda *a: statements.append(a[2])
+            )
             report = run_scan(config.models[0], day(2), engines=engines, session=session)
             assert report.status != "error", report.error
+            # the segment values, then the window summary: one statement each (beside them
+            # reflection, a timestamp sample, the reference; tests/monitor/perf counts all)
+            assert sum("UNION ALL" in s for s in statements) == 2, statements
             store_scan(report, session=session)
             session.commit()
             return _read_back(session)
