@@ -90,7 +90,7 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from monitor.api import dashboard
+    from monitor import report
     from monitor.api.app import ApiSettings, create_app
 
     built: list[int | None] = []
@@ -99,7 +99,8 @@ def test_the_dashboard_serves_the_report_of_a_scan_behind_the_read_token(
         built.append(kwargs.get("scan_id"))
         return build_report(*args, **kwargs)
 
-    monkeypatch.setattr(dashboard, "build_report", counted)
+    # the dashboard imports the report module on first use: patch where it is looked up
+    monkeypatch.setattr(report, "build_report", counted)
     from monitor.config import load_config
     from monitor.store import make_sessionmaker
 
