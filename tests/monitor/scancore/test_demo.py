@@ -11,17 +11,24 @@ from sklearn.metrics import accuracy_score
 from monitor.cli import main
 from monitor.cli.demo import next_steps
 from monitor.demo.data import DRIFT_DAY, generate
-from monitor.demo.run import run_demo
+from monitor.demo.run import DemoRun, run_demo
 
 NOW = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
 SHIFTED = {"income", "plan"}
 
 
-def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_demo_story(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One demo run per backend (the demo is the suite's slowest single step), checked for
+    both halves of its story."""
     lines: list[str] = []
     run = run_demo(tmp_path / "demo", now=NOW, echo=lines.append, state_db=db_url)
+    _drift_on_shifted_features_and_late_accuracy_drop(run, lines)
+    _recovered_alert_stays_open_until_acknowledged_and_ack_stops_reminders(
+        run, lines, db_url, capsys
+    )
+
+
+def _drift_on_shifted_features_and_late_accuracy_drop(run: DemoRun, lines: list[str]) -> None:
     churn_reports = [r for r in run.reports if r.model == "churn"]
     logs = generate(churn_reports[0].window.end - timedelta(days=5))  # the same seeded logs
     merged = logs.predictions.merge(logs.labels, on="prediction_id")
@@ -82,15 +89,13 @@ def test_demo_finds_drift_on_shifted_features_and_late_accuracy_drop(
     assert str(run.directory) in lines[0]
 
 
-def test_demo_recovered_alert_stays_open_until_acknowledged_and_ack_stops_reminders(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def _recovered_alert_stays_open_until_acknowledged_and_ack_stops_reminders(
+    run: DemoRun, lines: list[str], db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from monitor.demo.data import SLOW_DAY
     from monitor.demo.run import ON_CALL
     from monitor.store import Alert, AlertEvent, make_engine, make_sessionmaker
 
-    lines: list[str] = []
-    run = run_demo(tmp_path / "demo", now=NOW, echo=lines.append, state_db=db_url)
     start = min(r.window.start for r in run.reports) - timedelta(days=4)
     slow_scan_end = start + timedelta(days=SLOW_DAY + 1)
     ack_day = next(day for day, (check, _, _) in ON_CALL.items() if check == "latency_p99")
