@@ -37,7 +37,9 @@ def main() -> None:
             cal = calibrate_column(reference, column="x", column_type="numerical",
                                    live_rows=live, columns=8, **kw)  # type: ignore[arg-type]  # fmt: skip
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            print(f"| {label} | {live:,} | {cpu:.1f} | {wall:.1f} | {cal.threshold:.4g} |", flush=True)
+            print(
+                f"| {label} | {live:,} | {cpu:.1f} | {wall:.1f} | {cal.threshold:.4g} |", flush=True
+            )
 
 
 if __name__ == "__main__":

@@ -178,7 +178,13 @@ def _any_alert_share(columns: int, split: int, scans: int, seed: int) -> float:
     refs = [profile_column(rng.normal(size=20_000), "numerical") for _ in range(columns)]
     cals = [
         calibrate_column(
-            ref, column="x", column_type="numerical", live_rows=200, statistic="ks", columns=split
+            ref,
+            column="x",
+            column_type="numerical",
+            live_rows=200,
+            statistic="ks",
+            columns=split,
+            draws=1000,
         )
         for ref in refs
     ]
@@ -234,6 +240,7 @@ def test_an_integer_column_is_calibrated_like_fresh_samples_despite_its_ties():
             live_rows=2000,
             statistic="ks",
             columns=8,
+            draws=1000,
             seed=seed,
         ).threshold
         for seed in range(3)
