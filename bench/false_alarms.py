@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,6 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+# the checkout this file is in, not whichever one the venv's editable install points at
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from checks.drift import binned_stats as bs
 from checks.drift import compare_column, profile_column
