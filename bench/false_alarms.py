@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -33,10 +34,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+# the checkout this file is in, not whichever one the venv's editable install points at
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from checks.drift import binned_stats as bs
 from checks.drift import compare_column, profile_column
-from checks.drift.calibrate import DEFAULT_MIN_ROWS, Calibration, live_size_bucket
-from checks.drift.calibrated import calibrate_column, judge_column, judge_dataset, ks_distance
+from checks.drift.calibrate import DEFAULT_DRAWS, DEFAULT_MIN_ROWS, Calibration, live_size_bucket
+from checks.drift.calibrated import (
+    DEFAULTS,
+    calibrate_column,
+    judge_column,
+    judge_dataset,
+    ks_distance,
+)
 from checks.drift.profile import ColumnProfile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,12 +235,14 @@ def report(
     lines = [
         "# False alarms and detection: calibrated mode vs Evidently mode",
         "",
-        f"`python bench/false_alarms.py{' --quick' if args.quick else ''} --windows {args.windows} "
+        f"`python bench/false_alarms.py{' --quick' if args.quick else ''}"
+        f"{' --cells ' + args.cells if args.cells else ''} --windows {args.windows} "
         f"--detect {args.detect} --references {args.references}` (seed {args.seed}): "
         f"{args.references} reference(s) per cell, {args.windows} stationary windows per reference "
         f"(8 columns each; a quarter at 10k rows, an eighth at 100k), {args.detect} windows "
         f"per change (scaled alike), {args.draws} calibration draws; "
-        f"{seconds / 60:.1f} min. Calibrated: false_alarm_rate 0.01 per scan, split over the "
+        f"{seconds / 60:.1f} min. Calibrated: statistics {DEFAULTS['numerical']} (numerical) and "
+        f"{DEFAULTS['categorical']} (categorical), false_alarm_rate 0.01 per scan, split over the "
         "8 columns (0.00125 each), min_rows 100, dataset rule from the binomial tail (1 of 8 "
         f"columns). Binned: {bs.DEFAULT_BINS} "
         "reference-quantile bins. Evidently: `auto`, dataset drift at share >= 0.5.",
@@ -350,6 +362,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, help="stationary windows per reference")
     parser.add_argument("--detect", type=int, help="windows per change")
     parser.add_argument("--references", type=int, help="references per cell")
+    parser.add_argument(
+        "--cells", help="only these cells, reference x live rows: e.g. 1000x1000,100000x100"
+    )
     args = parser.parse_args()
     given = {k: getattr(args, k) for k in ("windows", "detect", "references")}
     if args.quick:
@@ -360,10 +375,12 @@ def main() -> None:
             1,
             150,
             40,
-            1000,
+            DEFAULT_DRAWS,
             2,
         )
         grid = [(r, n) for r in (1000, 100_000) for n in (50, 100, 1000, 10_000, 100_000)]
+    if args.cells:
+        grid = [(int(r), int(n)) for r, n in (c.split("x") for c in args.cells.split(","))]
     for k, v in given.items():
         if v is not None:
             setattr(args, k, v)

@@ -35,7 +35,7 @@ column alerts. A scan judging ``k`` columns learns each column's threshold at ``
 Sidak's ``1 - (1 - rate) ** (1 / k)`` differs by under 0.5% of the rate and needs
 independence). Measured with 8 columns at a per-column 1%, 4-8% of unchanged scans had some
 column alert; split, at most ``rate``. The order statistic needs ``B + 1 >= k / rate`` draws
-(:func:`draws_needed`): 1,000 draws cover up to 10 columns at 1%; more columns cost
+(:func:`draws_needed`): 4,000 draws cover up to 40 columns at 1%; more columns cost
 proportionally more draws, once per reference and live-size bucket (cached).
 
 Dataset drift: with ``k`` columns each alerting at rate ``a``, dataset drift needs at least
@@ -69,7 +69,9 @@ DEFAULT_FALSE_ALARM_RATE = 0.01
 DEFAULT_DATASET_RATE = 0.01
 #: below this many non-null live values a drift check is "insufficient data" (docs/drift.md)
 DEFAULT_MIN_ROWS = 100
-DEFAULT_DRAWS = 1000
+#: about the 5th largest score is the threshold at 1% over 8 columns: with 1,000 draws it
+#: was the largest, whose noise flipped 1.4% of exact vs warehouse verdicts (docs/drift.md)
+DEFAULT_DRAWS = 4000
 MIN_CHUNKS = 500
 
 
@@ -102,7 +104,7 @@ class Calibration:
 
     @property
     def how(self) -> str:
-        """e.g. "ks > 0.0712: 99.875th percentile of 1000 resampled windows of 1000 rows
+        """e.g. "ad > 4.21: 99.875th percentile of 4000 resampled windows of 1000 rows
         (1% of scans over 8 columns)"."""
         pct = 100 * (1 - self.column_rate) if self.direction == ">" else 100 * self.column_rate
         what = "reference chunks" if self.source == "chunks" else "resampled windows"
@@ -135,10 +137,10 @@ def column_rate(false_alarm_rate: float, columns: int) -> float:
 
 def draws_needed(rate: float, draws: int = DEFAULT_DRAWS) -> int:
     """At least ``draws``, and enough that the order statistic of :func:`_quantile` exists at
-    ``rate`` (``B + 1 >= 1 / rate``): 1,000 up to a rate of 1/1001, then ``ceil(1 / rate) - 1``.
+    ``rate`` (``B + 1 >= 1 / rate``): 4,000 up to a rate of 1/4001, then ``ceil(1 / rate) - 1``.
 
-    >>> draws_needed(0.01), draws_needed(0.01 / 8), draws_needed(0.01 / 40)
-    (1000, 1000, 3999)
+    >>> draws_needed(0.01), draws_needed(0.01 / 8), draws_needed(0.01 / 100)
+    (4000, 4000, 9999)
     """
     return max(draws, math.ceil(1 / rate - 1e-9) - 1)
 
@@ -177,6 +179,7 @@ def calibrate(
     fingerprint: str | None = None,
     binner: Callable[[ColumnProfile], ColumnProfile] | None = None,
     counts_score: CountsScore | None = None,
+    support: int | None = None,
 ) -> Calibration:
     """Learn the threshold of ``score`` for live windows of ``live_rows`` non-null values.
 
@@ -185,6 +188,9 @@ def calibrate(
     on the binned statistic, as warehouse mode will compute it. ``counts_score`` scores
     resampled draws given as counts over the reference's distinct values (no values are
     materialised: 10x faster on large references), told which values occur once.
+    ``support``: resampled draws are counts over at most this many groups of adjacent
+    reference values (equal-count groups), for a statistic whose cost grows with the distinct
+    values and whose draws tie anyway (AD: measured in docs/drift.md).
     ``false_alarm_rate`` is per scan of ``columns`` columns; the threshold is learnt at
     :func:`column_rate`, with at least :func:`draws_needed` draws.
     """
@@ -208,9 +214,12 @@ def calibrate(
     else:
         source = "resample"
         base = scored(full) if binner is not None else full
+        if support is not None and binner is None and base.value_counts[1].size > support:
+            base = _grouped(base, support)
         draw = _drawer(base, rng)
-        if counts_score is not None and binner is None:
-            once = base.value_counts[1] == 1
+        if counts_score is not None:
+            # a bin is never one value: only an exact profile's singletons tie in draws
+            once = base.value_counts[1] == (1 if binner is None else -1)
             many = _batch_drawer(base, rng)
             batch = max(1, BATCH_CELLS // max(once.size, full.count))
             scores = []
@@ -291,6 +300,18 @@ def _without(full: ColumnProfile, part: ColumnProfile) -> ColumnProfile:
     return ColumnProfile("categorical", 0, int(left.sum()), keys=keys, counts=left)
 
 
+def _grouped(profile: ColumnProfile, groups: int) -> ColumnProfile:
+    """``profile``'s counts merged into about ``groups`` runs of adjacent values of equal
+    total count (a value is never split), as counts over group numbers."""
+    counts = profile.value_counts[1]
+    before = np.cumsum(counts) - counts
+    which = (before * groups) // max(int(counts.sum()), 1)
+    merged = np.bincount(which, weights=counts).astype(np.int64)
+    merged = merged[merged > 0]
+    keys = np.arange(merged.size, dtype=np.int64)
+    return ColumnProfile("categorical", 0, int(merged.sum()), keys=keys, counts=merged)
+
+
 def _drawer(profile: ColumnProfile, rng: np.random.Generator) -> Callable[[int], ColumnProfile]:
     """Draws of ``n`` values with replacement from ``profile``, as categorical profiles of
     counts over its distinct values (numerical values, categories or bins)."""
@@ -318,7 +339,7 @@ def _batch_drawer(
     rows = np.repeat(np.arange(keys.size), counts) if keys.size > 64 else None
 
     def draw(n: int, size: int) -> IntArray:
-        if rows is None:
+        if rows is None or n >= 8 * keys.size:  # a binomial per key costs less than n rows
             drawn: IntArray = rng.multinomial(n, shares, size=size)
             return drawn
         picked = rows[rng.integers(0, rows.size, (size, n))]

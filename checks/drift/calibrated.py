@@ -11,7 +11,7 @@ for each column and caches the :class:`~checks.drift.calibrate.Calibration`; per
 >>> cal = calibrate_column(reference, column="x", column_type="numerical", live_rows=1000,
 ...                        draws=200)
 >>> cal.method, cal.source, cal.live_size_bucket
-('ks', 'resample', 1000)
+('ad', 'resample', 1000)
 >>> outcome = judge_column(reference, rng.normal(0.5, 1, 1000), column="x",
 ...                        column_type="numerical", calibration=cal)
 >>> outcome.drifted, outcome.details["effect"]["phrase"]
@@ -20,6 +20,8 @@ for each column and caches the :class:`~checks.drift.calibrate.Calibration`; per
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,6 +37,7 @@ from checks.drift.calibrate import (
     DEFAULT_FALSE_ALARM_RATE,
     DEFAULT_MIN_ROWS,
     Calibration,
+    CountsScore,
     Direction,
     calibrate,
     column_rate,
@@ -88,6 +91,67 @@ def ks_from_counts(
     return result
 
 
+def ad_from_counts(
+    ref: IntArray, cur: IntArray, once: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.float64]:
+    """The k-sample Anderson-Darling statistic of scipy.stats.anderson_ksamp (midrank form
+    for ties, standardised: ``(A2akN - 1) / sigma``) of each row's two samples, given as
+    counts over shared sorted values, bins or categories (draws x values).
+
+    More powerful than KS against a location shift (it weighs the tails, where a shift shows
+    most; measured in bench/false_alarms.py: at 1k reference and live rows, a 0.25 sd shift
+    detected in 97% of windows against KS's 90%, on normal data). Ties are handled as
+    scipy's midranks, so it is defined on bin counts too (warehouse mode). ``once`` is
+    ignored (the signature of a counts score)."""
+    ref = np.atleast_2d(ref).astype(np.float64)
+    cur = np.atleast_2d(cur).astype(np.float64)
+    n1, n2 = ref.sum(axis=1, keepdims=True), cur.sum(axis=1, keepdims=True)
+    total = n1 + n2
+    pooled = ref + cur
+    below = np.cumsum(pooled, axis=1) - pooled / 2
+    denom = below * (total - below) - total * pooled / 4
+    a2 = np.zeros(ref.shape[0])
+    for counts, n in ((ref, n1), (cur, n2)):
+        m = np.cumsum(counts, axis=1) - counts / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inner = np.where(denom > 0, pooled / total * (total * m - below * n) ** 2 / denom, 0)
+        a2 += inner.sum(axis=1) / n[:, 0]
+    a2 *= (total[:, 0] - 1) / total[:, 0]
+    sigma = np.array([_ad_sigma(int(a), int(b)) for a, b in zip(n1[:, 0], n2[:, 0], strict=True)])
+    result: npt.NDArray[np.float64] = (a2 - 1) / sigma
+    return result
+
+
+@functools.lru_cache(maxsize=256)
+def _ad_sigma(n1: int, n2: int) -> float:
+    """The null standard deviation of A2akN for two samples (Scholz & Stephens 1987, eq. 4,
+    as scipy computes it); NaN below 4 values, where it is undefined."""
+    n = n1 + n2
+    if n1 < 1 or n2 < 1 or n < 4:
+        return math.nan
+    k, harmonic = 2, 1 / n1 + 1 / n2
+    hs = np.cumsum(1.0 / np.arange(n - 1, 1, -1))
+    h = hs[-1] + 1
+    g = float((hs / np.arange(2, n)).sum())
+    a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * harmonic
+    b = (2 * g - 4) * k**2 + 8 * h * k + (2 * g - 14 * h - 4) * harmonic - 8 * h + 4 * g - 6
+    c = (6 * h + 2 * g - 2) * k**2 + (4 * h - 4 * g + 6) * k + (2 * h - 6) * harmonic + 4 * h
+    d = (2 * h + 6) * k**2 - 4 * h * k
+    return math.sqrt((a * n**3 + b * n**2 + c * n + d) / ((n - 1.0) * (n - 2.0) * (n - 3.0)))
+
+
+def ad_statistic(reference: ColumnProfile, current: ColumnProfile) -> float:
+    """:func:`ad_from_counts` of two profiles: over the merged distinct values when both have
+    values (exact mode), else over their aligned bins or categories."""
+    if reference.values is not None and current.values is not None:
+        merged, cu, cv = merged_cdfs(reference.values, current.values)
+        last = np.append(merged[1:] != merged[:-1], True)
+        ref_counts = np.diff(cu[last], prepend=0)
+        cur_counts = np.diff(cv[last], prepend=0)
+        return float(ad_from_counts(ref_counts, cur_counts)[0])
+    return float(ad_from_counts(*bs.aligned(reference, current))[0])
+
+
 def share_z(ref: IntArray, cur: IntArray) -> float:
     """The largest |z| over categories of the pooled two-proportion z statistic of that
     category's share (one category against the rest, as ``chi2_contingency`` of the
@@ -98,13 +162,24 @@ def share_z(ref: IntArray, cur: IntArray) -> float:
     (10 categories, the largest share +10 points, 1k-row reference and windows, 120
     windows, both calibrated at 1%): chi-square detected 92.5%, the largest z 100%.
     A category absent from the reference has a pooled share > 0, so z stays finite."""
-    n, m = ref.sum(), cur.sum()
+    if not np.size(ref):
+        return 0.0
+    return float(share_z_from_counts(ref, cur)[0])
+
+
+def share_z_from_counts(
+    ref: IntArray, cur: IntArray, once: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.float64]:
+    """:func:`share_z` of each row of draws given as counts (draws x categories)."""
+    ref, cur = np.atleast_2d(ref), np.atleast_2d(cur)
+    n, m = ref.sum(axis=1, keepdims=True), cur.sum(axis=1, keepdims=True)
     pooled = (ref + cur) / (n + m)
     se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m))
     diff = np.abs(cur / m - ref / n)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, diff / se, 0.0)
-    return float(z.max()) if z.size else 0.0
+    result: npt.NDArray[np.float64] = z.max(axis=1)
+    return result
 
 
 def _p_value(name: str) -> Callable[[ColumnProfile, ColumnProfile], float]:
@@ -129,6 +204,7 @@ STATISTICS: dict[str, Statistic] = {
     s.name: s
     for s in (
         Statistic("ks", "distance", ">", ks_distance, NUMERICAL),
+        Statistic("ad", "distance", ">", ad_statistic, NUMERICAL),
         Statistic("psi", "distance", ">", lambda r, c: bs.psi(*bs.aligned(r, c)), BOTH),
         Statistic(
             "jensenshannon",
@@ -143,7 +219,19 @@ STATISTICS: dict[str, Statistic] = {
     )
 }
 #: the calibrated mode's default statistic per column type
-DEFAULTS: dict[ColumnType, str] = {"numerical": "ks", "categorical": "share_z"}
+DEFAULTS: dict[ColumnType, str] = {"numerical": "ad", "categorical": "share_z"}
+#: statistics exact mode computes from the values (warehouse mode: from fine quantile bins)
+ON_VALUES = frozenset({"ks", "ad"})
+#: AD's calibration draws are counts over at most this many groups of adjacent reference
+#: values: 50x cheaper on a 100k-value reference, threshold within the draws' noise
+#: (docs/drift.md, "Calibration cost"); None draws over every distinct value
+AD_SUPPORT = 2000
+#: batched forms, scoring calibration draws given as counts
+COUNTS_SCORES: dict[str, CountsScore] = {
+    "ks": ks_from_counts,
+    "ad": ad_from_counts,
+    "share_z": share_z_from_counts,
+}
 
 
 def get_statistic(name: str, column_type: ColumnType, column: str) -> Statistic:
@@ -161,9 +249,9 @@ def binner_for(
     """How profiles are turned into what the statistic runs on: bin counts on the reference's
     quantile edges for a numerical column in warehouse mode (and always for PSI / JS, which
     are defined on bins), the profile itself otherwise."""
-    if reference.values is None or (mode == "exact" and statistic.name == "ks"):
+    if reference.values is None or (mode == "exact" and statistic.name in ON_VALUES):
         return None
-    edges = bs.quantile_edges(reference.values, bins if statistic.name == "ks" else 10)
+    edges = bs.quantile_edges(reference.values, bins if statistic.name in ON_VALUES else 10)
 
     def binned(profile: ColumnProfile) -> ColumnProfile:
         if profile.values is None:
@@ -187,6 +275,7 @@ def calibrate_column(
     draws: int = DEFAULT_DRAWS,
     seed: int = 0,
     fingerprint: str | None = None,
+    support: int | None = AD_SUPPORT,
 ) -> Calibration:
     """The threshold of ``column``'s statistic for live windows of ``live_rows`` values, in a
     scan of ``columns`` drift-checked columns that together alert in ``false_alarm_rate`` of
@@ -206,7 +295,8 @@ def calibrate_column(
         seed=seed,
         fingerprint=fingerprint,
         binner=binner_for(profile, stat, mode, bins),
-        counts_score=ks_from_counts if stat.name == "ks" else None,
+        counts_score=COUNTS_SCORES.get(stat.name),
+        support=support if stat.name == "ad" else None,
     )
 
 

@@ -343,9 +343,9 @@ def test_mode_calibrated_learns_thresholds_and_leads_with_the_effect(
     code, out, _ = run_main([str(ref), str(same), "--mode", "calibrated", "--json"], capsys)
     result = json.loads(out)
     assert code == 0 and not any(c["drifted"] for c in result["columns"])
-    assert result["columns"][0]["how"].startswith("ks > ")
+    assert result["columns"][0]["how"].startswith("ad > ")
     code, out, _ = run_main([str(ref), str(shifted), "--mode", "calibrated"], capsys)
-    assert re.search(r"x: mean \+0\.[456]\d sd \(ks > ", out) and "DRIFT" in out
+    assert re.search(r"x: mean \+0\.[456]\d sd \(ad > ", out) and "DRIFT" in out
     # Evidently mode stays the default
     code, out, _ = run_main([str(ref), str(shifted), "--json"], capsys)
     assert "how" not in json.loads(out)["columns"][0]

@@ -97,20 +97,21 @@ def model_dict(**overrides: Any) -> dict[str, Any]:
         "reference": {"between": ["2026-03-01", "2026-03-02"]},
         "window": "1d",
         "schedule": {"every": "1d"},
-        "checks": {"drift": {"mode": "evidently"}},
     }
     model.update(overrides)
     return model
 
 
-def make_config(url: str, *models: dict[str, Any]) -> Config:
-    """The config of ``models``; a model that does not name its drift mode is checked in
-    Evidently mode (these tests compare drift verdicts with Evidently's and scipy's;
-    test_calibrated_scans.py covers the calibrated default)."""
+def make_config(url: str, *models: dict[str, Any], evidently: bool = True) -> Config:
+    """The config of ``models``. With ``evidently`` (for tests that compare drift verdicts
+    with Evidently's and scipy's), a model that does not name its drift mode is checked in
+    Evidently mode; ``evidently=False`` leaves the models as written, so a test of what a
+    scan does by default runs the default (calibrated) mode."""
+    given = list(models) or [model_dict()]
     tree = {
         "state_db": url,
         "sources": {"logs": {"url": url}},
-        "models": [_evidently_unless_named(m) for m in models] or [model_dict()],
+        "models": [_evidently_unless_named(m) for m in given] if evidently else given,
     }
     return parse_config(tree, file="test.yaml")
 

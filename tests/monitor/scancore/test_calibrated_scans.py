@@ -158,7 +158,7 @@ def test_a_drift_alert_leads_with_the_effect_and_says_how_its_threshold_was_obta
     text = summary(row)
     assert text.startswith(f"f1: mean {shift:+.2f} sd (drift:f1 ")
     if mode == "calibrated":
-        assert "; calibrated: ks > " in text and "resampled windows of 100 rows" in text
+        assert "; calibrated: ad > " in text and "resampled windows of 100 rows" in text
         assert "(1% of scans over 5 columns)" in text  # f1-f4, c1 (prediction drift is off)
     else:
         assert text.endswith("; Evidently mode's fixed threshold)")

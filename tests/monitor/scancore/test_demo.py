@@ -76,7 +76,7 @@ def _drift_on_shifted_features_and_late_accuracy_drop(run: DemoRun, lines: list[
     drift = {c["column"]: c for c in churn["data_drift"]["columns"]}
     income = drift["income"]
     assert income["drifted"] and income["threshold"] is not None
-    assert income["how"].startswith(f"ks > {income['threshold']:.4g}: ")
+    assert income["how"].startswith(f"ad > {income['threshold']:.4g}: ")
     assert income["how"].endswith("(1% of scans over 8 columns)")  # 6 features, pred, target
     assert income["effect"].startswith("income: mean +")
     assert not drift["support_calls"]["drifted"]

@@ -16,7 +16,7 @@ from monitor.config import Config
 from monitor.scans import run_scan, store_scan
 from monitor.scans.service import scan_all
 from monitor.sources import SourceEngines
-from monitor.store import CheckResult, ReferenceProfile, Scan
+from monitor.store import CheckResult, DriftCalibration, ReferenceProfile, Scan
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 
 Engines = Callable[[Config], SourceEngines]
@@ -107,7 +107,9 @@ def test_empty_live_window_is_no_data_not_a_pass(
 ) -> None:
     write(engine, log_frame(T0, 24), "preds")
     config = make_config(
-        db_url, model_dict(checks={"thresholds": [{"metric": "row_count", "min": 10}]})
+        db_url,
+        model_dict(checks={"thresholds": [{"metric": "row_count", "min": 10}]}),
+        evidently=False,
     )
     scan = _scan(config, engines_for, session, 5)
     results = _results(scan)
@@ -122,7 +124,7 @@ def test_null_only_column_gives_insufficient_drift_and_a_missing_share_failure(
     frame = log_frame(T0, 48)
     frame.loc[frame["ts"] >= day(1).replace(tzinfo=None), "income"] = None
     write(engine, frame, "preds")
-    scan = _scan(make_config(db_url), engines_for, session, 2)
+    scan = _scan(make_config(db_url, evidently=False), engines_for, session, 2)
     results = _results(scan)
     assert scan.status == "failed"
     assert results["drift:income"].passed is None
@@ -157,7 +159,9 @@ def test_a_broken_model_is_recorded_as_error_and_others_still_scan(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 48), "preds")
-    config = make_config(db_url, model_dict(name="broken", table="missing_table"), model_dict())
+    config = make_config(
+        db_url, model_dict(name="broken", table="missing_table"), model_dict(), evidently=False
+    )
     plan = [(config.model("broken"), day(2)), (config.model("churn"), day(2))]
     reports = list(scan_all(plan, config=config, engines=engines_for(config), session=session))
     assert [r.status for r in reports] == ["error", "ok"]
@@ -171,7 +175,7 @@ def test_store_scan_never_commits(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 48), "preds")
-    config = make_config(db_url)
+    config = make_config(db_url, evidently=False)
     report = run_scan(config.model("churn"), day(2), engines=engines_for(config), session=session)
     store_scan(report, session=session)
     session.rollback()
@@ -182,7 +186,7 @@ def test_dry_run_stores_nothing(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 48), "preds")
-    config = make_config(db_url)
+    config = make_config(db_url, evidently=False)
     reports = list(
         scan_all(
             [(config.model("churn"), day(2))],
@@ -195,17 +199,20 @@ def test_dry_run_stores_nothing(
     assert reports[0].status == "ok" and reports[0].results
     assert session.scalar(select(func.count()).select_from(Scan)) == 0
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 0
+    assert session.scalar(select(func.count()).select_from(DriftCalibration)) == 0
 
 
 def test_fixed_reference_is_summarised_once_and_rolling_each_time(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 96), "preds")
-    fixed = make_config(db_url)
+    fixed = make_config(db_url, evidently=False)
     first, second = _scan(fixed, engines_for, session, 2), _scan(fixed, engines_for, session, 3)
     assert (first.reference["cached"], second.reference["cached"]) == (False, True)
     assert _results(first)["drift:age"].method == _results(second)["drift:age"].method
-    rolling = make_config(db_url, model_dict(name="rolling", reference={"previous": "1d"}))
+    rolling = make_config(
+        db_url, model_dict(name="rolling", reference={"previous": "1d"}), evidently=False
+    )
     scan = _scan(rolling, engines_for, session, 3, name="rolling")
     assert scan.reference["kind"] == "previous" and scan.reference["cached"] is False
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 1
@@ -216,7 +223,7 @@ def test_cached_summary_gives_the_same_verdicts_as_the_rows(
 ) -> None:
     frame = log_frame(T0, 72, seed=4)
     write(engine, frame, "preds")
-    config = make_config(db_url)
+    config = make_config(db_url, evidently=False)
     fresh = {
         c: (r.value, r.passed) for c, r in _results(_scan(config, engines_for, session, 2)).items()
     }
@@ -239,6 +246,7 @@ def test_segments_get_their_own_results_beside_the_whole_window(
             segment="region",
             checks={"thresholds": [{"metric": "row_count", "min": 1, "segments": True}]},
         ),
+        evidently=False,
     )
     scan = _scan(config, engines_for, session, 2)
     live = frame[frame["ts"] >= day(1).replace(tzinfo=None)]
@@ -253,7 +261,7 @@ def test_max_segments_keeps_the_largest_segments(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 48), "preds")
-    config = make_config(db_url, model_dict(segment="region", max_segments=1))
+    config = make_config(db_url, model_dict(segment="region", max_segments=1), evidently=False)
     scan = _scan(config, engines_for, session, 2)
     assert {r.segment for r in scan.results} == {"", "north"}
 
@@ -262,7 +270,7 @@ def test_times_and_results_round_trip_as_utc(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 48), "preds")
-    scan = _scan(make_config(db_url), engines_for, session, 2)
+    scan = _scan(make_config(db_url, evidently=False), engines_for, session, 2)
     session.expire_all()
     stored = session.get(Scan, scan.id)
     assert stored is not None
