@@ -101,7 +101,8 @@ def change_marker(*, session: Session, watch: Sequence[int] = ()) -> tuple[objec
     primary keys and the few open alerts: a scan stored (a new id), replaced (new result
     ids) or pruned by retention (the lowest id), a failed run, an alert raised, moved (every
     transition bumps its version) or resolved (it leaves the open ones; a resolved alert
-    never changes again), a condition added, updated or dropped. The last element is the
+    never changes again), a condition added, updated or dropped, a performance estimate
+    stored or its realised value filled in. The last element is the
     newest finish time among the ``watch`` scans (the latest of each model): a re-run of a
     window keeps its scan's id, and one that stores no results is seen only there."""
     open_alerts = Alert.state.in_(OPEN_STATES)
@@ -115,6 +116,9 @@ def change_marker(*, session: Session, watch: Sequence[int] = ()) -> tuple[objec
         select(func.sum(Alert.version)).where(open_alerts),
         select(func.count(AlertCondition.id)),
         select(func.max(AlertCondition.updated_at)),
+        # estimates: stored with a scan, their realised value filled in by a later one
+        select(func.max(PerformanceEstimate.id)),
+        select(func.count(PerformanceEstimate.realised)),
         select(func.max(Scan.finished_at)).where(Scan.id.in_(list(watch))),
     )
     return tuple(session.execute(select(*(p.scalar_subquery() for p in parts))).one())

@@ -136,3 +136,31 @@ def test_the_clock_alone_moves_health_and_next_scan(
         first["health"],
         first["next_scan"],
     )
+
+
+def test_an_estimate_and_its_realised_value_show_on_the_next_request(
+    client: TestClient, sessions: sessionmaker[Session], config: Config
+) -> None:
+    from monitor.store import PerformanceEstimate
+
+    assert _churn(client.get("/api/models").json())["estimates"] is None
+    end = NOW - timedelta(days=1)
+    with sessions() as session:
+        session.add(
+            PerformanceEstimate(
+                model="churn", metric="accuracy", window_start=end - timedelta(days=1),
+                window_end=end, estimated=0.78, lower=0.76, upper=0.80, sampling_error=0.0067,
+                rows=4_000, how="CBPE",
+            )
+        )  # fmt: skip
+        session.commit()
+    body = client.get("/api/models").json()
+    assert _churn(body)["estimates"] is not None
+    assert body == _fresh(sessions, config)
+    with sessions() as session:  # the labels arrive: a later scan fills in the realised value
+        row = session.scalars(select(PerformanceEstimate)).one()
+        row.realised, row.labelled = 0.79, 3_900
+        session.commit()
+    body = client.get("/api/models").json()
+    assert body == _fresh(sessions, config)
+    assert "0.79" in str(_churn(body)["estimates"])
