@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -45,6 +46,9 @@ class ModelInputs:
     maintenance: Silence | None = None  # the window in force (the one ending last)
     retraining: Retraining | None = None  # the latest
     estimates: views.EstimatedPerformance | None = None
+
+
+_Row = TypeVar("_Row", Alert, AlertCondition)
 
 
 def load_inputs(
@@ -193,10 +197,7 @@ def _open_alerts(session: Session, names: list[str]) -> dict[str, list[Alert]]:
         .where(Alert.model.in_(names), Alert.state.in_(OPEN_STATES))
         .order_by(Alert.id.desc())
     ).all()
-    found: dict[str, list[Alert]] = {}
-    for row in rows:
-        found.setdefault(row.model, []).append(row)
-    return found
+    return _by_model(rows)
 
 
 def _conditions(session: Session, names: list[str]) -> dict[str, list[AlertCondition]]:
@@ -205,7 +206,12 @@ def _conditions(session: Session, names: list[str]) -> dict[str, list[AlertCondi
         .where(AlertCondition.model.in_(names))
         .order_by(AlertCondition.model, AlertCondition.check_id)
     ).all()
-    found: dict[str, list[AlertCondition]] = {}
+    return _by_model(rows)
+
+
+def _by_model(rows: Sequence[_Row]) -> dict[str, list[_Row]]:
+    """``rows`` grouped by their model, in the order given."""
+    found: dict[str, list[_Row]] = {}
     for row in rows:
         found.setdefault(row.model, []).append(row)
     return found
