@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, Tag
 
 from monitor.config.envsubst import substitute
 from monitor.config.notify import NotifyEntry
@@ -85,6 +88,8 @@ def _describe(exc: Any, tree: Mapping[str, Any], file: str) -> str:
     for error in exc.errors(include_input=False, include_url=False):
         where = _key_path(error["loc"], tree)
         message = _MESSAGES.get(error["type"]) or str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message += _did_you_mean(error["loc"])
         lines.append(f"{file}: {where or '(top level)'}: {message}")
     return "\n".join(dict.fromkeys(lines))
 
@@ -116,6 +121,48 @@ def _key_path(loc: Sequence[Any], tree: Any) -> str:
         parts.append(f".{item}" if parts else str(item))
         node = node.get(item) if isinstance(node, dict) else None
     return "".join(parts)
+
+
+def _did_you_mean(loc: Sequence[Any]) -> str:
+    """``, did you mean 'window'?`` for a misspelt key: the closest allowed key where it is."""
+    allowed = {name for cls in _models_at(loc[:-1]) for name in cls.model_fields}
+    close = difflib.get_close_matches(str(loc[-1]), sorted(allowed), n=1)
+    return f", did you mean {close[0]!r}?" if close else ""
+
+
+def _models_at(loc: Sequence[Any]) -> list[type[BaseModel]]:
+    """The config models that a pydantic error location can point into, from ``Config``."""
+    candidates: list[tuple[Any, str | None]] = [(Config, None)]
+    for item in loc:
+        tagged = [(t, tag) for t, tag in candidates if item in (tag, getattr(t, "__name__", 0))]
+        candidates = tagged or [m for t, _ in candidates for m in _members(_inside(t, item))]
+    return [t for t, _ in candidates if isinstance(t, type) and issubclass(t, BaseModel)]
+
+
+def _inside(annotation: Any, item: Any) -> Any:
+    """The type of ``annotation``'s field, list item or mapping value ``item``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(item) if isinstance(item, str) else None
+        return None if field is None else field.annotation
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, Sequence) and isinstance(item, int) and args:
+        return args[0]
+    if origin in (dict, Mapping) and len(args) == 2:
+        return args[1]
+    return None
+
+
+def _members(annotation: Any, tag: str | None = None) -> list[tuple[Any, str | None]]:
+    """A union's members, ``Annotated`` unwrapped, each with its discriminator ``Tag``."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *extras = typing.get_args(annotation)
+        tags = [x.tag for x in extras if isinstance(x, Tag)]
+        return _members(inner, tags[0] if tags else tag)
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [(annotation, tag)]
 
 
 _SCALAR_TAGS = {"str", "int", "float", "bool", "none"}

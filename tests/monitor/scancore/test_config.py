@@ -61,6 +61,34 @@ def test_unknown_key_is_reported_with_the_model_name_in_its_path(tmp_path: Path)
     assert "models[churn].checks.thresholds[0].mn: unknown key" in message
 
 
+def test_misspelt_key_suggests_the_allowed_key_where_it_was_written(tmp_path: Path) -> None:
+    tree = _tree(
+        windw="1d",
+        checks={"thresholds": [{"metric": "accuracy", "min": 0.8, "segmnts": False}]},
+        alerts={"flap_treshold": 3},
+    )
+    tree["sources"]["logs"]["urll"] = "sqlite:///y.db"
+    message = _error(tree, tmp_path)
+    assert "models[churn].windw: unknown key, did you mean 'window'?" in message
+    assert (
+        "models[churn].checks.thresholds[0].segmnts: unknown key, did you mean 'segments'?"
+        in message
+    )
+    assert "models[churn].alerts.flap_treshold: unknown key, did you mean 'flap_threshold'?" in (
+        message
+    )
+    assert "sources.logs.urll: unknown key, did you mean 'url'?" in message
+
+
+def test_unknown_key_with_no_close_allowed_key_suggests_nothing(tmp_path: Path) -> None:
+    tree = _tree()
+    tree["models"][0]["reference"]["colour"] = "blue"
+    tree["zzzz"] = 1
+    message = _error(tree, tmp_path)
+    assert "models[churn].reference.colour: unknown key" in message
+    assert "zzzz: unknown key" in message and "did you mean" not in message
+
+
 def test_wrong_type_names_the_key_and_what_was_expected(tmp_path: Path) -> None:
     message = _error(_tree(window="soon"), tmp_path)
     assert message.startswith(
