@@ -23,6 +23,9 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # Click's plain help: typer's Rich panels print a value type for flags (``--json
+        # <bool>``), as if they took a value.
+        rich_markup_mode=None,
     )
     app.callback()(_root)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
