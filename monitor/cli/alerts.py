@@ -88,7 +88,7 @@ def show(
         if as_json:
             typer.echo(json.dumps(detail.as_json(), indent=2))
             return
-        typer.echo(_table([get_alert(session=session, alert_id=alert_id)])[0])
+        typer.echo("\n".join(_table([get_alert(session=session, alert_id=alert_id)])))
     for label, value in [
         ("recorded", detail.recorded_at),
         ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
@@ -378,18 +378,24 @@ def _act_many(
         raise MonitorError("; ".join(failed))
 
 
+#: the header of :func:`_table`; FIRED counts firings (the first, then each breach after a
+#: recovery), not the scans that failed while it stayed open
+HEADER = ["ID", "STATE", "SEVERITY", "MODEL", "CHECK", "ACKED BY", "SINCE (data time)", "FIRED"]
+
+
 def _table(rows: list[Alert]) -> list[str]:
-    """One aligned line per alert: id, state, severity, model, check, who, since, count, what."""
-    cells = [
+    """A header, then one aligned line per alert: id, state, severity, model, check, who
+    acknowledged, since, how many times it fired, what."""
+    cells = [[*HEADER, "SUMMARY"]] + [
         [
             str(a.id),
             a.state,
             a.severity,
             a.model,
             a.check_id + _where(a),
-            f"by {a.acked_by}" if a.acked_by else "",
-            f"since {a.raised_at:%Y-%m-%d %H:%M}Z",
-            f"x{a.occurrences}",
+            a.acked_by or "",
+            f"{a.raised_at:%Y-%m-%d %H:%M}Z",
+            f"{a.occurrences}x",
             a.summary or "",
         ]
         for a in rows

@@ -92,12 +92,24 @@ def fields(alert: Alert) -> list[tuple[str, str]]:
         rows.append((f"Failing segments ({len(alert.segments)})", segment_list(alert)))
     rows += [
         ("Since", _when(alert.raised_at)),
-        ("Occurrences", str(alert.occurrences)),
+        *_last_breach(alert),
+        ("Fired", _fired(alert.occurrences)),
         ("Status", f"{_STATE_LABEL[alert.state]} ({alert.severity})"),
     ]
     if alert.runbook:
         rows.append(("Runbook", f"<{alert.runbook}|runbook>"))
     return rows
+
+
+def _last_breach(alert: Alert) -> list[tuple[str, str]]:
+    """The last failing window, when it is not the first: how long it has been failing."""
+    last = alert.last_breach_at
+    return [("Last breach", _when(last))] if last and last != alert.raised_at else []
+
+
+def _fired(occurrences: int) -> str:
+    """Firings, not failing scans: the first breach, then each breach after a recovery."""
+    return "once" if occurrences == 1 else f"{occurrences} times (re-fired after recovering)"
 
 
 def segment_list(alert: Alert) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge
 from monitor.alerts.tick import tick
+from monitor.slack import render
 from monitor.slack.console import ConsoleNotifier
 from monitor.slack.render import HEADER_MAX, render_alert
 from monitor.store import Alert
@@ -50,7 +51,7 @@ def test_interactive_message_has_header_fields_and_buttons_carrying_id_and_versi
         "*Check*",
         "*Value vs threshold*",
         "*Since*",
-        "*Occurrences*",
+        "*Fired*",
         "*Status*",
         "*Runbook*",
     ]
@@ -59,6 +60,21 @@ def test_interactive_message_has_header_fields_and_buttons_carrying_id_and_versi
     assert buttons[1]["action_id"] == "alert_ack_note"  # opens the note dialog
     assert buttons[3]["confirm"] and buttons[4]["url"] == "https://m.example.com/?alert=7"
     assert message.text == "[CRITICAL] churn: accuracy 0.74 < min 0.8 (firing)"
+
+
+def test_fields_say_how_long_it_has_failed_and_that_fired_counts_firings_not_scans() -> None:
+    # Failing four daily scans in a row is one firing: "Fired: once", and the last breach
+    # says how long it has been failing.
+    still = _alert(occurrences=1, last_breach_at=T0 + timedelta(days=3))
+    fields = dict(render.fields(still))
+    assert fields["Fired"] == "once"
+    assert (fields["Since"], fields["Last breach"]) == (
+        f"{T0:%Y-%m-%d %H:%M} UTC",
+        f"{T0 + timedelta(days=3):%Y-%m-%d %H:%M} UTC",
+    )
+    refired = dict(render.fields(_alert(occurrences=3, last_breach_at=T0)))
+    assert refired["Fired"] == "3 times (re-fired after recovering)"
+    assert "Last breach" not in refired  # its only breach is the one it was raised by
 
 
 def test_fallback_text_names_the_check_once() -> None:
