@@ -18,12 +18,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import resource
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -53,7 +57,7 @@ def main() -> None:
     rows.append(_run(str(ROOT), "", "this checkout"))
     if args.extra_run:
         rows.append(_run(str(ROOT), args.extra_run, f"this checkout, `{args.extra_run}`"))
-    _write(rows)
+    _write(rows, load=os.getloadavg()[0])
 
 
 @contextmanager
@@ -71,14 +75,24 @@ def _baseline(ref: str) -> Iterator[str]:
 
 def _run(code: str, extra: str, label: str) -> dict[str, object]:
     command = [sys.executable, __file__, "--worker", code, "--args", extra]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, cwd=code)
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stderr[-3000:]}")
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    result |= {"code": label, "seconds": round(time.monotonic() - started, 1)}
+    result |= {
+        "code": label,
+        "seconds": round(time.monotonic() - started, 1),
+        "cpu": round(_children_cpu() - cpu, 1),
+    }
     print(json.dumps(result), flush=True)
     return result
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes: load-independent."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _scenario(code: str, extra: list[str]) -> dict[str, object]:
@@ -128,23 +142,36 @@ def _load(path: Path) -> ModuleType:
     return module
 
 
-def _write(rows: list[dict[str, object]]) -> None:
+NOTES = "## Reading the figures"
+
+
+def _write(rows: list[dict[str, object]], *, load: float) -> None:
+    """The table with how it was made; the hand-written notes below it are kept."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    command = shlex.join(["python", "bench/alert_volume.py", *sys.argv[1:]])
     lines = [
         "# Slack volume of the issue-15 scenario (bench/alert_volume.py)",
         "",
         "30-window backfill of the `houses` scenario (tests/monitor/alerts/houses.py), SQLite,",
         "fake Slack. Posts = parent messages + thread replies (`chat.postMessage`).",
         "",
-        "| code | alerts | parents | thread replies | posts | edits | seconds |",
-        "|---|---|---|---|---|---|---|",
+        f"Command: `{command}`; {datetime.now(UTC):%Y-%m-%d %H:%M}Z, commit {commit}"
+        f" (plus uncommitted changes if any), 1-min load {load:.1f} at the end.",
+        "",
+        "| code | alerts | parents | thread replies | posts | edits | wall s | CPU s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r['code']} | {r['alerts']} | {r['parents']} | {r['replies']} | {r['posts']} "
-        f"| {r['edits']} | {r['seconds']} |"
+        f"| {r['edits']} | {r['seconds']} | {r['cpu']} |"
         for r in rows
     ]
     out = ROOT / "bench" / "results" / "alert_volume.md"
-    out.write_text("\n".join(lines) + "\n")
+    previous = out.read_text() if out.exists() else ""
+    notes = previous[previous.index(NOTES) :] if NOTES in previous else ""
+    out.write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""))
     print(f"wrote {out}")
 
 

@@ -20,8 +20,8 @@ def effect_phrase(details: Mapping[str, Any] | None) -> str | None:
 
 
 def threshold_how(details: Mapping[str, Any] | None) -> str:
-    """How a drift result's threshold was obtained: the calibration's own account ("ks >
-    0.0712: 99.88th percentile of 1000 resampled windows of 1000 rows (1% of scans over 8
+    """How a drift result's threshold was obtained: the calibration's own account ("ad >
+    6.517: 99.88th percentile of 4000 resampled windows of 2000 rows (1% of scans over 8
     columns)"), or Evidently mode's fixed threshold."""
     calibration = (details or {}).get("calibration")
     how = calibration.get("how") if isinstance(calibration, Mapping) else None
