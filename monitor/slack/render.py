@@ -86,7 +86,7 @@ def fields(alert: Alert) -> list[tuple[str, str]]:
     rows = [
         ("Model", alert.model),
         ("Check", alert.check_id + (f" (segment {alert.segment})" if alert.segment else "")),
-        ("Value vs threshold", alert.summary or _value_vs_threshold(alert)),
+        (_value_label(alert), alert.summary or _value_vs_threshold(alert)),
     ]
     if alert.segments:
         rows.append((f"Failing segments ({len(alert.segments)})", segment_list(alert)))
@@ -99,6 +99,14 @@ def fields(alert: Alert) -> list[tuple[str, str]]:
     if alert.runbook:
         rows.append(("Runbook", f"<{alert.runbook}|runbook>"))
     return rows
+
+
+def _value_label(alert: Alert) -> str:
+    """A recovered or resolved alert keeps the value it breached with (the thread reply of its
+    recovery gives the current one): say so, rather than show it as the current value."""
+    if alert.state in ("recovered", "resolved"):
+        return "Value when last breaching"
+    return "Value vs threshold"
 
 
 def _last_breach(alert: Alert) -> list[tuple[str, str]]:

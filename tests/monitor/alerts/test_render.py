@@ -77,6 +77,19 @@ def test_fields_say_how_long_it_has_failed_and_that_fired_counts_firings_not_sca
     assert "Last breach" not in refired  # its only breach is the one it was raised by
 
 
+def test_a_recovered_or_resolved_message_labels_its_value_as_the_breaching_one() -> None:
+    labels = {
+        state: render.fields(_alert(state=state))[2][0]
+        for state in ("firing", "acknowledged", "recovered", "resolved")
+    }
+    assert labels == {
+        "firing": "Value vs threshold",
+        "acknowledged": "Value vs threshold",
+        "recovered": "Value when last breaching",
+        "resolved": "Value when last breaching",
+    }
+
+
 def test_fallback_text_names_the_check_once() -> None:
     drift = _alert(check_id="dataset_drift", summary="4 of 10 features drifted (0.4 >= 0.3)")
     assert render_alert(drift, interactive=False).text == (
@@ -143,6 +156,19 @@ def test_recovered_and_resolved_replies_show_the_current_value_beside_the_breach
     assert reply_text(ThreadEvent(row.event, row.data)) == (
         ":large_green_circle: Recovered (now 0.91, was 0.74 when breaching)."
         " Still open until acknowledged."
+    )
+    # It fails again, is acknowledged, then clears: the resolving reply carries both values.
+    run_scan(sessions, T0 + 2 * HOUR, [failing(value=0.70)])
+    with sessions() as session:
+        acknowledge(session=session, alert_id=1, by="bob", now=T0 + 2 * HOUR)
+        session.commit()
+    run_scan(sessions, T0 + 3 * HOUR, [passing(value=0.88)])
+    with sessions() as session:
+        query = select(Notification).where(Notification.event == "recovered_after_ack")
+        resolved = session.scalars(query).one()
+    assert reply_text(ThreadEvent(resolved.event, resolved.data)) == (
+        ":white_check_mark: Resolved: the condition cleared after acknowledgement"
+        " (now 0.88, was 0.7 when breaching)."
     )
     # Rows queued before the values were carried keep their old words.
     assert reply_text(ThreadEvent("recovered", {})).startswith(":large_green_circle: Recovered.")
