@@ -67,7 +67,9 @@ def alerts(
         if as_json:
             typer.echo(json.dumps([alert_json(a).as_json() for a in rows], indent=2))
         elif not rows:
-            typer.echo(f"no {state} alerts")
+            asked = {"model": model, "check": check, "segment": segment, "since": since}
+            where = "".join(f", {k} {v!r}" for k, v in asked.items() if v is not None)
+            typer.echo(f"no alerts (state {state}{where})")
         else:
             typer.echo("\n".join(_table(rows)))
 

@@ -181,6 +181,8 @@ def test_alerts_filters_by_check_segment_and_since(
     assert ids("--model", "churn", "--check", "row_count") == [2]
     assert ids("--segment", "") == [2, 1]
     assert ids("--segment", "north") == []
+    code, out, _ = _run(capsys, "alerts", "--state", "all", "--segment", "north", "-c", config_file)
+    assert (code, out) == (0, "no alerts (state all, segment 'north')\n")
     yesterday = datetime.now(UTC) - timedelta(days=1)
     assert ids("--since", (yesterday - timedelta(hours=1)).isoformat()) == [2, 1]
     assert ids("--since", (yesterday + timedelta(hours=1)).isoformat()) == []
