@@ -100,14 +100,23 @@ class EmailNotifier:
                     smtp.login(server.username, server.password)
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            permanent = all(code >= 500 for code in codes)
+            answers = list(exc.recipients.values())
+            said = "; ".join(f"{code} {_said(text)}" for code, text in answers)
             raise DeliveryError(
-                f"email {channel}: recipients refused {codes}", permanent=permanent
+                f"email {channel}: recipients refused: {said}",
+                permanent=all(code >= 500 for code, _ in answers),
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(
-                f"email {channel}: SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500
+                f"email {channel}: SMTP {exc.smtp_code} {_said(exc.smtp_error)}",
+                permanent=exc.smtp_code >= 500,
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"email {channel}: {type(exc).__name__}: {exc}") from None
+
+
+def _said(answer: bytes | str) -> str:
+    """The server's words in an SMTP answer (``5.1.1 no such user``), cut short; they name
+    the recipient or the reason, never our credentials."""
+    text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
+    return " ".join(text.split())[:200]

@@ -30,7 +30,24 @@ def render_text(report: StatusReport, *, colour: bool = False) -> str:
         return "no models configured"
     blocks = [_table(report.models, colour)]
     blocks += [_model(m, colour) for m in report.models]
+    trouble = _delivery(report)
+    if trouble:
+        blocks.append("\n".join(["Delivery trouble:", *(f"  {line}" for line in trouble)]))
     return "\n\n".join(blocks)
+
+
+def _delivery(report: StatusReport) -> list[str]:
+    """Each notifier not delivering cleanly, then each notification it refused for good."""
+    lines = []
+    for d in report.delivery:
+        if d.status == "ok":
+            continue
+        lines.append(
+            f"{d.name}: {d.failed} refused for good, {d.retrying} retrying"
+            + (f" (last error: {d.last_error})" if d.last_error else "")
+        )
+        lines += [f"  {problem}" for problem in d.problems]
+    return lines
 
 
 def _table(models: list[ModelStatus], colour: bool) -> str:
@@ -244,6 +261,10 @@ def render_markdown(report: StatusReport) -> str:
         if m.action_items:
             lines += ["", "Action items:", ""]
             lines += [f"1. {_md(item)}" for item in m.action_items]
+    trouble = _delivery(report)
+    if trouble:
+        lines += ["", "## Delivery trouble", ""]
+        lines += [f"- {_md(line.strip())}" for line in trouble]
     return "\n".join(lines)
 
 

@@ -15,14 +15,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, resolve, silence_model
+from monitor.alerts.maintenance import plan_maintenance
 from monitor.alerts.notify import Notifier, ThreadEvent
 from monitor.alerts.queries import alert_detail
 from monitor.alerts.tick import tick
 from monitor.alerts.wiring import routing_for
+from monitor.api.app import create_ops_app
 from monitor.config import Config, parse_config
 from monitor.config.load import config_secrets
 from monitor.errors import ConfigError
@@ -30,6 +33,8 @@ from monitor.notifiers.email import EmailNotifier, SmtpServer
 from monitor.notifiers.webhook import WebhookNotifier, verify
 from monitor.notifiers.words import alert_key
 from monitor.run.notifiers import build_notifier
+from monitor.status import status_report
+from monitor.status.render import render_markdown, render_text
 from monitor.store import Notification
 from tests.fakes.http_sink import FakeHttpSink
 from tests.fakes.slack import FakeSlack
@@ -328,3 +333,71 @@ def test_events_a_webhook_was_not_asked_for_request_nothing(world: World) -> Non
     quiet = WebhookNotifier(url=world.hook.base_url, secret="s", events={"resolved"})
     assert quiet.post(_alert(), channel="webhook:x", mention=None).ts == ""
     assert len(world.hook.received()) == 1
+
+
+def test_a_maintenance_window_holds_every_destination_until_it_ends(world: World) -> None:
+    with world.sessions() as session:
+        plan_maintenance(
+            session=session,
+            model="churn",
+            starts_at=T0 + timedelta(minutes=30),
+            ends_at=T0 + 2 * HOUR,
+            by="bob",
+            reason="feature store migration",
+            now=T0,
+        )
+        session.commit()
+    world.scan(T0 + HOUR, "critical")
+    world.tick(T0 + HOUR)
+    assert world.pd.received() == world.hook.received() == []
+    assert world.smtp.received() == [] and world.slack.calls_to("chat.postMessage") == []
+    assert {status for _, _, status in world.rows()} == {"pending"}
+    world.tick(T0 + 2 * HOUR + timedelta(minutes=1))
+    assert world.pd_actions() == ["trigger"] and len(world.smtp.received()) == 1
+    assert [r.json()["event"] for r in world.hook.received()] == ["raised"]
+    assert [c.params["channel"] for c in world.slack.calls_to("chat.postMessage")] == ["#churn"]
+
+
+REASONS = {
+    "pagerduty:pagerduty": "refused the request (400)",
+    "webhook:retrain": "refused the request (410)",
+    "email:email": "550 5.1.1 no such user",
+}
+REFUSALS = {
+    "pagerduty:pagerduty": lambda w: w.pd.fail_next(400),
+    "webhook:retrain": lambda w: w.hook.fail_next(410),
+    "email:email": lambda w: w.smtp.refuse_next("550 5.1.1 no such user"),
+}
+
+
+@pytest.mark.parametrize("refused", sorted(REFUSALS))
+def test_a_destination_refusing_for_good_is_shown_in_status_and_readyz(
+    world: World, refused: str
+) -> None:
+    REFUSALS[refused](world)
+    world.scan(T0, "critical")
+    world.tick(T0)
+    assert [c for c, _, status in world.rows() if status == "failed"] == [refused]
+    with world.sessions() as session:
+        report = status_report(world.config, session=session, now=T0)
+    states = {d.name: (d.kind, d.status, d.failed) for d in report.delivery}
+    assert states == {
+        "slack": ("slack", "ok", 0),
+        "email:email": ("email", "ok", 0),
+        "pagerduty:pagerduty": ("pagerduty", "ok", 0),
+        "webhook:retrain": ("webhook", "ok", 0),
+    } | {refused: (refused.partition(":")[0], "degraded", 1)}
+    [trouble] = [d for d in report.delivery if d.status != "ok"]
+    with world.sessions() as session:
+        row = session.scalars(select(Notification).where(Notification.status == "failed")).one()
+    assert trouble.problems == [
+        f"notification {row.id} (post to {refused}) for alert 1 not delivered: {row.last_error}"
+    ]
+    assert REASONS[refused] in str(row.last_error)  # the receiver's own words
+    assert f"{refused}: 1 refused for good, 0 retrying" in render_text(report)
+    assert trouble.problems[0] in render_markdown(report)
+    ops = TestClient(create_ops_app(sessions=world.sessions, clock=lambda: T0, config=world.config))
+    ready = ops.get("/readyz").json()
+    assert [n["name"] for n in ready["notifiers"]] == [d.name for d in report.delivery]
+    assert ready["notifiers"] == [d.as_json() for d in report.delivery]
+    assert (ready["slack"]["failed"], ready["slack"]["problems"]) == (1, trouble.problems)
