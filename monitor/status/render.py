@@ -163,14 +163,21 @@ def _performance(perf: dict[str, PerformanceMetric]) -> list[str]:
 
 
 def _retraining(m: ModelStatus) -> list[str]:
+    line = retraining_line(m)
+    return [f"  {line}"] if line else []
+
+
+def retraining_line(m: ModelStatus) -> str | None:
+    """``last retraining: ...; next retraining: ...``, or None when neither is known (the
+    status text, its Markdown and the Slack digest)."""
     last = m.last_retraining
     if last is None and m.next_retraining is None:
-        return []
+        return None
     shown = "none recorded"
     if last is not None:
         version = f" (version {last.version})" if last.version else ""
         shown = f"{last.retrained_at}{version}"
-    return [f"  last retraining: {shown}; next retraining: {m.next_retraining or 'not scheduled'}"]
+    return f"last retraining: {shown}; next retraining: {m.next_retraining or 'not scheduled'}"
 
 
 #: windows of estimated performance shown by the text report (the JSON has 30)
