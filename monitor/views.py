@@ -497,7 +497,10 @@ class WebhookBody(View):
     alert: Alert
     scan: ScanDetail | None = Field(description="The model's latest scan, every check result")
     health: AlertHealth | None
-    links: dict[str, str] = Field(description="alert: the alert on the dashboard")
+    links: dict[str, str] = Field(
+        description="alert: the alert on the dashboard, check: its check's chart, model: the "
+        "model's page (with api.public_url)"
+    )
 
 
 # --- operations --------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from monitor.config.load import config_secrets
 from monitor.errors import ConfigError
 from monitor.notifiers.email import EmailNotifier, SmtpServer
 from monitor.notifiers.webhook import WebhookNotifier, verify
-from monitor.notifiers.words import alert_key
+from monitor.notifiers.words import alert_key, dashboard_links
 from monitor.run.notifiers import build_notifier
 from monitor.status import status_report
 from monitor.status.render import render_markdown, render_text
@@ -58,6 +58,7 @@ def _config(pd: FakeHttpSink, hook: FakeHttpSink, smtp: FakeSmtp, slack: FakeSla
         "sources": {"prod": {"url": "sqlite://"}},
         "slack": {"token": "xoxb-1", "channel": "#ml-alerts", "api_url": slack.base_url},
         "smtp": {"host": "127.0.0.1", "port": smtp.port, "starttls": False, "sender": "m@ex.com"},
+        "api": {"public_url": "https://monitor.example.com/"},
         "notify": [{"slack": "#ml-alerts"}],
         "models": [
             MODEL
@@ -133,6 +134,11 @@ def test_a_warning_goes_to_slack_and_the_webhook_but_pages_nobody(world: World) 
         "churn",
         "warning",
     )
+    assert body["links"] == {
+        "alert": "https://monitor.example.com/#/alerts/1",
+        "check": "https://monitor.example.com/#/models/churn/checks/accuracy",
+        "model": "https://monitor.example.com/#/models/churn",
+    }
     # Read when the body is built: the model's latest scan (none stored here) and its health.
     assert body["scan"] is None
     assert body["health"] == {"health": "red", "reason": "never scanned successfully"}
@@ -145,7 +151,20 @@ def test_a_critical_alert_pages_and_its_lifecycle_is_mirrored(world: World) -> N
     trigger = world.pd.received()[0].json()
     assert trigger["payload"]["source"] == "churn"
     assert trigger["payload"]["severity"] == "critical"
-    assert trigger["payload"]["custom_details"]["threshold"] == 0.8
+    details = trigger["payload"]["custom_details"]
+    assert (details["value"], details["threshold"], details["window_end"]) == (
+        0.74,
+        0.8,
+        "2026-11-24T09:00:00+00:00",
+    )
+    site = "https://monitor.example.com"
+    assert details["dashboard"] == f"{site}/#/alerts/1"
+    assert [link["href"] for link in trigger["links"]] == [
+        f"{site}/#/alerts/1",
+        f"{site}/#/models/churn/checks/accuracy",
+        f"{site}/#/models/churn",
+    ]
+    assert details["chart"] == trigger["links"][1]["href"]
     with world.sessions() as session:
         acknowledge(session=session, alert_id=1, by="alice", now=T0 + HOUR)
         session.commit()
@@ -401,3 +420,14 @@ def test_a_destination_refusing_for_good_is_shown_in_status_and_readyz(
     assert [n["name"] for n in ready["notifiers"]] == [d.name for d in report.delivery]
     assert ready["notifiers"] == [d.as_json() for d in report.delivery]
     assert (ready["slack"]["failed"], ready["slack"]["problems"]) == (1, trouble.problems)
+
+
+def test_dashboard_links_encode_check_ids_and_segments_as_the_dashboard_does() -> None:
+    alert = _alert(model="churn v2", check_id="drift:income", segment="eu/west")
+    assert dashboard_links(alert, "https://m.example.com") == {
+        "alert": "https://m.example.com/#/alerts/7",
+        "check": "https://m.example.com/#/models/churn%20v2/checks/drift%3Aincome"
+        "?segment=eu%2Fwest",
+        "model": "https://m.example.com/#/models/churn%20v2",
+    }
+    assert dashboard_links(alert, None) == {}
