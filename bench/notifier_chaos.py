@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -62,6 +63,7 @@ def main() -> None:
         (_seed if args.worker == "seed" else _replica)(args)
         return
     chosen = [n for n in args.notifiers.split(",") if n]
+    args.load_before = os.getloadavg()[0]
     rows = []
     with _baseline(args.baseline) as baseline:
         for notifier in chosen:
@@ -175,6 +177,7 @@ def _scenario(args: argparse.Namespace, notifier: str, code: str, label: str) ->
 
     faults = Faults(args.delay)
     started = time.monotonic()
+    cpu_before = _cpu()
     with _database("postgresql") as url, ExitStack() as stack:
         target = _receiver(notifier, faults, stack)
         _spawn(args, "seed", code, url, notifier, target, None).wait()
@@ -201,7 +204,30 @@ def _scenario(args: argparse.Namespace, notifier: str, code: str, label: str) ->
         "killed": killed,
         "outbox": statuses,
         "seconds": round(time.monotonic() - started, 1),
+        "cpu": round(_cpu() - cpu_before, 1),
     }
+
+
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return found.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (the receiver) and its reaped children (seed, replicas)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return sum(u.ru_utime + u.ru_stime for u in (own, children))
 
 
 def _spawn(
@@ -358,22 +384,23 @@ class _Traced:
 def _report(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     head = (
         "| notifier | code | alerts | delivered | duplicates | lost | requests | 500s | 429s "
-        "| killed mid-call | outbox at the end | seconds |"
+        "| killed mid-call | outbox at the end | seconds | CPU s |"
     )
     lines = [
         "# Notifier chaos: 3 replicas, kill -9 mid-delivery, 500s and 429s",
         "",
-        f"`python bench/notifier_chaos.py --alerts {args.alerts} --delay {args.delay}` on "
-        f"{datetime.now(UTC):%Y-%m-%d}, PostgreSQL, service time {SPEED:g}x the wall clock, "
-        f"load {os.getloadavg()[0]:.1f}. Baseline for Slack: `{args.baseline}`; PagerDuty, "
-        "webhooks and email do not exist there.",
+        f"`python bench/notifier_chaos.py --alerts {args.alerts} --delay {args.delay} "
+        f"--notifiers {args.notifiers}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit "
+        f"{_commit()}, PostgreSQL, service time {SPEED:g}x the wall clock, 1-min load "
+        f"{args.load_before:.1f} before and {os.getloadavg()[0]:.1f} after. Baseline for "
+        f"Slack: `{args.baseline}`; PagerDuty, webhooks and email do not exist there.",
         "",
         head,
-        "|" + "---|" * 12,
+        "|" + "---|" * 13,
     ]
     for r in rows:
         cells = [r[k] for k in ("notifier", "code", "alerts", "delivered", "duplicates", "lost")]
-        cells += [r[k] for k in ("requests", "500s", "429s", "killed", "outbox", "seconds")]
+        cells += [r[k] for k in ("requests", "500s", "429s", "killed", "outbox", "seconds", "cpu")]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += [
         "",
@@ -385,6 +412,9 @@ def _report(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
         "A duplicate is absorbed at the receiver: PagerDuty folds it into the incident by",
         "`dedup_key`, a repeated first email has the same `Message-ID`, a repeated webhook the",
         "same `X-Monitor-Delivery`; Slack shows a second parent (later edits go to the newer).",
+        "*seconds* is wall time per scenario, most of it the receiver's `--delay` and the "
+        "Retry-After waits; *CPU s* is the CPU of the receiver process and every replica "
+        "(user + system), which does not depend on the machine's load.",
         "",
     ]
     Path(args.out).write_text("\n".join(lines))

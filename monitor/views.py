@@ -260,11 +260,34 @@ class ModelStatus(View):
     throughput: Throughput | None = None
 
 
+class NotifierDelivery(View):
+    """The delivery state of one notifier: its outbox rows refused for good or retrying."""
+
+    name: str = Field(
+        description="slack or console (the alert thread's notifier), else the destination "
+        "as the outbox names it: pagerduty:oncall, webhook:retrain, email:team"
+    )
+    kind: str = Field(description="slack, console, pagerduty, webhook or email")
+    status: Literal["ok", "degraded"]
+    failed: int = Field(description="Notifications refused for good")
+    retrying: int = Field(description="Notifications waiting for a retry after an error")
+    last_error: str | None = Field(description="Of the newest notification not sent")
+    problems: list[str] = Field(
+        default_factory=list,
+        description="One line per notification refused for good, newest first (at most 5)",
+    )
+
+
 class StatusReport(View):
     """Every chosen model's status report (``monitor status --json``, ``/api/models``)."""
 
     generated_at: Timestamp
     models: list[ModelStatus]
+    delivery: list[NotifierDelivery] = Field(
+        default_factory=list,
+        description="Each configured notifier's delivery: notifications refused for good "
+        "(a revoked token, an unknown recipient) or retrying, the thread's notifier first",
+    )
 
 
 # --- scans and check history ---------------------------------------------------------------
@@ -474,7 +497,10 @@ class WebhookBody(View):
     alert: Alert
     scan: ScanDetail | None = Field(description="The model's latest scan, every check result")
     health: AlertHealth | None
-    links: dict[str, str] = Field(description="alert: the alert on the dashboard")
+    links: dict[str, str] = Field(
+        description="alert: the alert on the dashboard, check: its check's chart, model: the "
+        "model's page (with api.public_url)"
+    )
 
 
 # --- operations --------------------------------------------------------------------------
@@ -502,4 +528,11 @@ class Readiness(View):
     state_db: str = Field(description="ok, or unreachable: <error type>")
     last_tick: Timestamp | None = None
     tick: str | None = None
-    slack: SlackDelivery | None = None
+    slack: SlackDelivery | None = Field(
+        default=None,
+        description="Every destination's delivery together (its first name, kept as it was); "
+        "notifiers has them one by one",
+    )
+    notifiers: list[NotifierDelivery] | None = Field(
+        default=None, description="Each configured notifier's delivery, the thread's first"
+    )

@@ -5,12 +5,16 @@ read the outbox only through here.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from monitor import views
+from monitor.alerts.policy import is_external
 from monitor.store import Notification
 
 
@@ -47,12 +51,14 @@ def outbox_state(*, session: Session, now: datetime) -> OutboxState:
     )
 
 
-def delivery_problems(*, session: Session, limit: int = 20) -> list[str]:
+def delivery_problems(
+    *, session: Session, limit: int = 20, where: ColumnElement[bool] | None = None
+) -> list[str]:
     """One line per notification refused for good (bad channel, revoked token, ...), newest
-    first: delivery trouble is shown, never hidden."""
+    first: delivery trouble is shown, never hidden. ``where`` narrows to some channels."""
     query = (
         select(Notification)
-        .where(Notification.status == "failed")
+        .where(Notification.status == "failed", *([] if where is None else [where]))
         .order_by(Notification.id.desc())
         .limit(limit)
     )
@@ -64,3 +70,55 @@ def delivery_problems(*, session: Session, limit: int = 20) -> list[str]:
             f"not delivered: {row.last_error}"
         )
     return lines
+
+
+def notifier_delivery(
+    *, session: Session, names: Sequence[str], limit: int = 5
+) -> list[views.NotifierDelivery]:
+    """The delivery state of each notifier in ``names`` (``slack`` or ``console`` first: the
+    thread's, whose rows are every channel that is not a ``kind:name`` destination), then of
+    any other destination that still has failed or retrying rows (one since removed from the
+    config, say): a refused notification is shown, never hidden."""
+    thread, others = names[0], list(names[1:])
+    counts: Counter[tuple[str, str]] = Counter()
+    query = (
+        select(Notification.channel, Notification.status, func.count())
+        .where(
+            or_(
+                Notification.status == "failed",
+                and_(Notification.status == "pending", Notification.last_error.is_not(None)),
+            )
+        )
+        .group_by(Notification.channel, Notification.status)
+    )
+    for channel, status, n in session.execute(query):
+        counts[(channel if is_external(channel) else thread, status)] += n
+    troubled = sorted({name for name, _ in counts} - {thread, *others})
+    return [
+        _one(session, name, thread=thread, counts=counts, limit=limit)
+        for name in [thread, *others, *troubled]
+    ]
+
+
+def _one(
+    session: Session, name: str, *, thread: str, counts: Counter[tuple[str, str]], limit: int
+) -> views.NotifierDelivery:
+    where = ~Notification.channel.contains(":") if name == thread else Notification.channel == name
+    failed, retrying = counts[(name, "failed")], counts[(name, "pending")]
+    last_error = None
+    if failed or retrying:
+        last_error = session.scalar(
+            select(Notification.last_error)
+            .where(where, Notification.last_error.is_not(None), Notification.status != "sent")
+            .order_by(Notification.id.desc())
+            .limit(1)
+        )
+    return views.NotifierDelivery(
+        name=name,
+        kind=name.partition(":")[0],
+        status="degraded" if failed or retrying else "ok",
+        failed=failed,
+        retrying=retrying,
+        last_error=last_error,
+        problems=delivery_problems(session=session, limit=limit, where=where) if failed else [],
+    )

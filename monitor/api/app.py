@@ -73,7 +73,13 @@ def create_app(
     app.include_router(pagerduty.router)
     chosen = with_model_collectors(collectors, config)
     app.include_router(
-        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
+        ops_router(
+            sessions,
+            clock=clock,
+            collectors=chosen,
+            tick_max_age=tick_max_age,
+            notifiers=config.notifier_names() if config is not None else None,
+        )
     )
     dashboard.mount(app)
     return app
@@ -93,7 +99,13 @@ def create_ops_app(
     app.add_middleware(BodyLimit)
     chosen = with_model_collectors(collectors, config)
     app.include_router(
-        ops_router(sessions, clock=clock, collectors=chosen, tick_max_age=tick_max_age)
+        ops_router(
+            sessions,
+            clock=clock,
+            collectors=chosen,
+            tick_max_age=tick_max_age,
+            notifiers=config.notifier_names() if config is not None else None,
+        )
     )
     return app
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from monitor import views
-from monitor.alerts.delivery_state import delivery_problems, outbox_state
+from monitor.alerts.delivery_state import delivery_problems, notifier_delivery, outbox_state
 from monitor.store import Alert, Heartbeat, Scan
 
 Collector = Callable[[Session, datetime], Iterable[Metric]]
@@ -43,8 +43,11 @@ def ops_router(
     clock: Callable[[], datetime],
     collectors: Sequence[Collector] | None = None,
     tick_max_age: timedelta = DEFAULT_TICK_MAX_AGE,
+    notifiers: Sequence[str] | None = None,
 ) -> APIRouter:
-    """The three operational routes; ``collectors`` default to :func:`default_collectors`."""
+    """The three operational routes; ``collectors`` default to :func:`default_collectors`.
+    ``notifiers`` (:meth:`~monitor.config.schema.Config.notifier_names`): each one's delivery
+    is listed by ``/readyz``."""
     chosen = list(default_collectors() if collectors is None else collectors)
     router = APIRouter(tags=["operations"])
 
@@ -59,8 +62,8 @@ def ops_router(
         responses={503: {"model": views.Readiness, "description": "Not ready"}},
     )
     def readyz() -> JSONResponse:
-        """State DB reachable and a tick ran recently; Slack trouble is reported, not fatal."""
-        body = readiness(sessions, now=clock(), tick_max_age=tick_max_age)
+        """State DB reachable and a tick ran recently; delivery trouble is reported, not fatal."""
+        body = readiness(sessions, now=clock(), tick_max_age=tick_max_age, notifiers=notifiers)
         # exclude_unset: an unreachable state DB answers only ready and state_db, as before.
         shown = body.model_dump(mode="json", exclude_unset=True)
         return JSONResponse(shown, status_code=200 if body.ready else 503)
@@ -97,24 +100,38 @@ class _Fixed:
 
 
 def readiness(
-    sessions: Callable[[], Session], *, now: datetime, tick_max_age: timedelta
+    sessions: Callable[[], Session],
+    *,
+    now: datetime,
+    tick_max_age: timedelta,
+    notifiers: Sequence[str] | None = None,
 ) -> views.Readiness:
-    """The ``/readyz`` body: ``ready`` plus the reasons and the Slack delivery state."""
+    """The ``/readyz`` body: ``ready`` plus the reasons and the delivery state, all
+    destinations together (``slack``, its first name) and, given the configured
+    ``notifiers``, one by one."""
     try:
         with sessions() as session:
             session.execute(text("SELECT 1"))
             last_tick = _last_beat(session, TICK)
             slack = _delivery_state(session, now)
+            each = (
+                notifier_delivery(session=session, names=notifiers, limit=PROBLEMS_SHOWN)
+                if notifiers
+                else None
+            )
     except Exception as exc:  # the answer itself: the state DB is unreachable
         return views.Readiness(ready=False, state_db=f"unreachable: {type(exc).__name__}")
     recent = last_tick is not None and now - last_tick <= tick_max_age
-    return views.Readiness(
+    body = views.Readiness(
         ready=recent,
         state_db="ok",
         last_tick=last_tick.isoformat().replace("+00:00", "Z") if last_tick else None,
         tick="ok" if recent else f"no tick within {int(tick_max_age.total_seconds())}s",
         slack=slack,
     )
+    if each is not None:  # set only with a config: exclude_unset leaves it out otherwise
+        body.notifiers = each
+    return body
 
 
 def _last_beat(session: Session, name: str) -> datetime | None:

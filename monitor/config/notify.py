@@ -17,6 +17,7 @@ keeps one row stream per destination, so a failing PagerDuty never delays Slack.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -107,6 +108,15 @@ class SmtpConfig(Strict):
     password: SecretStr | None = None
     sender: str = Field(min_length=3)
     timeout_s: float = Field(default=10, gt=0)
+    #: a PEM file of the CA(s) to trust for STARTTLS instead of the system's (a private CA)
+    ca_file: str | None = None
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
 
 def notify_problems(lists: dict[str, list[NotifyEntry]], *, slack: bool, smtp: bool) -> list[str]:

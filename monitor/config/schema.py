@@ -51,7 +51,7 @@ from monitor.config.model import (
     Reference,
     TableReference,
 )
-from monitor.config.notify import NotifyEntry, SmtpConfig, notify_problems
+from monitor.config.notify import NotifyEntry, SmtpConfig, destinations, notify_problems
 from monitor.config.types import (
     Duration,
     Identifier,
@@ -256,6 +256,12 @@ class Config(Strict):
             if model.notify is not None:
                 lists[f"models[{model.name}].notify"] = model.notify
         return lists
+
+    def notifier_names(self) -> list[str]:
+        """Every notifier this config delivers through: the thread's (``slack``, or ``console``
+        without a ``slack:`` section), then each other destination by its outbox channel."""
+        thread = "slack" if self.slack is not None else "console"
+        return [thread, *sorted(destinations(list(self.notify_lists().values())))]
 
     def _has(self) -> dict[str, bool]:
         return {"slack": self.slack is not None, "smtp": self.smtp is not None}

@@ -8,7 +8,11 @@ those replies). An email cannot be edited, so ``update`` sends nothing: the repl
 beside each edit says what changed.
 
 SMTP answers classify like HTTP ones: 4xx (and a dropped connection) retry with back-off,
-5xx (an unknown recipient, a refused login) is a permanent failure shown in status.
+5xx (an unknown recipient, a refused login) is a permanent failure shown in status. With
+``starttls`` (the default) the connection is encrypted before the login and the message, the
+server's certificate checked against the system's CAs or ``ca_file``; a server that does not
+offer STARTTLS, or whose certificate is not trusted, is a permanent failure, never a fall-back
+to plain text.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class SmtpServer:
     username: str | None = None
     password: str | None = None
     timeout_s: float = 10
+    ca_file: str | None = None  # trusted for STARTTLS instead of the system's CAs
 
 
 class EmailNotifier:
@@ -95,19 +100,41 @@ class EmailNotifier:
         try:
             with smtplib.SMTP(server.host, server.port, timeout=server.timeout_s) as smtp:
                 if server.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=ssl.create_default_context(cafile=server.ca_file))
                 if server.username and server.password:
                     smtp.login(server.username, server.password)
                 smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            permanent = all(code >= 500 for code in codes)
+        except smtplib.SMTPNotSupportedError as exc:
+            # Never fall back to plain text (the password would travel in the clear).
             raise DeliveryError(
-                f"email {channel}: recipients refused {codes}", permanent=permanent
+                f"email {channel}: {server.host}:{server.port} does not offer STARTTLS ({exc}); "
+                "nothing sent (smtp.starttls: false only for a relay on a trusted network)",
+                permanent=True,
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise DeliveryError(
+                f"email {channel}: the certificate of {server.host}:{server.port} is not trusted "
+                f"({exc.verify_message}); smtp.ca_file names a private CA",
+                permanent=True,
+            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            answers = list(exc.recipients.values())
+            said = "; ".join(f"{code} {_said(text)}" for code, text in answers)
+            raise DeliveryError(
+                f"email {channel}: recipients refused: {said}",
+                permanent=all(code >= 500 for code, _ in answers),
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(
-                f"email {channel}: SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500
+                f"email {channel}: SMTP {exc.smtp_code} {_said(exc.smtp_error)}",
+                permanent=exc.smtp_code >= 500,
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"email {channel}: {type(exc).__name__}: {exc}") from None
+
+
+def _said(answer: bytes | str) -> str:
+    """The server's words in an SMTP answer (``5.1.1 no such user``), cut short; they name
+    the recipient or the reason, never our credentials."""
+    text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
+    return " ".join(text.split())[:200]

@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.alerts.notify import MessageRef, ThreadEvent
 from monitor.notifiers.http import post_json
-from monitor.notifiers.words import alert_key, alert_link, alert_text
+from monitor.notifiers.words import alert_key, alert_text, dashboard_links
 from monitor.store import Alert
 
 _ACTION = {"acknowledged": "acknowledge", "resolved": "resolve"}
@@ -70,6 +70,7 @@ def event_body(alert: Alert, action: str, *, routing_key: str, public_url: str |
         "dedup_key": alert_key(alert),
     }
     if action == "trigger":
+        links = dashboard_links(alert, public_url)
         event["payload"] = {
             "summary": alert_text(alert)[:1024],
             "source": alert.model,
@@ -77,15 +78,21 @@ def event_body(alert: Alert, action: str, *, routing_key: str, public_url: str |
             "component": alert.check_id,
             "group": alert.segment or None,
             "class": "model-health",
-            "custom_details": _details(alert),
+            "custom_details": _details(alert, links),
         }
-        link = alert_link(alert, public_url)
-        if link:
-            event["links"] = [{"href": link, "text": "Alert on the monitor dashboard"}]
+        if links:
+            event["links"] = [{"href": links[name], "text": text} for name, text in _LINKS]
     return json.dumps(event).encode()
 
 
-def _details(alert: Alert) -> dict[str, Any]:
+_LINKS = (
+    ("alert", "Alert on the monitor dashboard"),
+    ("check", "Check value against its threshold"),
+    ("model", "Model health report"),
+)
+
+
+def _details(alert: Alert, links: dict[str, str]) -> dict[str, Any]:
     return {
         "state": alert.state,
         "value": alert.value,
@@ -93,7 +100,10 @@ def _details(alert: Alert) -> dict[str, Any]:
         "window_end": alert.last_breach_at.isoformat() if alert.last_breach_at else None,
         "raised_at": alert.raised_at.isoformat() if alert.raised_at else None,
         "occurrences": alert.occurrences,
+        "segment": alert.segment or None,
         "runbook": alert.runbook,
+        "dashboard": links.get("alert"),
+        "chart": links.get("check"),
     }
 
 

@@ -27,7 +27,7 @@ from monitor import views
 from monitor.alerts.notify import MessageRef, ThreadEvent
 from monitor.alerts.queries import alert_json
 from monitor.notifiers.http import post_json
-from monitor.notifiers.words import alert_key, alert_link, public_event
+from monitor.notifiers.words import alert_key, dashboard_links, public_event
 from monitor.store import Alert
 from monitor.windows import isoformat_z
 
@@ -85,7 +85,6 @@ class WebhookNotifier:
 
     def body(self, alert: Alert, event: str, delivery: str) -> bytes:
         scan, health = self.context(alert) if self.context is not None else (None, None)
-        link = alert_link(alert, self.public_url)
         document = views.WebhookBody(
             schema_version=SCHEMA_VERSION,
             event=event,
@@ -95,7 +94,7 @@ class WebhookNotifier:
             alert=alert_json(alert),
             scan=scan,
             health=health,
-            links={"alert": link} if link else {},
+            links=dashboard_links(alert, self.public_url),
         )
         return json.dumps(document.as_json(), separators=(",", ":")).encode()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import quote
 
 from monitor.alerts.notify import ThreadEvent
 from monitor.slack.render import fallback_text, reply_text
@@ -59,4 +60,18 @@ def event_text(event: ThreadEvent) -> str:
 
 def alert_link(alert: Alert, public_url: str | None) -> str | None:
     """The alert on the dashboard, when the service has a public URL."""
-    return f"{public_url.rstrip('/')}/?alert={alert.id}" if public_url else None
+    return f"{public_url.rstrip('/')}/#/alerts/{alert.id}" if public_url else None
+
+
+def dashboard_links(alert: Alert, public_url: str | None) -> dict[str, str]:
+    """The alert, its check's chart (value against threshold) and its model's page on the
+    dashboard, by name; empty without a public URL. Names are encoded as the dashboard's
+    own links encode them (``drift:income`` -> ``drift%3Aincome``)."""
+    if not public_url:
+        return {}
+    base = public_url.rstrip("/")
+    model = f"{base}/#/models/{quote(alert.model, safe='')}"
+    check = f"{model}/checks/{quote(alert.check_id, safe='')}"
+    if alert.segment:
+        check += f"?segment={quote(alert.segment, safe='')}"
+    return {"alert": f"{base}/#/alerts/{alert.id}", "check": check, "model": model}

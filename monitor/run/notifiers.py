@@ -95,6 +95,7 @@ def smtp_server(smtp: SmtpConfig) -> SmtpServer:
         username=smtp.username,
         password=password,
         timeout_s=smtp.timeout_s,
+        ca_file=smtp.ca_file,
     )
 
 

@@ -289,7 +289,8 @@ def _actions(alert: Alert, public_url: str | None) -> list[dict[str, Any]]:
     }
     buttons.append(resolve)
     if public_url:
-        url = f"{public_url.rstrip('/')}/?alert={alert.id}"
+        # The dashboard routes by fragment: /?alert=N would open its overview, not the alert.
+        url = f"{public_url.rstrip('/')}/#/alerts/{alert.id}"
         buttons.append(
             {
                 "type": "button",

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from monitor import views
+from monitor.alerts.delivery_state import notifier_delivery
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.inputs import (
     ModelInputs,
@@ -49,6 +50,7 @@ class StatusCache:
         return views.StatusReport(
             generated_at=isoformat_z(now),
             models=[with_clock(bases[m.name], m, rows[m.name], now=now) for m in config.models],
+            delivery=notifier_delivery(session=session, names=config.notifier_names()),
         )
 
     def model_status(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from monitor.errors import ConfigError
+from monitor.status.render import retraining_line
 from monitor.status.report import status_report
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ def compose_digest(config: Config, *, session: Session, now: datetime) -> tuple[
 
 
 def digest_text(report: StatusReport) -> str:
-    """Slack mrkdwn: a line per model (worst first), then its top action items."""
+    """Slack mrkdwn: a line per model (worst first), its last and next retraining when
+    known, then its top action items."""
     order = {"red": 0, "yellow": 1, "green": 2}
     models = sorted(report.models, key=lambda m: (order.get(m.health, 3), m.name))
     counts = {h: sum(m.health == h for m in models) for h in order}
@@ -40,6 +42,9 @@ def digest_text(report: StatusReport) -> str:
         unacked = m.alerts.unacknowledged
         extra = f" · {unacked} unacknowledged alert(s)" if unacked else ""
         lines.append(f"{EMOJI.get(m.health, '')} *{m.name}*: {m.reason}{extra}")
+        retraining = retraining_line(m)
+        if retraining:
+            lines.append(f"    {retraining}")
         if m.health != "green":
             lines += [f"    • {item}" for item in m.action_items[:3]]
     return "\n".join(lines)

@@ -30,7 +30,24 @@ def render_text(report: StatusReport, *, colour: bool = False) -> str:
         return "no models configured"
     blocks = [_table(report.models, colour)]
     blocks += [_model(m, colour) for m in report.models]
+    trouble = _delivery(report)
+    if trouble:
+        blocks.append("\n".join(["Delivery trouble:", *(f"  {line}" for line in trouble)]))
     return "\n\n".join(blocks)
+
+
+def _delivery(report: StatusReport) -> list[str]:
+    """Each notifier not delivering cleanly, then each notification it refused for good."""
+    lines = []
+    for d in report.delivery:
+        if d.status == "ok":
+            continue
+        lines.append(
+            f"{d.name}: {d.failed} refused for good, {d.retrying} retrying"
+            + (f" (last error: {d.last_error})" if d.last_error else "")
+        )
+        lines += [f"  {problem}" for problem in d.problems]
+    return lines
 
 
 def _table(models: list[ModelStatus], colour: bool) -> str:
@@ -146,14 +163,21 @@ def _performance(perf: dict[str, PerformanceMetric]) -> list[str]:
 
 
 def _retraining(m: ModelStatus) -> list[str]:
+    line = retraining_line(m)
+    return [f"  {line}"] if line else []
+
+
+def retraining_line(m: ModelStatus) -> str | None:
+    """``last retraining: ...; next retraining: ...``, or None when neither is known (the
+    status text, its Markdown and the Slack digest)."""
     last = m.last_retraining
     if last is None and m.next_retraining is None:
-        return []
+        return None
     shown = "none recorded"
     if last is not None:
         version = f" (version {last.version})" if last.version else ""
         shown = f"{last.retrained_at}{version}"
-    return [f"  last retraining: {shown}; next retraining: {m.next_retraining or 'not scheduled'}"]
+    return f"last retraining: {shown}; next retraining: {m.next_retraining or 'not scheduled'}"
 
 
 #: windows of estimated performance shown by the text report (the JSON has 30)
@@ -244,6 +268,10 @@ def render_markdown(report: StatusReport) -> str:
         if m.action_items:
             lines += ["", "Action items:", ""]
             lines += [f"1. {_md(item)}" for item in m.action_items]
+    trouble = _delivery(report)
+    if trouble:
+        lines += ["", "## Delivery trouble", ""]
+        lines += [f"- {_md(line.strip())}" for line in trouble]
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from checks.phrases import effect_phrase
 from monitor import views
+from monitor.alerts.delivery_state import notifier_delivery
 from monitor.alerts.maintenance import maintenance_json
 from monitor.alerts.queries import AlertCounts, count_alerts
 from monitor.config.schema import Config, ModelConfig
@@ -31,6 +32,7 @@ def status_report(
     return views.StatusReport(
         generated_at=isoformat_z(now),
         models=[build_status(m, inputs[m.name], now=now) for m in chosen],
+        delivery=notifier_delivery(session=session, names=config.notifier_names()),
     )
 
 

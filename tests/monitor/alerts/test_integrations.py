@@ -15,21 +15,26 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.actions import acknowledge, resolve, silence_model
+from monitor.alerts.maintenance import plan_maintenance
 from monitor.alerts.notify import Notifier, ThreadEvent
 from monitor.alerts.queries import alert_detail
 from monitor.alerts.tick import tick
 from monitor.alerts.wiring import routing_for
+from monitor.api.app import create_ops_app
 from monitor.config import Config, parse_config
 from monitor.config.load import config_secrets
 from monitor.errors import ConfigError
 from monitor.notifiers.email import EmailNotifier, SmtpServer
 from monitor.notifiers.webhook import WebhookNotifier, verify
-from monitor.notifiers.words import alert_key
+from monitor.notifiers.words import alert_key, dashboard_links
 from monitor.run.notifiers import build_notifier
+from monitor.status import status_report
+from monitor.status.render import render_markdown, render_text
 from monitor.store import Notification
 from tests.fakes.http_sink import FakeHttpSink
 from tests.fakes.slack import FakeSlack
@@ -53,6 +58,7 @@ def _config(pd: FakeHttpSink, hook: FakeHttpSink, smtp: FakeSmtp, slack: FakeSla
         "sources": {"prod": {"url": "sqlite://"}},
         "slack": {"token": "xoxb-1", "channel": "#ml-alerts", "api_url": slack.base_url},
         "smtp": {"host": "127.0.0.1", "port": smtp.port, "starttls": False, "sender": "m@ex.com"},
+        "api": {"public_url": "https://monitor.example.com/"},
         "notify": [{"slack": "#ml-alerts"}],
         "models": [
             MODEL
@@ -128,6 +134,11 @@ def test_a_warning_goes_to_slack_and_the_webhook_but_pages_nobody(world: World) 
         "churn",
         "warning",
     )
+    assert body["links"] == {
+        "alert": "https://monitor.example.com/#/alerts/1",
+        "check": "https://monitor.example.com/#/models/churn/checks/accuracy",
+        "model": "https://monitor.example.com/#/models/churn",
+    }
     # Read when the body is built: the model's latest scan (none stored here) and its health.
     assert body["scan"] is None
     assert body["health"] == {"health": "red", "reason": "never scanned successfully"}
@@ -140,7 +151,20 @@ def test_a_critical_alert_pages_and_its_lifecycle_is_mirrored(world: World) -> N
     trigger = world.pd.received()[0].json()
     assert trigger["payload"]["source"] == "churn"
     assert trigger["payload"]["severity"] == "critical"
-    assert trigger["payload"]["custom_details"]["threshold"] == 0.8
+    details = trigger["payload"]["custom_details"]
+    assert (details["value"], details["threshold"], details["window_end"]) == (
+        0.74,
+        0.8,
+        "2026-11-24T09:00:00+00:00",
+    )
+    site = "https://monitor.example.com"
+    assert details["dashboard"] == f"{site}/#/alerts/1"
+    assert [link["href"] for link in trigger["links"]] == [
+        f"{site}/#/alerts/1",
+        f"{site}/#/models/churn/checks/accuracy",
+        f"{site}/#/models/churn",
+    ]
+    assert details["chart"] == trigger["links"][1]["href"]
     with world.sessions() as session:
         acknowledge(session=session, alert_id=1, by="alice", now=T0 + HOUR)
         session.commit()
@@ -328,3 +352,82 @@ def test_events_a_webhook_was_not_asked_for_request_nothing(world: World) -> Non
     quiet = WebhookNotifier(url=world.hook.base_url, secret="s", events={"resolved"})
     assert quiet.post(_alert(), channel="webhook:x", mention=None).ts == ""
     assert len(world.hook.received()) == 1
+
+
+def test_a_maintenance_window_holds_every_destination_until_it_ends(world: World) -> None:
+    with world.sessions() as session:
+        plan_maintenance(
+            session=session,
+            model="churn",
+            starts_at=T0 + timedelta(minutes=30),
+            ends_at=T0 + 2 * HOUR,
+            by="bob",
+            reason="feature store migration",
+            now=T0,
+        )
+        session.commit()
+    world.scan(T0 + HOUR, "critical")
+    world.tick(T0 + HOUR)
+    assert world.pd.received() == world.hook.received() == []
+    assert world.smtp.received() == [] and world.slack.calls_to("chat.postMessage") == []
+    assert {status for _, _, status in world.rows()} == {"pending"}
+    world.tick(T0 + 2 * HOUR + timedelta(minutes=1))
+    assert world.pd_actions() == ["trigger"] and len(world.smtp.received()) == 1
+    assert [r.json()["event"] for r in world.hook.received()] == ["raised"]
+    assert [c.params["channel"] for c in world.slack.calls_to("chat.postMessage")] == ["#churn"]
+
+
+REASONS = {
+    "pagerduty:pagerduty": "refused the request (400)",
+    "webhook:retrain": "refused the request (410)",
+    "email:email": "550 5.1.1 no such user",
+}
+REFUSALS = {
+    "pagerduty:pagerduty": lambda w: w.pd.fail_next(400),
+    "webhook:retrain": lambda w: w.hook.fail_next(410),
+    "email:email": lambda w: w.smtp.refuse_next("550 5.1.1 no such user"),
+}
+
+
+@pytest.mark.parametrize("refused", sorted(REFUSALS))
+def test_a_destination_refusing_for_good_is_shown_in_status_and_readyz(
+    world: World, refused: str
+) -> None:
+    REFUSALS[refused](world)
+    world.scan(T0, "critical")
+    world.tick(T0)
+    assert [c for c, _, status in world.rows() if status == "failed"] == [refused]
+    with world.sessions() as session:
+        report = status_report(world.config, session=session, now=T0)
+    states = {d.name: (d.kind, d.status, d.failed) for d in report.delivery}
+    assert states == {
+        "slack": ("slack", "ok", 0),
+        "email:email": ("email", "ok", 0),
+        "pagerduty:pagerduty": ("pagerduty", "ok", 0),
+        "webhook:retrain": ("webhook", "ok", 0),
+    } | {refused: (refused.partition(":")[0], "degraded", 1)}
+    [trouble] = [d for d in report.delivery if d.status != "ok"]
+    with world.sessions() as session:
+        row = session.scalars(select(Notification).where(Notification.status == "failed")).one()
+    assert trouble.problems == [
+        f"notification {row.id} (post to {refused}) for alert 1 not delivered: {row.last_error}"
+    ]
+    assert REASONS[refused] in str(row.last_error)  # the receiver's own words
+    assert f"{refused}: 1 refused for good, 0 retrying" in render_text(report)
+    assert trouble.problems[0] in render_markdown(report)
+    ops = TestClient(create_ops_app(sessions=world.sessions, clock=lambda: T0, config=world.config))
+    ready = ops.get("/readyz").json()
+    assert [n["name"] for n in ready["notifiers"]] == [d.name for d in report.delivery]
+    assert ready["notifiers"] == [d.as_json() for d in report.delivery]
+    assert (ready["slack"]["failed"], ready["slack"]["problems"]) == (1, trouble.problems)
+
+
+def test_dashboard_links_encode_check_ids_and_segments_as_the_dashboard_does() -> None:
+    alert = _alert(model="churn v2", check_id="drift:income", segment="eu/west")
+    assert dashboard_links(alert, "https://m.example.com") == {
+        "alert": "https://m.example.com/#/alerts/7",
+        "check": "https://m.example.com/#/models/churn%20v2/checks/drift%3Aincome"
+        "?segment=eu%2Fwest",
+        "model": "https://m.example.com/#/models/churn%20v2",
+    }
+    assert dashboard_links(alert, None) == {}

@@ -58,7 +58,7 @@ def test_interactive_message_has_header_fields_and_buttons_carrying_id_and_versi
     buttons = message.blocks[3]["elements"]  # type: ignore[index]
     assert [b.get("value") for b in buttons] == ["7:3", "7:3", "7:3:4h", "7:3", None]
     assert buttons[1]["action_id"] == "alert_ack_note"  # opens the note dialog
-    assert buttons[3]["confirm"] and buttons[4]["url"] == "https://m.example.com/?alert=7"
+    assert buttons[3]["confirm"] and buttons[4]["url"] == "https://m.example.com/#/alerts/7"
     assert message.text == "[CRITICAL] churn: accuracy 0.74 < min 0.8 (firing)"
 
 

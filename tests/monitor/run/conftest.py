@@ -216,8 +216,10 @@ def write_config(
     every: str = "2s",
     run: dict[str, Any] | None = None,
     models: Sequence[str] = ("m",),
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """A config with drifting models (one, `m`, by default) scanned every ``every``."""
+    """A config with drifting models (one, `m`, by default) scanned every ``every``;
+    ``extra`` adds top-level sections (``notify:``, ``smtp:``)."""
     source_url = source.url.set(port=proxy.port, drivername="postgresql+psycopg")
     tree: dict[str, Any] = {
         "state_db": state_db,
@@ -245,6 +247,7 @@ def write_config(
     if slack is not None:
         token = "xoxb-secret-token-1"
         tree["slack"] = {"token": token, "channel": "#ml", "api_url": slack.base_url}
+    tree |= extra or {}
     path.write_text(yaml.safe_dump(tree))
     migrate.upgrade(state_db)
     return path

@@ -50,6 +50,7 @@ def test_readyz_needs_a_recent_tick_and_reports_slack_trouble_without_failing(
     assert ready.json()["slack"] == {
         "status": "degraded", "failed": 0, "retrying": 1, "last_error": "http 500", "problems": []
     }  # fmt: skip
+    assert "notifiers" not in ready.json()  # without a config, nothing says which there are
     leases.beat(sessions, "tick", holder="a", at=NOW - timedelta(minutes=4))
     assert client.get("/readyz").status_code == 503
 

@@ -17,10 +17,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from monitor.notifiers.words import alert_key
 from monitor.run.shards import SHARDS, shard_of
-from monitor.store import Alert, Lease
+from monitor.store import Alert, Lease, Notification
 from monitor.windows import parse_instant
+from tests.fakes.http_sink import FakeHttpSink
 from tests.fakes.slack import FakeSlack
+from tests.fakes.smtp import FakeSmtp
 from tests.monitor.run.conftest import Replica, read_state, wait_until, write_config
 from tests.monitor.run.proxy import TcpProxy
 from tests.monitor.run.test_process import stored_scans
@@ -56,20 +59,63 @@ def test_three_replicas_scan_every_window_once_and_post_each_alert_once(
     replicas: Callable[..., Replica],
     tmp_path: Path,
 ) -> None:
-    config = write_config(
-        tmp_path / "m.yaml",
-        state_db=pg_state,
-        source=source_db,
-        proxy=proxy,
-        slack=fake_slack,
-        # Nobody dies here: a long lease keeps a renewal thread starved by a busy machine from
-        # letting a live holder's lease lapse (that takeover is the next test's subject).
-        run={"lease": "60s"},
-    )
+    pd, hook, smtp = FakeHttpSink(), FakeHttpSink(), FakeSmtp()
+    with pd.running(), hook.running(), smtp.running():
+        config = write_config(
+            tmp_path / "m.yaml",
+            state_db=pg_state,
+            source=source_db,
+            proxy=proxy,
+            slack=fake_slack,
+            # Nobody dies here: a long lease keeps a renewal thread starved by a busy machine
+            # from letting a live holder's lease lapse (that takeover is the next test's subject).
+            run={"lease": "60s"},
+            extra=every_notifier(pd, hook, smtp),
+        )
+        _three_replicas_post_once(pg_state, fake_slack, replicas, config)
+    # Every other notifier, on the same outbox: each first message recorded as sent reached
+    # its receiver exactly once, whichever replica claimed it.
+    posted = {
+        channel: sorted(n.alert_id for n in rows if n.channel == channel)
+        for rows in [read_state(pg_state, select(Notification).where(
+            Notification.kind == "post", Notification.status == "sent"))]
+        for channel in ("pagerduty:pagerduty", "webhook:webhook", "email:email")
+    }  # fmt: skip
+    assert posted["webhook:webhook"], "no webhook delivered: the check below would be empty"
+    assert sorted(r.json()["alert"]["id"] for r in hook.received()) == posted["webhook:webhook"]
+    firsts = [m for m in smtp.received() if m["In-Reply-To"] is None]
+    assert len(firsts) == len(posted["email:email"])
+    assert len({m["Message-ID"] for m in firsts}) == len(firsts)
+    alerts = {a.id: a for a in read_state(pg_state, select(Alert))}
+    keys = {r.json()["dedup_key"] for r in pd.received()}
+    assert keys == {alert_key(alerts[i]) for i in posted["pagerduty:pagerduty"]}
+
+
+def pending(state_db: str) -> list[Notification]:
+    return read_state(state_db, select(Notification).where(Notification.status == "pending"))
+
+
+def every_notifier(pd: FakeHttpSink, hook: FakeHttpSink, smtp: FakeSmtp) -> dict[str, Any]:
+    """``notify:`` to Slack, PagerDuty, a webhook (raised only) and email, on loopback fakes."""
+    return {
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "starttls": False, "sender": "m@ex.com"},
+        "notify": [
+            {"slack": "#ml"},
+            {"pagerduty": {"routing_key": "PD-1", "api_url": pd.base_url}},
+            {"webhook": f"{hook.base_url}/retrain", "secret": "s", "events": ["raised"]},
+            {"email": {"to": ["oncall@example.com"]}},
+        ],
+    }
+
+
+def _three_replicas_post_once(
+    pg_state: str, fake_slack: FakeSlack, replicas: Callable[..., Replica], config: Path
+) -> None:
     three = [replicas(config, "--no-api") for _ in range(3)]
     for replica in three:
         replica.wait_healthy()
     wait_until("eight windows", lambda: len(stored_scans(pg_state)) >= 8, watch=three)
+    wait_until("the outbox drained", lambda: not pending(pg_state), watch=three)
     for replica in three:
         assert replica.stop() == 0
 
