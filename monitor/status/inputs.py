@@ -14,14 +14,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.queries import resolutions_by_model
 from monitor.status.estimates import estimated_performance
 from monitor.store import (
     OPEN_STATES,
+    WHOLE_WINDOW,
     Alert,
     AlertCondition,
     CheckResult,
@@ -38,7 +39,8 @@ class ModelInputs:
     """One model's rows for its status report."""
 
     last: Scan | None = None  # the latest scan
-    judged: Scan | None = None  # the latest that did not end in error, results loaded
+    judged: Scan | None = None  # the latest that did not end in error
+    whole: list[CheckResult] = field(default_factory=list)  # judged's whole-window results
     attempt: ScanAttempt | None = None  # a failed run newer than every successful scan
     open_alerts: list[Alert] = field(default_factory=list)  # newest first
     resolutions: tuple[views.CheckResolutions, ...] = ()
@@ -64,8 +66,9 @@ def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelI
     names = list(dict.fromkeys(models))
     if not names:
         return {}
-    last, judged, succeeded = _latest_scans(session, names)
-    attempts = _failed_attempts(session, names, succeeded)
+    last, judged = _latest_scans(session, names)
+    whole = _whole_window_results(session, judged)
+    attempts = _failed_attempts(session, names)
     alerts = _open_alerts(session, names)
     resolved = resolutions_by_model(session=session, models=names)
     conditions = _conditions(session, names)
@@ -74,6 +77,7 @@ def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelI
         name: ModelInputs(
             last=last.get(name),
             judged=judged.get(name),
+            whole=whole.get(name, []),
             attempt=attempts.get(name),
             open_alerts=alerts.get(name, []),
             resolutions=resolved.get(name, ()),
@@ -134,41 +138,54 @@ def watched(history: dict[str, ModelInputs]) -> tuple[list[int], datetime | None
     return sorted(s.id for s in lasts), max((s.finished_at for s in lasts), default=None)
 
 
-def _latest_scans(
-    session: Session, names: list[str]
-) -> tuple[dict[str, Scan], dict[str, Scan], dict[str, datetime]]:
-    """Per model: the latest scan, the latest not in error (with its results), and when the
-    latest successful scan finished. Two queries on the (model, window_end) key."""
+def _latest_scans(session: Session, names: list[str]) -> tuple[dict[str, Scan], dict[str, Scan]]:
+    """Per model: the latest scan and the latest not in error.
+
+    One statement of two scalar subqueries per model, each the first row of a backward walk
+    of the unique (model, window_end) index: a year of daily scans costs what one day does.
+    (A GROUP BY with conditional maxima read every scan row of the model, JSON included.)"""
+
+    def newest(name: str, *where: ColumnElement[bool]) -> ScalarSelect[int]:
+        query = select(Scan.id).where(Scan.model == name, *where)
+        return query.order_by(Scan.window_end.desc()).limit(1).scalar_subquery()
+
     ok = Scan.status != "error"
-    ends = session.execute(
-        select(
-            Scan.model,
-            func.max(Scan.window_end),
-            func.max(case((ok, Scan.window_end))),
-            func.max(case((ok, Scan.finished_at))),
-        )
-        .where(Scan.model.in_(names))
-        .group_by(Scan.model)
-    ).all()
-    wanted = {(model, end) for model, last, judged, _ in ends for end in (last, judged) if end}
+    row = session.execute(
+        select(*(newest(n) for n in names), *(newest(n, ok) for n in names))
+    ).one()
+    last_ids = dict(zip(names, row[: len(names)], strict=True))
+    judged_ids = dict(zip(names, row[len(names) :], strict=True))
+    wanted = {i for i in (*last_ids.values(), *judged_ids.values()) if i is not None}
     if not wanted:
-        return {}, {}, {}
-    keys = [and_(Scan.model == model, Scan.window_end == end) for model, end in wanted]
-    scans = session.scalars(
-        select(Scan).where(or_(*keys)).options(selectinload(Scan.results))
-    ).all()
-    by_key = {(s.model, s.window_end): s for s in scans}
-    last = {m: by_key[m, end] for m, end, _, _ in ends if (m, end) in by_key}
-    judged = {m: by_key[m, end] for m, _, end, _ in ends if end and (m, end) in by_key}
-    succeeded = {m: at for m, _, _, at in ends if at is not None}
-    return last, judged, succeeded
+        return {}, {}
+    by_id = {s.id: s for s in session.scalars(select(Scan).where(Scan.id.in_(wanted)))}
+    last = {m: by_id[i] for m, i in last_ids.items() if i in by_id}
+    judged = {m: by_id[i] for m, i in judged_ids.items() if i in by_id}
+    return last, judged
 
 
-def _failed_attempts(
-    session: Session, names: list[str], succeeded: dict[str, datetime]
-) -> dict[str, ScanAttempt]:
+def _whole_window_results(
+    session: Session, judged: dict[str, Scan]
+) -> dict[str, list[CheckResult]]:
+    """The whole-window results of each judged scan, by check: the report reads no segment's
+    (a segmented scan stores more per-segment rows than whole-window ones)."""
+    model_of = {scan.id: model for model, scan in judged.items()}
+    if not model_of:
+        return {}
+    rows = session.scalars(
+        select(CheckResult)
+        .where(CheckResult.scan_id.in_(model_of), CheckResult.segment == WHOLE_WINDOW)
+        .order_by(CheckResult.scan_id, CheckResult.id)
+    )
+    found: dict[str, list[CheckResult]] = {}
+    for row in rows:
+        found.setdefault(model_of[row.scan_id], []).append(row)
+    return found
+
+
+def _failed_attempts(session: Session, names: list[str]) -> dict[str, ScanAttempt]:
     """The latest failed run of each model, unless a scan has succeeded since (then it is
-    history, not news)."""
+    history, not news). Failed runs are rare: the second query runs only for them."""
     latest = (
         select(ScanAttempt.model, func.max(ScanAttempt.finished_at).label("at"))
         .where(ScanAttempt.model.in_(names))
@@ -184,11 +201,15 @@ def _failed_attempts(
         .order_by(ScanAttempt.id)
     ).all()
     found = {row.model: row for row in rows}  # the highest id of equal finish times wins
-    return {
-        model: row
-        for model, row in found.items()
-        if model not in succeeded or row.finished_at > succeeded[model]
-    }
+    if not found:
+        return {}
+    since = [
+        and_(Scan.model == row.model, Scan.finished_at >= row.finished_at) for row in found.values()
+    ]
+    succeeded = set(
+        session.scalars(select(Scan.model).where(Scan.status != "error", or_(*since)).distinct())
+    )
+    return {model: row for model, row in found.items() if model not in succeeded}
 
 
 def _open_alerts(session: Session, names: list[str]) -> dict[str, list[Alert]]:

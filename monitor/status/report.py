@@ -20,7 +20,7 @@ from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
 from monitor.status.inputs import ModelInputs, load_inputs
 from monitor.status.text import action_items
-from monitor.store import WHOLE_WINDOW, Alert, CheckResult, Retraining, Scan, ScanAttempt
+from monitor.store import Alert, CheckResult, Retraining, Scan, ScanAttempt
 from monitor.windows import Cron, isoformat_z, next_end, step
 
 
@@ -52,7 +52,7 @@ def history_status(model: ModelConfig, rows: ModelInputs) -> views.ModelStatus:
     here as placeholders."""
     last, judged, attempt = rows.last, rows.judged, rows.attempt
     counts = count_alerts(rows.open_alerts, rows.resolutions)
-    whole = [r for r in judged.results if r.segment == WHOLE_WINDOW] if judged else []
+    whole = rows.whole
     actions = _with_alerts(action_items(model, last, whole, attempt=attempt), rows.open_alerts)
     actions += _alert_items(model, counts)
     operations = (judged.metrics or {}).get("operations") if judged else None

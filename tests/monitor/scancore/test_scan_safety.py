@@ -95,6 +95,24 @@ def test_an_error_never_replaces_a_stored_scan_that_has_results(
     assert "target column 'labl' not found" in attempt["error"]
 
 
+def test_a_failed_run_leaves_the_status_once_a_later_scan_succeeds(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    write(engine, log_frame(T0, 4 * 24), "preds")
+    good = make_config(db_url)
+    broken = make_config(db_url, model_dict(target="labl"))
+    assert _scan(good, engines_for(good), session, 2).status != "error"
+    assert _scan(broken, engines_for(broken), session, 2).status == "error"
+    at = day(3) + timedelta(hours=1)
+    shown = status_report(good, session=session, now=at).as_json()["models"][0]
+    assert shown["last_failed_attempt"]["window_end"] == "2026-03-03T00:00:00Z"
+
+    assert _scan(good, engines_for(good), session, 3).status != "error"  # the next window
+    model = status_report(good, session=session, now=at).as_json()["models"][0]
+    assert model["last_failed_attempt"] is None
+    assert model["last_scan"]["window_end"] == "2026-03-04T00:00:00Z"
+
+
 def test_a_scan_validates_every_column_before_it_writes_anything(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
