@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,10 +63,12 @@ class Staleness:
         due = self.due(models, now)
         if not due:
             return 0
-        seen = read(session, due, now)
+        gaps = {m.name: step(m.grid, now) for m in due}  # a cron grid's: about 0.5 ms each
+        oldest = now - STALE_AFTER_STEPS * max(gaps.values())
+        seen = read(session, list(gaps), since=oldest)
         judged = 0
         for model in due:
-            quiet_until = _quiet_until(model, seen[model.name], now)
+            quiet_until = _quiet_until(model, seen[model.name], gaps[model.name], now)
             with self._lock:
                 if quiet_until is None:
                     self._next.pop(model.name, None)
@@ -78,16 +80,14 @@ class Staleness:
         return judged
 
 
-def read(session: Session, models: Sequence[ModelConfig], now: datetime) -> dict[str, Seen]:
-    """Three statements whatever the number of models. Only window ends young enough to keep
-    some model fresh are read (a few rows per model on the (model, window_end) key); an
-    older one makes its model stale anyway, and the full judgement reads it exactly."""
-    names = [m.name for m in models]
-    oldest = now - STALE_AFTER_STEPS * max(step(m.grid, now) for m in models)
+def read(session: Session, names: Sequence[str], *, since: datetime) -> dict[str, Seen]:
+    """Three statements whatever the number of models. Only window ends from ``since`` on
+    are read (a few rows per model on the (model, window_end) key): ``since`` is old enough
+    that an older one leaves its model stale, and the full judgement reads that exactly."""
     last_ok = dict(
         session.execute(
             select(Scan.model, func.max(Scan.window_end))
-            .where(Scan.model.in_(names), Scan.window_end >= oldest, Scan.status != "error")
+            .where(Scan.model.in_(names), Scan.window_end >= since, Scan.status != "error")
             .group_by(Scan.model)
         ).all()
     )
@@ -122,11 +122,11 @@ def read(session: Session, models: Sequence[ModelConfig], now: datetime) -> dict
     }
 
 
-def _quiet_until(model: ModelConfig, seen: Seen, now: datetime) -> datetime | None:
-    """Until when judging ``model`` cannot change anything; None: judge it now."""
+def _quiet_until(model: ModelConfig, seen: Seen, gap: timedelta, now: datetime) -> datetime | None:
+    """Until when judging ``model`` cannot change anything; None: judge it now. ``gap``: the
+    step of its schedule at ``now``."""
     if seen.last_ok is None or seen.condition != "ok" or seen.alert_may_move:
         return None
-    gap = step(model.grid, now)
     stale_from = seen.last_ok + STALE_AFTER_STEPS * gap
     if now > stale_from:
         return None
