@@ -3,6 +3,7 @@
     python bench/fleet_schedule.py                          # 1000 models, 1 and 2 replicas
     python bench/fleet_schedule.py --models 200 --seconds 120 --replicas 1
     python bench/fleet_schedule.py --state-db sqlite        # the embedded store, 1 replica
+    python bench/fleet_schedule.py --replicas 1 --base /tmp/base   # before / after, same run
 
 N tiny models (bench/scan_overhead.py's 400-row SQLite log and checks, one shared reference)
 scheduled hourly and staggered over the hour (model i: cron ``i % 60 * * * *``), so about
@@ -18,7 +19,13 @@ all its threads), stops them with SIGTERM after ``--seconds``, and reads the sca
 meanwhile and each replica's ``scan`` log lines. CPU per hour is the steady CPU per minute
 (after the first ``--settle`` seconds of start-up) times 60; lateness is a scan's start
 minus its window end (the cron time). Then one steady minute of a single replica is profiled
-in this process (cProfile): one tick over every model and the scans of one cohort.
+in this process (cProfile): the scans of one cohort and the tick that follows them; the
+CPU of a tick that reads every model (a process's first), of the tick after the cohort's
+scans, and of a tick with nothing to judge are measured beside it.
+
+``--base DIR``: an older checkout (``git archive COMMIT | tar -x -C DIR``); each experiment
+runs its replicas on that code first ("before", through ``PYTHONPATH``), then on this one
+("after"), each on its own copy of the primed state DB.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cli_latency import _python_env
 from scan_overhead import ROOT, make_log, upgrade, write_config
 from scheduler_overhead import ScanRow, free_port, read_sample, wait_for_offset
 
@@ -127,16 +135,24 @@ def prime(config: Path) -> float:
     )
 
 
-def run_replicas(config: Path, replicas: int, seconds: float) -> tuple[list[Any], list[Path]]:
-    """Start ``replicas`` processes together, sample them for ``seconds``, stop them."""
+def run_replicas(
+    config: Path, replicas: int, seconds: float, code: Path | None = None
+) -> tuple[list[Any], list[Path]]:
+    """Start ``replicas`` processes together (of the code in ``code``, default this
+    checkout), sample them for ``seconds``, stop them."""
     wait_for_offset()
     procs, logs, paths = [], [], []
+    env = _python_env(code.resolve() if code else None)
     for r in range(replicas):
         cmd = [sys.executable, "-m", "monitor", "run", "--no-api", "-c", str(config)]
         cmd += ["--port", str(free_port())]
         paths.append(config.parent / f"{config.stem}-replica-{r}.log")
         logs.append(paths[-1].open("w"))
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=logs[-1]))
+        procs.append(
+            subprocess.Popen(
+                cmd, cwd=code or ROOT, env=env, stdout=subprocess.DEVNULL, stderr=logs[-1]
+            )
+        )
     samples: list[list[Any]] = [[] for _ in procs]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -200,8 +216,10 @@ def summarise(
 
 
 def profile_minute(config: Path) -> dict[str, Any]:
-    """One steady minute of one replica, in this process under cProfile: a tick judging
-    every model, and the scans of the cohort whose cron minute passed last (primed before)."""
+    """One steady minute of one replica, in this process: the CPU of its first tick (every
+    model read), then under cProfile the scans of the cohort whose cron minute passed last
+    (primed before) and the tick that follows them, a shard claim, and last a tick with
+    nothing due (each quiet model's next check is known)."""
     from monitor.config import open_config
     from monitor.run.process import warm_up
     from monitor.run.service import Service
@@ -218,16 +236,19 @@ def profile_minute(config: Path) -> dict[str, Any]:
     service.caught_up |= {m.name for m in settings.models}
     minute = (datetime.now(UTC) - timedelta(minutes=1)).minute
     cohort = [m.name for i, m in enumerate(settings.models) if i % 60 == minute]
-    service.tick()  # warm: the first tick of a process compiles its queries
     parts: dict[str, float] = {}
-    profiler = cProfile.Profile()
-    with _cpu(parts, "tick"), _enabled(profiler):
+    with _cpu(parts, "first_tick"):  # also compiles its queries
         service.tick()
+    profiler = cProfile.Profile()
     with _cpu(parts, "scans"), _enabled(profiler):
         for name in cohort:
             service.scan_model(name)
+    with _cpu(parts, "tick"), _enabled(profiler):
+        service.tick()
     with _cpu(parts, "claim"), _enabled(profiler):
         service.claim_shards()
+    with _cpu(parts, "quiet_tick"):
+        service.tick()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
     stats.print_stats(r"monitor/|sqlalchemy/engine/base|sqlalchemy/orm/session", 22)
@@ -261,7 +282,11 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=150, help="start-up seconds left out")
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--state-db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--base", type=Path, help="checkout of the code to compare with")
+    parser.add_argument("--out", type=Path, default=RESULTS / "fleet_schedule.md")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiled minute")
     args = parser.parse_args()
+    variants = {"after": None} if args.base is None else {"before": args.base, "after": None}
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -275,25 +300,31 @@ def main() -> None:
             primed_cpu = prime(primed)
             print(f"primed {args.models} models in {primed_cpu:.1f} s CPU", flush=True)
             for replicas in args.replicas:
-                url = dbs.create(f"run{replicas}", template="primed")
-                config = fleet_config(directory, args.models, start, url, f"run{replicas}")
-                samples, logs = run_replicas(config, replicas, args.seconds)
-                launched = min(own[0].at for own in samples if own) - timedelta(seconds=1)
-                rows[replicas] = summarise(samples, read_scans(url), logs, launched, args.settle)
-                print(f"{replicas} replica(s): {json.dumps(rows[replicas])}", flush=True)
+                for tag, code in variants.items():
+                    name = f"run{replicas}{tag}"
+                    url = dbs.create(name, template="primed")
+                    config = fleet_config(directory, args.models, start, url, name)
+                    samples, logs = run_replicas(config, replicas, args.seconds, code)
+                    launched = min(own[0].at for own in samples if own) - timedelta(seconds=1)
+                    row = summarise(samples, read_scans(url), logs, launched, args.settle)
+                    rows[tag, replicas] = row
+                    print(f"{tag}, {replicas} replica(s): {json.dumps(row)}", flush=True)
             load = os.getloadavg()
-            url = dbs.create("profile", template="primed")
-            profile = profile_minute(fleet_config(directory, args.models, start, url, "profile"))
+            profile = None
+            if not args.no_profile:
+                url = dbs.create("profile", template="primed")
+                config = fleet_config(directory, args.models, start, url, "profile")
+                profile = profile_minute(config)
         finally:
             dbs.drop()
-    text = table(args, rows, primed_cpu, load) + profile_text(profile)
+    text = table(args, rows, primed_cpu, load) + (profile_text(profile) if profile else "")
     print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fleet_schedule.md").write_text(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
 
 
 def table(
-    args: argparse.Namespace, rows: dict[int, dict[str, Any]], primed_cpu: float,
+    args: argparse.Namespace, rows: dict[tuple[str, int], dict[str, Any]], primed_cpu: float,
     load: tuple[float, float, float],
 ) -> str:  # fmt: skip
     per = args.models / 60
@@ -308,13 +339,14 @@ def table(
         f"after the runs (1 / 5 / 15 min): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on "
         f"{os.cpu_count()} cores.",
         "",
-        "| replicas | CPU per replica, steady: per minute (s) | per hour (s) | CPU in the first "
+        "| code | replicas | CPU per replica, steady: per minute (s) | per hour (s) "
+        "| CPU in the first "
         f"{args.settle:.0f} s per replica (s) | scans stored: all, of windows due when steady "
         "(per replica), scanned twice | lateness when steady: median / p95 / max (s) "
         "| peak RSS (MB) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for replicas, row in rows.items():
+    for (tag, replicas), row in rows.items():
 
         def each(key: str, fmt: str, row: dict[str, Any] = row) -> str:
             return " + ".join(fmt.format(x) for x in row[key])
@@ -325,24 +357,45 @@ def table(
             else (f"{row['late_median_s']:.2f} / {row['late_p95_s']:.2f} / {row['late_max_s']:.2f}")
         )
         lines.append(
-            f"| {replicas} | {each('cpu_per_min_s', '{:.2f}')} "
+            f"| {tag} | {replicas} | {each('cpu_per_min_s', '{:.2f}')} "
             f"| {each('cpu_per_hour_s', '{:.0f}')} "
             f"| {each('startup_cpu_s', '{:.1f}')} "
             f"| {row['scans']}, {row['steady_scans']} ({each('steady_per_replica', '{}')}), "
             f"{row['duplicates']} ({', '.join(row['statuses'])}) "
             f"| {late} | {each('rss_mb', '{:.0f}')} |"
         )
+    lines += ["", *ratios(rows)]
     return "\n".join(lines) + "\n"
+
+
+def ratios(rows: dict[tuple[str, int], dict[str, Any]]) -> list[str]:
+    """Before / after per replica count: CPU per hour (the sum over replicas) and lateness."""
+    out = []
+    for (tag, replicas), after in rows.items():
+        before = rows.get(("before", replicas))
+        if tag != "after" or before is None:
+            continue
+        was, now = sum(before["cpu_per_hour_s"]), sum(after["cpu_per_hour_s"])
+        late = [before["late_median_s"], after["late_median_s"]]
+        late_text = f"{late[0]:.2f} -> {late[1]:.2f} s" if None not in late else "n/a"
+        out.append(
+            f"- {replicas} replica(s): CPU per hour (all replicas) {was:.0f} -> {now:.0f} s, "
+            f"{was / now:.1f}x less; median lateness {late_text}."
+        )
+    return out
 
 
 def profile_text(profile: dict[str, Any]) -> str:
     cpu = profile["cpu_s"]
     return (
-        f"\nOne steady minute of one replica holding every shard, profiled in-process "
-        f"(cProfile on, so slower than above): tick judging {profile['models']} models "
-        f"{cpu['tick']:.2f} s CPU, the {profile['cohort']} scans of one cohort "
-        f"{cpu['scans']:.2f} s, a shard claim {cpu['claim']:.3f} s. Top of the profile "
-        "(cumulative):\n\n```\n" + profile["profile"].strip() + "\n```\n"
+        f"\nOne steady minute of one replica holding every shard ({profile['models']} models), "
+        f"in-process, this checkout: its first tick (every model read) {cpu['first_tick']:.2f} s "
+        f"CPU; then, with cProfile on (so slower), the {profile['cohort']} scans of one cohort "
+        f"{cpu['scans']:.2f} s, the tick after them {cpu['tick'] * 1000:.0f} ms, a shard claim "
+        f"{cpu['claim'] * 1000:.0f} ms; then a tick with nothing due {cpu['quiet_tick'] * 1000:.1f}"
+        " ms (no profiler). Top of the profile (cumulative):\n\n```\n"
+        + profile["profile"].strip()
+        + "\n```\n"
     )
 
 

@@ -32,6 +32,7 @@ from monitor.run.logs import logger
 from monitor.run.notifiers import build_notifier
 from monitor.run.tick import tick
 from monitor.scans.service import finish_backfill, scan_and_store
+from monitor.scans.staleness import Staleness
 from monitor.slack.digest import send_digest
 from monitor.sources import SourceEngines
 from monitor.status.digest import compose_digest
@@ -80,6 +81,8 @@ class Service:
     caught_up: set[str] = field(default_factory=set)
     # The shards this replica holds (from the last claim): whose models it scans and judges.
     owned: frozenset[int] = frozenset()
+    # When each quiet model's staleness is next worth reading (see monitor.scans.staleness).
+    staleness: Staleness = field(default_factory=Staleness)
     _notifier: Notifier | None = None
 
     def claim_shards(self) -> list[str]:
@@ -95,7 +98,10 @@ class Service:
         if gained or lost:
             logger().info("shards", extra={"held": len(owned), "gained": len(gained)})
         # A model handed over is judged here again only after our next catch-up of it.
-        self.caught_up -= {n for n in set(self.caught_up) if shards.shard_of(n) in lost}
+        left = {n for n in set(self.caught_up) if shards.shard_of(n) in lost}
+        self.caught_up -= left
+        for name in left:  # another replica judges it meanwhile: read it afresh if it returns
+            self.staleness.forget(name)
         return [m.name for m in self.config.models if shards.shard_of(m.name) in gained]
 
     def release_shards(self) -> None:
@@ -125,6 +131,7 @@ class Service:
                 if fence is not None:
                     self._scan_due(model, fence)
             self.caught_up.add(name)
+            self.staleness.forget(name)  # its latest window end may have moved
         except Exception as exc:  # the state DB is down: logged, retried at the next firing
             logger().error("scan run failed", extra={"model": name, "error": _describe(exc)})
 
@@ -227,6 +234,7 @@ class Service:
                     judged=judged,
                     alerts=mine is not None,
                     clock=partial(datetime.now, UTC),
+                    staleness=self.staleness,
                 )
                 if mine:
                     leases.beat(self.sessions, "tick", holder=self.holder, at=datetime.now(UTC))
@@ -279,6 +287,7 @@ class Service:
         """Use ``config`` from the next unit of work on (SIGHUP)."""
         self.config = config
         self._notifier = None
+        self.staleness = Staleness()  # schedules may have changed
 
     def _model(self, name: str) -> ModelConfig | None:
         return next((m for m in self.config.models if m.name == name), None)

@@ -20,6 +20,7 @@ from monitor.alerts.wiring import routing_for
 from monitor.config.schema import Config, ModelConfig
 from monitor.run.retention import prune_scans
 from monitor.scans.service import check_stale
+from monitor.scans.staleness import Staleness
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def tick(
     prune_old_scans: bool = True,
     alerts: bool = True,
     clock: Callable[[], datetime] | None = None,
+    staleness: Staleness | None = None,
 ) -> TickResult:
     """Run one tick at ``now``. ``sessions``: a session factory, or one session (committed
     per step).
@@ -46,13 +48,14 @@ def tick(
     models being scanned right now). ``prune_old_scans``: False for ``monitor scan``, whose
     backfill must not delete the old windows it has just stored. ``alerts``: False to judge
     staleness only (another replica holds the tick lease). ``clock``: the wall clock in
-    a long-running service, stamping delivery outcomes when they happen.
+    a long-running service, stamping delivery outcomes when they happen. ``staleness``: the
+    service's next-check times, so only models whose verdict may have changed are read.
     """
     models = list(config.models if judged is None else judged)
     if models:
         with unit(sessions) as session:
             stale_config = config.model_copy(update={"models": models})
-            check_stale(config=stale_config, session=session, now=now)
+            check_stale(config=stale_config, session=session, now=now, watch=staleness)
     if not alerts:
         return TickResult(alert_tick.TickReport())
     report = alert_tick.tick(

@@ -13,7 +13,8 @@ from monitor.alerts.wiring import evaluate_stored_scan, release_backfill
 from monitor.config.schema import Config, ModelConfig
 from monitor.scans.result import ScanReport
 from monitor.scans.run import run_scan
-from monitor.scans.signals import signal_scan_error, signal_stale
+from monitor.scans.signals import signal_scan_error
+from monitor.scans.staleness import Staleness
 from monitor.scans.store import kept, store_scan
 from monitor.sources import SourceEngines
 from monitor.store import Scan, note_versions
@@ -109,8 +110,14 @@ def finish_backfill(
     return done
 
 
-def check_stale(*, config: Config, session: Session, now: datetime) -> None:
-    """Judge every model's staleness at ``now`` and commit the transitions."""
-    for model in config.models:
-        signal_stale(session=session, model=model, config=config, now=now)
+def check_stale(
+    *, config: Config, session: Session, now: datetime, watch: Staleness | None = None
+) -> None:
+    """Judge every model's staleness at ``now`` and commit the transitions.
+
+    ``watch``: the next-check times kept by a long-running service, so that a model whose
+    verdict cannot have changed since the last tick is not even read (default: read all).
+    """
+    if config.models:
+        (watch or Staleness()).judge(config=config, session=session, models=config.models, now=now)
     session.commit()

@@ -24,6 +24,7 @@ from monitor.store import Scan, ScanAttempt
 from monitor.windows import isoformat_z, step
 
 ERRORS_IN_A_ROW = 3
+STALE_AFTER_STEPS = 2  # one schedule interval plus a grace of one interval
 STALE_CRITICAL_INTERVALS = 3
 
 
@@ -87,7 +88,7 @@ def signal_stale(
             return []
         since = f"no successful scan since the first attempt (window ending {isoformat_z(last)})"
     late = now - last
-    stale = late > 2 * gap
+    stale = late > STALE_AFTER_STEPS * gap
     severity = "critical" if late > STALE_CRITICAL_INTERVALS * gap else "warning"
     signal = CheckSignal(
         check_id="stale", passed=not stale, severity=severity, summary=f"stale: {since}"
