@@ -178,10 +178,20 @@ class ReferenceReader:
         wanted = [*self.columns(), self.model.target_column]
         try:
             if path.suffix.lower() == ".parquet":
+                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                names = pq.read_schema(path).names
-                frame = pd.read_parquet(path, columns=[c for c in wanted if c and c in names])
+                schema = pq.read_schema(path)
+                columns = [c for c in wanted if c and c in schema.names]
+                # text categories stay dictionary-encoded (codes, not a string per row)
+                text = [
+                    c
+                    for c in self.model.features.categorical
+                    if c in columns and schema.field(c).type in (pa.string(), pa.large_string())
+                ]
+                table = pq.read_table(path, columns=columns, read_dictionary=text)
+                frame = table.to_pandas(split_blocks=True, self_destruct=True)
+                del table
             else:
                 frame = pd.read_csv(path, usecols=lambda c: c in wanted)
         except FileNotFoundError:
