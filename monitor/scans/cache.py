@@ -1,4 +1,5 @@
-"""The ``reference_profile`` cache: a fixed reference is read and summarised once."""
+"""The ``reference_profile`` cache: a fixed reference is read and summarised once; a rolling
+(``previous``) one is usually the live window the scan before kept (:func:`plan_live_profile`)."""
 
 from __future__ import annotations
 
