@@ -108,7 +108,9 @@ def load_reference(
         return summary, spec.descriptor | {"cached": True}
     frame = plan.reader.load(plan.live)
     summary = summarise(plan.model, frame)
-    if spec.fingerprint is not None:
+    # A fixed reference is stored; a rolling one read from its rows is not (the next window
+    # has another period): the live window the scan keeps is what the next scan finds.
+    if spec.fingerprint is not None and spec.identity is not None:
         _remember(session, _row(plan.model, spec, summary))
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
     if plan.model.fitted:

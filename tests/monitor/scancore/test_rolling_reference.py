@@ -111,10 +111,10 @@ def test_live_window_is_not_kept_when_it_cannot_be_the_next_reference(
 ) -> None:
     write(engine, log_frame(T0, 72, seed=9), "preds")
     config = _rolling(db_url, overrides)
-    scan = _scan(config, engines_for, session, 2)
-    stored = [(d["start"], d["end"]) for d in session.scalars(select(ReferenceProfile.descriptor))]
-    # only the reference period the scan read, never its live window
-    assert stored == [(scan.reference["start"], scan.reference["end"])]
+    for at in (2, 3):
+        assert _scan(config, engines_for, session, at).reference["cached"] is False
+    # nothing stored: a rolling period read from its rows is not kept either
+    assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 0
 
 
 def test_kept_summaries_of_older_periods_are_dropped(
