@@ -1,17 +1,18 @@
-"""The ``reference_profile`` cache: a fixed reference is read and summarised once."""
+"""The ``reference_profile`` cache: a fixed reference is read and summarised once; a rolling
+(``previous``) one is usually the live window the scan before kept (:func:`plan_live_profile`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from monitor import dialect
-from monitor.config.schema import ModelConfig
+from monitor.config.schema import ModelConfig, PreviousReference
 from monitor.scans.calibration import Calibrations
 from monitor.scans.fits import Fits
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
@@ -19,6 +20,9 @@ from monitor.sources import ModelLog, ReferenceReader
 from monitor.sources.reference import ReferenceSpec
 from monitor.store import DriftCalibration, ReferenceProfile
 from monitor.windows import Window
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -104,12 +108,65 @@ def load_reference(
         return summary, spec.descriptor | {"cached": True}
     frame = plan.reader.load(plan.live)
     summary = summarise(plan.model, frame)
-    if spec.fingerprint is not None:
+    # A fixed reference is stored; a rolling one read from its rows is not (the next window
+    # has another period): the live window the scan keeps is what the next scan finds.
+    if spec.fingerprint is not None and spec.identity is not None:
         _remember(session, _row(plan.model, spec, summary))
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
     if plan.model.fitted:
         summary.fits = Fits(summary.calibrations, lambda: frame)
     return summary, spec.descriptor | {"cached": False}
+
+
+def plan_live_profile(
+    model: ModelConfig, log: ModelLog, live: Window, *, session: Session, with_target: bool
+) -> ReferenceSpec | None:
+    """The spec under which this scan's live window is kept as the next scan's reference.
+
+    With ``reference: {previous: D}`` and ``window: D`` the next window's reference is this
+    live window, which this scan reads anyway: its summary is stored (like a fixed
+    reference's, Arrow IPC in ``reference_profile``) under the fingerprint of the window's
+    contents, counted *before* the rows are read, so rows or labels that arrive later
+    change the next scan's fingerprint and it reads the period again. ``None`` when the
+    live rows cannot stand for the reference (another period length, a target read apart
+    from the live rows: a labels join or a label delay) or that summary is already stored.
+    """
+    ref = model.reference
+    if not isinstance(ref, PreviousReference) or ref.previous != model.window:
+        return None
+    if model.target is not None and not with_target:
+        return None
+    spec = ReferenceReader(log).period(live)
+    stored = select(ReferenceProfile.id).where(ReferenceProfile.fingerprint == spec.fingerprint)
+    return None if session.scalar(stored) is not None else spec
+
+
+def remember_live_profile(
+    model: ModelConfig, spec: ReferenceSpec, live: pd.DataFrame, *, session: Session
+) -> None:
+    """Store the live window's summary under ``spec`` (see :func:`plan_live_profile`) and
+    drop this model's rolling summaries of periods before the live window's reference,
+    which no later scan of a newer window asks for (with their calibrations)."""
+    _remember(session, _row(model, spec, summarise(model, live)))
+    end = spec.descriptor["start"]  # the live window's start: the current reference's end
+    rows = session.execute(
+        select(ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor)
+        .where(ReferenceProfile.model == model.name)
+        .where(ReferenceProfile.identity.is_(None))
+    )
+    old = {
+        r.id: r.fingerprint
+        for r in rows
+        if r.descriptor.get("kind") == "previous" and _when(r.descriptor["end"]) < _when(end)
+    }
+    if old:
+        session.execute(delete(ReferenceProfile).where(ReferenceProfile.id.in_(old)))
+        gone = DriftCalibration.fingerprint.in_(old.values())
+        session.execute(delete(DriftCalibration).where(gone))
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _calibrations(session: Session, fingerprint: str | None) -> Calibrations:

@@ -6,6 +6,7 @@ threshold metric is computed from the rows by the checks library.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -18,7 +19,12 @@ from checks.errors import ChecksError
 from checks.names import ESTIMATED
 from checks.registry import get_metric
 from monitor.config.schema import ModelConfig
-from monitor.scans.cache import load_reference, plan_reference
+from monitor.scans.cache import (
+    load_reference,
+    plan_live_profile,
+    plan_reference,
+    remember_live_profile,
+)
 from monitor.scans.columns import segment_frames, top_segments
 from monitor.scans.evaluate import LABEL_WINDOW_METRICS, ladders
 from monitor.scans.observe import observe
@@ -44,11 +50,17 @@ class Windows:
 
 def read_exact(
     model: ModelConfig, log: ModelLog, windows: Windows, *, session: Session, clock: Clock
-) -> tuple[WindowSummary, ReferenceSummary, dict[str, Any]]:
-    """The live window's summary, the reference summary and the reference's descriptor."""
+) -> tuple[WindowSummary, ReferenceSummary, dict[str, Any], Callable[[], None] | None]:
+    """The live window's summary, the reference summary, the reference's descriptor, and
+    what to do once the checks are done (keep the live window as the next scan's rolling
+    reference: after the checks, so that the reference's profiles are freed first)."""
     shared = _one_read(model, windows)
     with clock("reference"):
         plan = plan_reference(model, log, windows.live, session=session)
+        # counted before the live rows are read: rows arriving meanwhile change it
+        keep = plan_live_profile(
+            model, log, windows.live, session=session, with_target=shared or model.target is None
+        )
     read = partial(log.rows, windows.live, log.live_columns(), with_target=shared)
     if plan.cached:
         log.prepare()  # reflection and the timestamp sample, once, before two threads read
@@ -72,7 +84,10 @@ def read_exact(
             performance = _performance_rows(model, log, windows, live)
     with clock("summary"):
         summary = summarise_rows(model, live, performance, reference, windows)
-    return summary, reference, descriptor
+    after: Callable[[], None] | None = None
+    if keep is not None:  # the next window's `previous` reference (monitor/scans/cache.py)
+        after = partial(remember_live_profile, model, keep, live, session=session)
+    return summary, reference, descriptor, after
 
 
 def summarise_rows(

@@ -6,8 +6,9 @@ need rows: CBPE the label, score and prediction of each row, the PCA every featu
 row. So a fit is made from the reference rows once and stored as JSON beside the drift
 calibrations (``drift_calibration``, keys ``fit|...``, see
 :func:`monitor.scans.cache.remember_calibrations`); later scans of the same reference read it
-back and never re-read the rows. A reference without a fingerprint (rolling) is fitted every
-scan, from the rows it has just read.
+back and never re-read the rows. A rolling reference is a new reference (fingerprint) each
+window, so it is fitted every scan: from the rows it has just read, or from the period's rows
+read for the fit when its summary was the live window the scan before kept.
 """
 
 from __future__ import annotations

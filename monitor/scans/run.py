@@ -83,16 +83,21 @@ def _scan(
     """The report's findings: read one window summary, then evaluate it."""
     summary: WindowSummary
     reference: ReferenceSummary
+    after = None
     if model.warehouse:  # summaries computed by the source database
         with clock("warehouse"):
             summary, reference, descriptor = read_in_database(model, log, windows, session=session)
     else:
-        summary, reference, descriptor = read_exact(
+        summary, reference, descriptor, after = read_exact(
             model, log, windows, session=session, clock=clock
         )
     with clock("checks"):
         results = tuple(evaluate(summary, reference, model))
     remember_calibrations(session, reference)
+    if after is not None:
+        del reference  # its profiles are freed before the live window's are made
+        with clock("live_profile"):
+            after()
     estimated = estimates_of(results)
     realised = realised_of(model, summary.whole)
     failed = any(r.outcome.passed is False for r in results)

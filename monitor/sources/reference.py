@@ -1,9 +1,12 @@
 """The reference a live window is compared with: a table, a fixed period, a rolling period
 before the live window, or a Parquet/CSV file.
 
-A fixed reference gets a fingerprint of what it is (query, columns, bounds) and of its
-contents (row count and newest timestamp, or the file's hash), so its summary is computed
-once and cached; a rolling (``previous``) reference has none.
+A reference gets a fingerprint of what it is (query, columns, bounds) and of its contents
+(row count, newest timestamp and labelled rows, or the file's hash), so its summary is
+computed once and cached. A fixed one also has an ``identity`` (the fingerprint less the
+contents), which its ``refresh`` policy uses; a rolling (``previous``) one has none: its
+period's contents are counted on every scan, and its summary is usually the one the
+previous scan stored of its live window.
 """
 
 from __future__ import annotations
@@ -80,12 +83,14 @@ class ReferenceReader:
         return ReferenceSpec(descriptor, None, self._fingerprint(descriptor, None))
 
     def describe(self, live: Window) -> ReferenceSpec:
-        """:meth:`identify` plus the fingerprint of a fixed reference's current contents
+        """:meth:`identify` plus the fingerprint of the reference's current contents
         (a COUNT over a table or period, or a file's hash)."""
         spec = self.identify(live)
         ref = self.model.reference
-        if spec.identity is None:
-            return spec
+        if isinstance(ref, PreviousReference):
+            window = self.window(live)
+            assert window is not None
+            return self.period(window)
         if isinstance(ref, FileReference):
             contents: Any = _file_hash(ref.file)
         elif isinstance(ref, TableReference):
@@ -98,6 +103,19 @@ class ReferenceReader:
             contents = self._contents(window)
         fingerprint = self._fingerprint(_bare(spec.descriptor), contents)
         return ReferenceSpec(spec.descriptor, fingerprint, spec.identity)
+
+    def period(self, window: Window) -> ReferenceSpec:
+        """A rolling reference's spec for ``window``, with the fingerprint of the period's
+        current contents (row count, newest timestamp, labelled rows). The period of the
+        next scan's reference is this scan's live window, so the live window's summary is
+        stored under this fingerprint (monitor/scans/cache.py) and found by the next scan
+        when nothing in the period changed since."""
+        ref = self.model.reference
+        assert isinstance(ref, PreviousReference)
+        period = {"start": isoformat_z(window.start), "end": isoformat_z(window.end)}
+        descriptor = {"kind": "previous", "previous": format_duration(ref.previous)} | period
+        fingerprint = self._fingerprint({"kind": "previous"} | period, self._contents(window))
+        return ReferenceSpec(descriptor, fingerprint)
 
     def label(self, live: Window) -> str:
         """The reference in words, with its period: ``between 2026-01-01T00:00:00Z and ...``."""
@@ -160,10 +178,20 @@ class ReferenceReader:
         wanted = [*self.columns(), self.model.target_column]
         try:
             if path.suffix.lower() == ".parquet":
+                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                names = pq.read_schema(path).names
-                frame = pd.read_parquet(path, columns=[c for c in wanted if c and c in names])
+                schema = pq.read_schema(path)
+                columns = [c for c in wanted if c and c in schema.names]
+                # text categories stay dictionary-encoded (codes, not a string per row)
+                text = [
+                    c
+                    for c in self.model.features.categorical
+                    if c in columns and schema.field(c).type in (pa.string(), pa.large_string())
+                ]
+                table = pq.read_table(path, columns=columns, read_dictionary=text)
+                frame = table.to_pandas(split_blocks=True, self_destruct=True)
+                del table
             else:
                 frame = pd.read_csv(path, usecols=lambda c: c in wanted)
         except FileNotFoundError:

@@ -202,7 +202,7 @@ def test_dry_run_stores_nothing(
     assert session.scalar(select(func.count()).select_from(DriftCalibration)) == 0
 
 
-def test_fixed_reference_is_summarised_once_and_rolling_each_time(
+def test_fixed_reference_is_summarised_once_and_rolling_by_its_period(
     db_url: str, engine: Engine, engines_for: Engines, session: Session
 ) -> None:
     write(engine, log_frame(T0, 96), "preds")
@@ -215,7 +215,10 @@ def test_fixed_reference_is_summarised_once_and_rolling_each_time(
     )
     scan = _scan(rolling, engines_for, session, 3, name="rolling")
     assert scan.reference["kind"] == "previous" and scan.reference["cached"] is False
-    assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 1
+    # not its period (the next window has another), but its live window, which is the next
+    # scan's reference (test_rolling_reference.py)
+    assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 2
+    assert _scan(rolling, engines_for, session, 4, name="rolling").reference["cached"] is True
 
 
 def test_cached_summary_gives_the_same_verdicts_as_the_rows(

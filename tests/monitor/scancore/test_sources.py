@@ -215,7 +215,7 @@ def test_reference_file_without_a_feature_is_an_error_naming_file_and_column(
         ReferenceReader(_log(config, engines_for)).load(Window(day(1), day(2)))
 
 
-def test_fixed_reference_fingerprint_changes_with_contents_and_rolling_has_none(
+def test_reference_fingerprint_changes_with_contents_and_rolling_has_no_identity(
     db_url: str, engine: Engine, engines_for: Engines
 ) -> None:
     write(engine, log_frame(T0, 48), "preds")
@@ -230,8 +230,13 @@ def test_fixed_reference_fingerprint_changes_with_contents_and_rolling_has_none(
     assert (
         ReferenceReader(_log(make_config(db_url), engines_for)).describe(live).fingerprint != before
     )
-    rolling = make_config(db_url, model_dict(reference={"previous": "1d"}))
-    assert ReferenceReader(_log(rolling, engines_for)).describe(live).fingerprint is None
+    rolling = ReferenceReader(
+        _log(make_config(db_url, model_dict(reference={"previous": "1d"})), engines_for)
+    )
+    # a rolling reference is fingerprinted by its period's contents, without an identity
+    spec = rolling.describe(live)
+    assert spec.fingerprint is not None and spec.identity is None
+    assert spec.fingerprint != rolling.describe(Window(day(1), day(2))).fingerprint
 
 
 def test_previous_reference_is_the_period_just_before_the_live_window(
