@@ -225,6 +225,17 @@ class EstimatedPerformance(View):
 
     recent: list[EstimatedWindow]
     error: dict[str, EstimationError]
+    segments: dict[str, SegmentEstimates] = Field(
+        default_factory=dict,
+        description="A segmented model's estimates per segment (segment value: its windows)",
+    )
+
+
+class SegmentEstimates(View):
+    """One segment's estimated performance per window, newest first, and its error."""
+
+    recent: list[EstimatedWindow]
+    error: dict[str, EstimationError]
 
 
 class ModelStatus(View):

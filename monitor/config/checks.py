@@ -140,8 +140,8 @@ class Threshold(Strict):
     @property
     def per_segment(self) -> Segments:
         """Whether this entry is judged per segment too (``segments:`` or its default)."""
-        if self.segments is None:  # estimates and multivariate drift: whole window only
-            return self.metric not in VOLUME_METRICS and self.metric not in FITTED_METRICS
+        if self.segments is None:  # volume checks and multivariate drift: whole window only
+            return self.metric not in VOLUME_METRICS and self.metric != MULTIVARIATE_DRIFT
         return self.segments
 
 

@@ -285,6 +285,11 @@ class ModelConfig(Strict):
         if not (multivariate.enabled or entries):
             return
         key = "checks.multivariate_drift"
+        if any(t.segments for t in entries):
+            raise ValueError(
+                "checks.thresholds (multivariate_drift): is judged on the whole window only "
+                "(its PCA is fitted on the whole reference); remove segments:"
+            )
         columns = multivariate.columns if multivariate.columns is not None else self.features.all
         unknown = [c for c in columns if c not in self.features.all]
         if unknown:

@@ -25,22 +25,29 @@ from checks.outcome import Outcome
 from checks.thresholds import evaluate_ladder
 from monitor.config.schema import ModelConfig, Threshold
 from monitor.scans.fits import CBPE, Fits, as_text, class_scores, predicted
-from monitor.scans.result import CheckRow
+from monitor.scans.result import CheckRow, too_few
 from monitor.scans.summary import Summary
 from monitor.scans.window_summary import SliceSummary
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ESTIMATED", "estimates_of", "fitted_checks", "realised_of"]
+__all__ = ["ESTIMATED", "estimates_by_segment", "estimates_of", "fitted_checks", "realised_of"]
 
 
 def fitted_checks(
-    model: ModelConfig, data: SliceSummary, reference: Summary | None, fits: Fits | None
+    model: ModelConfig,
+    data: SliceSummary,
+    reference: Summary | None,
+    fits: Fits | None,
 ) -> list[CheckRow]:
-    """``estimated_*`` ladders and ``multivariate_drift`` of the whole window."""
-    if fits is None or data.segment != "":
+    """``estimated_*`` ladders of the whole window or one segment (``segments:`` as any
+    threshold, issue 15: on by default, ``min_rows`` per segment) and ``multivariate_drift``
+    of the whole window. A segment's CBPE is fitted on the reference rows of that segment."""
+    if fits is None:
         return []
+    if data.segment:
+        return _estimated(model, data, reference, fits)
     return _estimated(model, data, reference, fits) + _multivariate(model, data, fits)
 
 
@@ -58,13 +65,16 @@ def _estimated(
     model: ModelConfig, data: SliceSummary, reference: Summary | None, fits: Fits
 ) -> list[CheckRow]:
     ladders = _ladders(model, ESTIMATED)
+    if data.segment:
+        ladders = {name: e for name, e in ladders.items() if e[0].per_segment}
     if not ladders:
         return []
     try:
-        found = _estimate(fits.cbpe(model), model, data)
+        found = _estimate(fits.cbpe(model, data.segment), model, data)
     except ChecksError as exc:
+        reason = str(exc) if not data.segment else f"segment {data.segment}: {exc}"
         found = {
-            ESTIMATED[name]: MetricValue(name=name, value=None, reason=str(exc)) for name in ladders
+            ESTIMATED[name]: MetricValue(name=name, value=None, reason=reason) for name in ladders
         }
     rows = []
     for name, entries in ladders.items():
@@ -81,7 +91,10 @@ def _estimated(
             reference=baseline,
             min_labels=max(e.min_labels for e in entries),
         )
-        rows.append(CheckRow(outcome, data.segment, severity))
+        min_rows = max(e.min_rows or 0 for e in entries)
+        if data.segment and data.rows < min_rows:
+            outcome, severity = too_few(outcome, data, min_rows), None
+        rows.append(CheckRow(outcome, data.segment, severity if outcome.passed is False else None))
     return rows
 
 
@@ -180,13 +193,15 @@ def _reason(value: float | None, upper: float | None, lower: float | None) -> st
     return f"multivariate_drift reconstruction error {value or 0.0:.4g} {side}"
 
 
-def estimates_of(rows: tuple[CheckRow, ...] | list[CheckRow]) -> dict[str, dict[str, Any]]:
+def estimates_of(
+    rows: tuple[CheckRow, ...] | list[CheckRow], segment: str = ""
+) -> dict[str, dict[str, Any]]:
     """``{metric: {value, lower, upper, sampling_error, rows, how}}`` of the whole window's
-    ``estimated_<metric>`` checks, as the scan stores them."""
+    (or one segment's) ``estimated_<metric>`` checks, as the scan stores them."""
     found = {}
     for row in rows:
         name = row.outcome.check
-        if row.segment == "" and name in ESTIMATED:
+        if row.segment == segment and name in ESTIMATED:
             band = row.outcome.details.get("estimate", {})
             found[ESTIMATED[name]] = {
                 "value": row.outcome.value,
@@ -197,10 +212,32 @@ def estimates_of(rows: tuple[CheckRow, ...] | list[CheckRow]) -> dict[str, dict[
 
 
 def realised_of(model: ModelConfig, data: SliceSummary) -> dict[str, dict[str, Any]]:
-    """The realised values of the estimated metrics on the performance window."""
-    names = {ESTIMATED[t.metric] for t in model.checks.thresholds if t.metric in ESTIMATED}
+    """The realised values of the estimated metrics on the performance window (of the
+    whole window, or of a segment whose estimates are judged per segment)."""
+    names = {
+        ESTIMATED[t.metric]
+        for t in model.checks.thresholds
+        if t.metric in ESTIMATED and (not data.segment or t.per_segment)
+    }
     return {
         name: {"value": value.value, "labelled": value.labelled}
         for name in sorted(names)
         if (value := data.metrics.get((name, None))) is not None
     }
+
+
+def estimates_by_segment(
+    model: ModelConfig,
+    rows: tuple[CheckRow, ...] | list[CheckRow],
+    slices: Mapping[str, SliceSummary],
+) -> dict[str, dict[str, Any]]:
+    """``{segment: {"estimated": ..., "realised": ...}}`` of each segment that has either
+    (the whole window is the report's top-level ``estimated``/``realised``)."""
+    found = {}
+    for segment, data in slices.items():
+        if not segment:
+            continue
+        estimated, realised = estimates_of(rows, segment), realised_of(model, data)
+        if estimated or realised:
+            found[segment] = {"estimated": estimated, "realised": realised}
+    return found

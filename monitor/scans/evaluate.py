@@ -23,7 +23,7 @@ from monitor.config.schema import FITTED_METRICS, ModelConfig, Threshold
 from monitor.scans import calibration
 from monitor.scans.columns import ColumnType, prediction_column, target_type
 from monitor.scans.estimates import fitted_checks
-from monitor.scans.result import CheckRow
+from monitor.scans.result import CheckRow, too_few
 from monitor.scans.summary import ReferenceSummary, Summary
 from monitor.scans.window_summary import SliceSummary, WindowSummary
 from monitor.sources.warehouse import quantile_edges
@@ -51,7 +51,8 @@ def evaluate(
     )
     for segment, data in summary.slices.items():
         rows += evaluate_slice(data, reference.segment(segment), model, slices=max(slices, 1))
-    rows += fitted_checks(model, summary.whole, reference.segment(""), reference.fits)
+    for segment, data in summary.slices.items():
+        rows += fitted_checks(model, data, reference.segment(segment), reference.fits)
     return rows
 
 
@@ -70,19 +71,12 @@ def evaluate_slice(
                 threshold=None,
                 passed=None,
             )
-            rows.append(_row(_too_few(whole, data, drift.min_rows), data, None))
+            rows.append(_row(too_few(whole, data, drift.min_rows), data, None))
         else:
             rows += feature_drift(model, data, reference, slices=slices)
             rows += output_drift(model, data, reference, slices=slices)
     rows += thresholds(model, data, reference)
     return rows
-
-
-def _too_few(outcome: Outcome, data: SliceSummary, min_rows: int) -> Outcome:
-    """``outcome`` (its value kept) as insufficient data: the segment is below ``min_rows``."""
-    why = f"insufficient data: segment {data.segment} has {data.rows} rows < min_rows {min_rows}"
-    details = {**outcome.details, "rows": data.rows, "min_rows": min_rows}
-    return dataclasses.replace(outcome, passed=None, threshold=None, reason=why, details=details)
 
 
 def feature_drift(
@@ -339,7 +333,7 @@ def thresholds(model: ModelConfig, data: SliceSummary, reference: Summary | None
         )
         min_rows = max(e.min_rows or 0 for e in entries)
         if data.segment and data.rows < min_rows:
-            outcome, severity = _too_few(outcome, data, min_rows), None
+            outcome, severity = too_few(outcome, data, min_rows), None
         rows.append(_row(outcome, data, severity))
     return rows
 

@@ -25,6 +25,7 @@ from checks.estimated import BinaryCBPE, MulticlassCBPE, fit_binary, fit_multicl
 from checks.multivariate import ReconstructionModel, fit_reconstruction
 from monitor.config.schema import ModelConfig
 from monitor.scans.calibration import Calibrations
+from monitor.scans.columns import segment_frames
 from monitor.scans.store import jsonable
 
 if TYPE_CHECKING:
@@ -52,12 +53,18 @@ class Fits:
             self._frame = self.loader()
         return self._frame
 
-    def cbpe(self, model: ModelConfig) -> CBPE:
+    def cbpe(self, model: ModelConfig, segment: str = "") -> CBPE:
+        """CBPE fitted on the reference's rows, or on those of one ``segment`` (its own
+        calibration and band: a segment's scores may mean something else than the whole's)."""
+        rows = self.frame if not segment else lambda: self._segment_rows(model, segment)
+        where = [] if not segment else ["segment", model.segment, segment]
         if model.task == "multiclass_classification":
-            key = _key("cbpe", model.target_column, model.prediction, *model.class_scores.items())
+            key = _key(
+                "cbpe", model.target_column, model.prediction, *model.class_scores.items(), *where
+            )
             return self._cached(
                 key,
-                lambda: _fit_multiclass(model, self.frame()),
+                lambda: _fit_multiclass(model, rows()),
                 MulticlassCBPE.to_json_dict,
                 MulticlassCBPE.from_json_dict,
             )
@@ -68,13 +75,19 @@ class Fits:
             model.prediction,
             model.positive_label,
             model.decision_threshold,
+            *where,
         )
         return self._cached(
             key,
-            lambda: _fit_binary(model, self.frame()),
+            lambda: _fit_binary(model, rows()),
             BinaryCBPE.to_json_dict,
             BinaryCBPE.from_json_dict,
         )
+
+    def _segment_rows(self, model: ModelConfig, segment: str) -> pd.DataFrame:
+        frame = self.frame()
+        found = dict(segment_frames(model, frame, limit=0, values=[segment]))
+        return found.get(segment, frame.iloc[0:0])
 
     def reconstruction(
         self, model: ModelConfig, columns: list[str], rows: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from monitor.windows import Window
 
 if TYPE_CHECKING:
     from monitor.alerts.store import Transition
+    from monitor.scans.window_summary import SliceSummary
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class ScanReport:
     results: tuple[CheckRow, ...] = ()
     # Estimated performance of the live window and the realised values of the performance
     # window: {"estimated": {metric: {value, lower, upper, ...}}, "realised": {metric:
-    # {value, labelled}}} (monitor/scans/estimates.py), stored in performance_estimate.
+    # {value, labelled}}, "segments": {segment: {"estimated": ..., "realised": ...}}}
+    # (monitor/scans/estimates.py), stored in performance_estimate.
     estimates: dict[str, Any] = field(default_factory=dict)
     # What the scan noticed about its data without failing on it, for the user to see.
     warnings: tuple[str, ...] = ()
@@ -58,3 +61,10 @@ class ScanReport:
     @property
     def failed(self) -> list[CheckRow]:
         return [r for r in self.results if r.outcome.passed is False]
+
+
+def too_few(outcome: Outcome, data: SliceSummary, min_rows: int) -> Outcome:
+    """``outcome`` (its value kept) as insufficient data: the segment is below ``min_rows``."""
+    why = f"insufficient data: segment {data.segment} has {data.rows} rows < min_rows {min_rows}"
+    details = {**outcome.details, "rows": data.rows, "min_rows": min_rows}
+    return dataclasses.replace(outcome, passed=None, threshold=None, reason=why, details=details)

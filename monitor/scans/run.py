@@ -17,7 +17,7 @@ from monitor.config.schema import ModelConfig
 from monitor.errors import MonitorError
 from monitor.redact import redact
 from monitor.scans.cache import remember_calibrations
-from monitor.scans.estimates import estimates_of, realised_of
+from monitor.scans.estimates import estimates_by_segment, estimates_of, realised_of
 from monitor.scans.evaluate import evaluate
 from monitor.scans.exact import Windows, read_exact
 from monitor.scans.notes import notes
@@ -100,6 +100,7 @@ def _scan(
             after()
     estimated = estimates_of(results)
     realised = realised_of(model, summary.whole)
+    segments = estimates_by_segment(model, results, summary.slices)
     failed = any(r.outcome.passed is False for r in results)
     # an empty live window is a finding, never a pass
     status = "no_data" if summary.whole.rows == 0 else ("failed" if failed else "ok")
@@ -110,8 +111,8 @@ def _scan(
         "model_versions": summary.model_versions,
         "metrics": summary.observed,
         "results": results,
-        "estimates": {"estimated": estimated, "realised": realised}
-        if estimated or realised
+        "estimates": {"estimated": estimated, "realised": realised, "segments": segments}
+        if estimated or realised or segments
         else {},
     }
 

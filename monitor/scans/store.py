@@ -50,39 +50,52 @@ def store_scan(report: ScanReport, *, session: Session) -> Scan:
 def store_estimates(report: ScanReport, *, session: Session) -> None:
     """The live window's estimates, and the realised values of the performance window
     beside the estimates made for it (a re-scan replaces the estimates and keeps the
-    realised values, which a later scan brought)."""
-    for metric, found in report.estimates.get("estimated", {}).items():
-        row = _estimate_row(session, report.model, metric, report.window.end)
-        if row is None:
-            row = PerformanceEstimate(
-                model=report.model, metric=metric, window_end=report.window.end
-            )
-            session.add(row)
-        row.window_start = report.window.start
-        row.estimated = _number(found.get("value"))
-        row.lower, row.upper = _number(found.get("lower")), _number(found.get("upper"))
-        row.sampling_error = _number(found.get("sampling_error"))
-        row.rows, row.how = found.get("rows"), found.get("how")
-    session.flush()  # without label delay, the realised value lands on the row just added
-    for metric, found in report.estimates.get("realised", {}).items():
-        row = _estimate_row(session, report.model, metric, report.performance_window.end)
-        if row is not None and found.get("value") is not None:
-            row.realised = _number(found["value"])
-            row.labelled = found.get("labelled")
-            row.realised_at = report.window.end
+    realised values, which a later scan brought); the whole window's and each segment's."""
+    if not report.estimates:
+        return
+    parts = {"": report.estimates, **report.estimates.get("segments", {})}
+    end, labelled_end = report.window.end, report.performance_window.end
+    stored = _estimate_rows(session, report.model, {end, labelled_end})
+    for segment, part in parts.items():
+        for metric, found in part.get("estimated", {}).items():
+            row = stored.get((metric, segment, end))
+            if row is None:
+                row = PerformanceEstimate(
+                    model=report.model, metric=metric, segment=segment, window_end=end
+                )
+                session.add(row)
+                stored[(metric, segment, end)] = row
+            row.window_start = report.window.start
+            row.estimated = _number(found.get("value"))
+            row.lower, row.upper = _number(found.get("lower")), _number(found.get("upper"))
+            row.sampling_error = _number(found.get("sampling_error"))
+            row.rows, row.how = found.get("rows"), found.get("how")
+    # without label delay, the realised value lands on the row just added
+    for segment, part in parts.items():
+        for metric, found in part.get("realised", {}).items():
+            row = stored.get((metric, segment, labelled_end))
+            if row is not None and found.get("value") is not None:
+                row.realised = _number(found["value"])
+                row.labelled = found.get("labelled")
+                row.realised_at = end
 
 
-def _estimate_row(
-    session: Session, model: str, metric: str, window_end: datetime
-) -> PerformanceEstimate | None:
+def _estimate_rows(
+    session: Session, model: str, ends: set[datetime]
+) -> dict[tuple[str, str, datetime], PerformanceEstimate]:
+    """The model's stored estimates of these window ends, by (metric, segment, window end)."""
     with session.no_autoflush:
-        return session.scalar(
+        rows = session.scalars(
             select(PerformanceEstimate).where(
-                PerformanceEstimate.model == model,
-                PerformanceEstimate.metric == metric,
-                PerformanceEstimate.window_end == window_end,
+                PerformanceEstimate.model == model, PerformanceEstimate.window_end.in_(ends)
             )
-        )
+        ).all()
+    found = {}
+    for row in rows:
+        for end in ends:  # the stored end compares equal to the report's (both aware UTC)
+            if row.window_end == end:
+                found[(row.metric, row.segment, end)] = row
+    return found
 
 
 def kept(report: ScanReport, scan: Scan) -> bool:

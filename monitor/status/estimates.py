@@ -15,16 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import views
-from monitor.store import PerformanceEstimate
+from monitor.store import WHOLE_WINDOW, PerformanceEstimate
 from monitor.windows import isoformat_z
 
 #: windows shown, newest first
 HISTORY = 30
-#: estimated-realised pairs the error is tracked over (per model, all metrics)
+#: estimated-realised pairs the error is tracked over (per model, all metrics and segments)
 TRACKED = 2_000
 
 
 def estimated_performance(model: str, *, session: Session) -> views.EstimatedPerformance | None:
+    """The whole window's estimates and, for a segmented model, each segment's."""
     ends = list(
         session.scalars(
             select(PerformanceEstimate.window_end)
@@ -39,8 +40,44 @@ def estimated_performance(model: str, *, session: Session) -> views.EstimatedPer
     rows = session.scalars(
         select(PerformanceEstimate)
         .where(PerformanceEstimate.model == model, PerformanceEstimate.window_end >= ends[-1])
-        .order_by(PerformanceEstimate.window_end.desc(), PerformanceEstimate.metric)
+        .order_by(
+            PerformanceEstimate.segment,
+            PerformanceEstimate.window_end.desc(),
+            PerformanceEstimate.metric,
+        )
     ).all()
+    by_segment: dict[str, list[PerformanceEstimate]] = {}
+    for row in rows:
+        by_segment.setdefault(row.segment, []).append(row)
+    tracked = session.scalars(
+        select(PerformanceEstimate)
+        .where(PerformanceEstimate.model == model, PerformanceEstimate.realised.is_not(None))
+        .order_by(PerformanceEstimate.window_end.desc())
+        .limit(TRACKED)
+    ).all()
+    errors: dict[str, list[PerformanceEstimate]] = {}
+    for row in tracked:
+        errors.setdefault(row.segment, []).append(row)
+    whole = by_segment.pop(WHOLE_WINDOW, [])
+    recent, error = _windows(whole), _errors(errors.get(WHOLE_WINDOW, []), _metrics(whole))
+    return views.EstimatedPerformance(
+        recent=recent,
+        error=error,
+        segments={
+            segment: views.SegmentEstimates(
+                recent=_windows(part), error=_errors(errors.get(segment, []), _metrics(part))
+            )
+            for segment, part in by_segment.items()
+        },
+    )
+
+
+def _metrics(rows: Sequence[PerformanceEstimate]) -> list[str]:
+    return sorted({row.metric for row in rows})
+
+
+def _windows(rows: Sequence[PerformanceEstimate]) -> list[views.EstimatedWindow]:
+    """One slice's rows (window end descending) as windows, newest first."""
     windows: dict[str, views.EstimatedWindow] = {}
     for row in rows:
         end = isoformat_z(row.window_end)
@@ -51,16 +88,7 @@ def estimated_performance(model: str, *, session: Session) -> views.EstimatedPer
             ),
         )
         shown.metrics[row.metric] = _value(row)
-    tracked = session.scalars(
-        select(PerformanceEstimate)
-        .where(PerformanceEstimate.model == model, PerformanceEstimate.realised.is_not(None))
-        .order_by(PerformanceEstimate.window_end.desc())
-        .limit(TRACKED)
-    ).all()
-    metrics = sorted({row.metric for row in rows})
-    return views.EstimatedPerformance(
-        recent=list(windows.values()), error=_errors(tracked, metrics)
-    )
+    return list(windows.values())
 
 
 def _value(row: PerformanceEstimate) -> views.EstimatedValue:

@@ -182,6 +182,8 @@ def retraining_line(m: ModelStatus) -> str | None:
 
 #: windows of estimated performance shown by the text report (the JSON has 30)
 ESTIMATED_WINDOWS = 3
+#: segments whose latest estimates the text shows (all of them in --json)
+ESTIMATED_SEGMENTS = 10
 
 
 def _estimates(est: EstimatedPerformance | None) -> list[str]:
@@ -200,6 +202,12 @@ def _estimates(est: EstimatedPerformance | None) -> list[str]:
     ]
     if tracked:
         lines.append(f"  estimation error (mean |realised - estimated|): {', '.join(tracked)}")
+    for segment, part in list(est.segments.items())[:ESTIMATED_SEGMENTS]:
+        if part.recent:
+            texts = "; ".join(v.text for v in part.recent[0].metrics.values())
+            lines.append(f"  segment {segment}, latest window: {texts}")
+    if len(est.segments) > ESTIMATED_SEGMENTS:
+        lines.append(f"  and {len(est.segments) - ESTIMATED_SEGMENTS} more segments (--json)")
     return lines
 
 

@@ -146,14 +146,18 @@ class DriftCalibration(Base):
 class PerformanceEstimate(Base):
     """One estimated metric of one live window (CBPE, before its labels), and the realised
     value beside it once a later scan's performance window brings that window's labels.
-    ``realised_at`` is the window end of that scan (data time)."""
+    ``realised_at`` is the window end of that scan (data time). ``segment`` is "" for the
+    whole window, else the segment value (a segmented model's per-segment estimates)."""
 
     __tablename__ = "performance_estimate"
-    __table_args__ = (UniqueConstraint("model", "metric", "window_end"),)
+    __table_args__ = (UniqueConstraint("model", "metric", "segment", "window_end"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model: Mapped[str] = mapped_column(String(200), index=True)
     metric: Mapped[str] = mapped_column(String(100))
+    segment: Mapped[str] = mapped_column(
+        String(300), default=WHOLE_WINDOW, server_default=WHOLE_WINDOW
+    )
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     estimated: Mapped[float | None] = mapped_column(Float)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
@@ -18,6 +19,7 @@ from monitor.store import (
     Base,
     CheckResult,
     Notification,
+    PerformanceEstimate,
     Scan,
     make_sessionmaker,
     migrate,
@@ -157,3 +159,44 @@ def _insert_alert(session: Session, raised_at: datetime) -> None:
         ),
         {"t0": raised_at},
     )
+
+
+def test_estimates_stored_before_the_segment_column_are_the_whole_windows(
+    db_url: str, engine: Engine
+) -> None:
+    """Revision 20261204_10 adds ``segment`` to performance_estimate: the rows stored before
+    it read as the whole window's, and a segment's estimate of the same window fits beside
+    them (the unique key gained the segment); a downgrade keeps the whole window's."""
+    migrate.upgrade(db_url, "20261203_50")
+    end = datetime(2026, 3, 5, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO performance_estimate (model, metric, window_start, window_end,"
+                " estimated) VALUES ('churn', 'accuracy', :start, :end, 0.8)"
+            ),
+            {"start": end - timedelta(days=1), "end": end},
+        )
+    migrate.upgrade(db_url)
+    with make_sessionmaker(engine)() as session:
+        (old,) = session.scalars(select(PerformanceEstimate)).all()
+        assert (old.segment, old.estimated) == ("", 0.8)
+        session.add(
+            PerformanceEstimate(
+                model="churn", metric="accuracy", segment="north",
+                window_start=end - timedelta(days=1), window_end=end, estimated=0.6,
+            )
+        )  # fmt: skip
+        session.commit()
+        session.add(
+            PerformanceEstimate(
+                model="churn", metric="accuracy", segment="north",
+                window_start=end - timedelta(days=1), window_end=end, estimated=0.5,
+            )
+        )  # fmt: skip
+        with pytest.raises(IntegrityError):
+            session.commit()
+    command.downgrade(migrate.alembic_config(db_url), "20261203_50")
+    with engine.connect() as conn:
+        kept = conn.execute(text("SELECT metric, estimated FROM performance_estimate")).all()
+    assert [tuple(r) for r in kept] == [("accuracy", 0.8)]
