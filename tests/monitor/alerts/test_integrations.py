@@ -420,6 +420,11 @@ def test_a_destination_refusing_for_good_is_shown_in_status_and_readyz(
     assert [n["name"] for n in ready["notifiers"]] == [d.name for d in report.delivery]
     assert ready["notifiers"] == [d.as_json() for d in report.delivery]
     assert (ready["slack"]["failed"], ready["slack"]["problems"]) == (1, trouble.problems)
+    metrics = ops.get("/metrics").text
+    assert f'monitor_channel_notification_failures{{channel="{refused}",kind="failed"}} 1.0' in (
+        metrics
+    )
+    assert metrics.count("monitor_channel_notification_failures{") == 1
 
 
 def test_dashboard_links_encode_check_ids_and_segments_as_the_dashboard_does() -> None:

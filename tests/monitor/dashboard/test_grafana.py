@@ -15,10 +15,12 @@ import promql_parser
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import Config
 from monitor.run import leases
+from monitor.store import Alert, Notification
 from tests.monitor.dashboard.conftest import store_scan
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -112,6 +114,7 @@ def test_the_dashboard_covers_health_checks_alerts_scans_and_delivery() -> None:
         "monitor_scan_duration_seconds",
         "monitor_outbox_backlog",
         "monitor_notification_failures",
+        "monitor_channel_notification_failures",
     } <= used
 
 
@@ -152,6 +155,22 @@ def unexported(expr: str, exported: dict[str, set[str]]) -> list[str]:
 def _exported(make_client: Any, sessions: sessionmaker[Session], config: Config) -> Any:
     store_scan(sessions, config, 1, accuracy=0.72, age=0.4)
     leases.beat(sessions, "tick", holder="test", at=datetime.now(UTC))
+    with sessions() as session:  # a notification refused for good: delivery series have samples
+        alert = session.scalars(select(Alert)).first()
+        assert alert is not None
+        at = datetime.now(UTC)
+        session.add(
+            Notification(
+                alert_id=alert.id,
+                kind="post",
+                channel="pagerduty:oncall",
+                status="failed",
+                last_error="PagerDuty refused the request (400)",
+                created_at=at,
+                next_attempt_at=at,
+            )
+        )
+        session.commit()
     families = text_string_to_metric_families(make_client().get("/metrics").text)
     return {f.name: {label for x in f.samples for label in x.labels} for f in families}
 
