@@ -72,15 +72,10 @@ def delivery_problems(
     return lines
 
 
-def notifier_delivery(
-    *, session: Session, names: Sequence[str], limit: int = 5
-) -> list[views.NotifierDelivery]:
-    """The delivery state of each notifier in ``names`` (``slack`` or ``console`` first: the
-    thread's, whose rows are every channel that is not a ``kind:name`` destination), then of
-    any other destination that still has failed or retrying rows (one since removed from the
-    config, say): a refused notification is shown, never hidden."""
-    thread, others = names[0], list(names[1:])
-    counts: Counter[tuple[str, str]] = Counter()
+def failures_by_channel(*, session: Session) -> dict[tuple[str, str], int]:
+    """Notifications ``failed`` (refused for good) and ``retrying`` (pending after an error)
+    by outbox channel: ``{("pagerduty:oncall", "failed"): 2}``; channels without any are left
+    out."""
     query = (
         select(Notification.channel, Notification.status, func.count())
         .where(
@@ -91,8 +86,21 @@ def notifier_delivery(
         )
         .group_by(Notification.channel, Notification.status)
     )
-    for channel, status, n in session.execute(query):
-        counts[(channel if is_external(channel) else thread, status)] += n
+    kinds = {"failed": "failed", "pending": "retrying"}
+    return {(channel, kinds[status]): n for channel, status, n in session.execute(query)}
+
+
+def notifier_delivery(
+    *, session: Session, names: Sequence[str], limit: int = 5
+) -> list[views.NotifierDelivery]:
+    """The delivery state of each notifier in ``names`` (``slack`` or ``console`` first: the
+    thread's, whose rows are every channel that is not a ``kind:name`` destination), then of
+    any other destination that still has failed or retrying rows (one since removed from the
+    config, say): a refused notification is shown, never hidden."""
+    thread, others = names[0], list(names[1:])
+    counts: Counter[tuple[str, str]] = Counter()
+    for (channel, kind), n in failures_by_channel(session=session).items():
+        counts[(channel if is_external(channel) else thread, kind)] += n
     troubled = sorted({name for name, _ in counts} - {thread, *others})
     return [
         _one(session, name, thread=thread, counts=counts, limit=limit)
@@ -104,7 +112,7 @@ def _one(
     session: Session, name: str, *, thread: str, counts: Counter[tuple[str, str]], limit: int
 ) -> views.NotifierDelivery:
     where = ~Notification.channel.contains(":") if name == thread else Notification.channel == name
-    failed, retrying = counts[(name, "failed")], counts[(name, "pending")]
+    failed, retrying = counts[(name, "failed")], counts[(name, "retrying")]
     last_error = None
     if failed or retrying:
         last_error = session.scalar(

@@ -26,7 +26,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from monitor import views
-from monitor.alerts.delivery_state import delivery_problems, notifier_delivery, outbox_state
+from monitor.alerts.delivery_state import (
+    delivery_problems,
+    failures_by_channel,
+    notifier_delivery,
+    outbox_state,
+)
 from monitor.store import Alert, Heartbeat, Scan
 
 Collector = Callable[[Session, datetime], Iterable[Metric]]
@@ -206,7 +211,15 @@ def outbox_metrics(session: Session, now: datetime) -> Iterator[Metric]:
     )
     failures.add_metric(["failed"], float(state.failed))
     failures.add_metric(["retrying"], float(state.retrying))
-    yield from (backlog, age, failures)
+    by_channel = GaugeMetricFamily(
+        "monitor_channel_notification_failures",
+        "Notifications failed for good or retrying, by outbox channel (a Slack channel, "
+        "pagerduty:<name>, webhook:<name>, email:<name>); channels without any are absent.",
+        labels=["channel", "kind"],
+    )
+    for (channel, kind), count in sorted(failures_by_channel(session=session).items()):
+        by_channel.add_metric([channel, kind], float(count))
+    yield from (backlog, age, failures, by_channel)
 
 
 def alert_metrics(session: Session, now: datetime) -> Iterator[Metric]:

@@ -77,7 +77,8 @@ def _config(pd: FakeHttpSink, hook: FakeHttpSink, smtp: FakeSmtp, slack: FakeSla
                     },
                     {"email": {"to": ["oncall@example.com"]}, "severities": ["critical"]},
                 ]
-            }
+            },
+            MODEL | {"name": "fraud"},  # no list of its own: the default notify: list
         ],
     }
     return parse_config(tree, file="monitor.yaml")
@@ -420,6 +421,11 @@ def test_a_destination_refusing_for_good_is_shown_in_status_and_readyz(
     assert [n["name"] for n in ready["notifiers"]] == [d.name for d in report.delivery]
     assert ready["notifiers"] == [d.as_json() for d in report.delivery]
     assert (ready["slack"]["failed"], ready["slack"]["problems"]) == (1, trouble.problems)
+    metrics = ops.get("/metrics").text
+    assert f'monitor_channel_notification_failures{{channel="{refused}",kind="failed"}} 1.0' in (
+        metrics
+    )
+    assert metrics.count("monitor_channel_notification_failures{") == 1
 
 
 def test_dashboard_links_encode_check_ids_and_segments_as_the_dashboard_does() -> None:
@@ -431,3 +437,14 @@ def test_dashboard_links_encode_check_ids_and_segments_as_the_dashboard_does() -
         "model": "https://m.example.com/#/models/churn%20v2",
     }
     assert dashboard_links(alert, None) == {}
+
+
+def test_routing_is_per_model_a_model_without_a_list_takes_the_default(world: World) -> None:
+    run_scan(
+        world.sessions, T0, [failing(severity="critical")], model="fraud", routing=world.routing
+    )
+    world.tick(T0)
+    assert world.rows() == [("#ml-alerts", "post", "sent")]
+    assert (world.pd.received(), world.hook.received(), world.smtp.received()) == ([], [], [])
+    [post] = world.slack.calls_to("chat.postMessage")
+    assert post.params["channel"] == "#ml-alerts" and "fraud" in post.params["text"]

@@ -108,6 +108,15 @@ def test_metrics_report_scans_outbox_and_alerts_from_the_state_db(
     assert values[("monitor_outbox_backlog", ())] == 1.0
     assert values[("monitor_outbox_oldest_pending_age_seconds", ())] == 3600.0
     assert values[("monitor_notification_failures", (("kind", "failed"),))] == 1.0
+    # per channel too, so a refusing PagerDuty is told apart from Slack
+    assert (
+        values[("monitor_channel_notification_failures", (("channel", "#ml"), ("kind", "failed")))]
+        == 1.0
+    )
+    assert (
+        "monitor_channel_notification_failures",
+        (("channel", "#ml"), ("kind", "retrying")),
+    ) not in values
     labels = (("model", "m"), ("severity", "warning"), ("state", "firing"))
     assert values[("monitor_open_alerts", labels)] == 1.0
     assert values[("monitor_scans", (("model", "m"), ("status", "error")))] == 1.0

@@ -106,6 +106,8 @@ def test_slack_500_keeps_notifications_in_the_outbox_until_it_recovers(
     wait_until("readiness", lambda: replica.get("/readyz").status_code == 200, watch=[replica])
     ready = replica.get("/readyz")
     assert ready.json()["slack"]["status"] == "degraded"  # reported, not failing readiness
+    [slack] = ready.json()["notifiers"]  # the one configured notifier, named
+    assert (slack["name"], slack["status"], slack["retrying"]) == ("slack", "degraded", 1)
     assert 'monitor_notification_failures{kind="retrying"} 1.0' in replica.get("/metrics").text
     # The default back-off is 30 s after a first 5xx: the retry comes after that.
     wait_until(
