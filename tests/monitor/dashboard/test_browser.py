@@ -158,6 +158,8 @@ def test_model_page_shows_the_report_layout_with_the_status_values(site: Site, p
     shown = _item(page, "performance")
     assert f"accuracy {accuracy['value']:.3g} vs {accuracy['baseline']:.3g}" in shown
     assert f"{accuracy['change_percent']:+.1f}%" in shown
+    change = page.locator("main dl.report [data-item='performance'] .change")
+    expect(change).to_have_class(re.compile(r"\bworse\b"))  # accuracy fell: red
     drop = churn["model_drift"]["degradation_percent"]["accuracy"]
     assert _item(page, "model-drift") == f"yes (accuracy {drop:+.1f}%)"
     drifted = [c["column"] for c in churn["data_drift"]["columns"] if c["drifted"]]
@@ -195,11 +197,21 @@ def test_a_selected_segment_shows_that_segments_values(site: Site, page: Any) ->
     from playwright.sync_api import expect
 
     _open(page, site.url + "/#/models/eta")
+    # an error metric that fell improved: green, not red like a fall in accuracy
+    mae = _status(site, "eta")["performance"]["mae"]
+    assert mae["higher_is_better"] is False
+    better = "better" if mae["value"] < mae["baseline"] else "worse"
+    change = page.locator("main dl.report [data-item='performance'] .change")
+    expect(change).to_have_class(re.compile(rf"\b{better}\b"))
+    expect(page.locator("#performance tr[data-metric=mae] .change")).to_have_class(
+        re.compile(rf"\b{better}\b")
+    )
     options = page.locator("select#segment option").all_inner_texts()
     segment = options[1]
     page.select_option("select#segment", segment)
     table = page.locator(f"#segment-values[data-segment='{segment}']")
     expect(table).to_be_visible()
+    expect(page.locator("#whole-window-note")).to_contain_text(segment)
     last = _status(site, "eta")["last_scan"]["id"]
     scan = page.request.get(f"{site.url}/api/scans/{last}").json()
     values = {r["check_id"]: r["value"] for r in scan["results"] if r["segment"] == segment}
