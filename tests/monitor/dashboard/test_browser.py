@@ -349,6 +349,13 @@ def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page
         expect(page.locator("main h1")).to_be_visible()
         assert page.locator("main p.error").count() == 0, (path, page.locator("main").inner_text())
         _shot(page, name)
+    # the last 7 days keep the scans whose window ended in them (the demo's dates follow today's)
+    _open(page, site.url + "/#/models/eta?range=7d")
+    every = page.request.get(f"{site.url}/api/models/eta/scans").json()["scans"]
+    since = datetime.now(UTC) - timedelta(days=7)
+    recent = [s for s in every if datetime.fromisoformat(s["window_end"]) >= since]
+    assert 0 < len(recent) < len(every)
+    expect(page.locator("#scans tbody tr")).to_have_count(len(recent))
     # a range with no scans leaves the charts empty and says so, without an error
     _open(page, site.url + "/#/models/churn?range=custom&from=2000-01-01&to=2000-01-02")
     expect(page.locator("#range-from")).to_have_value("2000-01-01")
