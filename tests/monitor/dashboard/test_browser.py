@@ -317,6 +317,39 @@ def test_resolve_with_a_reason_from_the_page_shows_in_the_cli(site: Site, page: 
     assert page.errors == []
 
 
+def test_snooze_from_the_alert_page_shows_in_the_cli(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+    from typer.testing import CliRunner
+
+    from monitor.cli import build_app
+
+    alerts = page.request.get(f"{site.url}/api/alerts?state=open&model=churn").json()["alerts"]
+    alert_id = next(a["id"] for a in alerts if a["state"] == "firing" and not a["snoozed_until"])
+    _open(page, site.url + f"/#/alerts/{alert_id}")
+    form = page.locator("#snooze-form")
+    form.locator("select[name=for]").select_option("24h")
+    form.get_by_role("button", name="Snooze").click()
+    dialog = page.locator("dialog#auth")
+    expect(dialog).to_be_visible()
+    dialog.locator("#auth-token").fill(TOKEN)
+    dialog.locator("#auth-by").fill("ana")
+    dialog.locator("#auth-ok").click()
+    until = page.locator(".kv span", has_text="snoozed until").locator(
+        "xpath=following-sibling::span[1]"
+    )
+    expect(until).to_be_visible()
+    stored = page.request.get(f"{site.url}/api/alerts/{alert_id}").json()
+    assert stored["snoozed_until"] is not None
+    assert until.inner_text() == stored["snoozed_until"][:16].replace("T", " ") + "Z"
+    expect(page.locator("#events")).to_contain_text("ana")
+    shown = CliRunner().invoke(
+        build_app(), ["alerts", "show", str(alert_id), "-c", str(site.config_file)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "snooze" in shown.output and "ana" in shown.output
+    assert page.errors == []
+
+
 def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page: Any) -> None:
     from playwright.sync_api import expect
 
