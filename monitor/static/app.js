@@ -255,7 +255,7 @@ function alertsTable(alerts, empty = "No open alerts.") {
   const rows = alerts.map(a => `<tr data-alert="${a.id}" class="sev-${esc(a.severity)}">
     <td><a href="#/alerts/${a.id}">#${a.id}</a></td><td><a href="${modelHref(a.model)}">${esc(a.model)}</a></td>
     <td><a href="${checkHref(a.model, a.check_id, a.segment)}">${esc(a.check_id)}</a>${a.segment ? ` [${esc(a.segment)}]` : ""}</td>
-    <td>${badge(a.severity)}</td><td class="state">${stateBadge(a)}</td>
+    <td>${badge(a.severity)}</td><td class="state">${stateBadge(a)}${a.snoozed_until && a.state !== "resolved" ? ` <span class="muted snoozed" title="${esc(a.snoozed_until)}">snoozed until ${when(a.snoozed_until)}</span>` : ""}</td>
     <td class="num">${fmt(a.value)} / ${fmt(a.threshold)}</td>
     <td title="${esc(a.raised_at)}">${age(a.raised_at)}</td><td>${esc(a.acked_by || a.resolved_by || "")}${a.resolution ? ` (${esc(a.resolution)})` : ""}</td>
     <td>${alertButtons(a)}</td></tr>`).join("");

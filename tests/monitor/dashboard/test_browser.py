@@ -340,13 +340,19 @@ def test_snooze_from_the_alert_page_shows_in_the_cli(site: Site, page: Any) -> N
     expect(until).to_be_visible()
     stored = page.request.get(f"{site.url}/api/alerts/{alert_id}").json()
     assert stored["snoozed_until"] is not None
-    assert until.inner_text() == stored["snoozed_until"][:16].replace("T", " ") + "Z"
+    shown_until = until.inner_text()
+    assert shown_until == stored["snoozed_until"][:16].replace("T", " ") + "Z"
     expect(page.locator("#events")).to_contain_text("ana")
     shown = CliRunner().invoke(
         build_app(), ["alerts", "show", str(alert_id), "-c", str(site.config_file)]
     )
     assert shown.exit_code == 0, shown.output
     assert "snooze" in shown.output and "ana" in shown.output
+    # the alerts table says so too, beside the state
+    _open(page, site.url + "/#/alerts?state=open&model=churn")
+    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state .snoozed")).to_have_text(
+        f"snoozed until {shown_until}"
+    )
     assert page.errors == []
 
 
@@ -364,7 +370,9 @@ def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page
     dialog.locator("#auth-token").fill(TOKEN)
     dialog.locator("#auth-by").fill("ana")
     dialog.locator("#auth-ok").click()
-    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state")).to_have_text("acknowledged")
+    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state .badge")).to_have_text(
+        "acknowledged"
+    )
     _shot(page, "dashboard")
     scans = page.request.get(f"{site.url}/api/models/churn/scans").json()["scans"]
     scan = "#/scans/{}".format(next(s["id"] for s in scans if s["status"] == "failed"))
