@@ -12,7 +12,8 @@ stored ``dataset_drift`` result. In calibrated mode each feature's statistic run
 Evidently as a stattest of its own, against the threshold the scan learnt on the reference.
 On whole windows its dataset-drift verdict is the scan's. A performance section (Evidently's
 classification or regression preset) covers the labelled rows of the window the scan judged
-performance on (``label_delay`` earlier).
+performance on (``label_delay`` earlier); its tests are the model's own threshold levels (a
+critical level fails, a warning level warns), not Evidently's "within 20% of the reference".
 """
 
 from __future__ import annotations
@@ -63,6 +64,23 @@ class Drilled:
     dataset_drift: bool
     share_drifted: float
     drift_share: float
+    #: the performance tests' outcomes: (test name, "SUCCESS" / "WARNING" / "FAIL" / "ERROR")
+    performance_tests: tuple[tuple[str, str], ...] = ()
+
+
+#: Our metric -> the keyword of Evidently's preset that takes its tests. MAPE is left out:
+#: Evidently's is in percent, ours a fraction, so a level would not mean the same.
+CLASSIFICATION_TESTS = {
+    "accuracy": "accuracy_tests",
+    "precision": "precision_tests",
+    "recall": "recall_tests",
+    "f1": "f1score_tests",
+    "roc_auc": "rocauc_tests",
+    "log_loss": "logloss_tests",
+}
+CLASSIFICATION_UNTESTED = ("tpr_tests", "tnr_tests", "fpr_tests", "fnr_tests")
+REGRESSION_TESTS = {"mae": "mae_tests", "rmse": "rmse_tests", "r2": "r2score_tests"}
+REGRESSION_UNTESTED = ("mean_error_tests", "mape_tests", "abs_max_error_tests")
 
 
 def find_scan(*, session: Session, model: str | None, scan_id: int | None) -> Scan:
@@ -116,14 +134,21 @@ def drill_down(
     share = _share_drifted(drift)
     verdict = share >= settings.share
     snapshots = [("Data drift", drift)]
+    outcomes: tuple[tuple[str, str], ...] = ()
     if labelled is not None and not labelled[0].frame.empty:
-        snapshots.append(_performance_snapshot(chosen, *labelled))
+        title, performance = _performance_snapshot(chosen, scan, *labelled)
+        snapshots.append((title, performance))
+        outcomes = tuple(
+            (str(t["name"]), str(getattr(t["status"], "value", t["status"])))
+            for t in performance.dict()["tests"]
+        )
     banner = _banner(scan, live, reference, sample, settings, verdict, share, labelled)
     return Drilled(
         html=_with_banner(_render(snapshots), banner),
         dataset_drift=verdict,
         share_drifted=share,
         drift_share=settings.share,
+        performance_tests=outcomes,
     )
 
 
@@ -259,8 +284,43 @@ def _share_drifted(snapshot: Any) -> float:
     raise MonitorError("Evidently's report has no DriftedColumnsCount metric")
 
 
-def _performance_snapshot(model: ModelConfig, live: Sampled, reference: Sampled) -> tuple[str, Any]:
-    """Evidently's classification or regression preset on the labelled rows."""
+def performance_tests(model: ModelConfig, scan: Scan) -> dict[str, list[Any]]:
+    """The preset's test keywords: each whole-window threshold level of the model on a
+    performance metric as Evidently's ``gte`` / ``lte`` (critical levels fail, warning levels
+    warn), a drop bound as its limit below the scan's reference value; every other metric of
+    the preset untested, so no Evidently default contradicts the scan's verdict."""
+    from evidently.tests import gte, lte
+
+    regression = model.task == "regression"
+    names = REGRESSION_TESTS if regression else CLASSIFICATION_TESTS
+    untested = REGRESSION_UNTESTED if regression else CLASSIFICATION_UNTESTED
+    tests: dict[str, list[Any]] = {keyword: [] for keyword in (*names.values(), *untested)}
+    performance = (scan.metrics or {}).get("performance", {})
+    for entry in model.checks.thresholds:
+        if entry.metric not in names or entry.column is not None:
+            continue
+        critical = entry.severity == "critical"
+        keyword = names[entry.metric]
+        if entry.min is not None:
+            tests[keyword].append(gte(entry.min, is_critical=critical))
+        if entry.max is not None:
+            tests[keyword].append(lte(entry.max, is_critical=critical))
+        baseline = performance.get(entry.metric, {}).get("baseline")
+        if baseline is None:
+            continue
+        if entry.max_drop is not None:
+            tests[keyword].append(gte(baseline - entry.max_drop, is_critical=critical))
+        if entry.max_drop_relative is not None:
+            limit = baseline - entry.max_drop_relative * abs(baseline)
+            tests[keyword].append(gte(limit, is_critical=critical))
+    return tests
+
+
+def _performance_snapshot(
+    model: ModelConfig, scan: Scan, live: Sampled, reference: Sampled
+) -> tuple[str, Any]:
+    """Evidently's classification or regression preset on the labelled rows, tested against
+    the model's own threshold levels."""
     from evidently import Dataset, Report
     from evidently.presets import ClassificationPreset, RegressionPreset
 
@@ -269,10 +329,12 @@ def _performance_snapshot(model: ModelConfig, live: Sampled, reference: Sampled)
     definition = _performance_definition(model, target)
     columns = [c for c in (target, model.prediction, model.score) if c]
     frames = [f.frame[columns].reset_index(drop=True) for f in (live, reference)]
-    preset: Any = RegressionPreset()
-    if model.task != "regression":
+    tests = performance_tests(model, scan)
+    if model.task == "regression":
+        preset: Any = RegressionPreset(**tests)
+    else:
         threshold = model.decision_threshold if model.prediction is None else None
-        preset = ClassificationPreset(probas_threshold=threshold)
+        preset = ClassificationPreset(probas_threshold=threshold, **tests)
     current_ds, reference_ds = (Dataset.from_pandas(f, data_definition=definition) for f in frames)
     title = "Regression" if model.task == "regression" else "Classification"
     with warnings.catch_warnings():
@@ -336,7 +398,8 @@ def _banner(
     if labelled is not None:
         performance = (
             f" Performance: {len(labelled[0].frame)} of {labelled[0].total} labelled rows of the "
-            "window the scan judged performance on, against the labelled reference."
+            "window the scan judged performance on, against the labelled reference; its tests "
+            "are the model's threshold levels (critical fails, warning warns)."
         )
     return (
         '<div id="drill-down" style="font:14px system-ui,sans-serif;padding:10px 16px;'

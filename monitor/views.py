@@ -76,6 +76,11 @@ class PerformanceMetric(View):
     change_percent: float | None = Field(
         default=None, description="(value - baseline) / |baseline| in percent; None without both"
     )
+    higher_is_better: bool | None = Field(
+        default=None,
+        description="Whether a rise is an improvement (accuracy) or a degradation (mae, log_loss);"
+        " None for a metric the registry does not know",
+    )
 
 
 class DriftedColumn(View):

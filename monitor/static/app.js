@@ -109,6 +109,8 @@ const enc = encodeURIComponent;
 const modelHref = (name, query = "") => `#/models/${enc(name)}${query}`;
 const checkHref = (model, check, segment) => `#/models/${enc(model)}/checks/${enc(check)}${segment ? `?segment=${enc(segment)}` : ""}`;
 const pct = v => (v === null || v === undefined ? "" : `${v > 0 ? "+" : ""}${v.toFixed(1)}%`);
+// A change is worse when it goes against the metric's direction (mae down is better).
+const trend = p => (!p.change_percent ? "" : (p.change_percent > 0) === (p.higher_is_better !== false) ? "better" : "worse");
 const yesNo = v => (v === true ? "yes" : v === false ? "no" : "n/a");
 
 function age(iso) {
@@ -189,7 +191,7 @@ function headline(m) {
   const perf = headlineMetric(m);
   if (!perf) return "n/a";
   const [name, p] = perf;
-  return `${esc(name)} ${fmt(p.value)} vs ${fmt(p.baseline)} <b class="${p.change_percent < 0 ? "down" : "up"}">${pct(p.change_percent)}</b>`;
+  return `${esc(name)} ${fmt(p.value)} vs ${fmt(p.baseline)} <b class="change ${trend(p)}">${pct(p.change_percent)}</b>`;
 }
 
 function modelDriftText(m) {
@@ -253,7 +255,7 @@ function alertsTable(alerts, empty = "No open alerts.") {
   const rows = alerts.map(a => `<tr data-alert="${a.id}" class="sev-${esc(a.severity)}">
     <td><a href="#/alerts/${a.id}">#${a.id}</a></td><td><a href="${modelHref(a.model)}">${esc(a.model)}</a></td>
     <td><a href="${checkHref(a.model, a.check_id, a.segment)}">${esc(a.check_id)}</a>${a.segment ? ` [${esc(a.segment)}]` : ""}</td>
-    <td>${badge(a.severity)}</td><td class="state">${stateBadge(a)}</td>
+    <td>${badge(a.severity)}</td><td class="state">${stateBadge(a)}${a.snoozed_until && a.state !== "resolved" ? ` <span class="muted snoozed" title="${esc(a.snoozed_until)}">snoozed until ${when(a.snoozed_until)}</span>` : ""}</td>
     <td class="num">${fmt(a.value)} / ${fmt(a.threshold)}</td>
     <td title="${esc(a.raised_at)}">${age(a.raised_at)}</td><td>${esc(a.acked_by || a.resolved_by || "")}${a.resolution ? ` (${esc(a.resolution)})` : ""}</td>
     <td>${alertButtons(a)}</td></tr>`).join("");
@@ -311,7 +313,7 @@ async function overview() {
 
 function performanceTable(perf) {
   const rows = Object.entries(perf || {}).map(([name, p]) => `<tr data-metric="${esc(name)}" class="${p.passed === false ? "fail" : ""}">
-    <td>${esc(name)}</td><td class="num">${fmt(p.value)}</td><td class="num">${fmt(p.baseline)}</td><td class="num change">${pct(p.change_percent)}</td><td class="num">${fmt(p.threshold)}</td><td>${p.passed === null ? "" : p.passed ? "pass" : "FAIL"}</td></tr>`).join("");
+    <td>${esc(name)}</td><td class="num">${fmt(p.value)}</td><td class="num">${fmt(p.baseline)}</td><td class="num change ${trend(p)}">${pct(p.change_percent)}</td><td class="num">${fmt(p.threshold)}</td><td>${p.passed === null ? "" : p.passed ? "pass" : "FAIL"}</td></tr>`).join("");
   return rows ? `<table id="performance"><thead><tr><th>metric</th><th>current</th><th>baseline (reference)</th><th>change</th><th>threshold</th><th></th></tr></thead><tbody>${rows}</tbody></table>` : '<p class="muted">no performance yet (labels pending?)</p>';
 }
 
@@ -394,6 +396,7 @@ async function modelPage(name, params) {
   const options = ["", ...segments].map(s => `<option value="${esc(s)}"${s === segment ? " selected" : ""}>${s ? esc(s) : "whole window"}</option>`).join("");
   return `<h1>${esc(m.name)} ${badge(m.health)}</h1>
     <div class="controls">${segments.length ? `<label class="control">segment <select id="segment">${options}</select></label>` : ""}${rangeControl(params)}</div>
+    ${segment ? `<p class="muted" id="whole-window-note">The report below is the whole window's; segment ${esc(segment)}'s latest values are under <b>Segment ${esc(segment)}</b>, its charts under <b>Checks over time</b>.</p>` : ""}
     ${reportItems(m)}${retrainingForm(m.name)}
     ${m.maintenance ? `<p class="maintenance">Maintenance until ${when(m.maintenance.ends_at)} by ${esc(m.maintenance.created_by)}${m.maintenance.reason ? `: ${esc(m.maintenance.reason)}` : ""}. Scans run and are stored; notifications are held until it ends.</p>` : ""}
     <h2>Action items</h2>${actionList(m)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.status.text import plain_number
 from monitor.views import (
     AlertCounts,
     CheckResolutions,
@@ -257,7 +258,7 @@ def _model_drift(drift: ModelDrift | None) -> list[str]:
 
 
 def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
+    return plain_number(value)
 
 
 def render_markdown(report: StatusReport) -> str:

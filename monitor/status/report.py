@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from checks.names import METRICS
 from checks.phrases import effect_phrase
 from monitor import views
 from monitor.alerts.delivery_state import notifier_delivery
@@ -232,6 +233,7 @@ def _performance(
             threshold=result.threshold if result else None,
             passed=result.passed if result else None,
             labelled=seen.get("labelled"),
+            higher_is_better=METRICS[name].higher_is_better if name in METRICS else None,
         )
     return report
 

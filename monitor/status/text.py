@@ -25,17 +25,18 @@ def _finding(result: CheckResult) -> str:
     check = result.check
     if check == "dataset_drift":
         drifted = ", ".join(result.details.get("drifted", [])) or "none"
-        text = f"dataset drift: {_fmt(result.value)} of features drifted ({drifted})"
+        text = f"dataset drift: {plain_number(result.value)} of features drifted ({drifted})"
         effects = "; ".join(result.details.get("effects", []))
         return f"{effects} ({text})" if effects else text
     if check.startswith("drift:") or check in {"prediction_drift", "target_drift"}:
-        text = f"{check} {result.method} {_fmt(result.value)} (threshold {_fmt(result.threshold)})"
+        value, threshold = plain_number(result.value), plain_number(result.threshold)
+        text = f"{check} {result.method} {value} (threshold {threshold})"
         return f"{phrase}: {text}" if (phrase := effect_phrase(result.details)) else text
     if check.startswith("missing_share:") and "reference" not in result.details:
-        return f"{check} {_fmt(result.value)} > {_fmt(result.threshold)}"
+        return f"{check} {plain_number(result.value)} > {plain_number(result.threshold)}"
     if result.value is not None and result.threshold is not None:
         op = "<" if _is_floor(result) else ">"
-        return f"{check} {_fmt(result.value)} {op} {_fmt(result.threshold)}"
+        return f"{check} {plain_number(result.value)} {op} {plain_number(result.threshold)}"
     return result.reason or check
 
 
@@ -43,8 +44,14 @@ def _is_floor(result: CheckResult) -> bool:
     return "max" not in result.method.split("+") or "max_drop" in result.method
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
+def plain_number(value: float | None) -> str:
+    """As the dashboard shows numbers: whole ones exactly (``2314`` rows), others to three
+    significant digits without an exponent (``1040``, ``0.0077``) below a million."""
+    if value is None:
+        return "n/a"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{float(f'{value:.3g}'):g}"
 
 
 def action_items(

@@ -158,6 +158,8 @@ def test_model_page_shows_the_report_layout_with_the_status_values(site: Site, p
     shown = _item(page, "performance")
     assert f"accuracy {accuracy['value']:.3g} vs {accuracy['baseline']:.3g}" in shown
     assert f"{accuracy['change_percent']:+.1f}%" in shown
+    change = page.locator("main dl.report [data-item='performance'] .change")
+    expect(change).to_have_class(re.compile(r"\bworse\b"))  # accuracy fell: red
     drop = churn["model_drift"]["degradation_percent"]["accuracy"]
     assert _item(page, "model-drift") == f"yes (accuracy {drop:+.1f}%)"
     drifted = [c["column"] for c in churn["data_drift"]["columns"] if c["drifted"]]
@@ -195,11 +197,21 @@ def test_a_selected_segment_shows_that_segments_values(site: Site, page: Any) ->
     from playwright.sync_api import expect
 
     _open(page, site.url + "/#/models/eta")
+    # an error metric that fell improved: green, not red like a fall in accuracy
+    mae = _status(site, "eta")["performance"]["mae"]
+    assert mae["higher_is_better"] is False
+    better = "better" if mae["value"] < mae["baseline"] else "worse"
+    change = page.locator("main dl.report [data-item='performance'] .change")
+    expect(change).to_have_class(re.compile(rf"\b{better}\b"))
+    expect(page.locator("#performance tr[data-metric=mae] .change")).to_have_class(
+        re.compile(rf"\b{better}\b")
+    )
     options = page.locator("select#segment option").all_inner_texts()
     segment = options[1]
     page.select_option("select#segment", segment)
     table = page.locator(f"#segment-values[data-segment='{segment}']")
     expect(table).to_be_visible()
+    expect(page.locator("#whole-window-note")).to_contain_text(segment)
     last = _status(site, "eta")["last_scan"]["id"]
     scan = page.request.get(f"{site.url}/api/scans/{last}").json()
     values = {r["check_id"]: r["value"] for r in scan["results"] if r["segment"] == segment}
@@ -305,6 +317,45 @@ def test_resolve_with_a_reason_from_the_page_shows_in_the_cli(site: Site, page: 
     assert page.errors == []
 
 
+def test_snooze_from_the_alert_page_shows_in_the_cli(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+    from typer.testing import CliRunner
+
+    from monitor.cli import build_app
+
+    alerts = page.request.get(f"{site.url}/api/alerts?state=open&model=churn").json()["alerts"]
+    alert_id = next(a["id"] for a in alerts if a["state"] == "firing" and not a["snoozed_until"])
+    _open(page, site.url + f"/#/alerts/{alert_id}")
+    form = page.locator("#snooze-form")
+    form.locator("select[name=for]").select_option("24h")
+    form.get_by_role("button", name="Snooze").click()
+    dialog = page.locator("dialog#auth")
+    expect(dialog).to_be_visible()
+    dialog.locator("#auth-token").fill(TOKEN)
+    dialog.locator("#auth-by").fill("ana")
+    dialog.locator("#auth-ok").click()
+    until = page.locator(".kv span", has_text="snoozed until").locator(
+        "xpath=following-sibling::span[1]"
+    )
+    expect(until).to_be_visible()
+    stored = page.request.get(f"{site.url}/api/alerts/{alert_id}").json()
+    assert stored["snoozed_until"] is not None
+    shown_until = until.inner_text()
+    assert shown_until == stored["snoozed_until"][:16].replace("T", " ") + "Z"
+    expect(page.locator("#events")).to_contain_text("ana")
+    shown = CliRunner().invoke(
+        build_app(), ["alerts", "show", str(alert_id), "-c", str(site.config_file)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "snooze" in shown.output and "ana" in shown.output
+    # the alerts table says so too, beside the state
+    _open(page, site.url + "/#/alerts?state=open&model=churn")
+    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state .snoozed")).to_have_text(
+        f"snoozed until {shown_until}"
+    )
+    assert page.errors == []
+
+
 def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page: Any) -> None:
     from playwright.sync_api import expect
 
@@ -319,7 +370,9 @@ def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page
     dialog.locator("#auth-token").fill(TOKEN)
     dialog.locator("#auth-by").fill("ana")
     dialog.locator("#auth-ok").click()
-    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state")).to_have_text("acknowledged")
+    expect(page.locator(f"#alerts tr[data-alert='{alert_id}'] .state .badge")).to_have_text(
+        "acknowledged"
+    )
     _shot(page, "dashboard")
     scans = page.request.get(f"{site.url}/api/models/churn/scans").json()["scans"]
     scan = "#/scans/{}".format(next(s["id"] for s in scans if s["status"] == "failed"))
@@ -337,6 +390,13 @@ def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page
         expect(page.locator("main h1")).to_be_visible()
         assert page.locator("main p.error").count() == 0, (path, page.locator("main").inner_text())
         _shot(page, name)
+    # the last 7 days keep the scans whose window ended in them (the demo's dates follow today's)
+    _open(page, site.url + "/#/models/eta?range=7d")
+    every = page.request.get(f"{site.url}/api/models/eta/scans").json()["scans"]
+    since = datetime.now(UTC) - timedelta(days=7)
+    recent = [s for s in every if datetime.fromisoformat(s["window_end"]) >= since]
+    assert 0 < len(recent) < len(every)
+    expect(page.locator("#scans tbody tr")).to_have_count(len(recent))
     # a range with no scans leaves the charts empty and says so, without an error
     _open(page, site.url + "/#/models/churn?range=custom&from=2000-01-01&to=2000-01-02")
     expect(page.locator("#range-from")).to_have_value("2000-01-01")

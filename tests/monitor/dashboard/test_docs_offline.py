@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.monitor.dashboard.test_browser import ARGS, _require_chromium
+from tests.monitor.dashboard.test_browser import ARGS, ARTIFACTS, _require_chromium
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -66,11 +66,17 @@ def test_docs_render_in_a_browser_without_internet(make_client: Any) -> None:
                 )
 
             page.route("**/*", serve)
+            errors: list[str] = []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(base + "/docs")
             expect(page.locator(".opblock").first).to_be_visible()
             expect(
                 page.locator(".opblock-summary-path", has_text="/api/alerts/{alert_id}").first
             ).to_be_visible()
             assert elsewhere == []
+            assert errors == []
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "docs.png"))
         finally:
             browser.close()

@@ -42,6 +42,7 @@ def test_models_lists_every_model_with_the_status_report(
         "passed": False,
         "labelled": None,
         "change_percent": pytest.approx((0.72 - 0.86) / 0.86 * 100),
+        "higher_is_better": True,
     }
     assert churn["alerts"]["open"] == 1 and churn["alerts"]["unacknowledged"] == 1
 

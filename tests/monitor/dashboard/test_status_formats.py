@@ -45,3 +45,22 @@ def test_action_items_put_the_worst_check_first_and_name_unacknowledged_alerts(
     items = next(m for m in report.models if m.name == "churn").action_items
     assert items[0].startswith("accuracy 0.72 < 0.8 (critical)")
     assert items[-1].startswith("1 unacknowledged alert(s), the oldest since 2026-03-05T00:00:00Z")
+
+
+def test_reasons_and_action_items_read_numbers_without_exponents() -> None:
+    """The demo's income drift (Anderson-Darling 1039.94 against a learnt 6.517) read
+    "ad 1.04e+03" on the dashboard's cards; whole numbers such as row counts stay exact."""
+    from monitor.status.text import describe, plain_number
+    from monitor.store import CheckResult
+
+    income = CheckResult(
+        check="drift:income", method="ad", value=1039.94, threshold=6.517, passed=False,
+        severity="warning", details={},
+    )  # fmt: skip
+    assert describe(income) == "drift:income ad 1040 (threshold 6.52) (warning)"
+    assert [plain_number(v) for v in (2314.0, 0.00770, 123456.7, -0.0896)] == [
+        "2314",
+        "0.0077",
+        "123000",
+        "-0.0896",
+    ]

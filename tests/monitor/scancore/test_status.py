@@ -179,6 +179,7 @@ def test_report_fields_come_from_the_latest_scan(session: Session) -> None:
         "passed": True,
         "labelled": 400,
         "change_percent": pytest.approx((0.82 - 0.86) / 0.86 * 100),
+        "higher_is_better": True,
     }
     assert model["model_drift"]["degradation"]["accuracy"] == pytest.approx(-0.04)
     assert model["model_drift"]["degradation_percent"]["accuracy"] == pytest.approx(-4.651, 1e-3)
