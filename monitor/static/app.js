@@ -534,5 +534,14 @@ document.addEventListener("submit", event => {
   else act(form.dataset.id, "resolve", { resolution: data.resolution, note: data.note || null });
 });
 
+// Slack messages posted before links became fragments point at /?alert=N: open that alert.
+const legacyAlert = new URLSearchParams(location.search).get("alert");
+if (/^\d+$/.test(legacyAlert || "") && !location.hash) {
+  const kept = new URLSearchParams(location.search);
+  kept.delete("alert");
+  const query = kept.toString();
+  history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}#/alerts/${legacyAlert}`);
+}
+
 window.addEventListener("hashchange", route);
 route().then(() => { poll(); setInterval(poll, REFRESH_S * 1000); setInterval(tickUpdated, 1000); });

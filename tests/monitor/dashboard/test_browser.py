@@ -356,6 +356,17 @@ def test_snooze_from_the_alert_page_shows_in_the_cli(site: Site, page: Any) -> N
     assert page.errors == []
 
 
+def test_an_old_slack_link_to_an_alert_opens_that_alert(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    alerts = page.request.get(f"{site.url}/api/alerts?state=open&model=churn").json()["alerts"]
+    alert_id = alerts[0]["id"]
+    _open(page, site.url + f"/?alert={alert_id}&refresh=60")
+    assert page.url.endswith(f"/?refresh=60#/alerts/{alert_id}")
+    expect(page.locator("#events")).to_be_visible()
+    assert page.errors == []
+
+
 def test_acknowledge_by_click_and_no_console_errors_on_any_page(site: Site, page: Any) -> None:
     from playwright.sync_api import expect
 
