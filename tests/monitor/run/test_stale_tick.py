@@ -143,6 +143,6 @@ def test_a_stale_model_kept_by_a_running_service_recovers_at_the_tick_after_its_
     ticked(sessions, config, T0 + timedelta(hours=3) + MINUTE, staleness=kept)
     with sessions() as session:
         states = dict(
-            session.execute(select(Alert.model, Alert.state).where(Alert.check_id == "stale"))
+            session.execute(select(Alert.model, Alert.state).where(Alert.check_id == "stale")).all()
         )
     assert states == {"hourly": "recovered", "other": "firing"}
