@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import fcntl
 import io
 import json
 import os
@@ -45,7 +46,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,18 @@ def profile_minute(config: Path) -> dict[str, Any]:
 
 
 @contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """``flock(1)``'s exclusive lock on ``path``, waiting for it."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        print(f"holding {path} from {datetime.now(UTC):%H:%M:%S}", flush=True)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def _cpu(into: dict[str, float], key: str) -> Iterator[None]:
     start = time.process_time()
     yield
@@ -285,6 +298,9 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="checkout of the code to compare with")
     parser.add_argument("--out", type=Path, default=RESULTS / "fleet_schedule.md")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled minute")
+    parser.add_argument(
+        "--lock", type=Path, help="hold this file's flock for the timed runs (not the priming)"
+    )
     args = parser.parse_args()
     variants = {"after": None} if args.base is None else {"before": args.base, "after": None}
     rows = {}
@@ -299,6 +315,9 @@ def main() -> None:
             upgrade(primed)
             primed_cpu = prime(primed)
             print(f"primed {args.models} models in {primed_cpu:.1f} s CPU", flush=True)
+            timed = ExitStack()
+            if args.lock is not None:
+                timed.enter_context(locked(args.lock))
             for replicas in args.replicas:
                 for tag, code in variants.items():
                     name = f"run{replicas}{tag}"
@@ -315,6 +334,7 @@ def main() -> None:
                 url = dbs.create("profile", template="primed")
                 config = fleet_config(directory, args.models, start, url, "profile")
                 profile = profile_minute(config)
+            timed.close()
         finally:
             dbs.drop()
     text = table(args, rows, primed_cpu, load) + (profile_text(profile) if profile else "")

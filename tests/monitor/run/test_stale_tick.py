@@ -129,3 +129,20 @@ def test_a_weekday_cron_model_scanned_friday_is_stale_on_monday_morning_not_befo
     assert now == friday + timedelta(days=3)  # Monday 09:00
     # three steps late exactly: still a warning (critical once more than three)
     assert stale_alerts(sessions) == [("weekdays", "warning")]
+
+
+def test_a_stale_model_kept_by_a_running_service_recovers_at_the_tick_after_its_scan(
+    sessions: sessionmaker[Session],
+) -> None:
+    config = fleet(["hourly", "other"], {"every": "1h"})
+    scanned(sessions, ["hourly", "other"], T0)
+    kept = Staleness()
+    ticked(sessions, config, T0 + timedelta(hours=3), staleness=kept)
+    assert stale_alerts(sessions) == [("hourly", "warning"), ("other", "warning")]
+    scanned(sessions, ["hourly"], T0 + timedelta(hours=3))  # no forget(): read all the same
+    ticked(sessions, config, T0 + timedelta(hours=3) + MINUTE, staleness=kept)
+    with sessions() as session:
+        states = dict(
+            session.execute(select(Alert.model, Alert.state).where(Alert.check_id == "stale")).all()
+        )
+    assert states == {"hourly": "recovered", "other": "firing"}
