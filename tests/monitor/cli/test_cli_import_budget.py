@@ -154,3 +154,42 @@ def test_pydantic_plugins_are_not_looked_up_unless_wanted(
     assert done.returncode == 0, done.stderr[-2000:]
     groups = done.stdout.rsplit("groups:", 1)[1]
     assert ("'pydantic'" in groups) == (setting is not None), groups
+
+
+#: runs one command in-process and prints whether the cyclic collector was on while the command
+#: loaded its config (every command does, through ``monitor.cli._common.load``) and after it
+COLLECTOR = """
+import gc, sys
+import monitor.cli._common as common
+seen = []
+real = common.load
+def load(path):
+    seen.append(gc.isenabled())
+    return real(path)
+common.load = load
+from monitor.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass  # `config check` refuses the missing logs DB after loading the config: enough here
+print("during:", seen, "after:", gc.isenabled())
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "collects"),
+    [(["status"], False), (["alerts", "--state", "all"], False), (["config", "check"], True)],
+    ids=["status", "alerts", "config check"],
+)
+def test_short_commands_run_without_the_cyclic_collector_and_restore_it(
+    args: list[str], collects: bool, config: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTOR, *args, "-c", str(config)],
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert f"during: [{collects}] after: True" in done.stdout, done.stderr[-2000:]
