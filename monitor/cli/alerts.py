@@ -305,12 +305,25 @@ def _maintenance_line(w: views.Maintenance) -> str:
 
     from monitor.windows import isoformat_z
 
-    if w.active or w.cancelled_by:
-        state = "active" if w.active else "cancelled"
+    if w.cancelled_by is not None:  # the planned times stay; the cancel is shown beside them
+        state = f"cancelled at {_second(w.cancelled_at)} by {w.cancelled_by}, planned"
+    elif w.active:
+        state = "active"
     else:  # ISO 8601 UTC strings with a Z compare as times
         state = "planned" if w.starts_at > isoformat_z(datetime.now(UTC)) else "ended"
     why = f": {w.reason}" if w.reason else ""
-    return f"{w.id:>4}  {w.model}  {w.starts_at} .. {w.ends_at}  {state}  by {w.created_by}{why}"
+    span = f"{_second(w.starts_at)} .. {_second(w.ends_at)}"
+    return f"{w.id:>4}  {w.model}  {span}  {state}  by {w.created_by}{why}"
+
+
+def _second(text: str | None) -> str | None:
+    """An ISO 8601 UTC time of the JSON shapes, to the second, for terminal lines.
+
+    Times a person sets (acknowledge, cancel, a window from now) carry the wall clock's
+    microseconds, scan times do not; shown to the second, every time has one width."""
+    from monitor.windows import isoformat_z, parse_instant
+
+    return None if text is None else isoformat_z(parse_instant(text).replace(microsecond=0))
 
 
 def _act(
