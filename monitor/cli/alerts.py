@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
 
+    from sqlalchemy.orm import Session
+
     from monitor import views
+    from monitor.config import Config
     from monitor.store import Alert
 
 STATE_HELP = "firing, recovered, acknowledged, resolved, open (default) or all."
@@ -56,6 +59,8 @@ def alerts(
 
     settings = load(config)
     with state_session(settings.state_db) as session:
+        if model is not None:
+            _require_model(settings, session, model)
         rows = list_alerts(
             session=session,
             state=state,
@@ -166,10 +171,28 @@ def _unacknowledged(config: str | None, model: str, check: str | None) -> list[i
     from monitor.alerts.queries import list_alerts
 
     settings = load(config)
-    settings.model(model)  # an unknown model is an error listing the known ones
     with state_session(settings.state_db) as session:
+        _require_model(settings, session, model)
         rows = list_alerts(session=session, state="open", model=model, check_id=check)
         return sorted(a.id for a in rows if a.state in ("firing", "recovered"))
+
+
+def _require_model(settings: Config, session: Session, name: str) -> None:
+    """An unknown ``--model`` is an error naming it (a typo must not read as "no alerts").
+
+    Known: the configured models and those the state DB has alerts or scans of (a model
+    removed from the config keeps its alert history)."""
+    from monitor.alerts.queries import seen_models
+    from monitor.errors import ConfigError, did_you_mean
+
+    configured = {m.name for m in settings.models}
+    if name in configured:
+        return
+    known = configured | seen_models(session=session)
+    if name not in known:
+        hint = did_you_mean(name, known)
+        listed = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"unknown model {name!r}{hint}; known: {listed}")
 
 
 def unack(

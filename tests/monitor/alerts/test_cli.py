@@ -278,3 +278,25 @@ def test_alerts_list_and_show_name_the_failing_segments(
     code, out, _ = _run(capsys, "alerts", "show", "3", "-c", config_file)
     assert code == 0 and "failing segments (2), worst first:" in out
     assert "  us               warning  latency_p95 0.74 < 0.80\n" in out
+
+
+def test_an_unknown_model_is_an_error_naming_it_with_the_closest_name(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in --model must not read as "no alerts" (audit of issue 15)."""
+    expected = "error: unknown model 'churm', did you mean 'churn'?; known: churn"
+    code, out, err = _run(capsys, "alerts", "--model", "churm", "-c", config_file)
+    assert (code, out, err.strip()) == (2, "", expected)
+    code, out, err = _run(capsys, "ack", "--model", "churm", "--all", "--by", "x", "-c", config_file)
+    assert (code, out, err.strip()) == (2, "", expected)
+    # a model no longer configured but with alerts in the state DB is known: its history lists
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    run_scan(make_sessionmaker(engine), yesterday, [failing("accuracy")], model="retired")
+    code, out, err = _run(capsys, "alerts", "--model", "retired", "--json", "-c", config_file)
+    assert code == 0, err
+    assert [a["model"] for a in json.loads(out)] == ["retired"]
+    code, _, err = _run(capsys, "alerts", "--model", "retird", "-c", config_file)
+    assert (code, err.strip()) == (
+        2,
+        "error: unknown model 'retird', did you mean 'retired'?; known: churn, retired",
+    )
