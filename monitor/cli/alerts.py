@@ -97,10 +97,10 @@ def show(
             return
         typer.echo("\n".join(_table([get_alert(session=session, alert_id=alert_id)])))
     for label, value in [
-        ("recorded", detail.recorded_at),
-        ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
-        ("resolved", _by(detail.resolved_by, detail.resolved_at, _why(detail))),
-        ("retraining requested", detail.retraining_requested_at),
+        ("recorded", _second(detail.recorded_at)),
+        ("acknowledged", _by(detail.acked_by, _second(detail.acked_at), detail.ack_note)),
+        ("resolved", _by(detail.resolved_by, _second(detail.resolved_at), _why(detail))),
+        ("retraining requested", _second(detail.retraining_requested_at)),
     ]:
         if value:
             typer.echo(f"  {label}: {value}")
@@ -110,12 +110,13 @@ def show(
         summary = s.summary.removesuffix(f" [{s.segment}]")
         typer.echo(f"  {s.segment:<16} {s.severity:<8} {summary}")
     typer.echo("events (data time; recorded at):")
-    for e in detail.events:
+    for e in detail.events:  # times to the second: a person's action carries microseconds
+        at, recorded = _second(e.at), _second(e.recorded_at)
         arrow = f"{e.from_state or '-'} -> {e.to_state}"
         extra = "".join(f" · {x}" for x in (e.reason, e.note) if x)
         typer.echo(
-            f"  {e.at}  {e.kind:<13} {arrow:<26} {e.severity:<8} by {e.actor}{extra}"
-            + (f"  (recorded {e.recorded_at})" if e.recorded_at and e.recorded_at != e.at else "")
+            f"  {at}  {e.kind:<13} {arrow:<26} {e.severity:<8} by {e.actor}{extra}"
+            + (f"  (recorded {recorded})" if recorded and recorded != at else "")
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -200,6 +201,14 @@ def test_alerts_show_prints_the_alert_and_its_whole_history(
     events = [line.split()[1] for line in lines if line.startswith("  20")]
     assert events == ["raised", "acknowledged"]
     assert "retraining" in out
+    # every time to the second, so the event lines line up: the acknowledgement's wall-clock
+    # time has microseconds, the scan's data time has none (audit of issue 15)
+    second = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    event_lines = [line for line in lines if line.startswith("  20")]
+    assert all(re.match(rf"  {second}  \S", line) for line in event_lines), event_lines
+    assert len({line.index(" by ") for line in event_lines}) == 1, event_lines
+    [acked] = [line for line in lines if line.startswith("  acknowledged: ")]
+    assert re.fullmatch(rf"  acknowledged: by alice at {second} \(retraining\)", acked), acked
     code, out, _ = _run(capsys, "alerts", "show", "1", "--json", "-c", config_file)
     shown = json.loads(out)
     assert views.AlertDetail.model_validate(shown).as_json() == shown
@@ -287,7 +296,9 @@ def test_an_unknown_model_is_an_error_naming_it_with_the_closest_name(
     expected = "error: unknown model 'churm', did you mean 'churn'?; known: churn"
     code, out, err = _run(capsys, "alerts", "--model", "churm", "-c", config_file)
     assert (code, out, err.strip()) == (2, "", expected)
-    code, out, err = _run(capsys, "ack", "--model", "churm", "--all", "--by", "x", "-c", config_file)
+    code, out, err = _run(
+        capsys, "ack", "--model", "churm", "--all", "--by", "x", "-c", config_file
+    )
     assert (code, out, err.strip()) == (2, "", expected)
     # a model no longer configured but with alerts in the state DB is known: its history lists
     yesterday = datetime.now(UTC) - timedelta(days=1)
