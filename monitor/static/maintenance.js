@@ -27,7 +27,7 @@
     const list = windows.length
       ? `<ul class="windows">${windows.map(windowLine).join("")}</ul>`
       : '<p class="muted">No maintenance window in force or planned.</p>';
-    return `<details class="retrain" id="${SECTION_ID}"${windows.length ? " open" : ""}><summary>Maintenance windows (${windows.length})</summary>
+    return `<details class="maintenance-windows" id="${SECTION_ID}"${windows.length ? " open" : ""}><summary>Maintenance windows (${windows.length})</summary>
       ${list}
       <form id="maintenance-form" data-model="${esc(model)}">
         <label class="control">from (UTC, empty: now) <input name="from" type="datetime-local"></label>
