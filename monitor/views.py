@@ -139,10 +139,13 @@ class Maintenance(View):
     id: int
     model: str
     starts_at: Timestamp
-    ends_at: Timestamp = Field(description="the planned end, or when it was cancelled")
+    ends_at: Timestamp = Field(description="the planned end (kept when it is cancelled)")
     created_by: str
     reason: str
     cancelled_by: str | None
+    cancelled_at: Timestamp | None = Field(
+        default=None, description="when it was cancelled (it held nothing after that)"
+    )
     active: bool = Field(description="in force now")
 
 

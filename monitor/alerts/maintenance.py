@@ -3,10 +3,11 @@
 A maintenance window is a :class:`~monitor.store.Silence` row: while it is in force the
 model's scans still run and store, and its alerts still move, but nothing is posted
 (:mod:`monitor.alerts.dispatch` defers posts and drops thread replies). When it ends,
-``tick`` (:func:`monitor.alerts.timers.end_silences`) sends one message per alert that is
-still open: the parent, with its current state, for one raised during the window, or one
-"silence ended" reply for one posted before; an alert that opened and closed inside it is
-never posted. Keyword-only service functions taking the session; they never commit.
+``tick`` (:func:`monitor.alerts.timers.end_silences`), or its cancel, queues one message per
+alert that is still open: the parent, with its current state, for one raised during the
+window, or one "silence ended" reply for one posted before; an alert that opened and closed
+inside it is never posted. A cancelled window keeps its planned times; ``ended_at`` is
+then the cancel time. Keyword-only service functions taking the session; they never commit.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import views
+from monitor.alerts.dispatch import active_silence_end
 from monitor.alerts.errors import InvalidActionError, MaintenanceNotFoundError
 from monitor.alerts.store import MAX_ALERT_ID
-from monitor.store import Silence
+from monitor.alerts.timers import after_silence
+from monitor.store import Silence, silence_in_force
 from monitor.windows import isoformat_z
 
 
@@ -54,17 +57,21 @@ def plan_maintenance(
 
 
 def cancel_maintenance(*, session: Session, window_id: int, by: str, now: datetime) -> Silence:
-    """End a window now (one not started yet never starts); the next tick summarises."""
+    """End a window now (one not started yet never starts) and queue its summary: the held
+    posts and one reply per open alert, sent by the next delivery."""
     # Ids are 32-bit INTEGER keys: a larger one is "not found", never a database error.
     window = session.get(Silence, window_id) if 1 <= window_id <= MAX_ALERT_ID else None
     if window is None:
         raise MaintenanceNotFoundError(window_id)
-    if window.ends_at <= now or window.cancelled_by is not None:
+    if window.ends_at <= now or window.ended_at is not None:
         raise InvalidActionError(f"maintenance window {window_id} has already ended")
-    if window.starts_at > now:
-        window.starts_at = now
-        window.ended_at = now  # it never held anything: nothing to summarise
-    window.ends_at, window.cancelled_by = now, by
+    # The planned from/to stay as planned; ``ended_at`` records the cancel time, and the end
+    # is handled here (as `tick` does for a window that runs its course).
+    window.cancelled_by, window.ended_at = by, now
+    session.flush()
+    held = window.starts_at <= now  # one not started yet never held anything
+    if held and active_silence_end(session, window.model, now) is None:
+        after_silence(session, window.model, now, actor=by)
     session.flush()
     return window
 
@@ -77,7 +84,7 @@ def list_maintenance(
     if model is not None:
         query = query.where(Silence.model == model)
     if not past:
-        query = query.where(Silence.ends_at > now)
+        query = query.where(Silence.ends_at > now, Silence.ended_at.is_(None))
     return list(session.scalars(query))
 
 
@@ -85,7 +92,7 @@ def active_maintenance(*, session: Session, model: str, now: datetime) -> Silenc
     """The window of ``model`` in force at ``now`` (the one ending last), if any."""
     query = (
         select(Silence)
-        .where(Silence.model == model, Silence.starts_at <= now, Silence.ends_at > now)
+        .where(Silence.model == model, silence_in_force(now))
         .order_by(Silence.ends_at.desc())
         .limit(1)
     )
@@ -101,5 +108,6 @@ def maintenance_json(window: Silence, *, now: datetime) -> views.Maintenance:
         created_by=window.created_by,
         reason=window.reason,
         cancelled_by=window.cancelled_by,
-        active=window.starts_at <= now < window.ends_at,
+        cancelled_at=isoformat_z(window.cancelled_at) if window.cancelled_at else None,
+        active=window.in_force(now),
     )

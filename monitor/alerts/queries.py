@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 from monitor import views
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
 from monitor.alerts.store import MAX_ALERT_ID
-from monitor.store import ALL_STATES, OPEN_STATES, WHOLE_WINDOW, Alert, AlertEvent, Notification
+from monitor.store import (
+    ALL_STATES,
+    OPEN_STATES,
+    WHOLE_WINDOW,
+    Alert,
+    AlertEvent,
+    Notification,
+    Scan,
+)
 
 STATE_FILTERS = (*ALL_STATES, "open", "all")
 
@@ -59,6 +67,13 @@ def list_alerts(
 
 def _lists(alert: Alert, segment: str) -> bool:
     return any(s["segment"] == segment for s in alert.segments or ())
+
+
+def seen_models(*, session: Session) -> set[str]:
+    """The models the state DB has alerts or scans of (also ones no longer configured)."""
+    alerted = select(Alert.model).distinct()
+    scanned = select(Scan.model).distinct()
+    return set(session.scalars(alerted)) | set(session.scalars(scanned))
 
 
 def get_alert(*, session: Session, alert_id: int) -> Alert:

@@ -98,12 +98,15 @@ def end_silences(*, session: Session, now: datetime) -> list[Transition]:
     for silence in session.scalars(query).all():
         silence.ended_at = now
         if active_silence_end(session, silence.model, now) is None:
-            done.extend(_after_silence(session, silence.model, now))
+            done.extend(after_silence(session, silence.model, now))
     session.flush()
     return done
 
 
-def _after_silence(session: Session, model: str, now: datetime) -> list[Transition]:
+def after_silence(
+    session: Session, model: str, now: datetime, *, actor: str = TICK_ACTOR
+) -> list[Transition]:
+    """``model`` is no longer silenced: post what was held, ping the threads of open alerts."""
     done = []
     query = select(Alert).where(
         Alert.model == model, or_(Alert.state.in_(OPEN_STATES), Alert.slack_ts.is_(None))
@@ -124,7 +127,7 @@ def _after_silence(session: Session, model: str, now: datetime) -> list[Transiti
                 alert,
                 kind="silence_ended",
                 from_state=alert.state,
-                actor=TICK_ACTOR,
+                actor=actor,
                 now=now,
                 reason="silence ended",
             )

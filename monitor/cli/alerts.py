@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
 
+    from sqlalchemy.orm import Session
+
     from monitor import views
+    from monitor.config import Config
     from monitor.store import Alert
 
 STATE_HELP = "firing, recovered, acknowledged, resolved, open (default) or all."
@@ -56,6 +59,8 @@ def alerts(
 
     settings = load(config)
     with state_session(settings.state_db) as session:
+        if model is not None:
+            _require_model(settings, session, model)
         rows = list_alerts(
             session=session,
             state=state,
@@ -92,10 +97,10 @@ def show(
             return
         typer.echo("\n".join(_table([get_alert(session=session, alert_id=alert_id)])))
     for label, value in [
-        ("recorded", detail.recorded_at),
-        ("acknowledged", _by(detail.acked_by, detail.acked_at, detail.ack_note)),
-        ("resolved", _by(detail.resolved_by, detail.resolved_at, _why(detail))),
-        ("retraining requested", detail.retraining_requested_at),
+        ("recorded", _second(detail.recorded_at)),
+        ("acknowledged", _by(detail.acked_by, _second(detail.acked_at), detail.ack_note)),
+        ("resolved", _by(detail.resolved_by, _second(detail.resolved_at), _why(detail))),
+        ("retraining requested", _second(detail.retraining_requested_at)),
     ]:
         if value:
             typer.echo(f"  {label}: {value}")
@@ -105,12 +110,13 @@ def show(
         summary = s.summary.removesuffix(f" [{s.segment}]")
         typer.echo(f"  {s.segment:<16} {s.severity:<8} {summary}")
     typer.echo("events (data time; recorded at):")
-    for e in detail.events:
+    for e in detail.events:  # times to the second: a person's action carries microseconds
+        at, recorded = _second(e.at), _second(e.recorded_at)
         arrow = f"{e.from_state or '-'} -> {e.to_state}"
         extra = "".join(f" · {x}" for x in (e.reason, e.note) if x)
         typer.echo(
-            f"  {e.at}  {e.kind:<13} {arrow:<26} {e.severity:<8} by {e.actor}{extra}"
-            + (f"  (recorded {e.recorded_at})" if e.recorded_at and e.recorded_at != e.at else "")
+            f"  {at}  {e.kind:<13} {arrow:<26} {e.severity:<8} by {e.actor}{extra}"
+            + (f"  (recorded {recorded})" if recorded and recorded != at else "")
         )
 
 
@@ -166,10 +172,28 @@ def _unacknowledged(config: str | None, model: str, check: str | None) -> list[i
     from monitor.alerts.queries import list_alerts
 
     settings = load(config)
-    settings.model(model)  # an unknown model is an error listing the known ones
     with state_session(settings.state_db) as session:
+        _require_model(settings, session, model)
         rows = list_alerts(session=session, state="open", model=model, check_id=check)
         return sorted(a.id for a in rows if a.state in ("firing", "recovered"))
+
+
+def _require_model(settings: Config, session: Session, name: str) -> None:
+    """An unknown ``--model`` is an error naming it (a typo must not read as "no alerts").
+
+    Known: the configured models and those the state DB has alerts or scans of (a model
+    removed from the config keeps its alert history)."""
+    from monitor.alerts.queries import seen_models
+    from monitor.errors import ConfigError, did_you_mean
+
+    configured = {m.name for m in settings.models}
+    if name in configured:
+        return
+    known = configured | seen_models(session=session)
+    if name not in known:
+        hint = did_you_mean(name, known)
+        listed = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"unknown model {name!r}{hint}; known: {listed}")
 
 
 def unack(
@@ -305,12 +329,25 @@ def _maintenance_line(w: views.Maintenance) -> str:
 
     from monitor.windows import isoformat_z
 
-    if w.active or w.cancelled_by:
-        state = "active" if w.active else "cancelled"
+    if w.cancelled_by is not None:  # the planned times stay; the cancel is shown beside them
+        state = f"cancelled at {_second(w.cancelled_at)} by {w.cancelled_by}, planned"
+    elif w.active:
+        state = "active"
     else:  # ISO 8601 UTC strings with a Z compare as times
         state = "planned" if w.starts_at > isoformat_z(datetime.now(UTC)) else "ended"
     why = f": {w.reason}" if w.reason else ""
-    return f"{w.id:>4}  {w.model}  {w.starts_at} .. {w.ends_at}  {state}  by {w.created_by}{why}"
+    span = f"{_second(w.starts_at)} .. {_second(w.ends_at)}"
+    return f"{w.id:>4}  {w.model}  {span}  {state}  by {w.created_by}{why}"
+
+
+def _second(text: str | None) -> str | None:
+    """An ISO 8601 UTC time of the JSON shapes, to the second, for terminal lines.
+
+    Times a person sets (acknowledge, cancel, a window from now) carry the wall clock's
+    microseconds, scan times do not; shown to the second, every time has one width."""
+    from monitor.windows import isoformat_z, parse_instant
+
+    return None if text is None else isoformat_z(parse_instant(text).replace(microsecond=0))
 
 
 def _act(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -18,7 +17,7 @@ from monitor.config.envsubst import substitute
 from monitor.config.notify import NotifyEntry
 from monitor.config.schema import Config, ModelConfig
 from monitor.config.yamlsafe import load_yaml
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, did_you_mean
 from monitor.redact import remember, url_secrets
 
 DEFAULT_FILE = "monitor.yaml"
@@ -126,8 +125,7 @@ def _key_path(loc: Sequence[Any], tree: Any) -> str:
 def _did_you_mean(loc: Sequence[Any]) -> str:
     """``, did you mean 'window'?`` for a misspelt key: the closest allowed key where it is."""
     allowed = {name for cls in _models_at(loc[:-1]) for name in cls.model_fields}
-    close = difflib.get_close_matches(str(loc[-1]), sorted(allowed), n=1)
-    return f", did you mean {close[0]!r}?" if close else ""
+    return did_you_mean(str(loc[-1]), allowed)
 
 
 def _models_at(loc: Sequence[Any]) -> list[type[BaseModel]]:

@@ -65,7 +65,7 @@ from monitor.config.types import (
     secret_url,
     sqlalchemy_url,
 )
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, did_you_mean
 from monitor.windows import validate_cron
 
 __all__ = [
@@ -271,5 +271,6 @@ class Config(Strict):
             if model.name == name:
                 return model
 
-        known = ", ".join(m.name for m in self.models) or "none"
-        raise ConfigError(f"unknown model {name!r}; known: {known}")
+        names = [m.name for m in self.models]
+        hint = did_you_mean(name, names)
+        raise ConfigError(f"unknown model {name!r}{hint}; known: {', '.join(names) or 'none'}")

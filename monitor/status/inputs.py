@@ -31,6 +31,7 @@ from monitor.store import (
     Scan,
     ScanAttempt,
     Silence,
+    silence_in_force,
 )
 
 
@@ -243,7 +244,7 @@ def _by_model(rows: Sequence[_Row]) -> dict[str, list[_Row]]:
 def _maintenance(session: Session, names: list[str], now: datetime) -> dict[str, Silence]:
     rows = session.scalars(
         select(Silence)
-        .where(Silence.model.in_(names), Silence.starts_at <= now, Silence.ends_at > now)
+        .where(Silence.model.in_(names), silence_in_force(now))
         .order_by(Silence.ends_at, Silence.id)
     ).all()
     return {row.model: row for row in rows}  # the one ending last wins

@@ -17,6 +17,7 @@ from monitor.store.alerts import (
     ChannelHold,
     Notification,
     Silence,
+    silence_in_force,
 )
 from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, Base, UTCDateTime, json_type
 from monitor.store.engine import (
@@ -92,6 +93,7 @@ __all__ = [
     "pool_options",
     "record_retraining",
     "shown_url",
+    "silence_in_force",
     "state_db_errors",
     "state_session",
     "unavailable_reason",

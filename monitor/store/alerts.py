@@ -20,9 +20,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.store.base import WHOLE_WINDOW, Base, UTCDateTime, json_type
 
@@ -201,10 +204,34 @@ class Silence(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
-    # Who ended it early (``monitor maintenance --cancel``); ``ends_at`` is then the cancel time.
+    # Who ended it early (``monitor maintenance --cancel``); ``starts_at``/``ends_at`` keep the
+    # planned times and ``ended_at`` is then the cancel time.
     cancelled_by: Mapped[str | None] = mapped_column(String(200))
-    # Set by `tick` once the end has been handled (open alerts re-announced).
+    # When the end was handled (open alerts re-announced): by `tick` at or after ``ends_at``,
+    # or by the cancel itself, at the cancel time.
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def cancelled_at(self) -> datetime | None:
+        """When it was cancelled, or None if it was not."""
+        return self.ended_at if self.cancelled_by is not None else None
+
+    def in_force(self, now: datetime) -> bool:
+        """It holds notifications at ``now`` (the Python twin of :func:`silence_in_force`)."""
+        return self.starts_at <= now < self.ends_at and (
+            self.ended_at is None or self.ended_at > now
+        )
+
+
+def silence_in_force(now: datetime) -> ColumnElement[bool]:
+    """SQL condition: the silence holds notifications at ``now``. It has started, not reached
+    its planned end, and not been cancelled before ``now`` (a cancelled window's ``ended_at`` is
+    its cancel time; a window ended by `tick` has ``ended_at >= ends_at``)."""
+    return and_(
+        Silence.starts_at <= now,
+        Silence.ends_at > now,
+        or_(Silence.ended_at.is_(None), Silence.ended_at > now),
+    )
 
 
 class ChannelHold(Base):

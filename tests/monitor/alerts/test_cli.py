@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -200,6 +201,14 @@ def test_alerts_show_prints_the_alert_and_its_whole_history(
     events = [line.split()[1] for line in lines if line.startswith("  20")]
     assert events == ["raised", "acknowledged"]
     assert "retraining" in out
+    # every time to the second, so the event lines line up: the acknowledgement's wall-clock
+    # time has microseconds, the scan's data time has none (audit of issue 15)
+    second = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    event_lines = [line for line in lines if line.startswith("  20")]
+    assert all(re.match(rf"  {second}  \S", line) for line in event_lines), event_lines
+    assert len({line.index(" by ") for line in event_lines}) == 1, event_lines
+    [acked] = [line for line in lines if line.startswith("  acknowledged: ")]
+    assert re.fullmatch(rf"  acknowledged: by alice at {second} \(retraining\)", acked), acked
     code, out, _ = _run(capsys, "alerts", "show", "1", "--json", "-c", config_file)
     shown = json.loads(out)
     assert views.AlertDetail.model_validate(shown).as_json() == shown
@@ -278,3 +287,27 @@ def test_alerts_list_and_show_name_the_failing_segments(
     code, out, _ = _run(capsys, "alerts", "show", "3", "-c", config_file)
     assert code == 0 and "failing segments (2), worst first:" in out
     assert "  us               warning  latency_p95 0.74 < 0.80\n" in out
+
+
+def test_an_unknown_model_is_an_error_naming_it_with_the_closest_name(
+    config_file: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in --model must not read as "no alerts" (audit of issue 15)."""
+    expected = "error: unknown model 'churm', did you mean 'churn'?; known: churn"
+    code, out, err = _run(capsys, "alerts", "--model", "churm", "-c", config_file)
+    assert (code, out, err.strip()) == (2, "", expected)
+    code, out, err = _run(
+        capsys, "ack", "--model", "churm", "--all", "--by", "x", "-c", config_file
+    )
+    assert (code, out, err.strip()) == (2, "", expected)
+    # a model no longer configured but with alerts in the state DB is known: its history lists
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    run_scan(make_sessionmaker(engine), yesterday, [failing("accuracy")], model="retired")
+    code, out, err = _run(capsys, "alerts", "--model", "retired", "--json", "-c", config_file)
+    assert code == 0, err
+    assert [a["model"] for a in json.loads(out)] == ["retired"]
+    code, _, err = _run(capsys, "alerts", "--model", "retird", "-c", config_file)
+    assert (code, err.strip()) == (
+        2,
+        "error: unknown model 'retird', did you mean 'retired'?; known: churn, retired",
+    )

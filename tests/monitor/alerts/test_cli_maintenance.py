@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -39,6 +40,13 @@ def test_plan_list_and_cancel_from_the_cli(
     assert code == 0 and f"maintenance window {window['id']} of churn cancelled by ana" in out
     code, out, _ = _run(capsys, "maintenance", "--list", "-c", config_file)
     assert out.strip() == "no maintenance windows"
+    # --past keeps the planned times and shows the cancel beside them (audit of issue 15)
+    code, out, _ = _run(capsys, "maintenance", "--list", "--past", "-c", config_file)
+    assert re.search(
+        r"churn  2099-01-01T08:00:00Z \.\. 2099-01-01T12:00:00Z  "
+        r"cancelled at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by ana, planned  by ops: retraining$",
+        out.strip(),
+    ), out
 
 
 def test_unknown_model_and_missing_end_are_named(

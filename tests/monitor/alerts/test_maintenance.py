@@ -94,14 +94,37 @@ def test_cancel_ends_the_window_and_the_next_tick_summarises(
         shown = maintenance_json(cancelled, now=T0 + 3 * HOUR)
         assert list_maintenance(session=session, now=T0 + 3 * HOUR) == []
         assert len(list_maintenance(session=session, now=T0 + 3 * HOUR, past=True)) == 1
-    assert (shown.cancelled_by, shown.active, shown.ends_at) == (
-        "ana",
-        False,
+    # the planned times stay; the cancel is recorded beside them (audit of issue 15)
+    assert (shown.starts_at, shown.ends_at, shown.cancelled_at, shown.active) == (
+        "2026-11-24T09:00:00Z",
+        "2026-11-25T09:00:00Z",
         "2026-11-24T12:00:00Z",
+        False,
     )
+    assert shown.cancelled_by == "ana"
     tick(sessions, now=T0 + 3 * HOUR, notifier=slack)
     [message] = _messages(fake_slack)
     assert "accuracy" in message
+
+
+def test_a_cancelled_window_holds_nothing_after_its_cancel_time(
+    sessions: sessionmaker[Session], fake_slack: FakeSlack, slack: SlackNotifier
+) -> None:
+    """The window keeps its planned end (24 h), yet holds nothing after the cancel (3 h): an
+    alert raised later posts at once, as without a window, and nothing reports it in force."""
+    window_id = _plan(sessions, 0, 24)
+    _day(sessions, slack, range(3))
+    with sessions() as session:
+        cancel_maintenance(session=session, window_id=window_id, by="ana", now=T0 + 3 * HOUR)
+        session.commit()
+    _day(sessions, slack, range(3, 4))  # drift:x fails at hour 3: posted now, not held to 24 h
+    messages = _messages(fake_slack)
+    assert len(messages) == 2 and "accuracy" in messages[0] and "drift:x" in messages[1]
+    with sessions() as session:
+        assert active_maintenance(session=session, model="churn", now=T0 + 4 * HOUR) is None
+        [ended] = list_maintenance(session=session, now=T0 + 4 * HOUR, past=True)
+        assert (ended.starts_at, ended.ends_at) == (T0, T0 + 24 * HOUR)
+        assert ended.cancelled_at == T0 + 3 * HOUR
 
 
 def test_a_planned_window_cancelled_before_it_starts_never_holds_anything(
@@ -113,6 +136,15 @@ def test_a_planned_window_cancelled_before_it_starts_never_holds_anything(
         session.commit()
     _day(sessions, slack, range(7))
     assert len(_messages(fake_slack)) == 5  # as without a window
+    with sessions() as session:
+        [window] = list_maintenance(session=session, now=T0 + 7 * HOUR, past=True)
+        shown = maintenance_json(window, now=T0 + 6 * HOUR)  # inside the planned 5..9 h
+    assert (shown.starts_at, shown.ends_at, shown.cancelled_at, shown.active) == (
+        "2026-11-24T14:00:00Z",
+        "2026-11-24T18:00:00Z",
+        "2026-11-24T10:00:00Z",
+        False,
+    )
 
 
 def test_bad_windows_are_refused_naming_the_model_or_window(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.maintenance import plan_maintenance
+from monitor.alerts.maintenance import cancel_maintenance, plan_maintenance
 from monitor.config.schema import ModelConfig
 from monitor.status import model_status
 from tests.monitor.alerts.conftest import HOUR, T0
@@ -76,3 +76,33 @@ def test_model_status_shows_the_window_in_force(sessions: sessionmaker[Session])
         after = model_status(model, session=session, now=T0 + 2 * HOUR + timedelta(seconds=1))
     assert during is not None and (during.active, during.reason) == (True, "retraining")
     assert after.maintenance is None
+
+
+def test_model_status_drops_a_window_once_it_is_cancelled(
+    sessions: sessionmaker[Session],
+) -> None:
+    model = ModelConfig.model_validate(
+        {
+            "name": "churn",
+            "source": "s",
+            "table": "t",
+            "timestamp": "ts",
+            "prediction": "p",
+            "reference": {"previous": "7d"},
+        }
+    )
+    with sessions() as session:
+        window = plan_maintenance(
+            session=session,
+            model="churn",
+            starts_at=T0,
+            ends_at=T0 + 4 * HOUR,
+            by="ops",
+            reason="retraining",
+            now=T0,
+        )
+        cancel_maintenance(session=session, window_id=window.id, by="ana", now=T0 + HOUR)
+        session.commit()
+        # inside the planned window (kept as planned) but after the cancel
+        shown = model_status(model, session=session, now=T0 + 2 * HOUR).maintenance
+    assert shown is None
