@@ -241,7 +241,9 @@ def table(rows: int, runs: dict[str, list[dict[str, Any]]], command: str, load: 
         "a `monitor scan` reads the window from a SQL source into pandas, loads these fits "
         "from its cache instead of refitting, and stores the results.",
         "",
-        f"Command: `{command}`. Load average (1, 5, 15 min) before / after: {load}. "
+        f"Command: `{command}`, commit {_commit()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
+        f"Load average (1, 5, 15 min) before / after: {load}. "
         "2 cores shared with other work, so wall times carry the load; CPU seconds less so.",
         "",
         f"| | {head} | NannyML / ours (pyarrow) | NannyML / ours (pandas) |",
@@ -264,6 +266,13 @@ def table(rows: int, runs: dict[str, list[dict[str, Any]]], command: str, load: 
         gap = max(abs(v - values[2]) for v in values[:2])
         lines.append(f"| {key} | " + " | ".join(f"{v:.6f}" for v in values) + f" | {gap:.1e} |")
     return "\n".join(lines) + "\n"
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
 
 
 def _load() -> str:

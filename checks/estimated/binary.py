@@ -12,6 +12,7 @@ import numpy.typing as npt
 from checks.estimated.calibration import (
     CalibrationCheck,
     Calibrator,
+    FloatArray,
     check_calibration,
 )
 from checks.estimated.core import (
@@ -22,10 +23,11 @@ from checks.estimated.core import (
     Spread,
     chosen_metrics,
     estimate,
-    estimated_values,
     labelled,
     null,
+    roc_auc_ranked,
     spreads,
+    values_from_counts,
 )
 
 
@@ -57,10 +59,25 @@ class BinaryCBPE:
             positive = positive if everything else positive[keep]
         rows = len(raw)
         how = self._how(rows)
-        p = self.calibrator(raw)
-        values = estimated_values(self.metrics, p, positive, raw, monotone=True) if rows else {}
+        values = self._values(raw, positive) if rows else {}
         errors = {metric: self.spreads[metric].error(rows) for metric in self.metrics}
         return {m: estimate(m, values.get(m), errors[m], rows, how) for m in self.metrics}
+
+    def _values(self, raw: FloatArray, positive: npt.NDArray[np.bool_]) -> dict[str, float | None]:
+        """The estimates from one sort of the window's scores: the calibration is monotone, so
+        the sorted scores mapped through it are the sorted probabilities (what the ROC AUC
+        ranks), and ``np.interp`` on sorted input is ten times faster than on shuffled. The
+        expected true positives are the predicted positives' probabilities, summed the same
+        way from their own sort."""
+        ranked = np.sort(raw)
+        p_sorted = self.calibrator(ranked)
+        tp = float(self.calibrator(np.sort(raw[positive])).sum())
+        predicted_positive = float(np.count_nonzero(positive))
+        fn = float(p_sorted.sum()) - tp
+        counts = (tp, predicted_positive - tp, fn, len(raw) - predicted_positive - fn)
+        return values_from_counts(
+            self.metrics, counts, len(raw), lambda: roc_auc_ranked(ranked[::-1], p_sorted[::-1])
+        )
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON, so a fit on a fixed reference can be cached and reused by later scans."""

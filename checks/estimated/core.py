@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,13 +76,29 @@ def estimated_values(
 ) -> dict[str, float | None]:
     """Each metric's estimate from calibrated ``p``, predicted classes and raw scores;
     ``monotone`` when ``p`` never decreases as ``raw`` grows (one calibrated score)."""
-    tp, fp, fn, tn = expected_counts(p, predicted)
+    return values_from_counts(
+        metrics,
+        expected_counts(p, predicted),
+        len(p),
+        lambda: _estimated_roc_auc(p, raw, monotone=monotone),
+    )
+
+
+def values_from_counts(
+    metrics: Iterable[str],
+    counts: tuple[float, float, float, float],
+    rows: int,
+    roc_auc: Callable[[], float | None],
+) -> dict[str, float | None]:
+    """Each metric from the expected TP, FP, FN, TN of ``rows`` rows; ``roc_auc`` is asked
+    only when that metric is."""
+    tp, fp, fn, tn = counts
     formulas = {
-        "accuracy": lambda: _ratio(tp + tn, len(p)),
+        "accuracy": lambda: _ratio(tp + tn, rows),
         "precision": lambda: _ratio(tp, tp + fp),
         "recall": lambda: _ratio(tp, tp + fn),
         "f1": lambda: _ratio(tp, tp + 0.5 * (fp + fn)),
-        "roc_auc": lambda: _estimated_roc_auc(p, raw, monotone=monotone),
+        "roc_auc": roc_auc,
     }
     return {metric: formulas[metric]() for metric in metrics}
 
@@ -96,10 +112,9 @@ def estimated_value(
 def _estimated_roc_auc(p: FloatArray, raw: FloatArray, *, monotone: bool) -> float | None:
     """Trapezoidal area of the expected ROC curve, rows ranked by raw score (descending).
 
-    Rows with the same raw score form one step, as in scikit-learn's ``roc_curve``, so ties
-    give the diagonal between them whatever their order. When ``p`` is a non-decreasing
-    function of ``raw`` (a binary model's calibration), sorting each on its own lines them
-    up, which is cheaper than an argsort and two gathers (tied raw scores share one ``p``).
+    When ``p`` is a non-decreasing function of ``raw`` (a binary model's calibration),
+    sorting each on its own lines them up, which is cheaper than an argsort and two gathers
+    (tied raw scores share one ``p``).
     """
     if monotone:
         ranked, p_sorted = np.sort(raw)[::-1], np.sort(p)[::-1]
@@ -107,9 +122,16 @@ def _estimated_roc_auc(p: FloatArray, raw: FloatArray, *, monotone: bool) -> flo
         order = np.argsort(raw)[::-1]  # any order within ties: a tie is one step below
         ranked, p_sorted = raw[order], p[order]
         del order
+    return roc_auc_ranked(ranked, p_sorted)
+
+
+def roc_auc_ranked(ranked: FloatArray, p_sorted: FloatArray) -> float | None:
+    """The expected ROC AUC of rows ranked by raw score, descending (``ranked``), with their
+    calibrated probabilities in the same order. Rows with the same raw score form one step,
+    as in scikit-learn's ``roc_curve``, so ties give the diagonal between them whatever their
+    order."""
     step_ends = np.ones(len(ranked), dtype=bool)
     np.not_equal(ranked[1:], ranked[:-1], out=step_ends[:-1])
-    del ranked
     last_of_tie = np.flatnonzero(step_ends)
     tps = np.zeros(len(last_of_tie) + 1)
     tps[1:] = np.cumsum(p_sorted)[last_of_tie]

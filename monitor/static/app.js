@@ -393,6 +393,8 @@ async function modelPage(name, params) {
   const flatBoxes = flat.map(box).join("");
   const points = metrics.points.filter(p => inRange(range, p.window_end));
   const scanRows = scans.scans.filter(s => inRange(range, s.window_end)).map(s => `<tr><td><a href="#/scans/${s.id}">#${s.id}</a></td><td>${when(s.window_end)}</td><td>${badge(s.status, s.status === "failed" || s.status === "error" ? "red" : s.status === "ok" ? "green" : "yellow")}</td><td class="num">${fmt(s.rows.live)}</td><td class="num">${fmt(s.rows.labelled)}</td></tr>`).join("");
+  // a segment's own estimates (estimates.segments) when one is chosen
+  const estimates = m.estimates && (segment ? (m.estimates.segments || {})[segment] : m.estimates);
   const options = ["", ...segments].map(s => `<option value="${esc(s)}"${s === segment ? " selected" : ""}>${s ? esc(s) : "whole window"}</option>`).join("");
   return `<h1>${esc(m.name)} ${badge(m.health)}</h1>
     <div class="controls">${segments.length ? `<label class="control">segment <select id="segment">${options}</select></label>` : ""}${rangeControl(params)}</div>
@@ -401,7 +403,7 @@ async function modelPage(name, params) {
     ${m.maintenance ? `<p class="maintenance">Maintenance until ${when(m.maintenance.ends_at)} by ${esc(m.maintenance.created_by)}${m.maintenance.reason ? `: ${esc(m.maintenance.reason)}` : ""}. Scans run and are stored; notifications are held until it ends.</p>` : ""}
     <h2>Action items</h2>${actionList(m)}
     <h2>Performance vs baseline</h2>${performanceTable(m.performance)}
-    ${m.estimates && !segment ? `<h2>Estimated vs realised performance</h2>${estimatesSection(name, m.estimates, range)}` : ""}
+    ${estimates ? `<h2>Estimated vs realised performance${segment ? ` [segment ${esc(segment)}]` : ""}</h2>${estimatesSection(name, estimates, range)}` : ""}
     <h2>Data drift</h2>${driftTable(m.data_drift)}
     ${segment ? `<h2>Segment ${esc(segment)}: latest scan #${scan.id}</h2>${unseen ? `<p class="muted">segment ${esc(segment)} has no result in the latest scan</p>` : segmentValues(scan.results, segment)}` : ""}
     <h2>Checks over time${segment ? ` [segment ${esc(segment)}]` : ""}</h2>${LEGEND}<div class="charts" id="check-charts">${shown.map(box).join("")}</div>

@@ -513,3 +513,34 @@ def test_estimated_vs_realised_chart_shades_the_windows_whose_labels_are_pending
     assert left < 0.05 and right > 0.5, (left, right)  # the band over the pending windows only
     _shot(page, "dashboard-estimates")
     assert page.errors == []
+
+
+def test_a_segment_chosen_shows_that_segments_estimates(site: Site, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    from monitor.store import PerformanceEstimate
+
+    day, first = timedelta(days=1), datetime(2026, 4, 2, tzinfo=UTC)  # after the test above
+    with site.sessions() as session:
+        for segment, value in (("", 0.81), ("north", 0.62)):
+            for i in range(3):
+                session.add(
+                    PerformanceEstimate(
+                        model="churn", metric="accuracy", segment=segment,
+                        window_start=first + i * day - day, window_end=first + i * day,
+                        estimated=value, lower=value - 0.03, upper=value + 0.03,
+                        sampling_error=0.01, rows=1_000, how="CBPE",
+                    )
+                )  # fmt: skip
+        session.commit()
+    _open(page, site.url + "/#/models/churn?segment=north&range=all")
+    chart = page.locator(".chart[data-estimate=accuracy]")
+    expect(chart.locator(".estimate-text")).to_have_text(
+        "accuracy 0.62 (estimated ± 0.03, labels pending)"
+    )
+    expect(page.locator("h2", has_text="Estimated vs realised performance [segment north]"))
+    _open(page, site.url + "/#/models/churn?range=all")
+    expect(page.locator(".chart[data-estimate=accuracy] .estimate-text")).to_have_text(
+        "accuracy 0.81 (estimated ± 0.03, labels pending)"
+    )
+    assert page.errors == []

@@ -153,12 +153,18 @@ def test_segments_false_keeps_the_estimate_to_the_whole_window_and_min_rows_hold
     db_url: str, engine: object, engines_for: Engines, session: Session
 ) -> None:
     frame = _frame()
+    # a region with 10 labelled reference rows: too few to fit its own CBPE
+    east = _days(0, SHIFT_DAY + 1, shifted_from=999, seed=23).assign(region="east")
+    east = east.groupby(east["ts"].dt.floor("D")).head(4)
+    east = east[(east["ts"] >= pd.Timestamp("2026-03-02")) | (east.index % 2 == 0)]
+    frame = pd.concat([frame, east], ignore_index=True)
     write(engine, frame, "preds")  # type: ignore[arg-type]
     config = _config(
         db_url,
         [
             {"metric": "estimated_accuracy", "min": 0.7, "segments": False},
             {"metric": "estimated_f1", "min": 0.1, "min_rows": 5_000},
+            {"metric": "estimated_recall", "min": 0.1},
         ],
     )
     _scan(config, engines_for, session, [day(SHIFT_DAY + 1)])
@@ -169,10 +175,16 @@ def test_segments_false_keeps_the_estimate_to_the_whole_window_and_min_rows_hold
     small = by[("estimated_f1", "north")]  # 2,000 rows < min_rows: insufficient data
     assert small.passed is None and "min_rows 5000" in (small.reason or "")
     assert small.value is not None
+    few = by[("estimated_recall", "east")]
+    assert few.passed is None and few.value is None
+    assert few.reason == (
+        "insufficient data: segment east: reference: 10 labelled rows with a score; CBPE needs 20"
+    )
+    assert by[("estimated_recall", "north")].passed is True
     rows = session.scalars(select(PerformanceEstimate)).all()
-    assert {(r.metric, r.segment) for r in rows} == {
-        ("accuracy", ""), ("f1", ""), ("f1", "north"), ("f1", "south"),
-    }  # fmt: skip
+    assert {(r.metric, r.segment) for r in rows if r.estimated is not None} == {
+        (m, s) for m in ("accuracy", "f1", "recall") for s in ("", "north", "south")
+    } - {("accuracy", "north"), ("accuracy", "south")}
 
 
 def test_multivariate_drift_per_segment_is_a_config_error(db_url: str) -> None:
