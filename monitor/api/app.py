@@ -71,16 +71,7 @@ def create_app(
     app.include_router(retrainings.router)
     app.include_router(slack_actions.router)
     app.include_router(pagerduty.router)
-    chosen = with_model_collectors(collectors, config)
-    app.include_router(
-        ops_router(
-            sessions,
-            clock=clock,
-            collectors=chosen,
-            tick_max_age=tick_max_age,
-            notifiers=config.notifier_names() if config is not None else None,
-        )
-    )
+    _include_ops(app, sessions, clock, collectors, tick_max_age, config)
     dashboard.mount(app)
     return app
 
@@ -97,17 +88,28 @@ def create_ops_app(
     app = FastAPI(title="monitor (operations)", docs_url=None, redoc_url=None, openapi_url=None)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
-    chosen = with_model_collectors(collectors, config)
+    _include_ops(app, sessions, clock, collectors, tick_max_age, config)
+    return app
+
+
+def _include_ops(
+    app: FastAPI,
+    sessions: Callable[[], Session],
+    clock: Callable[[], datetime],
+    collectors: Sequence[Collector] | None,
+    tick_max_age: timedelta,
+    config: Config | None,
+) -> None:
+    """``/healthz``, ``/readyz`` and ``/metrics``, the same on the full and the ops-only app."""
     app.include_router(
         ops_router(
             sessions,
             clock=clock,
-            collectors=chosen,
+            collectors=with_model_collectors(collectors, config),
             tick_max_age=tick_max_age,
             notifiers=config.notifier_names() if config is not None else None,
         )
     )
-    return app
 
 
 def with_model_collectors(
