@@ -80,12 +80,21 @@ class Calibrator:
         """:meth:`fit` on rows already sorted by score (the calibration check sorts once)."""
         new = np.ones(len(x), dtype=bool)
         np.not_equal(x[1:], x[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
-        counts = np.diff(starts, append=len(x)).astype(np.float64)
-        fitted = isotonic_means(np.add.reduceat(y, starts), counts)
-        keep = np.ones(len(fitted), dtype=bool)  # the ends and where the step changes
-        keep[1:-1] = (fitted[1:-1] != fitted[:-2]) | (fitted[1:-1] != fitted[2:])
-        return cls((x[starts][keep], fitted[keep]))
+        if new.all():  # no tied scores: each row is its own group
+            starts, sums, counts = None, y, np.ones(len(x))
+        else:
+            starts = np.flatnonzero(new)
+            counts = np.diff(starts, append=len(x)).astype(np.float64)
+            sums = np.add.reduceat(y, starts)
+        hull, slopes = _convex_minorant(sums, counts)
+        # the fit is constant on each hull segment and the slopes strictly increase, so the
+        # breakpoints are each segment's first and last group (one when they are the same)
+        ends = np.empty(2 * len(slopes), dtype=np.intp)
+        ends[0::2], ends[1::2] = hull[:-1], hull[1:] - 1
+        keep = np.ones(len(ends), dtype=bool)
+        keep[1::2] = ends[1::2] != ends[0::2]
+        groups, values = ends[keep], np.repeat(slopes, 2)[keep]
+        return cls((x[groups] if starts is None else x[starts[groups]], values))
 
     @classmethod
     def identity(cls) -> Calibrator:
@@ -128,10 +137,22 @@ def isotonic_means(sums: FloatArray, weights: FloatArray) -> FloatArray:
     With 0/1 labels and counts the diagram is integers and the test exact. Tests compare it
     with scipy's and scikit-learn's.
     """
+    hull, slopes = _convex_minorant(sums, weights)
+    # group j (1-based point j of the diagram) lies on the segment ending at the first vertex >= j
+    means: FloatArray = np.repeat(slopes, np.diff(hull))
+    return means
+
+
+def _convex_minorant(sums: FloatArray, weights: FloatArray) -> tuple[IntArray, FloatArray]:
+    """The vertices of the cumulative sum diagram's greatest convex minorant (indices into
+    its points, 0 being the origin) and the slopes of the segments between them."""
     s, w = np.zeros(len(sums) + 1), np.zeros(len(sums) + 1)
     np.cumsum(sums, out=s[1:])
     np.cumsum(weights, out=w[1:])
-    hull = np.arange(len(s))
+    # the first pass, on neighbouring groups, compares their means: a point is on or above
+    # the chord of its neighbours when the group before it has the larger or equal mean
+    rising = sums[:-1] * weights[1:] < sums[1:] * weights[:-1]
+    hull = np.concatenate(([0], np.flatnonzero(rising) + 1, [len(sums)]))
     while len(hull) > 2:
         hs, hw = s[hull], w[hull]
         above = (hs[1:-1] - hs[:-2]) * (hw[2:] - hw[:-2]) >= (hs[2:] - hs[:-2]) * (
@@ -142,11 +163,8 @@ def isotonic_means(sums: FloatArray, weights: FloatArray) -> FloatArray:
         keep = np.ones(len(hull), dtype=bool)
         keep[1:-1] = ~above
         hull = hull[keep]
-    slopes = np.diff(s[hull]) / np.diff(w[hull])
-    # group j (1-based point j of the diagram) lies on the segment ending at the first vertex >= j
-    segment = np.searchsorted(hull, np.arange(1, len(s))) - 1
-    means: FloatArray = slopes[segment]
-    return means
+    slopes: FloatArray = np.diff(s[hull]) / np.diff(w[hull])
+    return hull, slopes
 
 
 def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins: int) -> float:
@@ -173,7 +191,8 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
     """Decide, on labelled reference rows (0/1 labels), whether the score needs calibrating."""
     labels = np.asarray(y_true, dtype=np.float64)
     values = np.asarray(score, dtype=np.float64)
-    if len(np.unique(labels)) < 2:
+    # not np.unique: without return_counts it imports numpy.ma (0.1 s) to test for a mask
+    if not len(labels) or labels.min() == labels.max():
         return CalibrationCheck(needed=False, reason="a single class among the reference labels")
     if roc_auc(labels == 1, values) > SEPARABLE_AUC:
         return CalibrationCheck(
@@ -192,11 +211,12 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
 def _held_out_ece(labels: FloatArray, values: FloatArray) -> tuple[float, float]:
     order = np.argsort(values, kind="stable")  # once: each split's rows keep this order
     sorted_labels, sorted_values = labels[order], values[order]
+    place = np.empty(len(order), dtype=np.intp)  # where each row lands in that order
+    place[order] = np.arange(len(order))
     held_labels, held_raw, held_calibrated = [], [], []
-    for train, test in stratified_splits(labels, SPLITS, TEST_SHARE, SPLIT_SEED):
-        in_train = np.zeros(len(labels), dtype=bool)
-        in_train[train] = True
-        in_train = in_train[order]
+    for _, test in stratified_splits(labels, SPLITS, TEST_SHARE, SPLIT_SEED):
+        in_train = np.ones(len(labels), dtype=bool)  # a split trains on every row it tests not
+        in_train[place[test]] = False
         calibrator = Calibrator.fit_sorted(sorted_labels[in_train], sorted_values[in_train])
         held_labels.append(labels[test])
         held_raw.append(values[test])
