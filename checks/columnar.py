@@ -114,5 +114,13 @@ def _arrow_factorize(values: Any) -> tuple[IntArray, list[object]]:
     encoded = values if hasattr(values.type, "index_type") else values.dictionary_encode()
     if hasattr(encoded, "combine_chunks"):  # a ChunkedArray: one dictionary for all chunks
         encoded = encoded.unify_dictionaries().combine_chunks()
-    codes = np.nan_to_num(arrow_numbers(encoded.indices), nan=-1.0)  # a null index: missing
+    indices = encoded.indices
+    if indices.null_count or str(indices.type) not in _ARROW_NUMBERS:
+        codes = np.nan_to_num(arrow_numbers(indices), nan=-1.0)  # a null index: missing
+    else:  # the index buffer itself, widened once (no float round trip)
+        dtype = np.dtype(_ARROW_NUMBERS[str(indices.type)])
+        data = indices.buffers()[1]
+        codes = np.frombuffer(
+            data, dtype=dtype, count=len(indices), offset=indices.offset * dtype.itemsize
+        )
     return codes.astype(np.intp), encoded.dictionary.to_pylist()
