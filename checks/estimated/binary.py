@@ -141,13 +141,17 @@ def fit_binary(
     y, values, positive = labels[keep] == positive_label, values[keep], positive[keep]
     if len(y) < 20:
         raise EstimationError(f"reference: {len(y)} labelled rows with a score; CBPE needs 20")
-    check = check_calibration(y, values)
-    calibrator = Calibrator.fit(y, values) if check.needed else Calibrator.identity()
+    order = np.argsort(values, kind="stable")  # one sort for the check, the fit and the band
+    check = check_calibration(y, values, order=order)
+    if check.needed:
+        calibrator = Calibrator.fit_sorted(y[order].astype(np.float64), values[order])
+    else:
+        calibrator = Calibrator.identity()
     return BinaryCBPE(
         calibration=check,
         calibrator=calibrator,
         decision_threshold=decision_threshold,
         metrics=chosen_metrics(metrics),
-        spreads=spreads(y, positive, values),
+        spreads=spreads(y, positive, values, order),
         reference_rows=len(y),
     )

@@ -187,18 +187,23 @@ def expected_calibration_error(y_true: FloatArray, probability: FloatArray, bins
     return float((widths / n * np.abs(means - shares)).sum())
 
 
-def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> CalibrationCheck:
-    """Decide, on labelled reference rows (0/1 labels), whether the score needs calibrating."""
+def check_calibration(
+    y_true: npt.ArrayLike, score: npt.ArrayLike, *, order: IntArray | None = None
+) -> CalibrationCheck:
+    """Decide, on labelled reference rows (0/1 labels), whether the score needs calibrating.
+    ``order`` is ``np.argsort(score, kind="stable")`` when the caller has it already."""
     labels = np.asarray(y_true, dtype=np.float64)
     values = np.asarray(score, dtype=np.float64)
+    if order is None:
+        order = np.argsort(values, kind="stable")
     # not np.unique: without return_counts it imports numpy.ma (0.1 s) to test for a mask
     if not len(labels) or labels.min() == labels.max():
         return CalibrationCheck(needed=False, reason="a single class among the reference labels")
-    if roc_auc(labels == 1, values) > SEPARABLE_AUC:
+    if roc_auc(labels == 1, values, order=order) > SEPARABLE_AUC:
         return CalibrationCheck(
             needed=False, reason=f"the score separates the classes (ROC AUC > {SEPARABLE_AUC})"
         )
-    before, after = _held_out_ece(labels, values)
+    before, after = _held_out_ece(labels, values, order)
     if before > after:
         reason = "isotonic calibration lowers the held-out expected calibration error"
     else:
@@ -208,8 +213,8 @@ def check_calibration(y_true: npt.ArrayLike, score: npt.ArrayLike) -> Calibratio
     )
 
 
-def _held_out_ece(labels: FloatArray, values: FloatArray) -> tuple[float, float]:
-    order = np.argsort(values, kind="stable")  # once: each split's rows keep this order
+def _held_out_ece(labels: FloatArray, values: FloatArray, order: IntArray) -> tuple[float, float]:
+    # the rows sorted once (``order``, stable): each split's training rows keep this order
     sorted_labels, sorted_values = labels[order], values[order]
     place = np.empty(len(order), dtype=np.intp)  # where each row lands in that order
     place[order] = np.arange(len(order))
@@ -239,7 +244,7 @@ def stratified_splits(
     n_test = math.ceil(test_share * len(y))
     n_train = len(y) - n_test
     _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    members = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
+    members = [np.flatnonzero(inverse == k) for k in range(len(counts))]
     rng = np.random.RandomState(seed)
     for _ in range(splits):
         train_counts = _approximate_mode(counts, n_train, rng)
@@ -271,18 +276,36 @@ def _approximate_mode(counts: IntArray, draws: int, rng: np.random.RandomState) 
     return mode
 
 
-def midranks(values: FloatArray) -> FloatArray:
-    """Ranks from 1, ties sharing their mean rank (scipy's ``rankdata``, method "average")."""
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    ranks: FloatArray = (ends - (counts - 1) / 2.0)[inverse.ravel()]
+def midranks(values: FloatArray, order: IntArray | None = None) -> FloatArray:
+    """Ranks from 1, ties sharing their mean rank (scipy's ``rankdata``, method "average");
+    ``order``, an argsort of ``values`` the caller has already, saves sorting them again."""
+    if order is None:
+        _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+        ends = np.cumsum(counts)
+        ranks: FloatArray = (ends - (counts - 1) / 2.0)[inverse.ravel()]
+        return ranks
+    ranked = values[order]
+    new = np.ones(len(ranked), dtype=bool)
+    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(starts, append=len(ranked))
+    ranks = np.empty(len(ranked))
+    ranks[order] = np.repeat(starts + counts - (counts - 1) / 2.0, counts)
     return ranks
 
 
-def roc_auc(positive: npt.NDArray[np.bool_], score: FloatArray) -> float:
+def suborder(order: IntArray, rows: npt.NDArray[np.bool_]) -> IntArray:
+    """The argsort of ``values[rows]`` from ``order``, the (stable) argsort of ``values``."""
+    position: IntArray = (np.cumsum(rows) - 1)[order[rows[order]]]
+    return position
+
+
+def roc_auc(
+    positive: npt.NDArray[np.bool_], score: FloatArray, *, order: IntArray | None = None
+) -> float:
     """Area under the ROC curve, ties counted half (scikit-learn's ``roc_auc_score``), as
     the Mann-Whitney statistic of the positives' ranks; both classes must be present."""
     n_pos = int(positive.sum())
     n_neg = len(positive) - n_pos
-    top = float(midranks(score)[positive].sum()) - n_pos * (n_pos + 1) / 2.0
+    top = float(midranks(score, order)[positive].sum()) - n_pos * (n_pos + 1) / 2.0
     return top / (n_pos * n_neg)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from checks.errors import ChecksError
-from checks.estimated.calibration import FloatArray, midranks
+from checks.estimated.calibration import FloatArray, IntArray, midranks, suborder
 
 ESTIMATED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 #: sampling errors either side of the estimate (NannyML's ``SAMPLING_ERROR_RANGE``)
@@ -151,7 +151,7 @@ def roc_auc_ranked(ranked: FloatArray, p_sorted: FloatArray) -> float | None:
     return float(area.sum())
 
 
-def auroc_spread(y: BoolArray, score: FloatArray) -> Spread:
+def auroc_spread(y: BoolArray, score: FloatArray, order: IntArray | None = None) -> Spread:
     """DeLong's structural components of the ROC AUC on the reference.
 
     Per positive, the share of negatives it outranks; per negative, the share of positives
@@ -162,9 +162,10 @@ def auroc_spread(y: BoolArray, score: FloatArray) -> Spread:
     positives, negatives = int(y.sum()), int((~y).sum())
     if positives == 0 or negatives == 0:
         return Spread.of(float("nan"), 0.0)
-    ranks = midranks(score)
-    over_negatives = (ranks[y] - midranks(score[y])) / negatives
-    under_positives = 1 - (ranks[~y] - midranks(score[~y])) / positives
+    ranks = midranks(score, order)
+    within = {k: None if order is None else suborder(order, rows) for k, rows in ((1, y), (0, ~y))}
+    over_negatives = (ranks[y] - midranks(score[y], within[1])) / negatives
+    under_positives = 1 - (ranks[~y] - midranks(score[~y], within[0])) / positives
     share = positives / len(y)
     return Spread(
         ((float(np.std(over_negatives)), share), (float(np.std(under_positives)), 1 - share))
@@ -180,12 +181,15 @@ def _ratio_spread(top: np.ndarray, bottom: np.ndarray) -> Spread:
     return Spread.of(float(np.std(top - value * bottom) / bottom.mean()), 1.0)
 
 
-def spreads(y: BoolArray, predicted: BoolArray, score: FloatArray) -> dict[str, Spread]:
+def spreads(
+    y: BoolArray, predicted: BoolArray, score: FloatArray, order: IntArray | None = None
+) -> dict[str, Spread]:
     """Sampling-error components of each metric from the labelled reference rows.
 
     Accuracy, precision and recall are NannyML's (the standard error of a share among the
     rows the metric counts). For f1 the ratio ``2 tp / (2 tp + fp + fn)`` is linearised:
-    NannyML's formula overstated the spread by about half on our tests.
+    NannyML's formula overstated the spread by about half on our tests. ``order`` is the
+    score's stable argsort when the caller has it.
     """
     tp, fp, fn = y & predicted, ~y & predicted, y & ~predicted
     return {
@@ -193,7 +197,7 @@ def spreads(y: BoolArray, predicted: BoolArray, score: FloatArray) -> dict[str, 
         "precision": Spread.of(std_or_nan(y[predicted]), float(predicted.mean())),
         "recall": Spread.of(std_or_nan(predicted[y]), float(y.mean())),
         "f1": _ratio_spread(2.0 * tp, 2.0 * tp + fp + fn),
-        "roc_auc": auroc_spread(y, score),
+        "roc_auc": auroc_spread(y, score, order),
     }
 
 
