@@ -189,8 +189,8 @@ def run_ours_pandas(ref_path: str, live_path: str) -> dict[str, float]:
     fitted = time.perf_counter()
     estimates = cbpe.estimate(live["score"], predicted=live["pred"] == 1)
     drift = model.evaluate(live)
-    out: dict[str, float] = {m: e.value for m, e in estimates.items()}
-    out["reconstruction_error"] = drift.value
+    out: dict[str, float] = {m: e.value for m, e in estimates.items()}  # type: ignore[misc]
+    out["reconstruction_error"] = drift.value  # type: ignore[assignment]
     return {**out, **_phases(started, imported, read, fitted)}
 
 
@@ -300,7 +300,7 @@ def measure(python: str, tool: str, first: Path, live: Path, path: Path) -> dict
             [sys.executable, "-c", WRAPPER, out.name, *cmd],
             capture_output=True, text=True, check=True, env=env,
         )  # fmt: skip
-        stats = json.loads(done.stdout)
+        stats: dict[str, Any] = json.loads(done.stdout)
         if stats["returncode"] != 0:
             raise RuntimeError(f"{tool} run failed: {done.stderr[-2000:]}")
         stats["values"] = json.loads(Path(out.name).read_text().strip().splitlines()[-1])
