@@ -194,8 +194,6 @@ def check_calibration(
     ``order`` is ``np.argsort(score, kind="stable")`` when the caller has it already."""
     labels = np.asarray(y_true, dtype=np.float64)
     values = np.asarray(score, dtype=np.float64)
-    if order is None:
-        order = np.argsort(values, kind="stable")
     # not np.unique: without return_counts it imports numpy.ma (0.1 s) to test for a mask
     if not len(labels) or labels.min() == labels.max():
         return CalibrationCheck(needed=False, reason="a single class among the reference labels")
@@ -203,6 +201,8 @@ def check_calibration(
         return CalibrationCheck(
             needed=False, reason=f"the score separates the classes (ROC AUC > {SEPARABLE_AUC})"
         )
+    if order is None:
+        order = np.argsort(values, kind="stable")
     before, after = _held_out_ece(labels, values, order)
     if before > after:
         reason = "isotonic calibration lowers the held-out expected calibration error"

@@ -99,3 +99,13 @@ def test_the_checks_import_neither_pandas_nor_scipy_nor_pyarrow() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("index_type", ["int8", "int16", "int32", "int64"])
+def test_a_sliced_dictionary_column_factorizes_to_its_own_values(index_type: str) -> None:
+    values = ["b", "a", "c", "a", "d", "b", "c", "a"]
+    encoded = pa.array(values).dictionary_encode()
+    encoded = encoded.cast(pa.dictionary(getattr(pa, index_type)(), pa.string()))
+    for column in (encoded.slice(3, 4), pa.chunked_array([encoded.slice(1, 3), encoded.slice(5)])):
+        codes, uniques = factorize(column)
+        assert [uniques[c] for c in codes] == column.to_pylist()

@@ -299,3 +299,30 @@ def test_isotonic_means_are_scipys_pava(groups: int) -> None:
     sums = rng.binomial(weights.astype(int), np.sort(rng.uniform(size=groups)) ** 2).astype(float)
     expected = isotonic_regression(sums / weights, weights=weights).x
     np.testing.assert_allclose(isotonic_means(sums, weights), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("decimals", [1, 3, None])
+def test_midranks_from_a_given_order_are_scipys_average_ranks(decimals: int | None) -> None:
+    from checks.estimated.calibration import suborder
+
+    rng = np.random.default_rng(7)
+    values = rng.uniform(size=5_000)
+    values = values if decimals is None else np.round(values, decimals)
+    order = np.argsort(values, kind="stable")
+    np.testing.assert_array_equal(midranks(values, order), rankdata(values))
+    rows = rng.uniform(size=5_000) < 0.3
+    within = suborder(order, rows)
+    np.testing.assert_array_equal(within, np.argsort(values[rows], kind="stable"))
+    np.testing.assert_array_equal(midranks(values[rows], within), rankdata(values[rows]))
+
+
+def test_the_calibrator_maps_untied_scores_as_scikit_learns_isotonic_regression() -> None:
+    # every row its own group: the fit skips the grouping; scikit-learn keeps a few redundant
+    # breakpoints where its pooled means differ in the last bit, so the maps are compared
+    rng = np.random.default_rng(11)
+    score = rng.uniform(size=20_000)
+    y = rng.uniform(size=20_000) < score**2
+    regression = IsotonicRegression(out_of_bounds="clip").fit(score, y.astype(float))
+    probe = np.concatenate([rng.uniform(-0.2, 1.2, size=10_000), score])
+    ours = Calibrator.fit(y, score)
+    np.testing.assert_allclose(ours(probe), regression.predict(probe), rtol=0, atol=1e-12)
