@@ -22,11 +22,11 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     or_,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.dialect import partial_index
 from monitor.store.base import WHOLE_WINDOW, Base, UTCDateTime, json_type
 
 OPEN_STATES = ("firing", "recovered", "acknowledged")
@@ -64,14 +64,13 @@ class Alert(Base):
         CheckConstraint(
             "state IN ('firing', 'recovered', 'acknowledged', 'resolved')", name="state_known"
         ),
-        Index(
+        partial_index(
             "uq_alert_open_key",
             "model",
             "check_id",
             "segment",
             unique=True,
-            sqlite_where=text("state <> 'resolved'"),
-            postgresql_where=text("state <> 'resolved'"),
+            where="state <> 'resolved'",
         ),
         Index("ix_alert_state", "state"),
     )
