@@ -22,8 +22,9 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     or_,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.dialect import partial_index
@@ -231,6 +232,13 @@ def silence_in_force(now: datetime) -> ColumnElement[bool]:
         Silence.ends_at > now,
         or_(Silence.ended_at.is_(None), Silence.ended_at > now),
     )
+
+
+def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:
+    """The latest end of the silences covering ``model`` now, or None if it is not silenced."""
+    query = select(Silence.ends_at).where(Silence.model == model, silence_in_force(now))
+    ends = list(session.scalars(query))
+    return max(ends) if ends else None
 
 
 class ChannelHold(Base):
