@@ -242,4 +242,5 @@ def _create_index(element: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str
         options = index.dialect_options[name]
         if options.get("where") is None:
             options["where"] = sa.text(where)
-    return compiler.visit_create_index(element, **kw)
+    create: str = compiler.visit_create_index(element, **kw)  # type: ignore[no-untyped-call]
+    return create
