@@ -32,7 +32,7 @@ from monitor.alerts import outbox
 from monitor.alerts.holds import hold, hold_until
 from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
 from monitor.alerts.policy import is_external
-from monitor.store import Alert, Notification, Silence, silence_in_force
+from monitor.store import Alert, Notification, active_silence_end
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -303,10 +303,3 @@ def backoff(attempts: int) -> timedelta:
     """Exponential back-off after ``attempts`` failed tries: 30 s, 1 min, 2 min, ... 1 h."""
     delay: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
     return delay
-
-
-def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:
-    """The latest end of the silences covering ``model`` now, or None if it is not silenced."""
-    query = select(Silence.ends_at).where(Silence.model == model, silence_in_force(now))
-    ends = list(session.scalars(query))
-    return max(ends) if ends else None

@@ -17,11 +17,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from monitor.alerts.dispatch import active_silence_end
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import Routing
 from monitor.alerts.store import Transition, cas, record
-from monitor.store import Alert
+from monitor.store import Alert, active_silence_end
 
 TICK_ACTOR = "tick"
 

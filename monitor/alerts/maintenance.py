@@ -18,11 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import views
-from monitor.alerts.dispatch import active_silence_end
 from monitor.alerts.errors import InvalidActionError, MaintenanceNotFoundError
 from monitor.alerts.store import MAX_ALERT_ID
 from monitor.alerts.timers import after_silence
-from monitor.store import Silence, silence_in_force
+from monitor.store import Silence, active_silence_end, silence_in_force
 from monitor.windows import isoformat_z
 
 

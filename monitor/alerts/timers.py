@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.alerts.dispatch import active_silence_end
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import Routing
 from monitor.alerts.store import Transition, cas, record
-from monitor.store import OPEN_STATES, Alert, Notification, Silence
+from monitor.store import OPEN_STATES, Alert, Notification, Silence, active_silence_end
 
 TICK_ACTOR = "tick"
 # Reminder back-off: each reminder doubles the interval to the next, up to this many times

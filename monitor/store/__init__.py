@@ -17,6 +17,7 @@ from monitor.store.alerts import (
     ChannelHold,
     Notification,
     Silence,
+    active_silence_end,
     silence_in_force,
 )
 from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, Base, UTCDateTime, json_type
@@ -82,6 +83,7 @@ __all__ = [
     "Silence",
     "StateDBError",
     "UTCDateTime",
+    "active_silence_end",
     "id_in_range",
     "json_type",
     "last_retraining",

@@ -22,11 +22,12 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     or_,
-    text,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.dialect import partial_index
 from monitor.store.base import WHOLE_WINDOW, Base, UTCDateTime, json_type
 
 OPEN_STATES = ("firing", "recovered", "acknowledged")
@@ -64,14 +65,13 @@ class Alert(Base):
         CheckConstraint(
             "state IN ('firing', 'recovered', 'acknowledged', 'resolved')", name="state_known"
         ),
-        Index(
+        partial_index(
             "uq_alert_open_key",
             "model",
             "check_id",
             "segment",
             unique=True,
-            sqlite_where=text("state <> 'resolved'"),
-            postgresql_where=text("state <> 'resolved'"),
+            where="state <> 'resolved'",
         ),
         Index("ix_alert_state", "state"),
     )
@@ -232,6 +232,13 @@ def silence_in_force(now: datetime) -> ColumnElement[bool]:
         Silence.ends_at > now,
         or_(Silence.ended_at.is_(None), Silence.ended_at > now),
     )
+
+
+def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:
+    """The latest end of the silences covering ``model`` now, or None if it is not silenced."""
+    query = select(Silence.ends_at).where(Silence.model == model, silence_in_force(now))
+    ends = list(session.scalars(query))
+    return max(ends) if ends else None
 
 
 class ChannelHold(Base):
