@@ -10,8 +10,8 @@ The logs (20 numerical + 5 categorical features, prediction, score, label, laten
 loaded into the PostgreSQL database ``bench_monitor`` once (bench/pg_data.py) and reused.
 Every run is its own process, measured whole (imports, reads, state DB) by the wrapper of
 bench/drift_vs_evidently.py: wall time, CPU time and peak RSS, with the bytecode of both
-checkouts compiled beforehand, as an installed package's is (:func:`as_installed`). Per round, alternating: the
-baseline (bench/sql_baseline.py), ours cold (a fresh state DB, so the reference is read and
+checkouts compiled beforehand, as an installed package's is (:func:`as_installed`). Per
+round, alternating: the baseline (bench/sql_baseline.py), ours cold (a fresh state DB, so the reference is read and
 profiled) and ours warm (the reference profile is cached). Per-feature and dataset drift
 verdicts of ours and the baseline must agree. ``--forms`` repeats that per reference form, on the
 same rows: ``table`` (a reference table), ``between`` (the reference day of one log, a UNION ALL
