@@ -7,12 +7,12 @@
     python bench/scan_vs_baseline.py --scaling 10000 100000 1000000 10000000
 
 The logs (20 numerical + 5 categorical features, prediction, score, label, latency) are
-loaded into the PostgreSQL database ``bench_monitor`` once (bench/pg_data.py) and reused.
-Every run is its own process, measured whole (imports, reads, state DB) by the wrapper of
-bench/drift_vs_evidently.py: wall time, CPU time and peak RSS, with the bytecode of both
-checkouts compiled beforehand, as an installed package's is (:func:`as_installed`). Per
-round, alternating: the baseline (bench/sql_baseline.py), ours cold (a fresh state DB, so the reference is read and
-profiled) and ours warm (the reference profile is cached). Per-feature and dataset drift
+loaded into the PostgreSQL database ``bench_monitor`` (or $BENCH_DATABASE) once
+(bench/pg_data.py) and reused. Every run is its own process, measured whole (imports, reads,
+state DB) by the wrapper of bench/drift_vs_evidently.py: wall time, CPU time and peak RSS,
+with the bytecode of both checkouts compiled beforehand, as an installed package's is
+(:func:`as_installed`). Per round, alternating: the baseline (bench/sql_baseline.py), ours
+cold (a fresh state DB, so the reference is read and profiled) and ours warm (the reference profile is cached). Per-feature and dataset drift
 verdicts of ours and the baseline must agree. ``--forms`` repeats that per reference form, on the
 same rows: ``table`` (a reference table), ``between`` (the reference day of one log, a UNION ALL
 view of the reference and live tables), ``previous: 1d`` (the same day, rolling: warm is
