@@ -12,14 +12,15 @@ loaded into the PostgreSQL database ``bench_monitor`` (or $BENCH_DATABASE) once
 state DB) by the wrapper of bench/drift_vs_evidently.py: wall time, CPU time and peak RSS,
 with the bytecode of both checkouts compiled beforehand, as an installed package's is
 (:func:`as_installed`). Per round, alternating: the baseline (bench/sql_baseline.py), ours
-cold (a fresh state DB, so the reference is read and profiled) and ours warm (the reference profile is cached). Per-feature and dataset drift
-verdicts of ours and the baseline must agree. ``--forms`` repeats that per reference form, on the
-same rows: ``table`` (a reference table), ``between`` (the reference day of one log, a UNION ALL
-view of the reference and live tables), ``previous: 1d`` (the same day, rolling: warm is
-the scan after the one of the day before, which kept its live window as this reference) and
-``file`` (the reference table written once to Parquet); the baseline reads the same reference
-the same way (the table, the period, the file). ``--scaling`` runs ours only (warm, exact and
-warehouse mode) at each live size. Tables go to stdout and bench/results/.
+cold (a fresh state DB, so the reference is read and profiled) and ours warm (the reference
+profile is cached). Per-feature and dataset drift verdicts of ours and the baseline must
+agree. ``--forms`` repeats that per reference form, on the same rows: ``table`` (a reference
+table), ``between`` (the reference day of one log, a UNION ALL view of the reference and
+live tables), ``previous: 1d`` (the same day, rolling: warm is the scan after the one of the
+day before, which kept its live window as this reference) and ``file`` (the reference table
+written once to Parquet); the baseline reads the same reference the same way (the table, the
+period, the file). ``--scaling`` runs ours only (warm, exact and warehouse mode) at each
+live size. Tables go to stdout and bench/results/.
 """
 
 from __future__ import annotations
