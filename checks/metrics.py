@@ -191,8 +191,11 @@ def _scored(
 def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
     """Area under the ROC curve via the Mann-Whitney rank statistic (ties count half).
 
-    Tied scores share their average rank, as ``scipy.stats.rankdata`` gives them, from one
-    sort: rankdata holds several row-sized index arrays at once (about 100 MB at 1M rows).
+    Tied scores share their average rank, as ``scipy.stats.rankdata`` gives them: a score
+    ranks ``start + 1 .. end`` among the sorted scores (its first and last places), whose
+    mean is ``(start + 1 + end) / 2``. Sorting the values, not their order (an argsort),
+    and looking the positives' scores up in them costs about a third as much at 1M rows;
+    the rank sum is a whole number of halves, exact in integers.
     """
     truth, score = _scored(y_true, y_score, positive_label)
     n_pos, n_neg = int(truth.sum()), int((~truth).sum())
@@ -200,16 +203,12 @@ def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, positive_label: Any = 1) -
     if n_pos == 0 or n_neg == 0:
         why = "no labelled rows" if n_pos + n_neg == 0 else "only one class among labelled rows"
         return _undefined("roc_auc", why, labelled=n_pos + n_neg, **counts)
-    order = np.argsort(score, kind="stable")
-    ordered, positives = score[order], truth[order]
-    del order
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    del ordered
-    ends = np.append(starts[1:], positives.size)
-    # Ranks start+1 .. end share their mean, (start + 1 + end) / 2.
-    positives_per_tie = np.add.reduceat(positives, starts, dtype=np.int64)
-    rank_sum = float(np.dot(positives_per_tie, (starts + ends + 1) / 2.0))
-    u = rank_sum - n_pos * (n_pos + 1) / 2
+    ordered = np.sort(score)
+    positive_scores = np.sort(score[truth])  # sorted lookups walk the array once
+    starts = np.searchsorted(ordered, positive_scores, side="left")
+    ends = np.searchsorted(ordered, positive_scores, side="right")
+    twice_rank_sum = int(starts.sum(dtype=np.int64)) + int(ends.sum(dtype=np.int64)) + n_pos
+    u = twice_rank_sum / 2 - n_pos * (n_pos + 1) / 2
     return _defined("roc_auc", u / (n_pos * n_neg), labelled=n_pos + n_neg, **counts)
 
 

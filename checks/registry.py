@@ -42,6 +42,9 @@ class MetricInputs:
     positive_label: Any = 1
     decision_threshold: float = 0.5
     multiclass: bool = False
+    #: values several metrics derive alike from these arrays (the confusion counts of
+    #: accuracy, precision, recall and f1), computed once per inputs
+    _shared: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def row_total(self) -> int:
         if self.rows is not None:
@@ -106,15 +109,26 @@ def _predicted(inputs: MetricInputs, metric: str) -> m.FloatArray:
     return np.where(np.isnan(score), np.nan, (score >= inputs.decision_threshold).astype(float))
 
 
+def _binary_pair(inputs: MetricInputs, name: str) -> tuple[m.FloatArray, m.FloatArray]:
+    """Truth and prediction as 1.0 (the positive label), 0.0 or NaN."""
+    truth = _binary(
+        _need(inputs, "y_true", name, "a target"), inputs.positive_label, name, "target"
+    )
+    return truth, _predicted(inputs, name)
+
+
 def _label_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
         if inputs.multiclass:
             truth = _need(inputs, "y_true", name, "a target")
             return multiclass_metric(name, truth, _need(inputs, "y_pred", name, "a prediction"))
-        truth = _binary(
-            _need(inputs, "y_true", name, "a target"), inputs.positive_label, name, "target"
-        )
-        return fn(truth, _predicted(inputs, name), positive_label=1.0)
+        if name in m.CONFUSION_METRICS:  # fn is m.from_confusion of these counts
+            counts = inputs._shared.get("confusion")
+            if counts is None:
+                counts = m.confusion_counts(*_binary_pair(inputs, name), positive_label=1.0)
+                inputs._shared["confusion"] = counts
+            return m.from_confusion(name, counts)
+        return fn(*_binary_pair(inputs, name), positive_label=1.0)
 
     return _metric(name, compute)
 

@@ -36,7 +36,23 @@ def quantile_edges(sorted_reference: FloatArray, bins: int = DEFAULT_BINS) -> Fl
     if sorted_reference.size == 0:
         raise ValueError("quantile bins need a reference with values")
     probabilities = np.arange(1, bins) / bins
-    return np.unique(np.quantile(sorted_reference, probabilities, method="inverted_cdf"))
+    return np.unique(sorted_quantiles(sorted_reference, probabilities))
+
+
+def sorted_quantiles(sorted_values: FloatArray, probabilities: FloatArray) -> FloatArray:
+    """``np.quantile(sorted_values, probabilities, method="inverted_cdf")``, read off values
+    already sorted: numpy partitions a copy of the whole array for each call (about 15 ms
+    at 1M values, once per column per scan), where the order statistics are just indexed.
+
+    The index is numpy's own: ``n * p - 1``, rounded up unless whole, at least 0.
+    """
+    if np.isnan(sorted_values[-1]):  # numpy sorts NaN last; its quantiles are then NaN
+        out: FloatArray = np.quantile(sorted_values, probabilities, method="inverted_cdf")
+        return out
+    index = sorted_values.size * probabilities - 1
+    previous = np.floor(index)
+    at = np.where(index - previous == 0, previous, previous + 1).astype(np.intp)
+    return sorted_values[np.clip(at, 0, sorted_values.size - 1)]
 
 
 def bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:

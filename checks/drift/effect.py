@@ -20,7 +20,7 @@ A p-value says how sure a test is that something changed, not how much; at 100k 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -76,13 +76,14 @@ class Effect:
 def effect_size(reference: ColumnProfile, current: ColumnProfile, *, column: str) -> Effect:
     """The effect of ``current`` against ``reference`` (both with non-null values)."""
     if reference.values is not None and current.values is not None:
-        return _numerical(reference.values, current.values, column)
+        return _numerical(reference, current.values, column)
     return _categorical(reference, current, column)
 
 
-def _numerical(ref: np.ndarray, cur: np.ndarray, column: str) -> Effect:
-    """Both arrays are a profile's sorted values: bins and medians are read off them."""
-    sd = float(np.std(ref, ddof=1)) if ref.size > 1 else 0.0
+def _numerical(reference: ColumnProfile, cur: np.ndarray, column: str) -> Effect:
+    """Both hold a profile's sorted values: bins and medians are read off them."""
+    ref = cast(np.ndarray, reference.values)
+    sd = reference.std(ddof=1) if ref.size > 1 else 0.0
     edges = quantile_edges(ref, PSI_BINS)
     value = psi(sorted_bin_counts(ref, edges), sorted_bin_counts(cur, edges))
     if sd == 0.0:

@@ -23,6 +23,27 @@ if TYPE_CHECKING:
 CONFIG_HELP = "Config file (default: $MONITOR_CONFIG, then ./monitor.yaml)."
 
 
+@contextmanager
+def startup_imports() -> Iterator[None]:
+    """A one-shot command's heavy imports, without the cyclic garbage collector.
+
+    Imports build hundreds of thousands of long-lived objects (classes, functions, module
+    dicts), and allocating them sets off some 300 collections that find no garbage (about
+    0.2 CPU s of ``monitor scan``). Afterwards they are frozen out of the collector's
+    later passes (:func:`gc.freeze`), which then only walk what the command itself makes.
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def config_option() -> str | None:
     option: str | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
     return option

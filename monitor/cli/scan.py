@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from monitor.cli._common import config_option, load, parse_time, state_session
+from monitor.cli._common import config_option, load, parse_time, startup_imports, state_session
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -38,14 +38,15 @@ def scan(
     """Scan models, store the results, move alerts, then deliver notifications (tick).
 
     Exit 1 when a scan ended in error."""
-    import json
-    from datetime import UTC, datetime
+    with startup_imports():
+        import json
+        from datetime import UTC, datetime
 
-    from monitor.errors import MonitorError
-    from monitor.scans import scan_line, window_ends
-    from monitor.scans.service import finish_backfill, scan_all
-    from monitor.scans.store import jsonable
-    from monitor.sources import SourceEngines
+        from monitor.errors import MonitorError
+        from monitor.scans import scan_line, window_ends
+        from monitor.scans.service import finish_backfill, scan_all
+        from monitor.scans.store import jsonable
+        from monitor.sources import SourceEngines
 
     if at and (start or end):
         raise MonitorError("give either --at or --from/--to, not both")

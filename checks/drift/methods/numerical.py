@@ -110,7 +110,7 @@ class Wasserstein(DistanceMethod):
 
     def score(self, reference: ColumnProfile, current: ColumnProfile, *, seed: int = 0) -> float:
         u, v = values_of(reference), values_of(current)
-        norm = max(float(np.std(u)), 0.001)
+        norm = max(reference.std(), 0.001)
         if u.size == v.size:  # equal weights: the quantile functions pair up value by value
             return float(np.mean(np.abs(u - v))) / norm
         merged, cu, cv = merged_cdfs(u, v)
