@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -23,6 +24,8 @@ from monitor.windows import Window
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from checks.drift import ColumnProfile
 
 
 @dataclass
@@ -142,12 +145,23 @@ def plan_live_profile(
 
 
 def remember_live_profile(
-    model: ModelConfig, spec: ReferenceSpec, live: pd.DataFrame, *, session: Session
+    model: ModelConfig,
+    spec: ReferenceSpec,
+    live: pd.DataFrame,
+    *,
+    session: Session,
+    made: Mapping[str, ColumnProfile] | None = None,
+    metrics: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Store the live window's summary under ``spec`` (see :func:`plan_live_profile`) and
     drop this model's rolling summaries of periods before the live window's reference,
-    which no later scan of a newer window asks for (with their calibrations)."""
-    _remember(session, _row(model, spec, summarise(model, live)))
+    which no later scan of a newer window asks for (with their calibrations).
+
+    ``made`` and ``metrics``: what the scan's checks already made from these rows (the
+    sorted numerical columns, the performance metrics), stored instead of made again
+    (:func:`~monitor.scans.summary.summarise`)."""
+    summary = summarise(model, live, made=made, metrics=metrics)
+    _remember(session, _row(model, spec, summary))
     end = spec.descriptor["start"]  # the live window's start: the current reference's end
     rows = session.execute(
         select(ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor)

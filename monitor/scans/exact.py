@@ -86,8 +86,21 @@ def read_exact(
         summary = summarise_rows(model, live, performance, reference, windows)
     after: Callable[[], None] | None = None
     if keep is not None:  # the next window's `previous` reference (monitor/scans/cache.py)
-        after = partial(remember_live_profile, model, keep, live, session=session)
+        # what the checks make from these rows is stored, not made again: the numerical
+        # columns they sort (filled in by the checks, which run before `after`) and the
+        # performance metrics, computed on these very rows when the target is one of them
+        observed = summary.observed["performance"] if shared else None
+        metrics = None if observed is None else {k: _bare(v) for k, v in observed.items()}
+        made = summary.whole.sorted
+        after = partial(
+            remember_live_profile, model, keep, live, session=session, made=made, metrics=metrics
+        )
     return summary, reference, descriptor, after
+
+
+def _bare(observed: dict[str, Any]) -> dict[str, Any]:
+    """An observed performance metric as a summary keeps it (without its baseline)."""
+    return {k: v for k, v in observed.items() if k != "baseline"}
 
 
 def summarise_rows(
