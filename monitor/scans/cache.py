@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -150,7 +149,7 @@ def remember_live_profile(
     live: pd.DataFrame,
     *,
     session: Session,
-    made: Mapping[str, ColumnProfile] | None = None,
+    made: dict[str, ColumnProfile] | None = None,
     metrics: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Store the live window's summary under ``spec`` (see :func:`plan_live_profile`) and
@@ -159,9 +158,12 @@ def remember_live_profile(
 
     ``made`` and ``metrics``: what the scan's checks already made from these rows (the
     sorted numerical columns, the performance metrics), stored instead of made again
-    (:func:`~monitor.scans.summary.summarise`)."""
-    summary = summarise(model, live, made=made, metrics=metrics)
-    _remember(session, _row(model, spec, summary))
+    (:func:`~monitor.scans.summary.summarise`). ``made`` is emptied once the summary is
+    encoded: its arrays are not held while the database copies the stored form."""
+    row = _row(model, spec, summarise(model, live, made=made, metrics=metrics))
+    if made is not None:
+        made.clear()
+    _remember(session, row)
     end = spec.descriptor["start"]  # the live window's start: the current reference's end
     rows = session.execute(
         select(ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor)

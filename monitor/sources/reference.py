@@ -212,13 +212,20 @@ class ReferenceReader:
     def _contents(self, window: Window) -> list[Any]:
         log = self.log
         ts = log.timestamp_column()
-        stmt = sa.select(sa.func.count(), sa.func.max(ts)).select_from(log.relation.selectable)
+        counted = [sa.func.count(), sa.func.max(ts)]
+        target = self.model.target
+        if isinstance(target, str):  # a column of the log: its labels counted in this pass
+            column = log.relation.column(target, model=self.model.name, role="target")
+            counted.append(sa.func.count(column))
+        stmt = sa.select(*counted).select_from(log.relation.selectable)
         row = log.one(stmt.where(*log.within(window)))
         count, newest = row[0], row[1]
-        return [count, str(newest), self._labelled(window)]
+        labelled = int(row[2]) if isinstance(target, str) else self._labelled(window)
+        return [count, str(newest), labelled]
 
     def _labelled(self, window: Window) -> int | None:
-        # Late labels change the reference's metrics, so they are part of its contents.
+        # Late labels change the reference's metrics, so they are part of its contents
+        # (a target column of the log is counted by _contents itself).
         target = self.model.target_column
         if target is None:
             return None
