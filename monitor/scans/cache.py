@@ -69,7 +69,11 @@ def plan_reference(
             select(ReferenceProfile.id).where(ReferenceProfile.fingerprint == spec.fingerprint)
         )
     if cached_id is not None:
-        checked = {"identity": spec.identity, "checked_at": now}
+        checked: dict[str, Any] = {"identity": spec.identity, "checked_at": now}
+        if spec.stamp is not None:  # the file as it was when its hash was found unchanged
+            where = ReferenceProfile.id == cached_id
+            descriptor = session.scalar(select(ReferenceProfile.descriptor).where(where))
+            checked["descriptor"] = dict(descriptor or {}) | {"stamp": spec.stamp}
         session.execute(
             update(ReferenceProfile).where(ReferenceProfile.id == cached_id).values(checked)
         )
@@ -80,19 +84,23 @@ def _fresh_profile(
     model: ModelConfig, spec: ReferenceSpec, *, session: Session, now: datetime
 ) -> tuple[ReferenceSpec, int] | None:
     """The spec and id of the newest profile of this reference whose contents were checked
-    within its ``refresh``; ``None`` when the contents must be checked now."""
+    within its ``refresh``; ``None`` when the contents must be checked now. A file whose
+    stamp (size, times, inode) is not the one recorded at its last check is checked now,
+    whatever ``refresh`` says (but ``never``): looking costs no read of the file."""
     refresh = getattr(model.reference, "refresh", "always")
     if spec.identity is None or refresh == "always":
         return None
-    query = select(ReferenceProfile.id, ReferenceProfile.fingerprint).where(
-        ReferenceProfile.identity == spec.identity
-    )
+    query = select(
+        ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor
+    ).where(ReferenceProfile.identity == spec.identity)
     if isinstance(refresh, timedelta):
         query = query.where(ReferenceProfile.checked_at > now - refresh)
     row = session.execute(query.order_by(ReferenceProfile.checked_at.desc()).limit(1)).first()
     if row is None:
         return None
-    return ReferenceSpec(spec.descriptor, row.fingerprint, spec.identity), row.id
+    if refresh != "never" and spec.stamp is not None and row.descriptor.get("stamp") != spec.stamp:
+        return None
+    return ReferenceSpec(spec.descriptor, row.fingerprint, spec.identity, spec.stamp), row.id
 
 
 def load_reference(
@@ -240,7 +248,9 @@ def _row(model: ModelConfig, spec: ReferenceSpec, summary: ReferenceSummary) -> 
         fingerprint=spec.fingerprint,
         identity=spec.identity,
         checked_at=now,
-        descriptor=spec.descriptor | {"rows": {k: s.rows for k, s in summary.slices.items()}},
+        descriptor=spec.descriptor
+        | {"rows": {k: s.rows for k, s in summary.slices.items()}}
+        | ({"stamp": spec.stamp} if spec.stamp is not None else {}),
         rows=summary.rows,
         profiles=to_bytes(summary),
         metrics={k: s.metrics for k, s in summary.slices.items()},
