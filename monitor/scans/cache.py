@@ -110,21 +110,31 @@ def load_reference(
     (and cached, when the reference is fixed; a rolling one is summarised every time)."""
     spec = plan.spec
     if plan.cached_id is not None:
-        cached = session.get_one(ReferenceProfile, plan.cached_id)
+        # the columns, not the entity: the session would hold the payload (which the
+        # summary's values are views on) until the scan commits, after the checks are done
+        stored = select(
+            ReferenceProfile.profiles, ReferenceProfile.descriptor, ReferenceProfile.metrics
+        ).where(ReferenceProfile.id == plan.cached_id)
+        cached = session.execute(stored).one()
         summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
+        del cached
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
         if plan.model.fitted:  # the rows are read only if a fit is not cached yet
             summary.fits = Fits(summary.calibrations, partial(plan.reader.load, plan.live))
         return summary, spec.descriptor | {"cached": True}
     frame = plan.reader.load(plan.live)
     summary = summarise(plan.model, frame)
+    # the rows are kept only for a fit; otherwise they are let go before the database
+    # copies the stored summary
+    rows = [frame] if plan.model.fitted else []
+    del frame
     # A fixed reference is stored; a rolling one read from its rows is not (the next window
     # has another period): the live window the scan keeps is what the next scan finds.
     if spec.fingerprint is not None and spec.identity is not None:
         _remember(session, _row(plan.model, spec, summary))
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
-    if plan.model.fitted:
-        summary.fits = Fits(summary.calibrations, lambda: frame)
+    if rows:
+        summary.fits = Fits(summary.calibrations, rows.pop)  # Fits reads them once
     return summary, spec.descriptor | {"cached": False}
 
 
