@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -128,6 +129,7 @@ def load_reference(
     # copies the stored summary
     rows = [frame] if plan.model.fitted else []
     del frame
+    _release_unused()
     # A fixed reference is stored; a rolling one read from its rows is not (the next window
     # has another period): the live window the scan keeps is what the next scan finds.
     if spec.fingerprint is not None and spec.identity is not None:
@@ -169,19 +171,29 @@ def remember_live_profile(
     session: Session,
     made: dict[str, ColumnProfile] | None = None,
     metrics: dict[str, dict[str, Any]] | None = None,
-) -> None:
-    """Store the live window's summary under ``spec`` (see :func:`plan_live_profile`) and
-    drop this model's rolling summaries of periods before the live window's reference,
-    which no later scan of a newer window asks for (with their calibrations).
+) -> Callable[[], None]:
+    """Summarise the live window and encode its summary; the call returned stores it under
+    ``spec`` (see :func:`plan_live_profile`) and drops this model's rolling summaries of
+    periods before the live window's reference, which no later scan of a newer window asks
+    for (with their calibrations). In two steps, so that the caller lets the rows go before
+    the database copies the stored form (the peak of a scan that keeps its window).
 
     ``made`` and ``metrics``: what the scan's checks already made from these rows (the
     sorted numerical columns, the performance metrics), stored instead of made again
     (:func:`~monitor.scans.summary.summarise`). ``made`` is emptied once the summary is
-    encoded: its arrays are not held while the database copies the stored form."""
+    encoded."""
     row = _row(model, spec, summarise(model, live, made=made, metrics=metrics))
     if made is not None:
         made.clear()
+    return partial(_store_live_profile, session, model, spec, row)
+
+
+def _store_live_profile(
+    session: Session, model: ModelConfig, spec: ReferenceSpec, row: ReferenceProfile
+) -> None:
+    _release_unused()
     _remember(session, row)
+    del row
     end = spec.descriptor["start"]  # the live window's start: the current reference's end
     rows = session.execute(
         select(ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor)
@@ -197,6 +209,15 @@ def remember_live_profile(
         session.execute(delete(ReferenceProfile).where(ReferenceProfile.id.in_(old)))
         gone = DriftCalibration.fingerprint.in_(old.values())
         session.execute(delete(DriftCalibration).where(gone))
+
+
+def _release_unused() -> None:
+    """Hand the memory of rows just let go back to the system: Arrow's allocator (which
+    the reads go through) keeps freed pages for its own reuse, and the database's copies
+    of a stored summary (SQLite's, psycopg's) are not made through it."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _when(text: str) -> datetime:
