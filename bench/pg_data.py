@@ -17,7 +17,8 @@ from typing import Any
 
 from drift_vs_evidently import CATEGORICAL, DRIFTED_CATEGORICAL, DRIFTED_NUMERICAL, NUMERICAL
 
-DATABASE = os.environ.get("BENCH_DATABASE", "bench_monitor")  # a name of one's own, if shared
+# BENCH_DATABASE: another name, so that people benchmarking at once do not share tables
+DATABASE = os.environ.get("BENCH_DATABASE", "bench_monitor")
 ADMIN_URL = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 REFERENCE_ROWS = 1_000_000
 REFERENCE_DAY, LIVE_DAY = "2026-01-01", "2026-01-02"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -23,6 +24,8 @@ from monitor.windows import Window
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from checks.drift import ColumnProfile
 
 
 @dataclass
@@ -67,7 +70,11 @@ def plan_reference(
             select(ReferenceProfile.id).where(ReferenceProfile.fingerprint == spec.fingerprint)
         )
     if cached_id is not None:
-        checked = {"identity": spec.identity, "checked_at": now}
+        checked: dict[str, Any] = {"identity": spec.identity, "checked_at": now}
+        if spec.stamp is not None:  # the file as it was when its hash was found unchanged
+            where = ReferenceProfile.id == cached_id
+            descriptor = session.scalar(select(ReferenceProfile.descriptor).where(where))
+            checked["descriptor"] = dict(descriptor or {}) | {"stamp": spec.stamp}
         session.execute(
             update(ReferenceProfile).where(ReferenceProfile.id == cached_id).values(checked)
         )
@@ -78,19 +85,23 @@ def _fresh_profile(
     model: ModelConfig, spec: ReferenceSpec, *, session: Session, now: datetime
 ) -> tuple[ReferenceSpec, int] | None:
     """The spec and id of the newest profile of this reference whose contents were checked
-    within its ``refresh``; ``None`` when the contents must be checked now."""
+    within its ``refresh``; ``None`` when the contents must be checked now. A file whose
+    stamp (size, times, inode) is not the one recorded at its last check is checked now,
+    whatever ``refresh`` says (but ``never``): looking costs no read of the file."""
     refresh = getattr(model.reference, "refresh", "always")
     if spec.identity is None or refresh == "always":
         return None
-    query = select(ReferenceProfile.id, ReferenceProfile.fingerprint).where(
-        ReferenceProfile.identity == spec.identity
-    )
+    query = select(
+        ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor
+    ).where(ReferenceProfile.identity == spec.identity)
     if isinstance(refresh, timedelta):
         query = query.where(ReferenceProfile.checked_at > now - refresh)
     row = session.execute(query.order_by(ReferenceProfile.checked_at.desc()).limit(1)).first()
     if row is None:
         return None
-    return ReferenceSpec(spec.descriptor, row.fingerprint, spec.identity), row.id
+    if refresh != "never" and spec.stamp is not None and row.descriptor.get("stamp") != spec.stamp:
+        return None
+    return ReferenceSpec(spec.descriptor, row.fingerprint, spec.identity, spec.stamp), row.id
 
 
 def load_reference(
@@ -100,21 +111,32 @@ def load_reference(
     (and cached, when the reference is fixed; a rolling one is summarised every time)."""
     spec = plan.spec
     if plan.cached_id is not None:
-        cached = session.get_one(ReferenceProfile, plan.cached_id)
+        # the columns, not the entity: the session would hold the payload (which the
+        # summary's values are views on) until the scan commits, after the checks are done
+        stored = select(
+            ReferenceProfile.profiles, ReferenceProfile.descriptor, ReferenceProfile.metrics
+        ).where(ReferenceProfile.id == plan.cached_id)
+        cached = session.execute(stored).one()
         summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
+        del cached
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
         if plan.model.fitted:  # the rows are read only if a fit is not cached yet
             summary.fits = Fits(summary.calibrations, partial(plan.reader.load, plan.live))
         return summary, spec.descriptor | {"cached": True}
     frame = plan.reader.load(plan.live)
     summary = summarise(plan.model, frame)
+    # the rows are kept only for a fit; otherwise they are let go before the database
+    # copies the stored summary
+    rows = [frame] if plan.model.fitted else []
+    del frame
+    _release_unused()
     # A fixed reference is stored; a rolling one read from its rows is not (the next window
     # has another period): the live window the scan keeps is what the next scan finds.
     if spec.fingerprint is not None and spec.identity is not None:
         _remember(session, _row(plan.model, spec, summary))
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
-    if plan.model.fitted:
-        summary.fits = Fits(summary.calibrations, lambda: frame)
+    if rows:
+        summary.fits = Fits(summary.calibrations, rows.pop)  # Fits reads them once
     return summary, spec.descriptor | {"cached": False}
 
 
@@ -142,12 +164,36 @@ def plan_live_profile(
 
 
 def remember_live_profile(
-    model: ModelConfig, spec: ReferenceSpec, live: pd.DataFrame, *, session: Session
+    model: ModelConfig,
+    spec: ReferenceSpec,
+    live: pd.DataFrame,
+    *,
+    session: Session,
+    made: dict[str, ColumnProfile] | None = None,
+    metrics: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[], None]:
+    """Summarise the live window and encode its summary; the call returned stores it under
+    ``spec`` (see :func:`plan_live_profile`) and drops this model's rolling summaries of
+    periods before the live window's reference, which no later scan of a newer window asks
+    for (with their calibrations). In two steps, so that the caller lets the rows go before
+    the database copies the stored form (the peak of a scan that keeps its window).
+
+    ``made`` and ``metrics``: what the scan's checks already made from these rows (the
+    sorted numerical columns, the performance metrics), stored instead of made again
+    (:func:`~monitor.scans.summary.summarise`). ``made`` is emptied once the summary is
+    encoded."""
+    row = _row(model, spec, summarise(model, live, made=made, metrics=metrics))
+    if made is not None:
+        made.clear()
+    return partial(_store_live_profile, session, model, spec, row)
+
+
+def _store_live_profile(
+    session: Session, model: ModelConfig, spec: ReferenceSpec, row: ReferenceProfile
 ) -> None:
-    """Store the live window's summary under ``spec`` (see :func:`plan_live_profile`) and
-    drop this model's rolling summaries of periods before the live window's reference,
-    which no later scan of a newer window asks for (with their calibrations)."""
-    _remember(session, _row(model, spec, summarise(model, live)))
+    _release_unused()
+    _remember(session, row)
+    del row
     end = spec.descriptor["start"]  # the live window's start: the current reference's end
     rows = session.execute(
         select(ReferenceProfile.id, ReferenceProfile.fingerprint, ReferenceProfile.descriptor)
@@ -163,6 +209,15 @@ def remember_live_profile(
         session.execute(delete(ReferenceProfile).where(ReferenceProfile.id.in_(old)))
         gone = DriftCalibration.fingerprint.in_(old.values())
         session.execute(delete(DriftCalibration).where(gone))
+
+
+def _release_unused() -> None:
+    """Hand the memory of rows just let go back to the system: Arrow's allocator (which
+    the reads go through) keeps freed pages for its own reuse, and the database's copies
+    of a stored summary (SQLite's, psycopg's) are not made through it."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _when(text: str) -> datetime:
@@ -224,7 +279,9 @@ def _row(model: ModelConfig, spec: ReferenceSpec, summary: ReferenceSummary) -> 
         fingerprint=spec.fingerprint,
         identity=spec.identity,
         checked_at=now,
-        descriptor=spec.descriptor | {"rows": {k: s.rows for k, s in summary.slices.items()}},
+        descriptor=spec.descriptor
+        | {"rows": {k: s.rows for k, s in summary.slices.items()}}
+        | ({"stamp": spec.stamp} if spec.stamp is not None else {}),
         rows=summary.rows,
         profiles=to_bytes(summary),
         metrics={k: s.metrics for k, s in summary.slices.items()},

@@ -10,6 +10,7 @@ or ``<metric>:<column>`` for thresholds, where entries of one metric and column 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from checks.drift import ColumnSpec, compare_column, compare_dataset, get_method, profile_dataset
@@ -95,6 +96,7 @@ def feature_drift(
     cap = None if data.capped else cfg.max_categories
     # profiled once: the test and the effect size read the same sorted values
     current = profile_dataset(data.columns, types, max_categories=cap)
+    _keep_sorted(data, current, types)
     result = compare_dataset(
         {c: data.reference.get(c, reference.profiles[c]) for c in features},
         current,
@@ -137,9 +139,9 @@ def calibrated_feature_drift(
     types |= {c: "categorical" for c in model.features.categorical}
     split = drift_columns(model, reference) * slices
     # profiled once (in parallel): the verdict and the missing share read the same profile
-    current = profile_dataset(
-        data.columns, {c: "categorical" if c in data.binned else t for c, t in types.items()}
-    )
+    profiled = {c: "categorical" if c in data.binned else t for c, t in types.items()}
+    current = profile_dataset(data.columns, profiled)
+    _keep_sorted(data, current, profiled)
     outcomes = [
         _calibrated(model, data, reference, c, t, current[c], split=split) for c, t in types.items()
     ]
@@ -155,6 +157,17 @@ def calibrated_feature_drift(
     dataset = calibration.dataset_outcome(outcomes, cfg, split=split)
     rows.append(_row(dataset, data, cfg.severity))
     return rows
+
+
+def _keep_sorted(data: SliceSummary, current: dict[str, Any], types: dict[str, ColumnType]) -> None:
+    """Remember the numerical profiles made from the rows (not from warehouse profiles)."""
+    if _rows(data):
+        data.sorted.update({c: current[c] for c, t in types.items() if t == "numerical"})
+
+
+def _rows(data: SliceSummary) -> bool:
+    """Whether the slice holds the rows' values (exact mode), not profiles (warehouse)."""
+    return not isinstance(data.columns, Mapping)
 
 
 def _calibrated(
@@ -255,7 +268,11 @@ def output_drift(
         return _output(model, data, reference, column, kind, current)
 
     if cfg.prediction and column in reference.profiles:
-        outcome = judge(column, kind, data.columns[column])
+        current = data.columns[column]
+        if kind == "numerical" and column not in data.binned and _rows(data):
+            # sorted once for the test and the effect size, and kept (see SliceSummary)
+            current = data.sorted[column] = as_profile(current, kind, column, "current")
+        outcome = judge(column, kind, current)
         rows.append(_row(_renamed(outcome, "prediction_drift", column), data, cfg.severity))
     target = model.target_column
     if cfg.target and target and target in reference.profiles and data.target is not None:

@@ -50,10 +50,13 @@ class Windows:
 
 def read_exact(
     model: ModelConfig, log: ModelLog, windows: Windows, *, session: Session, clock: Clock
-) -> tuple[WindowSummary, ReferenceSummary, dict[str, Any], Callable[[], None] | None]:
+) -> tuple[
+    WindowSummary, ReferenceSummary, dict[str, Any], Callable[[], Callable[[], None]] | None
+]:
     """The live window's summary, the reference summary, the reference's descriptor, and
     what to do once the checks are done (keep the live window as the next scan's rolling
-    reference: after the checks, so that the reference's profiles are freed first)."""
+    reference: after the checks, so that the reference's profiles are freed first; it
+    returns the step that stores it, to call once the live rows are let go)."""
     shared = _one_read(model, windows)
     with clock("reference"):
         plan = plan_reference(model, log, windows.live, session=session)
@@ -84,10 +87,23 @@ def read_exact(
             performance = _performance_rows(model, log, windows, live)
     with clock("summary"):
         summary = summarise_rows(model, live, performance, reference, windows)
-    after: Callable[[], None] | None = None
+    after: Callable[[], Callable[[], None]] | None = None
     if keep is not None:  # the next window's `previous` reference (monitor/scans/cache.py)
-        after = partial(remember_live_profile, model, keep, live, session=session)
+        # what the checks make from these rows is stored, not made again: the numerical
+        # columns they sort (filled in by the checks, which run before `after`) and the
+        # performance metrics, computed on these very rows when the target is one of them
+        observed = summary.observed["performance"] if shared else None
+        metrics = None if observed is None else {k: _bare(v) for k, v in observed.items()}
+        made = summary.whole.sorted
+        after = partial(
+            remember_live_profile, model, keep, live, session=session, made=made, metrics=metrics
+        )
     return summary, reference, descriptor, after
+
+
+def _bare(observed: dict[str, Any]) -> dict[str, Any]:
+    """An observed performance metric as a summary keeps it (without its baseline)."""
+    return {k: v for k, v in observed.items() if k != "baseline"}
 
 
 def summarise_rows(

@@ -94,17 +94,19 @@ def _scan(
     with clock("checks"):
         results = tuple(evaluate(summary, reference, model))
     remember_calibrations(session, reference)
+    store = None
     if after is not None:
         del reference  # its profiles are freed before the live window's are made
         with clock("live_profile"):
-            after()
+            store = after()
+        del after  # it holds the live rows
     estimated = estimates_of(results)
     realised = realised_of(model, summary.whole)
     segments = estimates_by_segment(model, results, summary.slices)
     failed = any(r.outcome.passed is False for r in results)
     # an empty live window is a finding, never a pass
     status = "no_data" if summary.whole.rows == 0 else ("failed" if failed else "ok")
-    return {
+    found = {
         "status": status,
         "reference": descriptor,
         "rows": summary.rows,
@@ -115,6 +117,11 @@ def _scan(
         if estimated or realised or segments
         else {},
     }
+    if store is not None:
+        del summary  # the live rows are let go before the database copies the kept summary
+        with clock("live_profile_store"):
+            store()
+    return found
 
 
 def _message(exc: Exception, engines: SourceEngines) -> str:

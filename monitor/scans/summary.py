@@ -8,6 +8,7 @@ as on the rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,20 +67,42 @@ class ReferenceSummary:
         return self.slices.get(value)
 
 
-def summarise(model: ModelConfig, frame: pd.DataFrame) -> ReferenceSummary:
-    """Profiles of every drift-checked column and the performance metrics of the reference."""
-    slices = {WHOLE: _summarise_slice(model, frame)}
+def summarise(
+    model: ModelConfig,
+    frame: pd.DataFrame,
+    *,
+    made: Mapping[str, ColumnProfile] | None = None,
+    metrics: dict[str, dict[str, Any]] | None = None,
+) -> ReferenceSummary:
+    """Profiles of every drift-checked column and the performance metrics of the reference.
+
+    ``made``: numerical profiles of the whole ``frame`` already made from these rows (by the
+    checks of the scan that read them), and ``metrics``: its performance metrics already
+    computed (:func:`~monitor.scans.performance.performance_metrics` of the same rows), used
+    instead of sorting and computing them again; the summary is the same either way.
+    """
+    slices = {WHOLE: _summarise_slice(model, frame, made or {}, metrics)}
     for value, part in segment_frames(model, frame, limit=MAX_REFERENCE_SEGMENTS):
-        slices[value] = _summarise_slice(model, part)
+        slices[value] = _summarise_slice(model, part, {}, None)
     return ReferenceSummary(slices)
 
 
-def _summarise_slice(model: ModelConfig, frame: pd.DataFrame) -> Summary:
+def _summarise_slice(
+    model: ModelConfig,
+    frame: pd.DataFrame,
+    made: Mapping[str, ColumnProfile],
+    metrics: dict[str, dict[str, Any]] | None,
+) -> Summary:
     cap = model.checks.drift.max_categories
     types = {c: t for c, t in drift_types(model).items() if c in frame.columns}
+    known = {c: made[c] for c, t in types.items() if t == "numerical" and c in made}
+    left = {c: t for c, t in types.items() if c not in known}
     # in parallel: sorting a large reference's numerical columns is most of a cold scan's CPU
-    profiles = profile_dataset(frame, types, max_categories=cap, side="reference")
-    metrics = performance_metrics(model, frame) if model.target_column in frame.columns else {}
+    found = profile_dataset(frame, left, max_categories=cap, side="reference")
+    profiles = {c: known[c] if c in known else found[c] for c in types}
+    if metrics is None:
+        has_target = model.target_column in frame.columns
+        metrics = performance_metrics(model, frame) if has_target else {}
     return Summary(len(frame), profiles, metrics)
 
 

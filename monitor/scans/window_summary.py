@@ -32,6 +32,9 @@ class SliceSummary:
     (and their bin count); ``reference`` holds the reference counted on the same bins, which
     their test compares with instead of the reference's values. ``capped``: categorical
     columns already keep at most ``max_categories`` values (counted by the database).
+    ``sorted``: the numerical columns' profiles (sorted values) the drift checks made from
+    the rows, filled by :func:`~monitor.scans.evaluate.evaluate`, so that keeping this
+    window as the next scan's rolling reference does not sort them again.
     """
 
     segment: str
@@ -42,6 +45,7 @@ class SliceSummary:
     binned: Mapping[str, int] = field(default_factory=dict)
     reference: Mapping[str, ColumnProfile] = field(default_factory=dict)
     capped: bool = False
+    sorted: dict[str, ColumnProfile] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

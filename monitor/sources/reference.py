@@ -43,6 +43,9 @@ class ReferenceSpec:
     descriptor: dict[str, Any]
     fingerprint: str | None
     identity: str | None = None
+    #: a file's size, modification and change times and inode (read without opening it):
+    #: a summary is reused without hashing the file only while its stamp is the same
+    stamp: str | None = None
 
 
 class ReferenceReader:
@@ -68,8 +71,10 @@ class ReferenceReader:
         ``identity`` a hash of everything its fingerprint holds but its contents (``None``
         for a rolling reference). The fingerprint is left unset."""
         ref = self.model.reference
+        stamp = None
         if isinstance(ref, FileReference):
             descriptor = {"kind": "file", "file": str(ref.file)}
+            stamp = _file_stamp(ref.file)  # before any hash: a change after it is seen next
         elif isinstance(ref, TableReference):
             descriptor = {"kind": "table", "table": ref.table, "source": self._source()}
         else:
@@ -80,7 +85,7 @@ class ReferenceReader:
                 rolling = {"kind": "previous", "previous": format_duration(ref.previous)}
                 return ReferenceSpec(rolling | period, None)
             descriptor = {"kind": "between"} | period
-        return ReferenceSpec(descriptor, None, self._fingerprint(descriptor, None))
+        return ReferenceSpec(descriptor, None, self._fingerprint(descriptor, None), stamp)
 
     def describe(self, live: Window) -> ReferenceSpec:
         """:meth:`identify` plus the fingerprint of the reference's current contents
@@ -102,7 +107,7 @@ class ReferenceReader:
             assert window is not None
             contents = self._contents(window)
         fingerprint = self._fingerprint(_bare(spec.descriptor), contents)
-        return ReferenceSpec(spec.descriptor, fingerprint, spec.identity)
+        return ReferenceSpec(spec.descriptor, fingerprint, spec.identity, spec.stamp)
 
     def period(self, window: Window) -> ReferenceSpec:
         """A rolling reference's spec for ``window``, with the fingerprint of the period's
@@ -212,13 +217,20 @@ class ReferenceReader:
     def _contents(self, window: Window) -> list[Any]:
         log = self.log
         ts = log.timestamp_column()
-        stmt = sa.select(sa.func.count(), sa.func.max(ts)).select_from(log.relation.selectable)
+        counted = [sa.func.count(), sa.func.max(ts)]
+        target = self.model.target
+        if isinstance(target, str):  # a column of the log: its labels counted in this pass
+            column = log.relation.column(target, model=self.model.name, role="target")
+            counted.append(sa.func.count(column))
+        stmt = sa.select(*counted).select_from(log.relation.selectable)
         row = log.one(stmt.where(*log.within(window)))
         count, newest = row[0], row[1]
-        return [count, str(newest), self._labelled(window)]
+        labelled = int(row[2]) if isinstance(target, str) else self._labelled(window)
+        return [count, str(newest), labelled]
 
     def _labelled(self, window: Window) -> int | None:
-        # Late labels change the reference's metrics, so they are part of its contents.
+        # Late labels change the reference's metrics, so they are part of its contents
+        # (a target column of the log is counted by _contents itself).
         target = self.model.target_column
         if target is None:
             return None
@@ -266,6 +278,17 @@ def _bare(descriptor: dict[str, Any]) -> dict[str, Any]:
     if descriptor.get("kind") == "between":
         return {k: v for k, v in descriptor.items() if k != "kind"}
     return descriptor
+
+
+def _file_stamp(path: Path) -> str:
+    """What changes whenever a file is written or replaced: its size, modification and
+    status-change times (nanoseconds) and inode; ``ctime`` cannot be set back by a tool
+    that restores ``mtime``, and a file replaced by a rename has another inode."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"reference file {str(path)!r} not found") from None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def _file_hash(path: Path) -> str:

@@ -8,7 +8,9 @@ state DB instead of waiting, so the tests are independent of the clock.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +107,60 @@ def test_refresh_never_keeps_the_first_summary(
     _age_checks(session, timedelta(days=3650))
     second = _scan(config, engines_for, session, 3)
     assert second.reference["cached"] is True and second.rows_reference == first.rows_reference
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_changed_file_is_seen_by_the_next_scan_within_its_refresh(
+    db_url: str,
+    engine: Engine,
+    engines_for: Engines,
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+) -> None:
+    """A file is not hashed while its size, times and inode are those of its last check
+    (``refresh`` 1d); a rewrite, even to the same size, is hashed and read by the next scan;
+    a file only touched is hashed, found unchanged, and its summary reused."""
+    from monitor.sources import reference
+
+    hashed: list[Path] = []
+    real_hash = reference._file_hash
+    monkeypatch.setattr(reference, "_file_hash", lambda p: hashed.append(p) or real_hash(p))
+    write(engine, log_frame(T0, 96), "preds")
+    path = tmp_path / f"train{suffix}"
+
+    def save(seed: int) -> None:
+        train = log_frame(T0, 10, seed=seed).drop(columns=["id", "ts"])
+        train.to_parquet(path) if suffix == ".parquet" else train.to_csv(path, index=False)
+
+    save(seed=1)
+    config = make_config(db_url, model_dict(reference={"file": str(path)}))
+    first = _scan(config, engines_for, session, 2)
+    assert (first.reference["cached"], len(hashed)) == (False, 1)
+    assert _scan(config, engines_for, session, 3).reference["cached"] is True
+    assert len(hashed) == 1  # unchanged stamp: neither hashed nor read
+    before = _results(first)
+    if suffix == ".parquet":
+        save(seed=2)  # same rows, other values
+    else:  # other digits in place: the same size, and its modification time put back
+        old = path.stat()
+        path.write_text(path.read_text().translate(str.maketrans("34", "43")))
+        os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    changed = _scan(config, engines_for, session, 4)
+    assert (changed.reference["cached"], len(hashed)) == (False, 2)
+    assert _results(changed)["drift:age"] != before["drift:age"]
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # touched
+    touched = _scan(config, engines_for, session, 5)
+    assert (touched.reference["cached"], len(hashed)) == (True, 3)
+    assert _scan(config, engines_for, session, 6).reference["cached"] is True
+    assert len(hashed) == 3
+    assert len(session.scalars(select(ReferenceProfile)).all()) == 2  # one per content
+
+
+def _results(scan: Scan) -> dict[str, float | None]:
+    return {r.check: r.value for r in scan.results if r.segment == ""}
 
 
 def test_unchanged_contents_renew_the_check_and_reuse_the_profile(

@@ -14,7 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from monitor.config import Config
+from monitor.scans.summary import summarise, to_bytes
+from monitor.sources import ModelLog, ReferenceReader
 from monitor.store import DriftCalibration, ReferenceProfile, Scan
+from monitor.windows import Window
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 from tests.monitor.scancore.test_scan import Engines, _results, _scan
 
@@ -60,6 +63,37 @@ def test_next_scan_uses_the_live_window_summary_of_the_previous_scan(
     live = frame[ts >= day(2).replace(tzinfo=None)]
     assert kept["drift:age"][0] == pytest.approx(stats.ks_2samp(reference.age, live.age).pvalue)
     assert second.rows_reference == len(reference)
+
+
+@pytest.mark.parametrize("evidently", [True, False], ids=["evidently", "calibrated"])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"segment": "region"}, {"prediction": None}],
+    ids=["plain", "segments", "score-as-prediction"],
+)
+def test_kept_summary_is_the_summary_of_the_period_read_from_its_rows(
+    db_url: str,
+    engine: Engine,
+    engines_for: Engines,
+    session: Session,
+    evidently: bool,
+    overrides: dict[str, str | None],
+) -> None:
+    """The kept summary reuses what the scan's checks made from the live rows (sorted
+    columns, performance metrics); it is byte for byte the summary of the period's rows."""
+    write(engine, log_frame(T0, 72, seed=11), "preds")
+    config = _rolling(db_url, overrides, evidently=evidently)  # type: ignore[arg-type]
+    _scan(config, engines_for, session, 2)  # live day 1, kept for the scan of day 2
+    kept = session.scalars(select(ReferenceProfile)).one()
+    assert kept.descriptor["start"] == "2026-03-02T00:00:00Z"
+    model = config.model("churn")
+    reader = ReferenceReader(ModelLog(model, engines_for(config)))
+    rows = reader.load(Window(day(2), day(3)))  # its reference period: day 1
+    read = summarise(model, rows)
+    assert bytes(kept.profiles) == bytes(to_bytes(read))
+    assert kept.metrics == {k: s.metrics for k, s in read.slices.items()}
+    assert kept.descriptor["rows"] == {k: s.rows for k, s in read.slices.items()}
+    assert len(read.slices) == (3 if "segment" in overrides else 1)
 
 
 def test_late_rows_in_the_kept_window_are_read_again(
