@@ -110,18 +110,51 @@ def _severity(signal: CheckSignal) -> str:
     return severity
 
 
-def observe(
+def observe_scan(
     *,
     session: Session,
     model: str,
+    observations: Sequence[tuple[Observation, str | None]],
+    window_end: datetime,
+    policy: AlertPolicy,
+    now: datetime,
+) -> list[ConditionChange]:
+    """Count one scan's observations (each with its threshold key) into their conditions.
+
+    The model's condition rows of these checks are read in one query and written in one
+    flush; an observation at or before the last window counted (a re-scan) is left out.
+    Each (check id, segment) is counted on its own row, independently of the others.
+    """
+    check_ids = {observation.check_id for observation, _ in observations}
+    if not check_ids:
+        return []
+    query = select(AlertCondition).where(
+        AlertCondition.model == model, AlertCondition.check_id.in_(sorted(check_ids))
+    )
+    rows = {(row.check_id, row.segment): row for row in session.scalars(query)}
+    changes: list[ConditionChange] = []
+    with session.no_autoflush:
+        for observation, threshold_key in observations:
+            key = (observation.check_id, observation.segment)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = _new_row(session, model, key[0], key[1], now)
+            change = _count(row, observation, window_end, policy, threshold_key, now)
+            if change is not None:
+                changes.append(change)
+    if changes:
+        session.flush()
+    return changes
+
+
+def _count(
+    row: AlertCondition,
     observation: Observation,
     window_end: datetime,
     policy: AlertPolicy,
     threshold_key: str | None,
     now: datetime,
 ) -> ConditionChange | None:
-    """Count one observation; return the debounced condition, or None for a re-scan."""
-    row = _condition_row(session, model, observation.check_id, observation.segment, now)
     if row.last_window_end is not None and window_end <= row.last_window_end:
         return None
     if threshold_key is not None and row.threshold_key != threshold_key:
@@ -132,7 +165,6 @@ def observe(
     row.state = _next_state(row, observation.state, policy)
     row.last_window_end = window_end
     row.value, row.threshold, row.updated_at = observation.value, observation.threshold, now
-    session.flush()
     return ConditionChange(
         observation.check_id, observation.segment, previous, row.state, observation
     )
@@ -153,27 +185,19 @@ def _next_state(row: AlertCondition, observed: str | None, policy: AlertPolicy) 
     return row.state
 
 
-def _condition_row(
+def _new_row(
     session: Session, model: str, check_id: str, segment: str, now: datetime
 ) -> AlertCondition:
-    row = session.scalars(
-        select(AlertCondition).where(
-            AlertCondition.model == model,
-            AlertCondition.check_id == check_id,
-            AlertCondition.segment == segment,
-        )
-    ).one_or_none()
-    if row is None:
-        row = AlertCondition(
-            model=model,
-            check_id=check_id,
-            segment=segment,
-            state="ok",
-            breach_streak=0,
-            ok_streak=0,
-            updated_at=now,
-        )
-        session.add(row)
+    row = AlertCondition(
+        model=model,
+        check_id=check_id,
+        segment=segment,
+        state="ok",
+        breach_streak=0,
+        ok_streak=0,
+        updated_at=now,
+    )
+    session.add(row)
     return row
 
 

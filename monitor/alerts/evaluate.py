@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.alerts.conditions import CheckSignal, ConditionChange, fold, observe
-from monitor.alerts.lifecycle import apply_change
+from monitor.alerts.conditions import CheckSignal, ConditionChange, fold, observe_scan
+from monitor.alerts.lifecycle import apply_change, open_alerts
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.alerts.segments import combine
 from monitor.alerts.store import Transition
-from monitor.store import OPEN_STATES, WHOLE_WINDOW, Alert
+from monitor.store import WHOLE_WINDOW
 
 
 def evaluate_scan(
@@ -36,21 +35,24 @@ def evaluate_scan(
     labels, a manual re-run): its results are stored by the scan but do not count again.
     """
     window_end = as_utc(window_end)
+    keys = _threshold_keys(signals)
+    counted = observe_scan(
+        session=session,
+        model=model,
+        observations=[(o, keys.get((o.check_id, o.segment))) for o in fold(signals)],
+        window_end=window_end,
+        policy=policy,
+        now=now,
+    )
+    if not counted:
+        return []  # a re-scan (or no alerting check): nothing counted, no alert moves
     by_check: dict[str, list[ConditionChange]] = {}
-    for observation in fold(signals):
-        change = observe(
-            session=session,
-            model=model,
-            observation=observation,
-            window_end=window_end,
-            policy=policy,
-            threshold_key=_threshold_key(signals, observation.check_id, observation.segment),
-            now=now,
-        )
-        if change is not None:
-            by_check.setdefault(change.check_id, []).append(change)
+    for change in counted:
+        by_check.setdefault(change.check_id, []).append(change)
+    # The model's open alerts, read once: each change below moves the one of its key.
+    alerts = open_alerts(session, model)
     transitions = []
-    for change in _alert_changes(session, model, by_check, policy):
+    for change in _alert_changes(set(alerts), by_check, policy):
         transition = apply_change(
             session=session,
             model=model,
@@ -60,6 +62,7 @@ def evaluate_scan(
             now=now,
             window_end=window_end,
             hold=hold,
+            alerts=alerts,
         )
         if transition is not None:
             transitions.append(transition)
@@ -67,8 +70,7 @@ def evaluate_scan(
 
 
 def _alert_changes(
-    session: Session,
-    model: str,
+    open_keys: set[tuple[str, str]],
     by_check: dict[str, list[ConditionChange]],
     policy: AlertPolicy,
 ) -> list[ConditionChange]:
@@ -77,8 +79,9 @@ def _alert_changes(
     Alerts opened per segment before a check alerted once for all (stored before the
     upgrade, or under ``segments: each``) still follow their own segment until they close;
     meanwhile that segment is left out of the check's alert, so nothing is announced twice.
+    ``open_keys``: the (check id, segment) of the model's open alerts.
     """
-    own = _open_segment_alerts(session, model)
+    own = {(check_id, segment) for check_id, segment in open_keys if segment != WHOLE_WINDOW}
     changes: list[ConditionChange] = []
     for check_id, group in by_check.items():
         if check_id in policy.segment_alerts:
@@ -92,25 +95,16 @@ def _alert_changes(
     return changes
 
 
-def _open_segment_alerts(session: Session, model: str) -> set[tuple[str, str]]:
-    rows = session.execute(
-        select(Alert.check_id, Alert.segment).where(
-            Alert.model == model, Alert.segment != WHOLE_WINDOW, Alert.state.in_(OPEN_STATES)
-        )
-    )
-    return {(check_id, segment) for check_id, segment in rows}
-
-
-def _threshold_key(signals: Sequence[CheckSignal], check_id: str, segment: str) -> str | None:
-    """The thresholds of every rung of the check: changing any of them resets its debounce."""
-    thresholds = sorted(
-        {
-            s.threshold
-            for s in signals
-            if s.check_id == check_id and (s.segment or "") == segment and s.threshold is not None
-        }
-    )
-    return ",".join(f"{t:.12g}" for t in thresholds) if thresholds else None
+def _threshold_keys(signals: Sequence[CheckSignal]) -> dict[tuple[str, str], str]:
+    """Per (check id, segment), the thresholds of every rung of the check: changing any of
+    them resets its debounce. A check with no threshold has no key."""
+    thresholds: dict[tuple[str, str], set[float]] = {}
+    for s in signals:
+        if s.threshold is not None:
+            thresholds.setdefault((s.check_id, s.segment or ""), set()).add(s.threshold)
+    return {
+        key: ",".join(f"{t:.12g}" for t in sorted(values)) for key, values in thresholds.items()
+    }
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -11,6 +11,7 @@ transitions, their events and their outbox rows commit together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,14 @@ def open_alert(session: Session, model: str, check_id: str, segment: str) -> Ale
     return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
 
 
+def open_alerts(session: Session, model: str) -> dict[tuple[str, str], Alert]:
+    """The open alerts of ``model`` by (check id, segment), read afresh in one query (at
+    most one per key: the ``uq_alert_open_key`` index)."""
+    query = select(Alert).where(Alert.model == model, Alert.state.in_(OPEN_STATES))
+    rows = session.scalars(query.execution_options(populate_existing=True))
+    return {(alert.check_id, alert.segment): alert for alert in rows}
+
+
 def apply_change(
     *,
     session: Session,
@@ -50,8 +59,12 @@ def apply_change(
     now: datetime,
     window_end: datetime,
     hold: bool = False,
+    alerts: Mapping[tuple[str, str], Alert] | None = None,
 ) -> Transition | None:
     """Move the open alert of this key (or open one) according to the condition change.
+
+    ``alerts``: the model's open alerts by (check id, segment), as :func:`open_alerts`
+    read them for this scan; without it the alert of this key is read here.
 
     ``hold``: the outbox rows are written held (a backfill): the transition and its event
     are recorded as usual, and the backfill's end notifies the final state once.
@@ -60,7 +73,8 @@ def apply_change(
     someone closed it meanwhile (an acknowledgement of a recovered alert resolves it), a
     breach opens a new alert, as it would have a moment later.
     """
-    alert: Alert | None = open_alert(session, model, change.check_id, change.segment)
+    key = (change.check_id, change.segment)
+    alert = alerts.get(key) if alerts is not None else open_alert(session, model, *key)
     for _ in range(_MAX_CAS_ATTEMPTS):
         if alert is None:
             if change.current in SEVERITIES and change.observation.state in SEVERITIES:
@@ -92,8 +106,8 @@ def apply_change(
         alert = load(session, alert.id)
         if not alert.is_open:
             alert = None
-    key = f"{model} {change.check_id}"
-    raise RuntimeError(f"alert of {key}: gave up after {_MAX_CAS_ATTEMPTS} concurrent updates")
+    name = f"{model} {change.check_id}"
+    raise RuntimeError(f"alert of {name}: gave up after {_MAX_CAS_ATTEMPTS} concurrent updates")
 
 
 def _raise(
