@@ -163,9 +163,10 @@ def auroc_spread(y: BoolArray, score: FloatArray, order: IntArray | None = None)
     if positives == 0 or negatives == 0:
         return Spread.of(float("nan"), 0.0)
     ranks = midranks(score, order)
-    within = {k: None if order is None else suborder(order, rows) for k, rows in ((1, y), (0, ~y))}
-    over_negatives = (ranks[y] - midranks(score[y], within[1])) / negatives
-    under_positives = 1 - (ranks[~y] - midranks(score[~y], within[0])) / positives
+    positive_order = None if order is None else suborder(order, y)
+    negative_order = None if order is None else suborder(order, ~y)
+    over_negatives = (ranks[y] - midranks(score[y], positive_order)) / negatives
+    under_positives = 1 - (ranks[~y] - midranks(score[~y], negative_order)) / positives
     share = positives / len(y)
     return Spread(
         ((float(np.std(over_negatives)), share), (float(np.std(under_positives)), 1 - share))

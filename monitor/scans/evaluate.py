@@ -160,8 +160,9 @@ def calibrated_feature_drift(
 
 
 def _keep_sorted(data: SliceSummary, current: dict[str, Any], types: dict[str, ColumnType]) -> None:
-    """Remember the numerical profiles made from the rows (not from warehouse profiles)."""
-    if _rows(data):
+    """Remember the numerical profiles made from the rows (not from warehouse profiles),
+    when the scan keeps its window (see SliceSummary)."""
+    if data.sorted is not None and _rows(data):
         data.sorted.update({c: current[c] for c, t in types.items() if t == "numerical"})
 
 
@@ -271,7 +272,9 @@ def output_drift(
         current = data.columns[column]
         if kind == "numerical" and column not in data.binned and _rows(data):
             # sorted once for the test and the effect size, and kept (see SliceSummary)
-            current = data.sorted[column] = as_profile(current, kind, column, "current")
+            current = as_profile(current, kind, column, "current")
+            if data.sorted is not None:
+                data.sorted[column] = current
         outcome = judge(column, kind, current)
         rows.append(_row(_renamed(outcome, "prediction_drift", column), data, cfg.severity))
     target = model.target_column

@@ -86,7 +86,9 @@ def read_exact(
         else:
             performance = _performance_rows(model, log, windows, live)
     with clock("summary"):
-        summary = summarise_rows(model, live, performance, reference, windows)
+        summary = summarise_rows(
+            model, live, performance, reference, windows, keep_sorted=keep is not None
+        )
     after: Callable[[], Callable[[], None]] | None = None
     if keep is not None:  # the next window's `previous` reference (monitor/scans/cache.py)
         # what the checks make from these rows is stored, not made again: the numerical
@@ -112,8 +114,12 @@ def summarise_rows(
     performance: pd.DataFrame,
     reference: ReferenceSummary,
     windows: Windows,
+    *,
+    keep_sorted: bool = False,
 ) -> WindowSummary:
-    slices = {"": _slice(model, "", live, performance, windows.seconds)}
+    """``keep_sorted``: the whole window's checks leave their sorted columns in its slice
+    (the scan keeps the window as the next one's reference)."""
+    slices = {"": _slice(model, "", live, performance, windows.seconds, keep_sorted)}
     values = top_segments(model, live, limit=model.max_segments)
     perf_parts = dict(segment_frames(model, performance, limit=0, values=values))
     for value, part in segment_frames(model, live, limit=0, values=values):
@@ -137,6 +143,7 @@ def _slice(
     live: pd.DataFrame,
     performance: pd.DataFrame,
     seconds: float,
+    keep_sorted: bool = False,
 ) -> SliceSummary:
     target = model.target_column
     return SliceSummary(
@@ -145,6 +152,7 @@ def _slice(
         columns=live,
         target=performance[target].dropna() if target in performance.columns else None,
         metrics=_metrics(model, live, performance, seconds),
+        sorted={} if keep_sorted else None,
     )
 
 

@@ -32,9 +32,10 @@ class SliceSummary:
     (and their bin count); ``reference`` holds the reference counted on the same bins, which
     their test compares with instead of the reference's values. ``capped``: categorical
     columns already keep at most ``max_categories`` values (counted by the database).
-    ``sorted``: the numerical columns' profiles (sorted values) the drift checks made from
-    the rows, filled by :func:`~monitor.scans.evaluate.evaluate`, so that keeping this
-    window as the next scan's rolling reference does not sort them again.
+    ``sorted``: where the drift checks leave the numerical columns' profiles (sorted values)
+    they made from the rows (:func:`~monitor.scans.evaluate.evaluate`), so that keeping this
+    window as the next scan's rolling reference does not sort them again; ``None`` (they are
+    not held past their check) unless the scan keeps the window.
     """
 
     segment: str
@@ -45,7 +46,7 @@ class SliceSummary:
     binned: Mapping[str, int] = field(default_factory=dict)
     reference: Mapping[str, ColumnProfile] = field(default_factory=dict)
     capped: bool = False
-    sorted: dict[str, ColumnProfile] = field(default_factory=dict)
+    sorted: dict[str, ColumnProfile] | None = None
 
 
 @dataclass(frozen=True)
