@@ -10,16 +10,18 @@ constructs have a standard-SQL default.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy.dialects import postgresql, sqlite
 
 #: the dialects whose ``CREATE INDEX`` takes a ``WHERE`` clause (see :func:`partial_index`)
@@ -244,3 +246,27 @@ def _create_index(element: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str
             options["where"] = sa.text(where)
     create: str = compiler.visit_create_index(element, **kw)  # type: ignore[no-untyped-call]
     return create
+
+
+def large_value(session: Session, attribute: QueryableAttribute[bytes], key: int) -> bytes | None:
+    """The value of ``attribute`` (a large binary column of a state-DB table whose primary
+    key is the integer ``key``) in that row, read whole; ``None`` if there is no such row.
+
+    SQLite reads it with incremental BLOB I/O straight into one buffer of its final size: a
+    SELECT first assembles the value from its overflow pages into a buffer of SQLite's own,
+    which the driver then copies into a bytes object (two copies of a 100+ MB profile).
+    Other databases (PostgreSQL) select it plainly.
+    """
+    column = cast("sa.Column[bytes]", attribute.expression)
+    (primary,) = column.table.primary_key.columns
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = cast("sqlite3.Connection", connection.connection.driver_connection)
+        try:
+            blob = raw.blobopen(column.table.name, column.name, key, readonly=True)
+        except raw.OperationalError:  # no such row (or a NULL value: not a blob)
+            return session.scalar(sa.select(column).where(primary == key))
+        with blob:
+            value: bytes = blob.read()
+        return value
+    return session.scalar(sa.select(column).where(primary == key))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from monitor import dialect
 from monitor.config.schema import ModelConfig, PreviousReference
+from monitor.errors import MonitorError
 from monitor.scans.calibration import Calibrations
 from monitor.scans.fits import Fits
 from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
@@ -113,12 +114,15 @@ def load_reference(
     if plan.cached_id is not None:
         # the columns, not the entity: the session would hold the payload (which the
         # summary's values are views on) until the scan commits, after the checks are done
-        stored = select(
-            ReferenceProfile.profiles, ReferenceProfile.descriptor, ReferenceProfile.metrics
-        ).where(ReferenceProfile.id == plan.cached_id)
+        stored = select(ReferenceProfile.descriptor, ReferenceProfile.metrics).where(
+            ReferenceProfile.id == plan.cached_id
+        )
         cached = session.execute(stored).one()
-        summary = from_bytes(cached.profiles, cached.descriptor["rows"], cached.metrics)
-        del cached
+        payload = dialect.large_value(session, ReferenceProfile.profiles, plan.cached_id)
+        if payload is None:
+            raise MonitorError(f"model {plan.model.name!r}: cached reference summary deleted")
+        summary = from_bytes(payload, cached.descriptor["rows"], cached.metrics)
+        del cached, payload
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
         if plan.model.fitted:  # the rows are read only if a fit is not cached yet
             summary.fits = Fits(summary.calibrations, partial(plan.reader.load, plan.live))
