@@ -244,3 +244,24 @@ def _create_index(element: CreateIndex, compiler: DDLCompiler, **kw: Any) -> str
             options["where"] = sa.text(where)
     create: str = compiler.visit_create_index(element, **kw)  # type: ignore[no-untyped-call]
     return create
+
+
+def insert_large(
+    session: Session, stmt: postgresql.Insert | sqlite.Insert, row: dict[str, Any], *, large: str
+) -> None:
+    """Run ``stmt``, an ``INSERT ... ON CONFLICT DO NOTHING`` (:func:`insert`), for ``row``,
+    whose value ``row[large]`` is large (a stored reference summary), leaving no copy of
+    that value behind once it is stored.
+
+    The row goes in as the execution's parameters: a statement built with ``.values()``, or
+    an ORM object, would keep the value for as long as it lives. SQLite's driver (pysqlite)
+    leaves the last values bound to its cached prepared statement, a copy in SQLite's own
+    memory until that statement runs again: it runs again with the value empty, which
+    inserts nothing (the row's key exists now, ours or a concurrent scan's) and frees the
+    copy. On PostgreSQL the parameters are freed with the execution; what stays is the
+    connection's own send buffer (libpq's, as large as the largest statement sent), which
+    nothing here can shrink.
+    """
+    session.execute(stmt, row)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(stmt, row | {large: b""})
