@@ -135,10 +135,11 @@ def load_reference(
     # has another period): the live window the scan keeps is what the next scan finds.
     if spec.fingerprint is not None and spec.identity is not None:
         row = _row(plan.model, spec, summary)
-        _remember(session, row)
-        # the stored form stands for the summary from now on, as a later scan reads it:
-        # its arrays are views on the stored bytes, which are not held twice
+        # the stored form stands for the summary from here on, as a later scan reads it
+        # (views on the stored bytes): the profiles it was made of are let go before the
+        # database copies those bytes, not held beside them
         summary = from_bytes(row["profiles"], row["descriptor"]["rows"], row["metrics"])
+        _remember(session, row)
         del row
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
     if rows is not None:
