@@ -291,7 +291,7 @@ def _remember(session: Session, row: dict[str, Any]) -> None:
     ``INSERT ... ON CONFLICT DO NOTHING`` in the scan's transaction, so a dry run's rollback
     takes it back too; the payload is an execution parameter, so that no statement or ORM
     object keeps a copy of it (:func:`~monitor.dialect.insert_large`)."""
-    stmt = dialect.insert(session, ReferenceProfile)
+    stmt = dialect.insert(session, ReferenceProfile.__table__)
     stmt = stmt.on_conflict_do_nothing(index_elements=["fingerprint"])
     dialect.insert_large(session, stmt, row, large="profiles")
 
