@@ -270,3 +270,38 @@ def large_value(session: Session, attribute: QueryableAttribute[bytes], key: int
             value: bytes = blob.read()
         return value
     return session.scalar(sa.select(column).where(primary == key))
+#: bytes of a large value written at a time into SQLite's blob (see :func:`insert_large`)
+_BLOB_CHUNK = 1 << 20
+
+
+def insert_large(
+    session: Session, stmt: postgresql.Insert | sqlite.Insert, row: dict[str, Any], *, large: str
+) -> None:
+    """Run ``stmt``, an ``INSERT ... ON CONFLICT DO NOTHING`` (:func:`insert`), for ``row``,
+    whose value ``row[large]`` is large (a stored reference summary), without copies of it
+    beside the caller's.
+
+    The row goes in as the execution's parameters: a statement built with ``.values()``, or
+    an ORM object, would keep the value for as long as it lives. On SQLite, binding it would
+    copy it twice more (pysqlite binds a copy, left bound to the cached statement after the
+    insert, and the record SQLite builds is a third), 160 MB each for a 1M-row reference:
+    the row is inserted with a ``zeroblob`` of the value's size instead, and the value is
+    written into it in place, a chunk at a time, through SQLite's incremental blob I/O, in
+    the same transaction. A row that conflicts (stored first by a concurrent scan) is left
+    as it is. On PostgreSQL the bound value is freed with the execution; what stays is the
+    connection's own send buffer (libpq's), which nothing here can shrink.
+    """
+    conn = session.connection()  # Core, not the ORM's bulk insert of an entity
+    if conn.dialect.name != "sqlite":
+        conn.execute(stmt, row)
+        return
+    value = row[large]
+    rest = {k: v for k, v in row.items() if k != large}
+    result = conn.execute(stmt.values({large: sa.func.zeroblob(len(value))}), rest)
+    if result.rowcount != 1:  # the row is there already: ours is the same, theirs stays
+        return
+    raw: Any = conn.connection.dbapi_connection
+    view = memoryview(value)
+    with raw.blobopen(stmt.table.name, large, result.lastrowid) as blob:
+        for start in range(0, len(view), _BLOB_CHUNK):
+            blob.write(view[start : start + _BLOB_CHUNK])

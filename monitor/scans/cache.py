@@ -17,7 +17,13 @@ from monitor.config.schema import ModelConfig, PreviousReference
 from monitor.errors import MonitorError
 from monitor.scans.calibration import Calibrations
 from monitor.scans.fits import Fits
-from monitor.scans.summary import ReferenceSummary, from_bytes, summarise, to_bytes
+from monitor.scans.summary import (
+    ReferenceSummary,
+    from_bytes,
+    summarise,
+    summarise_columns,
+    to_bytes,
+)
 from monitor.sources import ModelLog, ReferenceReader
 from monitor.sources.reference import ReferenceSpec
 from monitor.store import DriftCalibration, ReferenceProfile
@@ -127,21 +133,39 @@ def load_reference(
         if plan.model.fitted:  # the rows are read only if a fit is not cached yet
             summary.fits = Fits(summary.calibrations, partial(plan.reader.load, plan.live))
         return summary, spec.descriptor | {"cached": True}
-    frame = plan.reader.load(plan.live)
-    summary = summarise(plan.model, frame)
-    # the rows are kept only for a fit; otherwise they are let go before the database
-    # copies the stored summary
-    rows = [frame] if plan.model.fitted else []
-    del frame
+    summary, rows = _summarise(plan)
     _release_unused()
     # A fixed reference is stored; a rolling one read from its rows is not (the next window
     # has another period): the live window the scan keeps is what the next scan finds.
     if spec.fingerprint is not None and spec.identity is not None:
-        _remember(session, _row(plan.model, spec, summary))
+        row = _row(plan.model, spec, summary)
+        # the stored form stands for the summary from here on, as a later scan reads it
+        # (views on the stored bytes): the profiles it was made of are let go before the
+        # database copies those bytes, not held beside them
+        summary = from_bytes(row["profiles"], row["descriptor"]["rows"], row["metrics"])
+        _remember(session, row)
+        del row
         summary.use_calibrations(_calibrations(session, spec.fingerprint))
-    if rows:
-        summary.fits = Fits(summary.calibrations, rows.pop)  # Fits reads them once
+    if rows is not None:
+        summary.fits = Fits(summary.calibrations, rows)  # Fits reads them once
     return summary, spec.descriptor | {"cached": False}
+
+
+def _summarise(plan: ReferencePlan) -> tuple[ReferenceSummary, Callable[[], pd.DataFrame] | None]:
+    """The reference's summary made from its rows, and how a fit gets the rows (``None``
+    when the model fits nothing). A Parquet file is read a few columns at a time (a fit
+    reads it again); other rows are read whole, and kept only for a fit: otherwise they
+    are let go before the database copies the stored summary."""
+    columns = plan.reader.file_columns()
+    if columns is not None:
+        summary = summarise_columns(plan.model, columns)
+        again = partial(plan.reader.load, plan.live)
+        return summary, again if plan.model.fitted else None
+    frame = plan.reader.load(plan.live)
+    summary = summarise(plan.model, frame)
+    if not plan.model.fitted:
+        return summary, None
+    return summary, [frame].pop
 
 
 def plan_live_profile(
@@ -193,7 +217,7 @@ def remember_live_profile(
 
 
 def _store_live_profile(
-    session: Session, model: ModelConfig, spec: ReferenceSpec, row: ReferenceProfile
+    session: Session, model: ModelConfig, spec: ReferenceSpec, row: dict[str, Any]
 ) -> None:
     _release_unused()
     _remember(session, row)
@@ -264,30 +288,32 @@ def reference_summary(
     return load_reference(plan_reference(model, log, live, session=session), session=session)
 
 
-def _remember(session: Session, row: ReferenceProfile) -> None:
+def _remember(session: Session, row: dict[str, Any]) -> None:
     """Cache the summary. Another scan caching the same fingerprint first (a replica, or
     another model with the same reference on a worker thread of this process) is not an
     error: the same fingerprint means the same summary, theirs is as good as ours. One
     ``INSERT ... ON CONFLICT DO NOTHING`` in the scan's transaction, so a dry run's rollback
-    takes it back too."""
-    names = [c.key for c in ReferenceProfile.__table__.columns if c.key != "id"]
-    stmt = dialect.insert(session, ReferenceProfile).values({n: getattr(row, n) for n in names})
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["fingerprint"]))
+    takes it back too; the payload is an execution parameter, so that no statement or ORM
+    object keeps a copy of it (:func:`~monitor.dialect.insert_large`)."""
+    stmt = dialect.insert(session, ReferenceProfile.__table__)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["fingerprint"])
+    dialect.insert_large(session, stmt, row, large="profiles")
 
 
-def _row(model: ModelConfig, spec: ReferenceSpec, summary: ReferenceSummary) -> ReferenceProfile:
+def _row(model: ModelConfig, spec: ReferenceSpec, summary: ReferenceSummary) -> dict[str, Any]:
+    """The ``reference_profile`` row of ``summary``, as the insert's parameters."""
     assert spec.fingerprint is not None
     now = datetime.now(UTC)
-    return ReferenceProfile(
-        model=model.name,
-        fingerprint=spec.fingerprint,
-        identity=spec.identity,
-        checked_at=now,
-        descriptor=spec.descriptor
+    return {
+        "model": model.name,
+        "fingerprint": spec.fingerprint,
+        "identity": spec.identity,
+        "checked_at": now,
+        "descriptor": spec.descriptor
         | {"rows": {k: s.rows for k, s in summary.slices.items()}}
         | ({"stamp": spec.stamp} if spec.stamp is not None else {}),
-        rows=summary.rows,
-        profiles=to_bytes(summary),
-        metrics={k: s.metrics for k, s in summary.slices.items()},
-        created_at=now,
-    )
+        "rows": summary.rows,
+        "profiles": to_bytes(summary),
+        "metrics": {k: s.metrics for k, s in summary.slices.items()},
+        "created_at": now,
+    }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+
 from monitor.config.schema import ModelConfig
 
 if TYPE_CHECKING:
@@ -55,3 +57,16 @@ def segment_frames(
     keys = frame[model.segment].astype(str).where(frame[model.segment].notna())
     for value in chosen:
         yield value, frame[keys == value]
+
+
+def segment_positions(
+    model: ModelConfig, frame: pd.DataFrame, *, limit: int
+) -> Iterator[tuple[str, np.ndarray]]:
+    """What :func:`segment_frames` yields for the ``limit`` largest segments, as the
+    positions of each segment's rows in ``frame`` (to take the same rows of another frame
+    read from the same source)."""
+    if model.segment is None or model.segment not in frame.columns:
+        return
+    keys = frame[model.segment].astype(str).where(frame[model.segment].notna())
+    for value in top_segments(model, frame, limit=limit):
+        yield value, np.flatnonzero((keys == value).to_numpy())

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from checks.drift import ColumnProfile, profile_dataset
 from monitor.config.schema import ModelConfig
 from monitor.scans.calibration import Calibrations
-from monitor.scans.columns import drift_types, segment_frames
+from monitor.scans.columns import drift_types, segment_frames, segment_positions
 from monitor.scans.fits import Fits
 from monitor.scans.performance import performance_metrics
 from monitor.store.profiles import decode, encode
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 WHOLE = ""
 # Reference segments kept in the summary; live segments beyond these have no reference.
 MAX_REFERENCE_SEGMENTS = 200
+#: columns :func:`summarise_columns` reads and profiles at once: enough to keep the cores
+#: sorting in parallel, few enough that the batch is small beside the profiles
+COLUMNS_AT_ONCE = 4
 
 
 @dataclass
@@ -85,6 +88,62 @@ def summarise(
     for value, part in segment_frames(model, frame, limit=MAX_REFERENCE_SEGMENTS):
         slices[value] = _summarise_slice(model, part, {}, None)
     return ReferenceSummary(slices)
+
+
+class Columns(Protocol):
+    """A reference read a few columns at a time (``FileColumns``, monitor/sources/reference.py)."""
+
+    #: the columns it has
+    names: list[str]
+    #: its rows
+    rows: int
+
+    def read(self, names: list[str]) -> pd.DataFrame:
+        """Those columns of every row, as a whole read would have them."""
+
+
+def summarise_columns(model: ModelConfig, source: Columns) -> ReferenceSummary:
+    """:func:`summarise` of the rows of ``source``, reading and profiling a few columns at a
+    time, so that the reference's rows are never in memory whole beside their profiles:
+    the same summary (and the same bytes stored, :func:`to_bytes`)."""
+    segments = {}
+    if model.segment is not None and model.segment in source.names:
+        keys = source.read([model.segment])
+        segments = dict(segment_positions(model, keys, limit=MAX_REFERENCE_SEGMENTS))
+        del keys
+    outputs = _outputs(model, source)
+    slices = {WHOLE: Summary(source.rows, {}, _metrics(model, outputs))}
+    for value, at in segments.items():
+        part = None if outputs is None else outputs.iloc[at]
+        slices[value] = Summary(at.size, {}, _metrics(model, part))
+    del outputs
+    cap = model.checks.drift.max_categories
+    types = {c: t for c, t in drift_types(model).items() if c in source.names}
+    names = list(types)
+    for start in range(0, len(names), COLUMNS_AT_ONCE):
+        batch = {c: types[c] for c in names[start : start + COLUMNS_AT_ONCE]}
+        frame = source.read(list(batch))
+        found = profile_dataset(frame, batch, max_categories=cap, side="reference")
+        slices[WHOLE].profiles.update(found)
+        for value, at in segments.items():
+            part = frame.iloc[at]
+            found = profile_dataset(part, batch, max_categories=cap, side="reference")
+            slices[value].profiles.update(found)
+        del frame
+    return ReferenceSummary(slices)
+
+
+def _outputs(model: ModelConfig, source: Columns) -> pd.DataFrame | None:
+    """The columns :func:`~monitor.scans.performance.metric_inputs` reads, if the target
+    is one of them (a reference without labels has no performance metrics)."""
+    if model.target_column not in source.names:
+        return None
+    wanted = (model.target_column, model.prediction, model.score, model.latency)
+    return source.read([c for c in dict.fromkeys(wanted) if c and c in source.names])
+
+
+def _metrics(model: ModelConfig, frame: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
+    return {} if frame is None else performance_metrics(model, frame)
 
 
 def _summarise_slice(

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from monitor.config.schema import (
     BetweenReference,
     FileReference,
+    ModelConfig,
     PreviousReference,
     TableReference,
 )
@@ -177,42 +178,32 @@ class ReferenceReader:
         stmt = sa.select(*[table.column(c, model=name, role="reference") for c in present])
         return self.log.read(stmt, self._source())
 
+    def file_columns(self) -> FileColumns | None:
+        """A Parquet reference file, to read a few columns at a time; ``None`` for any
+        other reference (a CSV file is read whole: its columns are not stored apart)."""
+        ref = self.model.reference
+        if not isinstance(ref, FileReference) or ref.file.suffix.lower() != ".parquet":
+            return None
+        return FileColumns(ref.file, self.model, [*self.columns(), self.model.target_column])
+
     def _load_file(self, path: Path) -> pd.DataFrame:
+        if path.suffix.lower() == ".parquet":
+            columns = FileColumns(path, self.model, [*self.columns(), self.model.target_column])
+            return columns.read(columns.names)
         import pandas as pd
 
         wanted = [*self.columns(), self.model.target_column]
         try:
-            if path.suffix.lower() == ".parquet":
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
-                schema = pq.read_schema(path)
-                columns = [c for c in wanted if c and c in schema.names]
-                # text categories stay dictionary-encoded (codes, not a string per row)
-                text = [
-                    c
-                    for c in self.model.features.categorical
-                    if c in columns and schema.field(c).type in (pa.string(), pa.large_string())
-                ]
-                table = pq.read_table(path, columns=columns, read_dictionary=text)
-                frame = table.to_pandas(split_blocks=True, self_destruct=True)
-                del table
-            else:
-                frame = pd.read_csv(path, usecols=lambda c: c in wanted)
+            frame = pd.read_csv(path, usecols=lambda c: c in wanted)
         except FileNotFoundError:
-            raise SourceError(f"{self._where(path)} not found") from None
+            raise SourceError(f"{_where(self.model, path)} not found") from None
         except (OSError, ValueError) as exc:
-            raise SourceError(f"{self._where(path)} cannot be read: {exc}") from None
+            raise SourceError(f"{_where(self.model, path)} cannot be read: {exc}") from None
         self._require_features(list(frame.columns), f"reference file {str(path)!r}")
         return normalise(frame, self.model)
 
-    def _where(self, path: Path) -> str:
-        return f"model {self.model.name!r}: reference file {str(path)!r}"
-
     def _require_features(self, present: list[str], where: str) -> None:
-        missing = [c for c in self.model.features.all if c not in present]
-        if missing:
-            raise SourceError(f"model {self.model.name!r}: {where} lacks feature columns {missing}")
+        _require_features(self.model, present, where)
 
     def _contents(self, window: Window) -> list[Any]:
         log = self.log
@@ -270,6 +261,62 @@ class ReferenceReader:
             "format": FORMAT_VERSION,
         }
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class FileColumns:
+    """A Parquet reference file read a few columns at a time, each batch as the whole file
+    would be read (text categories dictionary-encoded, then :func:`normalise`): the summary
+    of a large file is made without its whole table in memory
+    (:func:`~monitor.scans.summary.summarise_columns`)."""
+
+    def __init__(self, path: Path, model: ModelConfig, wanted: list[str | None]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.model = model
+        try:
+            schema, metadata = pq.read_schema(path), pq.read_metadata(path)
+        except FileNotFoundError:
+            raise SourceError(f"{_where(model, path)} not found") from None
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"{_where(model, path)} cannot be read: {exc}") from None
+        #: the wanted columns the file has, in the order asked for
+        self.names = list(dict.fromkeys(c for c in wanted if c and c in schema.names))
+        _require_features(model, self.names, f"reference file {str(path)!r}")
+        self.rows: int = metadata.num_rows
+        # text categories stay dictionary-encoded (codes, not a string per row)
+        self._text = {
+            c
+            for c in model.features.categorical
+            if c in self.names and schema.field(c).type in (pa.string(), pa.large_string())
+        }
+
+    def read(self, names: list[str]) -> pd.DataFrame:
+        """The columns ``names`` (of :attr:`names`) of every row, normalised."""
+        import pyarrow.parquet as pq
+
+        text = [c for c in names if c in self._text]
+        try:
+            table = pq.read_table(self.path, columns=names, read_dictionary=text)
+        except FileNotFoundError:
+            raise SourceError(f"{_where(self.model, self.path)} not found") from None
+        except (OSError, ValueError) as exc:
+            message = f"{_where(self.model, self.path)} cannot be read: {exc}"
+            raise SourceError(message) from None
+        frame = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
+        return normalise(frame, self.model)
+
+
+def _where(model: ModelConfig, path: Path) -> str:
+    return f"model {model.name!r}: reference file {str(path)!r}"
+
+
+def _require_features(model: ModelConfig, present: list[str], where: str) -> None:
+    missing = [c for c in model.features.all if c not in present]
+    if missing:
+        raise SourceError(f"model {model.name!r}: {where} lacks feature columns {missing}")
 
 
 def _bare(descriptor: dict[str, Any]) -> dict[str, Any]:

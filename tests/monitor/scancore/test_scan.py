@@ -292,15 +292,17 @@ def test_a_summary_cached_by_someone_else_first_is_not_an_error(
     write(engine, log_frame(T0, 48), "preds")
     scan = _scan(make_config(db_url), engines_for, session, 2)
     cached = session.scalars(select(ReferenceProfile)).one()
-    duplicate = ReferenceProfile(
-        model="churn",
-        fingerprint=cached.fingerprint,
-        descriptor={},
-        rows=0,
-        profiles=b"",
-        metrics={},
-        created_at=cached.created_at,
-    )
+    duplicate = {
+        "model": "churn",
+        "fingerprint": cached.fingerprint,
+        "identity": None,
+        "checked_at": None,
+        "descriptor": {},
+        "rows": 0,
+        "profiles": b"",
+        "metrics": {},
+        "created_at": cached.created_at,
+    }
     _remember(session, duplicate)
     session.commit()
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 1
