@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.orm import Session
 
 #: the dialects whose ``CREATE INDEX`` takes a ``WHERE`` clause (see :func:`partial_index`)
 _PARTIAL_INDEX_DIALECTS = ("postgresql", "sqlite")

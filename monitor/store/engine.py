@@ -9,18 +9,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from monitor.dburl import engine_problem, sqlite_file
 from monitor.errors import MonitorError
 from monitor.redact import redact, url_secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Keys are 32-bit INTEGER columns: a larger id is "not found", never a database error
@@ -111,6 +113,24 @@ def state_session(url: str) -> Iterator[Session]:
     A state DB that cannot be reached (now, or later inside the block) is a one-line
     ``StateDBError``, never a traceback.
     """
+    with _migrated_engine(url) as engine, make_sessionmaker(engine)() as session:
+        yield session
+
+
+@contextmanager
+def state_connection(url: str) -> Iterator[Connection]:
+    """A Core connection on the migrated state DB, in one transaction that is rolled back at
+    the end, for commands that only read (``monitor status``, ``monitor alerts``): it needs no
+    ORM, and PostgreSQL refuses writes in it. Errors as :func:`state_session`'s."""
+    from monitor.dialect import read_only
+
+    with _migrated_engine(url) as engine, engine.connect() as conn:
+        read_only(conn)
+        yield conn
+
+
+@contextmanager
+def _migrated_engine(url: str) -> Iterator[Engine]:
     path = sqlite_file(url)
     if path is not None and not Path(path).exists():
         missing = missing_directory(url)
@@ -123,8 +143,7 @@ def state_session(url: str) -> Iterator[Session]:
         with state_db_errors(url):
             if not inspect(engine).has_table("scan"):
                 raise MonitorError("the state DB has no tables yet: run `monitor db upgrade`")
-            with make_sessionmaker(engine)() as session:
-                yield session
+            yield engine
     finally:
         engine.dispose()
 
@@ -157,4 +176,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker  # not imported by the commands that only read
+
     return sessionmaker(bind=engine, expire_on_commit=False)
