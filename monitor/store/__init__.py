@@ -30,12 +30,16 @@ from monitor.store.engine import (
     state_session,
     unavailable_reason,
 )
+from monitor.store.tables import (
+    ALL_STATES,
+    OPEN_STATES,
+    SCAN_STATUSES,
+    SEVERITIES,
+    silence_in_force,
+)
 
 if TYPE_CHECKING:
     from monitor.store.alerts import (
-        ALL_STATES,
-        OPEN_STATES,
-        SEVERITIES,
         Alert,
         AlertCondition,
         AlertEvent,
@@ -43,7 +47,6 @@ if TYPE_CHECKING:
         Notification,
         Silence,
         active_silence_end,
-        silence_in_force,
     )
     from monitor.store.leases import Heartbeat, Lease
     from monitor.store.orm import Base
@@ -55,7 +58,6 @@ if TYPE_CHECKING:
         record_retraining,
     )
     from monitor.store.scans import (
-        SCAN_STATUSES,
         CheckResult,
         DriftCalibration,
         PerformanceEstimate,
@@ -68,9 +70,6 @@ if TYPE_CHECKING:
 _LAZY = {
     **dict.fromkeys(
         (
-            "ALL_STATES",
-            "OPEN_STATES",
-            "SEVERITIES",
             "Alert",
             "AlertCondition",
             "AlertEvent",
@@ -78,7 +77,6 @@ _LAZY = {
             "Notification",
             "Silence",
             "active_silence_end",
-            "silence_in_force",
         ),
         "monitor.store.alerts",
     ),
@@ -90,7 +88,6 @@ _LAZY = {
     ),
     **dict.fromkeys(
         (
-            "SCAN_STATUSES",
             "CheckResult",
             "DriftCalibration",
             "PerformanceEstimate",

@@ -12,19 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    and_,
-    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.store import tables
 from monitor.store.orm import Base
-
-OPEN_STATES = ("firing", "recovered", "acknowledged")
-ALL_STATES = (*OPEN_STATES, "resolved")
-SEVERITIES = ("warning", "critical")
+from monitor.store.rows import cancelled_at, holds_at
+from monitor.store.tables import ALL_STATES, OPEN_STATES, SEVERITIES, silence_in_force
 
 
 class AlertCondition(Base):
@@ -181,25 +176,11 @@ class Silence(Base):
     @property
     def cancelled_at(self) -> datetime | None:
         """When it was cancelled, or None if it was not."""
-        return self.ended_at if self.cancelled_by is not None else None
+        return cancelled_at(self)
 
     def in_force(self, now: datetime) -> bool:
-        """It holds notifications at ``now`` (the Python twin of :func:`silence_in_force`)."""
-        return self.starts_at <= now < self.ends_at and (
-            self.ended_at is None or self.ended_at > now
-        )
-
-
-def silence_in_force(now: datetime) -> ColumnElement[bool]:
-    """SQL condition: the silence holds notifications at ``now``. It has started, not reached
-    its planned end, and not been cancelled before ``now`` (a cancelled window's ``ended_at`` is
-    its cancel time; a window ended by `tick` has ``ended_at >= ends_at``)."""
-    window = tables.silence.c  # Core columns: usable in ORM and Core queries alike
-    return and_(
-        window.starts_at <= now,
-        window.ends_at > now,
-        or_(window.ended_at.is_(None), window.ended_at > now),
-    )
+        """It holds notifications at ``now`` (see :func:`monitor.store.rows.holds_at`)."""
+        return holds_at(self, now)
 
 
 def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:
@@ -221,3 +202,18 @@ class ChannelHold(Base):
     channel: Mapped[str]
     until: Mapped[datetime]
     reason: Mapped[str]
+
+
+__all__ = [
+    "ALL_STATES",
+    "OPEN_STATES",
+    "SEVERITIES",
+    "Alert",
+    "AlertCondition",
+    "AlertEvent",
+    "ChannelHold",
+    "Notification",
+    "Silence",
+    "active_silence_end",
+    "silence_in_force",
+]

@@ -12,8 +12,6 @@ from monitor.store import tables
 from monitor.store.base import WHOLE_WINDOW
 from monitor.store.orm import Base
 
-SCAN_STATUSES = ("ok", "failed", "no_data", "error")
-
 
 class Scan(Base):
     """One evaluation of one model for one live window; unique on (model, window_end)."""

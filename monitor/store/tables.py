@@ -10,10 +10,13 @@ is documented on its mapped class.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     Double,
     Float,
     ForeignKey,
@@ -25,12 +28,19 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 
 from monitor.dialect import partial_index
 from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, UTCDateTime, json_type
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+OPEN_STATES = ("firing", "recovered", "acknowledged")
+ALL_STATES = (*OPEN_STATES, "resolved")
+SEVERITIES = ("warning", "critical")
+SCAN_STATUSES = ("ok", "failed", "no_data", "error")
 
 #: The version of a retraining recorded without one (never merged with another).
 NO_VERSION = ""
@@ -44,7 +54,7 @@ def _model() -> Column[str]:
     return Column("model", String(200), nullable=False)
 
 
-def _at(name: str, *, nullable: bool = False) -> Column[object]:
+def _at(name: str, *, nullable: bool = False) -> Column[datetime]:
     return Column(name, UTCDateTime(), nullable=nullable)
 
 
@@ -322,3 +332,15 @@ retraining = Table(
     Column("recorded_by", String(200)),
     Column("note", Text),
 )
+
+
+def silence_in_force(now: datetime) -> ColumnElement[bool]:
+    """SQL condition: the silence holds notifications at ``now``. It has started, not reached
+    its planned end, and not been cancelled before ``now`` (a cancelled window's ``ended_at`` is
+    its cancel time; a window ended by `tick` has ``ended_at >= ends_at``)."""
+    window = silence.c
+    return and_(
+        window.starts_at <= now,
+        window.ends_at > now,
+        or_(window.ended_at.is_(None), window.ended_at > now),
+    )
