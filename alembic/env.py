@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from monitor.store import Base, make_engine
+from monitor.store import make_engine, tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = tables.metadata  # every table (the ORM classes map these same ones)
 
 
 def _run(connection: Connection) -> None:

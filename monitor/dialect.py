@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.orm import QueryableAttribute, Session
 
 #: the dialects whose ``CREATE INDEX`` takes a ``WHERE`` clause (see :func:`partial_index`)
 _PARTIAL_INDEX_DIALECTS = ("postgresql", "sqlite")

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.policy import is_external
-from monitor.store import Notification
+from monitor.store import tables
+from monitor.store.rows import Reader
+
+Notification = tables.notification.c  # Core columns: read on a connection or a session
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class OutboxState:
     last_error: str | None  # of the newest row not sent
 
 
-def outbox_state(*, session: Session, now: datetime) -> OutboxState:
+def outbox_state(*, session: Reader, now: datetime) -> OutboxState:
     def count(*criteria: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count(Notification.id)).where(and_(*criteria))) or 0
 
@@ -52,18 +54,18 @@ def outbox_state(*, session: Session, now: datetime) -> OutboxState:
 
 
 def delivery_problems(
-    *, session: Session, limit: int = 20, where: ColumnElement[bool] | None = None
+    *, session: Reader, limit: int = 20, where: ColumnElement[bool] | None = None
 ) -> list[str]:
     """One line per notification refused for good (bad channel, revoked token, ...), newest
     first: delivery trouble is shown, never hidden. ``where`` narrows to some channels."""
     query = (
-        select(Notification)
+        select(tables.notification)
         .where(Notification.status == "failed", *([] if where is None else [where]))
         .order_by(Notification.id.desc())
         .limit(limit)
     )
     lines = []
-    for row in session.scalars(query):
+    for row in session.execute(query):
         channel = f" to {row.channel}" if row.channel else ""
         lines.append(
             f"notification {row.id} ({row.kind}{channel}) for alert {row.alert_id} "
@@ -72,7 +74,7 @@ def delivery_problems(
     return lines
 
 
-def failures_by_channel(*, session: Session) -> dict[tuple[str, str], int]:
+def failures_by_channel(*, session: Reader) -> dict[tuple[str, str], int]:
     """Notifications ``failed`` (refused for good) and ``retrying`` (pending after an error)
     by outbox channel: ``{("pagerduty:oncall", "failed"): 2}``; channels without any are left
     out."""
@@ -91,7 +93,7 @@ def failures_by_channel(*, session: Session) -> dict[tuple[str, str], int]:
 
 
 def notifier_delivery(
-    *, session: Session, names: Sequence[str], limit: int = 5
+    *, session: Reader, names: Sequence[str], limit: int = 5
 ) -> list[views.NotifierDelivery]:
     """The delivery state of each notifier in ``names`` (``slack`` or ``console`` first: the
     thread's, whose rows are every channel that is not a ``kind:name`` destination), then of
@@ -109,7 +111,7 @@ def notifier_delivery(
 
 
 def _one(
-    session: Session, name: str, *, thread: str, counts: Counter[tuple[str, str]], limit: int
+    session: Reader, name: str, *, thread: str, counts: Counter[tuple[str, str]], limit: int
 ) -> views.NotifierDelivery:
     where = ~Notification.channel.contains(":") if name == thread else Notification.channel == name
     failed, retrying = counts[(name, "failed")], counts[(name, "retrying")]

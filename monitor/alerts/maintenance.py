@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor import views
 from monitor.alerts.errors import InvalidActionError, MaintenanceNotFoundError
 from monitor.alerts.store import MAX_ALERT_ID
 from monitor.alerts.timers import after_silence
@@ -96,17 +95,3 @@ def active_maintenance(*, session: Session, model: str, now: datetime) -> Silenc
         .limit(1)
     )
     return session.scalars(query).first()
-
-
-def maintenance_json(window: Silence, *, now: datetime) -> views.Maintenance:
-    return views.Maintenance(
-        id=window.id,
-        model=window.model,
-        starts_at=isoformat_z(window.starts_at),
-        ends_at=isoformat_z(window.ends_at),
-        created_by=window.created_by,
-        reason=window.reason,
-        cancelled_by=window.cancelled_by,
-        cancelled_at=isoformat_z(window.cancelled_at) if window.cancelled_at else None,
-        active=window.in_force(now),
-    )

@@ -7,40 +7,39 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
-from monitor.alerts.store import MAX_ALERT_ID
-from monitor.store import (
-    ALL_STATES,
-    OPEN_STATES,
-    WHOLE_WINDOW,
-    Alert,
-    AlertEvent,
-    Notification,
-    Scan,
-)
+from monitor.store import ALL_STATES, MAX_ID, OPEN_STATES, WHOLE_WINDOW, tables
+from monitor.store.rows import AlertEventRow, AlertRow, Reader, SilenceRow, cancelled_at, holds_at
+from monitor.windows import isoformat_z
+
+# The Core columns, under the names of the mapped classes whose tables they are: these reads
+# run on a Core connection (the read-only commands) as well as on a session, and return rows.
+Alert = tables.alert.c
+AlertEvent = tables.alert_event.c
+Notification = tables.notification.c
+Scan = tables.scan.c
 
 STATE_FILTERS = (*ALL_STATES, "open", "all")
 
 
 def list_alerts(
     *,
-    session: Session,
+    session: Reader,
     state: str = "open",
     model: str | None = None,
     check_id: str | None = None,
     segment: str | None = None,
     since: datetime | None = None,
     limit: int = 500,
-) -> list[Alert]:
+) -> list[AlertRow]:
     """Alerts in ``state`` (firing, recovered, acknowledged, resolved, open, all), newest first.
 
     ``segment``: "" is the whole window, a value also finds the alerts listing it among their
     failing segments; ``since``: raised at or after (data time).
     """
-    query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+    query = select(tables.alert).order_by(Alert.id.desc()).limit(limit)
     if check_id is not None:
         query = query.where(Alert.check_id == check_id)
     if segment:
@@ -59,35 +58,37 @@ def list_alerts(
         )
     if model is not None:
         query = query.where(Alert.model == model)
-    rows = list(session.scalars(query))
+    rows: list[AlertRow] = list(session.execute(query))
     if segment:
         rows = [a for a in rows if a.segment == segment or _lists(a, segment)]
     return rows
 
 
-def _lists(alert: Alert, segment: str) -> bool:
+def _lists(alert: AlertRow, segment: str) -> bool:
     return any(s["segment"] == segment for s in alert.segments or ())
 
 
-def seen_models(*, session: Session) -> set[str]:
+def seen_models(*, session: Reader) -> set[str]:
     """The models the state DB has alerts or scans of (also ones no longer configured)."""
     alerted = select(Alert.model).distinct()
     scanned = select(Scan.model).distinct()
     return set(session.scalars(alerted)) | set(session.scalars(scanned))
 
 
-def get_alert(*, session: Session, alert_id: int) -> Alert:
-    if not 1 <= alert_id <= MAX_ALERT_ID:
+def get_alert(*, session: Reader, alert_id: int) -> AlertRow:
+    if not 1 <= alert_id <= MAX_ID:
         raise AlertNotFoundError(alert_id)
-    alert = session.get(Alert, alert_id)
+    alert: AlertRow | None = session.execute(
+        select(tables.alert).where(Alert.id == alert_id)
+    ).one_or_none()
     if alert is None:
         raise AlertNotFoundError(alert_id)
     return alert
 
 
-def alert_events(*, session: Session, alert_id: int) -> list[AlertEvent]:
-    query = select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
-    return list(session.scalars(query))
+def alert_events(*, session: Reader, alert_id: int) -> list[AlertEventRow]:
+    query = select(tables.alert_event).where(AlertEvent.alert_id == alert_id)
+    return list(session.execute(query.order_by(AlertEvent.id)))
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,14 @@ class AlertCounts:
         )
 
 
-def alert_counts(*, session: Session, model: str) -> AlertCounts:
+def alert_counts(*, session: Reader, model: str) -> AlertCounts:
     """Open and unacknowledged (firing or recovered) alerts of ``model``."""
     alerts = list_alerts(session=session, state="open", model=model)
     return count_alerts(alerts, resolutions(session=session, model=model))
 
 
 def count_alerts(
-    alerts: Sequence[Alert], resolved: tuple[views.CheckResolutions, ...] = ()
+    alerts: Sequence[AlertRow], resolved: tuple[views.CheckResolutions, ...] = ()
 ) -> AlertCounts:
     """The counts of a model's open ``alerts`` (newest first), with its ``resolved`` tally."""
     unacked = [a for a in alerts if a.state in ("firing", "recovered")]
@@ -131,14 +132,14 @@ def count_alerts(
 RESOLUTIONS_COUNTED = 5
 
 
-def resolutions(*, session: Session, model: str) -> tuple[views.CheckResolutions, ...]:
+def resolutions(*, session: Reader, model: str) -> tuple[views.CheckResolutions, ...]:
     """Per check, how its last resolved alerts (at most 5) were judged by whoever resolved
     them; only checks with at least one judged alert, by check id."""
     return resolutions_by_model(session=session, models=[model]).get(model, ())
 
 
 def resolutions_by_model(
-    *, session: Session, models: Sequence[str]
+    *, session: Reader, models: Sequence[str]
 ) -> dict[str, tuple[views.CheckResolutions, ...]]:
     """:func:`resolutions` of each of ``models``, in one query."""
     latest = (
@@ -176,7 +177,7 @@ def _tally(checks: dict[str, list[str | None]]) -> tuple[views.CheckResolutions,
     )
 
 
-def alert_json(alert: Alert) -> views.Alert:
+def alert_json(alert: AlertRow) -> views.Alert:
     """The JSON shape of an alert (CLI ``--json`` and the HTTP API)."""
     return views.Alert(
         id=alert.id,
@@ -211,7 +212,7 @@ def alert_json(alert: Alert) -> views.Alert:
     )
 
 
-def alert_detail(*, session: Session, alert_id: int) -> views.AlertDetail:
+def alert_detail(*, session: Reader, alert_id: int) -> views.AlertDetail:
     """One alert with its whole event history, oldest first (CLI ``alerts show`` and the API)."""
     alert = get_alert(session=session, alert_id=alert_id)
     events = alert_events(session=session, alert_id=alert_id)
@@ -222,7 +223,7 @@ def alert_detail(*, session: Session, alert_id: int) -> views.AlertDetail:
     )
 
 
-def retraining_requested_at(*, session: Session, alert_id: int) -> datetime | None:
+def retraining_requested_at(*, session: Reader, alert_id: int) -> datetime | None:
     """When a webhook destination first accepted a notification of the alert: a sent row of
     a ``webhook:`` channel whose call went out (a webhook answers an event it was not asked
     for with an empty reference, see :mod:`monitor.notifiers.webhook`)."""
@@ -233,10 +234,11 @@ def retraining_requested_at(*, session: Session, alert_id: int) -> datetime | No
         Notification.slack_ts.is_not(None),
         Notification.slack_ts != "",
     )
-    return session.scalar(query)
+    first: datetime | None = session.scalar(query)
+    return first
 
 
-def event_json(event: AlertEvent) -> views.AlertEvent:
+def event_json(event: AlertEventRow) -> views.AlertEvent:
     return views.AlertEvent(
         at=_stamp(event.at),
         recorded_at=_iso(event.recorded_at),
@@ -249,6 +251,20 @@ def event_json(event: AlertEvent) -> views.AlertEvent:
         note=event.note,
         window_end=_iso(event.window_end),
         details=event.details,
+    )
+
+
+def maintenance_json(window: SilenceRow, *, now: datetime) -> views.Maintenance:
+    return views.Maintenance(
+        id=window.id,
+        model=window.model,
+        starts_at=isoformat_z(window.starts_at),
+        ends_at=isoformat_z(window.ends_at),
+        created_by=window.created_by,
+        reason=window.reason,
+        cancelled_by=window.cancelled_by,
+        cancelled_at=isoformat_z(cancelled) if (cancelled := cancelled_at(window)) else None,
+        active=holds_at(window, now),
     )
 
 

@@ -10,12 +10,8 @@ from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.errors import InvalidActionError, MaintenanceNotFoundError
-from monitor.alerts.maintenance import (
-    cancel_maintenance,
-    list_maintenance,
-    maintenance_json,
-    plan_maintenance,
-)
+from monitor.alerts.maintenance import cancel_maintenance, list_maintenance, plan_maintenance
+from monitor.alerts.queries import maintenance_json
 from monitor.api.deps import AppState, require_read, require_write, session, state
 from monitor.windows import parse_instant
 

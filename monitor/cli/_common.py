@@ -1,4 +1,5 @@
-"""Helpers shared by the CLI modules: the -c option, config loading, state DB sessions.
+"""Helpers shared by the CLI modules: the -c option, config loading, state DB sessions and
+read-only connections.
 
 Project modules are imported inside the helpers, as everywhere in ``monitor.cli``: they pull in
 pydantic and SQLAlchemy, and `monitor --help` should not pay for them.
@@ -16,6 +17,7 @@ import typer
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
     from monitor.config.schema import Config
@@ -80,3 +82,12 @@ def state_session(url: str) -> Iterator[Session]:
 
     with session_on(url) as session:
         yield session
+
+
+@contextmanager
+def state_connection(url: str) -> Iterator[Connection]:
+    """See :func:`monitor.store.state_connection`: for the commands that only read (no ORM)."""
+    from monitor.store import state_connection as connection_on
+
+    with connection_on(url) as conn:
+        yield conn

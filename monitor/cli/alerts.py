@@ -7,17 +7,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from monitor.cli._common import config_option, load, state_session
+from monitor.cli._common import config_option, load, state_connection, state_session
 
 if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
 
-    from sqlalchemy.orm import Session
-
     from monitor import views
     from monitor.config import Config
-    from monitor.store import Alert
+    from monitor.store.rows import AlertRow, Reader
 
 STATE_HELP = "firing, recovered, acknowledged, resolved, open (default) or all."
 
@@ -58,11 +56,11 @@ def alerts(
     from monitor.cli._common import parse_time
 
     settings = load(config)
-    with state_session(settings.state_db) as session:
+    with state_connection(settings.state_db) as conn:
         if model is not None:
-            _require_model(settings, session, model)
+            _require_model(settings, conn, model)
         rows = list_alerts(
-            session=session,
+            session=conn,
             state=state,
             model=model,
             check_id=check,
@@ -90,12 +88,12 @@ def show(
     from monitor.alerts.queries import alert_detail, get_alert
 
     settings = load(config)
-    with state_session(settings.state_db) as session:
-        detail = alert_detail(session=session, alert_id=alert_id)
+    with state_connection(settings.state_db) as conn:
+        detail = alert_detail(session=conn, alert_id=alert_id)
         if as_json:
             typer.echo(json.dumps(detail.as_json(), indent=2))
             return
-        typer.echo("\n".join(_table([get_alert(session=session, alert_id=alert_id)])))
+        typer.echo("\n".join(_table([get_alert(session=conn, alert_id=alert_id)])))
     for label, value in [
         ("recorded", _second(detail.recorded_at)),
         ("acknowledged", _by(detail.acked_by, _second(detail.acked_at), detail.ack_note)),
@@ -178,7 +176,7 @@ def _unacknowledged(config: str | None, model: str, check: str | None) -> list[i
         return sorted(a.id for a in rows if a.state in ("firing", "recovered"))
 
 
-def _require_model(settings: Config, session: Session, name: str) -> None:
+def _require_model(settings: Config, session: Reader, name: str) -> None:
     """An unknown ``--model`` is an error naming it (a typo must not read as "no alerts").
 
     Known: the configured models and those the state DB has alerts or scans of (a model
@@ -273,12 +271,8 @@ def maintenance(
     import json
     from datetime import UTC, datetime
 
-    from monitor.alerts.maintenance import (
-        cancel_maintenance,
-        list_maintenance,
-        maintenance_json,
-        plan_maintenance,
-    )
+    from monitor.alerts.maintenance import cancel_maintenance, list_maintenance, plan_maintenance
+    from monitor.alerts.queries import maintenance_json
     from monitor.cli._common import parse_time
     from monitor.errors import MonitorError
 
@@ -422,7 +416,7 @@ def _act_many(
 HEADER = ["ID", "STATE", "SEVERITY", "MODEL", "CHECK", "ACKED BY", "SINCE (data time)", "FIRED"]
 
 
-def _table(rows: list[Alert]) -> list[str]:
+def _table(rows: list[AlertRow]) -> list[str]:
     """A header, then one aligned line per alert: id, state, severity, model, check, who
     acknowledged, since, how many times it fired, what."""
     cells = [[*HEADER, "SUMMARY"]] + [
@@ -448,7 +442,7 @@ def _table(rows: list[Alert]) -> list[str]:
     return lines
 
 
-def _where(alert: Alert) -> str:
+def _where(alert: AlertRow) -> str:
     """`` [north]`` for a per-segment alert, `` [3 segments: north, ...]`` for a grouped one."""
     if alert.segment:
         return f" [{alert.segment}]"

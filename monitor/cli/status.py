@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from monitor.cli._common import config_option, load, state_session
+from monitor.cli._common import config_option, load, state_connection
 
 if TYPE_CHECKING:
     from monitor.views import StatusReport
@@ -34,9 +34,9 @@ def status(
         raise MonitorError(f"--format {output!r}: expected one of {', '.join(formats)}")
 
     settings = load(config)
-    with state_session(settings.state_db) as session:
+    with state_connection(settings.state_db) as conn:
         report = status_report(
-            settings, session=session, now=datetime.now(UTC), models=[model] if model else None
+            settings, session=conn, now=datetime.now(UTC), models=[model] if model else None
         )
     if as_json or output == "json":
         typer.echo(_json(report))

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from monitor.alerts.notify import ThreadEvent
 from monitor.slack.render import fallback_text, reply_text
 from monitor.store import Alert
+from monitor.store.rows import AlertRow
 
 _PUBLIC = {
     "acknowledged_resolved": "resolved",
@@ -32,7 +33,7 @@ def public_event(kind: str) -> str:
     return _PUBLIC.get(kind, kind)
 
 
-def alert_key(alert: Alert) -> str:
+def alert_key(alert: AlertRow) -> str:
     """The alert's stable key outside the service: the same for its whole life, and unique
     across models and checks (PagerDuty's dedup_key, the email thread's Message-ID)."""
     digest = hashlib.sha256(f"{alert.model}\0{alert.check_id}\0{alert.segment}".encode())

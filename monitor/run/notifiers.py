@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy.orm import Session
 
@@ -21,14 +21,12 @@ from monitor.alerts.policy import is_external
 from monitor.alerts.tick import deliver_due
 from monitor.config.notify import DEFAULT_EVENTS, NotifyEntry, SmtpConfig, destinations
 from monitor.config.schema import Config
-from monitor.notifiers.email import EmailNotifier, SmtpServer
-from monitor.notifiers.pagerduty import PagerDutyNotifier
-from monitor.notifiers.webhook import Context, WebhookNotifier
 from monitor.slack.console import ConsoleNotifier
-from monitor.slack.interactions import ViewOpener, click_handler
-from monitor.status.history import list_scans, scan_detail_json
-from monitor.status.report import model_status
 from monitor.store import Alert
+
+if TYPE_CHECKING:
+    from monitor.notifiers.email import SmtpServer
+    from monitor.notifiers.webhook import Context
 
 
 def build_notifier(
@@ -61,13 +59,19 @@ def _thread_notifier(config: Config, out: TextIO | None) -> Notifier:
 
 
 def _notifier_for(entry: NotifyEntry, config: Config, context: Context | None) -> Notifier:
+    # Each notifier module is imported when the config routes to it: `monitor ack` on a
+    # Slack-only config loads none of them (their HTTP and SMTP stacks cost ~25 modules).
     public_url = config.api.public_url
     if entry.pagerduty is not None:
+        from monitor.notifiers.pagerduty import PagerDutyNotifier
+
         pd = entry.pagerduty
         return PagerDutyNotifier(
             routing_key=pd.routing_key.get_secret_value(), api_url=pd.api_url, public_url=public_url
         )
     if entry.webhook is not None:
+        from monitor.notifiers.webhook import WebhookNotifier
+
         assert entry.secret is not None  # the config requires it
         return WebhookNotifier(
             url=entry.webhook,
@@ -76,6 +80,8 @@ def _notifier_for(entry: NotifyEntry, config: Config, context: Context | None) -
             context=context,
             public_url=public_url,
         )
+    from monitor.notifiers.email import EmailNotifier
+
     assert entry.email is not None and config.smtp is not None  # the config requires both
     return EmailNotifier(
         server=smtp_server(config.smtp),
@@ -86,6 +92,8 @@ def _notifier_for(entry: NotifyEntry, config: Config, context: Context | None) -
 
 
 def smtp_server(smtp: SmtpConfig) -> SmtpServer:
+    from monitor.notifiers.email import SmtpServer
+
     password = smtp.password.get_secret_value() if smtp.password is not None else None
     return SmtpServer(
         host=smtp.host,
@@ -133,6 +141,10 @@ class RoutedNotifier:
 
 
 def _webhook_context(config: Config, sessions: SessionSource) -> Context:
+    # the scan history and status modules load only for a config with a webhook destination
+    from monitor.status.history import list_scans, scan_detail_json
+    from monitor.status.report import model_status
+
     def read(alert: Alert) -> tuple[views.ScanDetail | None, views.AlertHealth | None]:
         model = next((m for m in config.models if m.name == alert.model), None)
         with unit(sessions) as session:
@@ -164,6 +176,7 @@ def start_socket_mode(
     if slack is None or slack.app_token is None:
         return None
     from monitor.slack import transport  # slack_sdk: see build_notifier
+    from monitor.slack.interactions import ViewOpener, click_handler
 
     notifier = build_notifier(config)
     handler = click_handler(

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from monitor import views
-from monitor.store import WHOLE_WINDOW, PerformanceEstimate
+from monitor.store import WHOLE_WINDOW, tables
+from monitor.store.rows import PerformanceEstimateRow, Reader
 from monitor.windows import isoformat_z
+
+PerformanceEstimate = tables.performance_estimate.c  # Core columns (see monitor.status.inputs)
 
 #: windows shown, newest first
 HISTORY = 30
@@ -24,7 +26,7 @@ HISTORY = 30
 TRACKED = 2_000
 
 
-def estimated_performance(model: str, *, session: Session) -> views.EstimatedPerformance | None:
+def estimated_performance(model: str, *, session: Reader) -> views.EstimatedPerformance | None:
     """The whole window's estimates and, for a segmented model, each segment's."""
     ends = list(
         session.scalars(
@@ -37,8 +39,8 @@ def estimated_performance(model: str, *, session: Session) -> views.EstimatedPer
     )
     if not ends:
         return None
-    rows = session.scalars(
-        select(PerformanceEstimate)
+    rows = session.execute(
+        select(tables.performance_estimate)
         .where(PerformanceEstimate.model == model, PerformanceEstimate.window_end >= ends[-1])
         .order_by(
             PerformanceEstimate.segment,
@@ -46,16 +48,16 @@ def estimated_performance(model: str, *, session: Session) -> views.EstimatedPer
             PerformanceEstimate.metric,
         )
     ).all()
-    by_segment: dict[str, list[PerformanceEstimate]] = {}
+    by_segment: dict[str, list[PerformanceEstimateRow]] = {}
     for row in rows:
         by_segment.setdefault(row.segment, []).append(row)
-    tracked = session.scalars(
-        select(PerformanceEstimate)
+    tracked = session.execute(
+        select(tables.performance_estimate)
         .where(PerformanceEstimate.model == model, PerformanceEstimate.realised.is_not(None))
         .order_by(PerformanceEstimate.window_end.desc())
         .limit(TRACKED)
     ).all()
-    errors: dict[str, list[PerformanceEstimate]] = {}
+    errors: dict[str, list[PerformanceEstimateRow]] = {}
     for row in tracked:
         errors.setdefault(row.segment, []).append(row)
     whole = by_segment.pop(WHOLE_WINDOW, [])
@@ -72,11 +74,11 @@ def estimated_performance(model: str, *, session: Session) -> views.EstimatedPer
     )
 
 
-def _metrics(rows: Sequence[PerformanceEstimate]) -> list[str]:
+def _metrics(rows: Sequence[PerformanceEstimateRow]) -> list[str]:
     return sorted({row.metric for row in rows})
 
 
-def _windows(rows: Sequence[PerformanceEstimate]) -> list[views.EstimatedWindow]:
+def _windows(rows: Sequence[PerformanceEstimateRow]) -> list[views.EstimatedWindow]:
     """One slice's rows (window end descending) as windows, newest first."""
     windows: dict[str, views.EstimatedWindow] = {}
     for row in rows:
@@ -91,7 +93,7 @@ def _windows(rows: Sequence[PerformanceEstimate]) -> list[views.EstimatedWindow]
     return list(windows.values())
 
 
-def _value(row: PerformanceEstimate) -> views.EstimatedValue:
+def _value(row: PerformanceEstimateRow) -> views.EstimatedValue:
     arrived = row.realised is not None
     error = None
     if row.realised is not None and row.estimated is not None:
@@ -109,7 +111,7 @@ def _value(row: PerformanceEstimate) -> views.EstimatedValue:
     )
 
 
-def estimate_text(row: PerformanceEstimate) -> str:
+def estimate_text(row: PerformanceEstimateRow) -> str:
     """One line: the realised value when it exists, else the estimate with its band."""
     band = (row.upper - row.lower) / 2 if row.upper is not None and row.lower is not None else None
     plus = f" ± {band:.2f}" if band is not None else ""
@@ -122,7 +124,7 @@ def estimate_text(row: PerformanceEstimate) -> str:
 
 
 def _errors(
-    rows: Sequence[PerformanceEstimate], metrics: list[str]
+    rows: Sequence[PerformanceEstimateRow], metrics: list[str]
 ) -> dict[str, views.EstimationError]:
     found: dict[str, list[float]] = {}
     for row in rows:  # newest first

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from monitor.alerts.queries import AlertCounts
 from monitor.config.schema import ModelConfig
 from monitor.status.text import describe
-from monitor.store import OPEN_STATES, WHOLE_WINDOW, Alert, AlertCondition, Scan
+from monitor.store import WHOLE_WINDOW
+from monitor.store.rows import AlertConditionRow, AlertRow, CheckResultRow, ScanRow, result_of
+from monitor.store.tables import OPEN_STATES
 from monitor.views import Health
 from monitor.windows import isoformat_z
 
@@ -26,18 +28,20 @@ COLOURS: dict[str, Health] = {"critical": "red", "warning": "yellow"}
 def model_health(
     model: ModelConfig,
     *,
-    judged: Scan | None,
-    last: Scan | None,
+    judged: ScanRow | None,
+    last: ScanRow | None,
     counts: AlertCounts,
-    conditions: Sequence[AlertCondition],
-    open_alerts: Sequence[Alert],
+    conditions: Sequence[AlertConditionRow],
+    open_alerts: Sequence[AlertRow],
+    results: Sequence[CheckResultRow] = (),
     step: timedelta,
     now: datetime,
     failure: str | None = None,
 ) -> tuple[Health, str]:
     """``(colour, reason)``; ``judged`` is the latest scan that did not end in error,
     ``failure`` the error of a later run that failed beside kept results, if any;
-    ``conditions`` and ``open_alerts`` are the model's rows."""
+    ``conditions`` and ``open_alerts`` are the model's rows, ``results`` judged's results
+    (those of its alerting conditions at least)."""
     if judged is None:
         return "red", "never scanned successfully"
     late = now - judged.window_end
@@ -53,7 +57,7 @@ def model_health(
             (c for c in active if c.state == level), key=lambda c: c.segment != WHOLE_WINDOW
         )
         if found:
-            return COLOURS[level], _reason(found[0], judged, last, failure)
+            return COLOURS[level], _reason(found[0], results, last, failure)
         if model.alerts.sticky_health and counts.worst_unacknowledged == level:
             return COLOURS[level], f"{counts.unacknowledged} unacknowledged alert(s)"
     scan_error = _open_scan_error(open_alerts)
@@ -68,16 +72,21 @@ def model_health(
     return "green", "all checks pass"
 
 
-def _open_scan_error(open_alerts: Sequence[Alert]) -> Alert | None:
+def _open_scan_error(open_alerts: Sequence[AlertRow]) -> AlertRow | None:
     return next(
         (a for a in open_alerts if a.check_id == "scan_error" and a.state in OPEN_STATES), None
     )
 
 
-def _reason(condition: AlertCondition, judged: Scan, last: Scan | None, failure: str | None) -> str:
+def _reason(
+    condition: AlertConditionRow,
+    results: Sequence[CheckResultRow],
+    last: ScanRow | None,
+    failure: str | None,
+) -> str:
     if condition.check_id == "scan_error" and last is not None:
         return f"scans keep failing ({condition.state}): {failure or last.error}"
-    result = judged.result(condition.check_id, condition.segment)
+    result = result_of(results, condition.check_id, condition.segment)
     if result is not None and result.passed is False:
         return describe(result)
     where = f" [segment {condition.segment}]" if condition.segment else ""

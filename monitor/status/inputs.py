@@ -14,54 +14,63 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select, tuple_
 
 from monitor import views
 from monitor.alerts.queries import resolutions_by_model
 from monitor.status.estimates import estimated_performance
-from monitor.store import (
-    OPEN_STATES,
-    WHOLE_WINDOW,
-    Alert,
-    AlertCondition,
-    CheckResult,
-    PerformanceEstimate,
-    Retraining,
-    Scan,
-    ScanAttempt,
-    Silence,
-    silence_in_force,
+from monitor.store import WHOLE_WINDOW, tables
+from monitor.store.rows import (
+    AlertConditionRow,
+    AlertRow,
+    CheckResultRow,
+    Reader,
+    RetrainingRow,
+    ScanAttemptRow,
+    ScanRow,
+    SilenceRow,
 )
+from monitor.store.tables import OPEN_STATES, silence_in_force
+
+# The Core columns, under the names of the mapped classes whose tables they are.
+Alert = tables.alert.c
+AlertCondition = tables.alert_condition.c
+CheckResult = tables.check_result.c
+PerformanceEstimate = tables.performance_estimate.c
+Retraining = tables.retraining.c
+Scan = tables.scan.c
+ScanAttempt = tables.scan_attempt.c
+Silence = tables.silence.c
 
 
 @dataclass(frozen=True)
 class ModelInputs:
     """One model's rows for its status report."""
 
-    last: Scan | None = None  # the latest scan
-    judged: Scan | None = None  # the latest that did not end in error
-    whole: list[CheckResult] = field(default_factory=list)  # judged's whole-window results
-    attempt: ScanAttempt | None = None  # a failed run newer than every successful scan
-    open_alerts: list[Alert] = field(default_factory=list)  # newest first
+    last: ScanRow | None = None  # the latest scan
+    judged: ScanRow | None = None  # the latest that did not end in error
+    whole: list[CheckResultRow] = field(default_factory=list)  # judged's whole-window results
+    attempt: ScanAttemptRow | None = None  # a failed run newer than every successful scan
+    open_alerts: list[AlertRow] = field(default_factory=list)  # newest first
     resolutions: tuple[views.CheckResolutions, ...] = ()
-    conditions: list[AlertCondition] = field(default_factory=list)
-    maintenance: Silence | None = None  # the window in force (the one ending last)
-    retraining: Retraining | None = None  # the latest
+    conditions: list[AlertConditionRow] = field(default_factory=list)
+    # judged's results of the segments whose conditions are alerting: a health reason may
+    # quote one (the whole window's are in ``whole``)
+    segment_results: list[CheckResultRow] = field(default_factory=list)
+    maintenance: SilenceRow | None = None  # the window in force (the one ending last)
+    retraining: RetrainingRow | None = None  # the latest
     estimates: views.EstimatedPerformance | None = None
 
 
-_Row = TypeVar("_Row", Alert, AlertCondition)
+_Row = TypeVar("_Row", AlertRow, AlertConditionRow)
 
 
-def load_inputs(
-    *, session: Session, models: Sequence[str], now: datetime
-) -> dict[str, ModelInputs]:
+def load_inputs(*, session: Reader, models: Sequence[str], now: datetime) -> dict[str, ModelInputs]:
     """Each of ``models``' report inputs; a model without rows gets empty inputs."""
     return with_current(load_history(session=session, models=models), session=session, now=now)
 
 
-def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelInputs]:
+def load_history(*, session: Reader, models: Sequence[str]) -> dict[str, ModelInputs]:
     """The inputs that only scans and alert transitions change (see :func:`change_marker`);
     maintenance windows and retrainings are left empty for :func:`with_current`."""
     names = list(dict.fromkeys(models))
@@ -73,6 +82,7 @@ def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelI
     alerts = _open_alerts(session, names)
     resolved = resolutions_by_model(session=session, models=names)
     conditions = _conditions(session, names)
+    segments = _alerting_segment_results(session, judged, conditions)
     estimated = _with_estimates(session, names)
     return {
         name: ModelInputs(
@@ -83,6 +93,7 @@ def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelI
             open_alerts=alerts.get(name, []),
             resolutions=resolved.get(name, ()),
             conditions=conditions.get(name, []),
+            segment_results=segments.get(name, []),
             estimates=estimated_performance(name, session=session) if name in estimated else None,
         )
         for name in names
@@ -90,7 +101,7 @@ def load_history(*, session: Session, models: Sequence[str]) -> dict[str, ModelI
 
 
 def with_current(
-    history: dict[str, ModelInputs], *, session: Session, now: datetime
+    history: dict[str, ModelInputs], *, session: Reader, now: datetime
 ) -> dict[str, ModelInputs]:
     """``history`` with each model's maintenance window in force at ``now`` and its latest
     retraining, read now: a person plans, cancels or records these without a scan."""
@@ -105,7 +116,7 @@ def with_current(
     }
 
 
-def change_marker(*, session: Session, watch: Sequence[int] = ()) -> tuple[object, ...]:
+def change_marker(*, session: Reader, watch: Sequence[int] = ()) -> tuple[object, ...]:
     """Values that change whenever :func:`load_history`'s answer may, in one statement on
     primary keys and the few open alerts: a scan stored (a new id), replaced (new result
     ids) or pruned by retention (the lowest id), a failed run, an alert raised, moved (every
@@ -139,14 +150,16 @@ def watched(history: dict[str, ModelInputs]) -> tuple[list[int], datetime | None
     return sorted(s.id for s in lasts), max((s.finished_at for s in lasts), default=None)
 
 
-def _latest_scans(session: Session, names: list[str]) -> tuple[dict[str, Scan], dict[str, Scan]]:
+def _latest_scans(
+    session: Reader, names: list[str]
+) -> tuple[dict[str, ScanRow], dict[str, ScanRow]]:
     """Per model: the latest scan and the latest not in error.
 
     One statement of two scalar subqueries per model, each the first row of a backward walk
     of the unique (model, window_end) index: a year of daily scans costs what one day does.
     (A GROUP BY with conditional maxima read every scan row of the model, JSON included.)"""
 
-    scan = Scan.__table__.c  # Core columns: an ORM select per subquery costs ~5 ms to compile
+    scan = Scan
 
     def newest(name: str, *where: ColumnElement[bool]) -> ScalarSelect[int]:
         query = select(scan.id).where(scan.model == name, *where)
@@ -161,32 +174,57 @@ def _latest_scans(session: Session, names: list[str]) -> tuple[dict[str, Scan], 
     wanted = {i for i in (*last_ids.values(), *judged_ids.values()) if i is not None}
     if not wanted:
         return {}, {}
-    by_id = {s.id: s for s in session.scalars(select(Scan).where(Scan.id.in_(wanted)))}
+    rows = session.execute(select(tables.scan).where(Scan.id.in_(wanted)))
+    by_id: dict[int, ScanRow] = {s.id: s for s in rows}
     last = {m: by_id[i] for m, i in last_ids.items() if i in by_id}
     judged = {m: by_id[i] for m, i in judged_ids.items() if i in by_id}
     return last, judged
 
 
 def _whole_window_results(
-    session: Session, judged: dict[str, Scan]
-) -> dict[str, list[CheckResult]]:
+    session: Reader, judged: dict[str, ScanRow]
+) -> dict[str, list[CheckResultRow]]:
     """The whole-window results of each judged scan, by check: the report reads no segment's
     (a segmented scan stores more per-segment rows than whole-window ones)."""
     model_of = {scan.id: model for model, scan in judged.items()}
     if not model_of:
         return {}
-    rows = session.scalars(
-        select(CheckResult)
+    rows = session.execute(
+        select(tables.check_result)
         .where(CheckResult.scan_id.in_(model_of), CheckResult.segment == WHOLE_WINDOW)
         .order_by(CheckResult.scan_id, CheckResult.id)
     )
-    found: dict[str, list[CheckResult]] = {}
+    found: dict[str, list[CheckResultRow]] = {}
     for row in rows:
         found.setdefault(model_of[row.scan_id], []).append(row)
     return found
 
 
-def _failed_attempts(session: Session, names: list[str]) -> dict[str, ScanAttempt]:
+def _alerting_segment_results(
+    session: Reader, judged: dict[str, ScanRow], conditions: dict[str, list[AlertConditionRow]]
+) -> dict[str, list[CheckResultRow]]:
+    """Each judged scan's results of the segments whose conditions are warning or critical."""
+    wanted = [
+        (judged[model].id, c.check_id, c.segment)
+        for model, rows in conditions.items()
+        if model in judged
+        for c in rows
+        if c.segment != WHOLE_WINDOW and c.state in ("warning", "critical")
+    ]
+    if not wanted:
+        return {}
+    model_of = {scan.id: model for model, scan in judged.items()}
+    key = tuple_(CheckResult.scan_id, CheckResult.check, CheckResult.segment)
+    rows = session.execute(
+        select(tables.check_result).where(key.in_(wanted)).order_by(CheckResult.id)
+    )
+    found: dict[str, list[CheckResultRow]] = {}
+    for row in rows:
+        found.setdefault(model_of[row.scan_id], []).append(row)
+    return found
+
+
+def _failed_attempts(session: Reader, names: list[str]) -> dict[str, ScanAttemptRow]:
     """The latest failed run of each model, unless a scan has succeeded since (then it is
     history, not news). Failed runs are rare: the second query runs only for them."""
     latest = (
@@ -195,8 +233,8 @@ def _failed_attempts(session: Session, names: list[str]) -> dict[str, ScanAttemp
         .group_by(ScanAttempt.model)
         .subquery()
     )
-    rows = session.scalars(
-        select(ScanAttempt)
+    rows = session.execute(
+        select(tables.scan_attempt)
         .join(
             latest,
             and_(ScanAttempt.model == latest.c.model, ScanAttempt.finished_at == latest.c.at),
@@ -215,18 +253,18 @@ def _failed_attempts(session: Session, names: list[str]) -> dict[str, ScanAttemp
     return {model: row for model, row in found.items() if model not in succeeded}
 
 
-def _open_alerts(session: Session, names: list[str]) -> dict[str, list[Alert]]:
-    rows = session.scalars(
-        select(Alert)
+def _open_alerts(session: Reader, names: list[str]) -> dict[str, list[AlertRow]]:
+    rows = session.execute(
+        select(tables.alert)
         .where(Alert.model.in_(names), Alert.state.in_(OPEN_STATES))
         .order_by(Alert.id.desc())
     ).all()
     return _by_model(rows)
 
 
-def _conditions(session: Session, names: list[str]) -> dict[str, list[AlertCondition]]:
-    rows = session.scalars(
-        select(AlertCondition)
+def _conditions(session: Reader, names: list[str]) -> dict[str, list[AlertConditionRow]]:
+    rows = session.execute(
+        select(tables.alert_condition)
         .where(AlertCondition.model.in_(names))
         .order_by(AlertCondition.model, AlertCondition.check_id)
     ).all()
@@ -241,24 +279,24 @@ def _by_model(rows: Sequence[_Row]) -> dict[str, list[_Row]]:
     return found
 
 
-def _maintenance(session: Session, names: list[str], now: datetime) -> dict[str, Silence]:
-    rows = session.scalars(
-        select(Silence)
+def _maintenance(session: Reader, names: list[str], now: datetime) -> dict[str, SilenceRow]:
+    rows = session.execute(
+        select(tables.silence)
         .where(Silence.model.in_(names), silence_in_force(now))
         .order_by(Silence.ends_at, Silence.id)
     ).all()
     return {row.model: row for row in rows}  # the one ending last wins
 
 
-def _retrainings(session: Session, names: list[str]) -> dict[str, Retraining]:
+def _retrainings(session: Reader, names: list[str]) -> dict[str, RetrainingRow]:
     latest = (
         select(Retraining.model, func.max(Retraining.retrained_at).label("at"))
         .where(Retraining.model.in_(names))
         .group_by(Retraining.model)
         .subquery()
     )
-    rows = session.scalars(
-        select(Retraining)
+    rows = session.execute(
+        select(tables.retraining)
         .join(
             latest, and_(Retraining.model == latest.c.model, Retraining.retrained_at == latest.c.at)
         )
@@ -267,7 +305,7 @@ def _retrainings(session: Session, names: list[str]) -> dict[str, Retraining]:
     return {row.model: row for row in rows}  # the highest id of equal times wins
 
 
-def _with_estimates(session: Session, names: list[str]) -> set[str]:
+def _with_estimates(session: Reader, names: list[str]) -> set[str]:
     """The models that have performance estimates at all (most have none)."""
     query = (
         select(PerformanceEstimate.model)

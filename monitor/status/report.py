@@ -9,24 +9,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from checks.names import METRICS
 from checks.phrases import effect_phrase
 from monitor import views
 from monitor.alerts.delivery_state import notifier_delivery
-from monitor.alerts.maintenance import maintenance_json
-from monitor.alerts.queries import AlertCounts, count_alerts
+from monitor.alerts.queries import AlertCounts, count_alerts, maintenance_json
 from monitor.config.schema import Config, ModelConfig
 from monitor.status.health import model_health
 from monitor.status.inputs import ModelInputs, load_inputs
 from monitor.status.text import action_items
-from monitor.store import Alert, CheckResult, Retraining, Scan, ScanAttempt
+from monitor.store.rows import (
+    AlertRow,
+    CheckResultRow,
+    Reader,
+    RetrainingRow,
+    ScanAttemptRow,
+    ScanRow,
+)
 from monitor.windows import Cron, isoformat_z, next_end, step
 
 
 def status_report(
-    config: Config, *, session: Session, now: datetime, models: list[str] | None = None
+    config: Config, *, session: Reader, now: datetime, models: list[str] | None = None
 ) -> views.StatusReport:
     chosen = [config.model(name) for name in models] if models else config.models
     inputs = load_inputs(session=session, models=[m.name for m in chosen], now=now)
@@ -37,7 +41,7 @@ def status_report(
     )
 
 
-def model_status(model: ModelConfig, *, session: Session, now: datetime) -> views.ModelStatus:
+def model_status(model: ModelConfig, *, session: Reader, now: datetime) -> views.ModelStatus:
     inputs = load_inputs(session=session, models=[model.name], now=now)
     return build_status(model, inputs[model.name], now=now)
 
@@ -89,6 +93,7 @@ def with_clock(
         counts=count_alerts(rows.open_alerts),
         conditions=rows.conditions,
         open_alerts=rows.open_alerts,
+        results=[*rows.whole, *rows.segment_results],
         step=interval(model, now),
         now=now,
         failure=attempt.error if attempt else None,
@@ -104,7 +109,9 @@ def with_clock(
     return base.model_copy(update=clock)
 
 
-def _with_alerts(items: list[views.ActionItem], open_alerts: list[Alert]) -> list[views.ActionItem]:
+def _with_alerts(
+    items: list[views.ActionItem], open_alerts: list[AlertRow]
+) -> list[views.ActionItem]:
     """Each check's item with the id of its open alert, for an Acknowledge button."""
     by_key: dict[tuple[str | None, str | None], tuple[int, str]] = {
         (a.check_id, a.segment or None): (a.id, a.state) for a in open_alerts
@@ -117,7 +124,7 @@ def _with_alerts(items: list[views.ActionItem], open_alerts: list[Alert]) -> lis
     return items
 
 
-def retraining_json(row: Retraining) -> views.Retraining:
+def retraining_json(row: RetrainingRow) -> views.Retraining:
     return views.Retraining(
         id=row.id,
         model=row.model,
@@ -130,7 +137,9 @@ def retraining_json(row: Retraining) -> views.Retraining:
     )
 
 
-def next_retraining(model: ModelConfig, last: Retraining | None, now: datetime) -> datetime | None:
+def next_retraining(
+    model: ModelConfig, last: RetrainingRow | None, now: datetime
+) -> datetime | None:
     """The next time on the model's ``retraining:`` cron, or ``every`` after the last one
     (``None`` without a schedule, or with ``every`` and no retraining recorded yet)."""
     plan = model.retraining
@@ -159,7 +168,7 @@ def _iso(moment: datetime | None) -> str | None:
     return isoformat_z(moment) if moment else None
 
 
-def _attempt_summary(attempt: ScanAttempt | None) -> views.FailedAttempt | None:
+def _attempt_summary(attempt: ScanAttemptRow | None) -> views.FailedAttempt | None:
     if attempt is None:
         return None
     return views.FailedAttempt(
@@ -196,7 +205,7 @@ def next_scan(model: ModelConfig, now: datetime) -> datetime:
     return next_end(model.grid, now)
 
 
-def _scan_summary(scan: Scan | None) -> views.ScanSummary | None:
+def _scan_summary(scan: ScanRow | None) -> views.ScanSummary | None:
     if scan is None:
         return None
     return views.ScanSummary(
@@ -210,14 +219,14 @@ def _scan_summary(scan: Scan | None) -> views.ScanSummary | None:
     )
 
 
-def scan_rows(scan: Scan) -> views.Rows:
+def scan_rows(scan: ScanRow) -> views.Rows:
     return views.Rows(
         reference=scan.rows_reference, live=scan.rows_live, labelled=scan.rows_labelled
     )
 
 
 def _performance(
-    scan: Scan | None, whole: list[CheckResult]
+    scan: ScanRow | None, whole: list[CheckResultRow]
 ) -> dict[str, views.PerformanceMetric] | None:
     if scan is None:
         return None
@@ -243,7 +252,7 @@ def _how(details: dict[str, Any] | None) -> str | None:
     return calibration.get("how") if isinstance(calibration, dict) else None
 
 
-def _data_drift(whole: list[CheckResult]) -> views.DataDrift:
+def _data_drift(whole: list[CheckResultRow]) -> views.DataDrift:
     dataset = next((r for r in whole if r.check == "dataset_drift"), None)
     columns = [
         views.DriftedColumn(
@@ -269,7 +278,7 @@ def _data_drift(whole: list[CheckResult]) -> views.DataDrift:
     )
 
 
-def _model_drift(scan: Scan, whole: list[CheckResult]) -> views.ModelDrift:
+def _model_drift(scan: ScanRow, whole: list[CheckResultRow]) -> views.ModelDrift:
     observed = (scan.metrics or {}).get("performance", {})
     degradation = {
         name: seen["value"] - seen["baseline"]

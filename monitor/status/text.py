@@ -10,18 +10,18 @@ from monitor.config.schema import (
     REGRESSION_METRICS,
     ModelConfig,
 )
-from monitor.store import CheckResult, Scan, ScanAttempt
+from monitor.store.rows import CheckResultRow, ScanAttemptRow, ScanRow
 from monitor.windows import isoformat_z
 
 
-def describe(result: CheckResult) -> str:
+def describe(result: CheckResultRow) -> str:
     """``accuracy 0.74 < 0.80 (critical)``; segment results name their segment."""
     where = f" [segment {result.segment}]" if result.segment else ""
     severity = f" ({result.severity})" if result.severity else ""
     return f"{_finding(result)}{where}{severity}"
 
 
-def _finding(result: CheckResult) -> str:
+def _finding(result: CheckResultRow) -> str:
     check = result.check
     if check == "dataset_drift":
         drifted = ", ".join(result.details.get("drifted", [])) or "none"
@@ -40,7 +40,7 @@ def _finding(result: CheckResult) -> str:
     return result.reason or check
 
 
-def _is_floor(result: CheckResult) -> bool:
+def _is_floor(result: CheckResultRow) -> bool:
     return "max" not in result.method.split("+") or "max_drop" in result.method
 
 
@@ -56,10 +56,10 @@ def plain_number(value: float | None) -> str:
 
 def action_items(
     model: ModelConfig,
-    last: Scan | None,
-    whole: list[CheckResult],
+    last: ScanRow | None,
+    whole: list[CheckResultRow],
     *,
-    attempt: ScanAttempt | None = None,
+    attempt: ScanAttemptRow | None = None,
 ) -> list[views.ActionItem]:
     """What an on-call person should look at, worst first, each with what it is about."""
     if last is None:
@@ -95,7 +95,7 @@ def _item(text: str, kind: str, **about: str | None) -> views.ActionItem:
     )
 
 
-def _advice(result: CheckResult) -> str:
+def _advice(result: CheckResultRow) -> str:
     check = result.check.split(":", 1)[0]
     finding = describe(result)
     if check in CLASSIFICATION_METRICS + REGRESSION_METRICS:

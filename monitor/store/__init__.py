@@ -1,26 +1,19 @@
 """The state DB: every table, the engine and session factories, and the migrations.
 
-Every table module is imported here, explicitly, so ``Base.metadata`` holds the whole schema
-for Alembic and for ``create_all`` in tests. Import tables and helpers from this package.
+The tables are Core ``Table`` objects in :mod:`monitor.store.tables` (``tables.metadata`` is the
+whole schema, for Alembic and for ``create_all`` in tests). The ORM classes mapped onto them
+(``Alert``, ``Scan``, ...) and the service functions beside them are loaded on first use (module
+``__getattr__``): a command that only reads through :func:`state_connection` never imports
+``sqlalchemy.orm``. Import tables and helpers from this package.
 """
 
 from __future__ import annotations
 
-from monitor.store import migrate
-from monitor.store.alerts import (
-    ALL_STATES,
-    OPEN_STATES,
-    SEVERITIES,
-    Alert,
-    AlertCondition,
-    AlertEvent,
-    ChannelHold,
-    Notification,
-    Silence,
-    active_silence_end,
-    silence_in_force,
-)
-from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, Base, UTCDateTime, json_type
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from monitor.store import migrate, tables
+from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, UTCDateTime, json_type
 from monitor.store.engine import (
     MAX_ID,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -32,27 +25,91 @@ from monitor.store.engine import (
     make_sessionmaker,
     pool_options,
     shown_url,
+    state_connection,
     state_db_errors,
     state_session,
     unavailable_reason,
 )
-from monitor.store.leases import Heartbeat, Lease
-from monitor.store.retrainings import (
-    Retraining,
-    last_retraining,
-    list_retrainings,
-    note_versions,
-    record_retraining,
-)
-from monitor.store.scans import (
+from monitor.store.tables import (
+    ALL_STATES,
+    OPEN_STATES,
     SCAN_STATUSES,
-    CheckResult,
-    DriftCalibration,
-    PerformanceEstimate,
-    ReferenceProfile,
-    Scan,
-    ScanAttempt,
+    SEVERITIES,
+    silence_in_force,
 )
+
+if TYPE_CHECKING:
+    from monitor.store.alerts import (
+        Alert,
+        AlertCondition,
+        AlertEvent,
+        ChannelHold,
+        Notification,
+        Silence,
+        active_silence_end,
+    )
+    from monitor.store.leases import Heartbeat, Lease
+    from monitor.store.orm import Base
+    from monitor.store.retrainings import (
+        Retraining,
+        last_retraining,
+        list_retrainings,
+        note_versions,
+        record_retraining,
+    )
+    from monitor.store.scans import (
+        CheckResult,
+        DriftCalibration,
+        PerformanceEstimate,
+        ReferenceProfile,
+        Scan,
+        ScanAttempt,
+    )
+
+#: the module of each name loaded on first use (every mapped class, so all are mapped together)
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "Alert",
+            "AlertCondition",
+            "AlertEvent",
+            "ChannelHold",
+            "Notification",
+            "Silence",
+            "active_silence_end",
+        ),
+        "monitor.store.alerts",
+    ),
+    **dict.fromkeys(("Heartbeat", "Lease"), "monitor.store.leases"),
+    "Base": "monitor.store.orm",
+    **dict.fromkeys(
+        ("Retraining", "last_retraining", "list_retrainings", "note_versions", "record_retraining"),
+        "monitor.store.retrainings",
+    ),
+    **dict.fromkeys(
+        (
+            "CheckResult",
+            "DriftCalibration",
+            "PerformanceEstimate",
+            "ReferenceProfile",
+            "Scan",
+            "ScanAttempt",
+        ),
+        "monitor.store.scans",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for every in dict.fromkeys(_LAZY.values()):  # all mapped classes at once: relationships
+        import_module(every)
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ALL_STATES",
@@ -96,7 +153,9 @@ __all__ = [
     "record_retraining",
     "shown_url",
     "silence_in_force",
+    "state_connection",
     "state_db_errors",
     "state_session",
+    "tables",
     "unavailable_reason",
 ]

@@ -1,13 +1,13 @@
-"""The declarative base of every state DB table, its naming convention and shared column types."""
+"""The state DB's naming convention and shared column types (the ORM's declarative base is
+:mod:`monitor.store.orm`: nothing here imports ``sqlalchemy.orm``)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from monitor.dialect import stores_naive_times
@@ -24,10 +24,6 @@ NAMING_CONVENTION = {
 # Segment value of a check computed on the whole window: a real value, not NULL, so unique
 # keys and partial unique indexes treat "no segment" as one key on every backend.
 WHOLE_WINDOW = ""
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

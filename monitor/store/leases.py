@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped
 
-from monitor.store.base import Base, UTCDateTime
+from monitor.store import tables
+from monitor.store.orm import Base
 
 
 class Lease(Base):
@@ -17,20 +17,20 @@ class Lease(Base):
     ``version`` goes up at every taking: the fencing token a holder's writes are checked with.
     """
 
-    __tablename__ = "lease"
+    __table__ = tables.lease
 
-    name: Mapped[str] = mapped_column(String(300), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    name: Mapped[str]
+    holder: Mapped[str]
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    version: Mapped[int]
 
 
 class Heartbeat(Base):
     """The last time a periodic job (``tick``) finished, for ``/readyz`` and ``/metrics``."""
 
-    __tablename__ = "heartbeat"
+    __table__ = tables.heartbeat
 
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    name: Mapped[str]
+    holder: Mapped[str]
+    beat_at: Mapped[datetime]

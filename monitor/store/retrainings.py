@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped, Session
 
-from monitor.store.base import Base, UTCDateTime
+from monitor.store import tables
+from monitor.store.orm import Base
+from monitor.store.tables import NO_VERSION
 
 Source = Literal["scan", "api", "cli"]
-#: The version of a retraining recorded without one (never merged with another).
-NO_VERSION = ""
 
 
 class Retraining(Base):
@@ -27,17 +27,17 @@ class Retraining(Base):
     not by a unique key: two replicas scanning two windows of a model may both see a new
     version, and a duplicate is harmless where a failed scan transaction would not be."""
 
-    __tablename__ = "retraining"
+    __table__ = tables.retraining
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model: Mapped[str] = mapped_column(String(200), index=True)
-    version: Mapped[str] = mapped_column(String(200), default=NO_VERSION)
+    id: Mapped[int]
+    model: Mapped[str]
+    version: Mapped[str]
     # Data time: when the new model started serving (or the earliest it can have).
-    retrained_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    source: Mapped[str] = mapped_column(String(16))
-    recorded_by: Mapped[str | None] = mapped_column(String(200))
-    note: Mapped[str | None] = mapped_column(Text)
+    retrained_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    source: Mapped[str]
+    recorded_by: Mapped[str | None]
+    note: Mapped[str | None]
 
 
 def record_retraining(

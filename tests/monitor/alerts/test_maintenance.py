@@ -14,9 +14,9 @@ from monitor.alerts.maintenance import (
     active_maintenance,
     cancel_maintenance,
     list_maintenance,
-    maintenance_json,
     plan_maintenance,
 )
+from monitor.alerts.queries import maintenance_json
 from monitor.alerts.tick import tick
 from monitor.slack.transport import SlackNotifier
 from monitor.store import Alert
