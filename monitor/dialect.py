@@ -270,6 +270,8 @@ def large_value(session: Session, attribute: QueryableAttribute[bytes], key: int
             value: bytes = blob.read()
         return value
     return session.scalar(sa.select(column).where(primary == key))
+
+
 #: bytes of a large value written at a time into SQLite's blob (see :func:`insert_large`)
 _BLOB_CHUNK = 1 << 20
 
