@@ -304,6 +304,13 @@ def insert_large(
         return
     raw: Any = conn.connection.dbapi_connection
     view = memoryview(value)
-    with raw.blobopen(stmt.table.name, large, result.lastrowid) as blob:
-        for start in range(0, len(view), _BLOB_CHUNK):
-            blob.write(view[start : start + _BLOB_CHUNK])
+    try:
+        with raw.blobopen(stmt.table.name, large, result.lastrowid) as blob:
+            for start in range(0, len(view), _BLOB_CHUNK):
+                blob.write(view[start : start + _BLOB_CHUNK])
+    except BaseException:
+        # the row holds zeros, not the value: taken out again, so that whatever commits
+        # this transaction (a scan stored with its error) commits no broken cache entry
+        (key,) = stmt.table.primary_key.columns
+        conn.execute(sa.delete(stmt.table).where(key == result.lastrowid))
+        raise

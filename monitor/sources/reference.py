@@ -299,12 +299,12 @@ class FileColumns:
         text = [c for c in names if c in self._text]
         try:
             table = pq.read_table(self.path, columns=names, read_dictionary=text)
+            frame = table.to_pandas(split_blocks=True, self_destruct=True)
         except FileNotFoundError:
             raise SourceError(f"{_where(self.model, self.path)} not found") from None
         except (OSError, ValueError) as exc:
             message = f"{_where(self.model, self.path)} cannot be read: {exc}"
             raise SourceError(message) from None
-        frame = table.to_pandas(split_blocks=True, self_destruct=True)
         del table
         return normalise(frame, self.model)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session
 
 from monitor.store import tables
 from monitor.store.orm import Base
-from monitor.store.rows import cancelled_at, holds_at
+from monitor.store.rows import cancelled_at
 from monitor.store.tables import ALL_STATES, OPEN_STATES, SEVERITIES, silence_in_force
 
 
@@ -177,10 +177,6 @@ class Silence(Base):
     def cancelled_at(self) -> datetime | None:
         """When it was cancelled, or None if it was not."""
         return cancelled_at(self)
-
-    def in_force(self, now: datetime) -> bool:
-        """It holds notifications at ``now`` (see :func:`monitor.store.rows.holds_at`)."""
-        return holds_at(self, now)
 
 
 def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:

@@ -201,7 +201,7 @@ def cancelled_at(window: SilenceRow) -> datetime | None:
 
 def holds_at(window: SilenceRow, now: datetime) -> bool:
     """The window holds notifications at ``now`` (the Python twin of
-    :func:`monitor.store.alerts.silence_in_force`)."""
+    :func:`monitor.store.tables.silence_in_force`)."""
     return window.starts_at <= now < window.ends_at and (
         window.ended_at is None or window.ended_at > now
     )
