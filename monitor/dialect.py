@@ -311,6 +311,8 @@ def insert_large(
     except BaseException:
         # the row holds zeros, not the value: taken out again, so that whatever commits
         # this transaction (a scan stored with its error) commits no broken cache entry
-        (key,) = stmt.table.primary_key.columns
-        conn.execute(sa.delete(stmt.table).where(key == result.lastrowid))
+        rowid: sa.ColumnElement[int] = sa.literal_column(
+            "rowid"
+        )  # what blobopen addressed the row by
+        conn.execute(sa.delete(stmt.table).where(rowid == result.lastrowid))
         raise
