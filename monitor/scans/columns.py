@@ -51,22 +51,19 @@ def segment_frames(
     model: ModelConfig, frame: pd.DataFrame, *, limit: int, values: list[str] | None = None
 ) -> Iterator[tuple[str, pd.DataFrame]]:
     """``(value, rows)`` for the given segment values, or the ``limit`` largest."""
+    for value, positions in segment_positions(model, frame, limit=limit, values=values):
+        yield value, frame.iloc[positions]
+
+
+def segment_positions(
+    model: ModelConfig, frame: pd.DataFrame, *, limit: int, values: list[str] | None = None
+) -> Iterator[tuple[str, np.ndarray]]:
+    """``(value, positions)``: the positions in ``frame`` of the rows of the given segment
+    values, or of the ``limit`` largest (to take the same rows of another frame read from
+    the same source)."""
     if model.segment is None or model.segment not in frame.columns:
         return
     chosen = values if values is not None else top_segments(model, frame, limit=limit)
     keys = frame[model.segment].astype(str).where(frame[model.segment].notna())
     for value in chosen:
-        yield value, frame[keys == value]
-
-
-def segment_positions(
-    model: ModelConfig, frame: pd.DataFrame, *, limit: int
-) -> Iterator[tuple[str, np.ndarray]]:
-    """What :func:`segment_frames` yields for the ``limit`` largest segments, as the
-    positions of each segment's rows in ``frame`` (to take the same rows of another frame
-    read from the same source)."""
-    if model.segment is None or model.segment not in frame.columns:
-        return
-    keys = frame[model.segment].astype(str).where(frame[model.segment].notna())
-    for value in top_segments(model, frame, limit=limit):
         yield value, np.flatnonzero((keys == value).to_numpy())

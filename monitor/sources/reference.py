@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -275,12 +277,8 @@ class FileColumns:
 
         self.path = path
         self.model = model
-        try:
+        with _reading(model, path):
             schema, metadata = pq.read_schema(path), pq.read_metadata(path)
-        except FileNotFoundError:
-            raise SourceError(f"{_where(model, path)} not found") from None
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"{_where(model, path)} cannot be read: {exc}") from None
         #: the wanted columns the file has, in the order asked for
         self.names = list(dict.fromkeys(c for c in wanted if c and c in schema.names))
         _require_features(model, self.names, f"reference file {str(path)!r}")
@@ -297,20 +295,26 @@ class FileColumns:
         import pyarrow.parquet as pq
 
         text = [c for c in names if c in self._text]
-        try:
+        with _reading(self.model, self.path):
             table = pq.read_table(self.path, columns=names, read_dictionary=text)
             frame = table.to_pandas(split_blocks=True, self_destruct=True)
-        except FileNotFoundError:
-            raise SourceError(f"{_where(self.model, self.path)} not found") from None
-        except (OSError, ValueError) as exc:
-            message = f"{_where(self.model, self.path)} cannot be read: {exc}"
-            raise SourceError(message) from None
         del table
         return normalise(frame, self.model)
 
 
 def _where(model: ModelConfig, path: Path) -> str:
     return f"model {model.name!r}: reference file {str(path)!r}"
+
+
+@contextmanager
+def _reading(model: ModelConfig, path: Path) -> Iterator[None]:
+    """A Parquet read of ``path``, its failures as errors naming the model and the file."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise SourceError(f"{_where(model, path)} not found") from None
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"{_where(model, path)} cannot be read: {exc}") from None
 
 
 def _require_features(model: ModelConfig, present: list[str], where: str) -> None:

@@ -154,17 +154,7 @@ def test_a_large_insert_leaves_a_row_already_stored_as_it_was(session: Session) 
     """The payload is stored whole (on SQLite written into the row a chunk at a time), and
     a second insert of the same key, a concurrent scan's, leaves the stored row as it was."""
     payload = np.random.default_rng(0).bytes((2 << 20) + 12345)  # chunks of 1 MiB and a rest
-    row = {
-        "model": "churn",
-        "fingerprint": "f" * 64,
-        "identity": None,
-        "checked_at": None,
-        "descriptor": {"rows": {"": 1}},
-        "rows": 1,
-        "profiles": payload,
-        "metrics": {},
-        "created_at": T0,
-    }
+    row = _profile_row("f" * 64, payload)
     stmt = dialect.insert(session, ReferenceProfile).on_conflict_do_nothing(
         index_elements=["fingerprint"]
     )
@@ -182,17 +172,7 @@ def test_a_large_insert_that_fails_midway_leaves_no_row_to_commit(
     chunk at a time), the row is taken out again: a scan that stores its error and commits
     must not commit a cache entry of zeros that every later scan would then read."""
     payload = np.random.default_rng(1).bytes((1 << 20) + 7)
-    row = {
-        "model": "churn",
-        "fingerprint": "e" * 64,
-        "identity": None,
-        "checked_at": None,
-        "descriptor": {"rows": {"": 1}},
-        "rows": 1,
-        "profiles": payload,
-        "metrics": {},
-        "created_at": T0,
-    }
+    row = _profile_row("e" * 64, payload)
     stmt = dialect.insert(session, ReferenceProfile).on_conflict_do_nothing(
         index_elements=["fingerprint"]
     )
@@ -206,3 +186,18 @@ def test_a_large_insert_that_fails_midway_leaves_no_row_to_commit(
         dialect.insert_large(session, stmt, row, large="profiles")
     session.commit()
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 0
+
+
+def _profile_row(fingerprint: str, payload: bytes) -> dict[str, Any]:
+    """A reference-profile row holding ``payload``, for :func:`dialect.insert_large`."""
+    return {
+        "model": "churn",
+        "fingerprint": fingerprint,
+        "identity": None,
+        "checked_at": None,
+        "descriptor": {"rows": {"": 1}},
+        "rows": 1,
+        "profiles": payload,
+        "metrics": {},
+        "created_at": T0,
+    }
