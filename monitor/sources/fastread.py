@@ -8,7 +8,8 @@ parameters); no value or identifier is pasted by us.
 
 The columns then take the types the tuple path gives (:func:`conform`), so both paths feed
 identical frames to the checks: ``real`` goes through its shortest decimal form as
-PostgreSQL's text output does, ``numeric`` becomes float64, integers int64, times ns.
+PostgreSQL's text output does (the server casts it, ``::text::float8``, as it sends the
+rows), ``numeric`` becomes float64, integers int64, times ns.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def adbc_table(
     import adbc_driver_postgresql.dbapi as adbc
     import pyarrow as pa
 
-    sql, params = _adbc_statement(conn, stmt)
+    sql, params = _adbc_statement(conn, _real_as_decimal(stmt))
     parts: list[pa.Table] = []
     try:
         with (
@@ -165,6 +166,24 @@ def _compact(
     table = conform(pa.Table.from_batches(batches, schema=schema), stmt)
     batches.clear()  # the group's batches are freed once this copy no longer needs them
     return dictionary_encode(table.combine_chunks(), categorical)
+
+
+def _real_as_decimal(stmt: sa.Select[*tuple[Any, ...]]) -> sa.Select[*tuple[Any, ...]]:
+    """``stmt`` with its ``real`` columns selected as ``col::text::float8``: the value of the
+    shortest decimal PostgreSQL prints for a ``real`` (what the tuple path reads), made by
+    the server as it writes the rows, not by Arrow here (~0.2 s of CPU per 1M values)."""
+    from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+
+    selected = list(stmt.selected_columns.items())
+    if not any(isinstance(column.type, sa.REAL) for _, column in selected):
+        return stmt
+    columns = [
+        sa.cast(sa.cast(column, sa.Text), DOUBLE_PRECISION).label(name)
+        if isinstance(column.type, sa.REAL)
+        else column
+        for name, column in selected
+    ]
+    return stmt.with_only_columns(*columns, maintain_column_froms=True)
 
 
 def _adbc_statement(
