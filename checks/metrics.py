@@ -27,7 +27,7 @@ Edge cases, decided once:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, SupportsFloat
 
@@ -181,39 +181,47 @@ def from_confusion(name: str, c: Mapping[str, int]) -> MetricValue:
     raise ChecksError(f"not a confusion metric: {name!r}; known: {', '.join(CONFUSION_METRICS)}")
 
 
-def _scored(
+def scored_pairs(
     y_true: ArrayLike, y_score: ArrayLike, positive_label: Any
 ) -> tuple[BoolArray, FloatArray]:
+    """Labelled rows with a score: "is positive" and the score (what :func:`roc_auc_of` and
+    :func:`log_loss_of` take)."""
     truth, score = _labelled_pairs(y_true, y_score, positive_label)
     return truth, np.asarray(score, dtype=np.float64)
 
 
 def roc_auc(y_true: ArrayLike, y_score: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
-    """Area under the ROC curve via the Mann-Whitney rank statistic (ties count half).
+    return roc_auc_of(*scored_pairs(y_true, y_score, positive_label))
 
-    Tied scores share their average rank, as ``scipy.stats.rankdata`` gives them: a score
-    ranks ``start + 1 .. end`` among the sorted scores (its first and last places), whose
-    mean is ``(start + 1 + end) / 2``. Sorting the values, not their order (an argsort),
-    and looking the positives' scores up in them costs about a third as much at 1M rows;
-    the rank sum is a whole number of halves, exact in integers.
+
+def roc_auc_of(truth: BoolArray, score: FloatArray) -> MetricValue:
+    """Area under the ROC curve via the Mann-Whitney statistic (ties count half), from
+    :func:`scored_pairs`.
+
+    ``U`` counts, for each positive score, the negatives below it and half those equal to it
+    (what the rank sum with average ranks for ties, ``scipy.stats.rankdata``, gives): two
+    lookups of the sorted positives in the sorted negatives. Sorting the two halves costs
+    less than sorting all the scores, and far less than an argsort; ``2U`` is a whole
+    number, exact in integers.
     """
-    truth, score = _scored(y_true, y_score, positive_label)
     n_pos, n_neg = int(truth.sum()), int((~truth).sum())
     counts = {"positives": n_pos, "negatives": n_neg}
     if n_pos == 0 or n_neg == 0:
         why = "no labelled rows" if n_pos + n_neg == 0 else "only one class among labelled rows"
         return _undefined("roc_auc", why, labelled=n_pos + n_neg, **counts)
-    ordered = np.sort(score)
-    positive_scores = np.sort(score[truth])  # sorted lookups walk the array once
-    starts = np.searchsorted(ordered, positive_scores, side="left")
-    ends = np.searchsorted(ordered, positive_scores, side="right")
-    twice_rank_sum = int(starts.sum(dtype=np.int64)) + int(ends.sum(dtype=np.int64)) + n_pos
-    u = twice_rank_sum / 2 - n_pos * (n_pos + 1) / 2
-    return _defined("roc_auc", u / (n_pos * n_neg), labelled=n_pos + n_neg, **counts)
+    positives, negatives = np.sort(score[truth]), np.sort(score[~truth])
+    below = np.searchsorted(negatives, positives, side="left")
+    up_to = np.searchsorted(negatives, positives, side="right")
+    twice_u = int(below.sum(dtype=np.int64)) + int(up_to.sum(dtype=np.int64))
+    return _defined("roc_auc", twice_u / 2 / (n_pos * n_neg), labelled=n_pos + n_neg, **counts)
 
 
 def log_loss(y_true: ArrayLike, y_score: ArrayLike, *, positive_label: Any = 1) -> MetricValue:
-    truth, prob = _scored(y_true, y_score, positive_label)
+    return log_loss_of(*scored_pairs(y_true, y_score, positive_label))
+
+
+def log_loss_of(truth: BoolArray, prob: FloatArray) -> MetricValue:
+    """Mean log loss of the probabilities ``prob`` of labelled rows (:func:`scored_pairs`)."""
     if len(prob) == 0:
         return _undefined("log_loss", "no labelled rows", labelled=0)
     if prob.min() < 0 or prob.max() > 1:
@@ -292,12 +300,21 @@ def throughput(rows: int, window_seconds: float) -> MetricValue:
 
 
 def latency_percentile(latency: ArrayLike, q: float) -> MetricValue:
-    name = f"latency_p{q:g}"
+    return latency_percentiles(latency, [q])[q]
+
+
+def latency_percentiles(latency: ArrayLike, qs: Sequence[float]) -> dict[float, MetricValue]:
+    """``latency_p{q}`` for each of ``qs``, from one partition of the values (numpy computes
+    each percentile of a list as it would alone)."""
     values = np.asarray(latency, dtype=np.float64)
     values = values[~np.isnan(values)]
     if len(values) == 0:
-        return _undefined(name, "no rows with a latency", rows=0)
-    return _defined(name, np.percentile(values, q), rows=len(values))
+        return {q: _undefined(f"latency_p{q:g}", "no rows with a latency", rows=0) for q in qs}
+    found = np.percentile(values, list(qs))
+    return {
+        q: _defined(f"latency_p{q:g}", value, rows=len(values))
+        for q, value in zip(qs, found, strict=True)
+    }
 
 
 def missing_share(values: ArrayLike) -> MetricValue:

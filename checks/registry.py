@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,8 @@ class MetricInputs:
     decision_threshold: float = 0.5
     multiclass: bool = False
     #: values several metrics derive alike from these arrays (the confusion counts of
-    #: accuracy, precision, recall and f1), computed once per inputs
+    #: accuracy, precision, recall and f1; the scored pairs of roc_auc and log_loss; the
+    #: latency percentiles), computed once per inputs
     _shared: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def row_total(self) -> int:
@@ -147,15 +148,22 @@ def _metric(name: str, compute: Callable[[MetricInputs, str | None], m.MetricVal
 
 
 def _score_metric(fn: Callable[..., m.MetricValue], name: str) -> Metric:
+    """``fn`` takes the labelled rows' truth and score (:func:`checks.metrics.scored_pairs`),
+    picked out once per inputs for ``roc_auc`` and ``log_loss`` alike."""
+
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
         if inputs.multiclass:
             raise ChecksError(
                 f"metric {name!r} needs per-class probabilities, which one score column "
                 "cannot give; it is not available for multiclass classification"
             )
-        truth = _need(inputs, "y_true", name, "a target")
-        score = _need(inputs, "y_score", name, "a score or probability")
-        return fn(truth, score, positive_label=inputs.positive_label)
+        pairs = inputs._shared.get("scored")
+        if pairs is None:
+            truth = _need(inputs, "y_true", name, "a target")
+            score = _need(inputs, "y_score", name, "a score or probability")
+            pairs = m.scored_pairs(truth, score, inputs.positive_label)
+            inputs._shared["scored"] = pairs
+        return fn(*pairs)
 
     return _metric(name, compute)
 
@@ -186,9 +194,20 @@ def _throughput(inputs: MetricInputs, column: str | None) -> m.MetricValue:
     return m.throughput(inputs.row_total(), inputs.window_seconds)
 
 
+def latency_percentiles(inputs: MetricInputs, qs: Sequence[float]) -> dict[float, m.MetricValue]:
+    """``latency_p{q}`` of ``inputs`` for each of ``qs``: those not yet computed for these
+    inputs from one partition of the latencies, the others as computed before."""
+    known: dict[float, m.MetricValue] = inputs._shared.setdefault("latency", {})
+    wanted = [q for q in dict.fromkeys(qs) if q not in known]
+    if wanted:
+        latency = _need(inputs, "latency", f"latency_p{wanted[0]:g}", "latencies")
+        known.update(m.latency_percentiles(latency, wanted))
+    return {q: known[q] for q in qs}
+
+
 def _latency(q: float) -> Callable[[MetricInputs, str | None], m.MetricValue]:
     def compute(inputs: MetricInputs, column: str | None) -> m.MetricValue:
-        return m.latency_percentile(_need(inputs, "latency", f"latency_p{q:g}", "latencies"), q)
+        return latency_percentiles(inputs, [q])[q]
 
     return compute
 
@@ -206,8 +225,8 @@ def _build() -> dict[str, Metric]:
         _label_metric(m.precision, "precision"),
         _label_metric(m.recall, "recall"),
         _label_metric(m.f1, "f1"),
-        _score_metric(m.roc_auc, "roc_auc"),
-        _score_metric(m.log_loss, "log_loss"),
+        _score_metric(m.roc_auc_of, "roc_auc"),
+        _score_metric(m.log_loss_of, "log_loss"),
         _regression_metric(m.mae, "mae"),
         _regression_metric(m.rmse, "rmse"),
         _regression_metric(m.mape, "mape"),

@@ -28,7 +28,7 @@ from monitor.scans.cache import (
 from monitor.scans.columns import segment_frames, top_segments
 from monitor.scans.evaluate import LABEL_WINDOW_METRICS, ladders
 from monitor.scans.observe import observe
-from monitor.scans.performance import metric_inputs
+from monitor.scans.performance import WindowInputs
 from monitor.scans.summary import ReferenceSummary
 from monitor.scans.timing import Clock
 from monitor.scans.window_summary import SliceSummary, WindowSummary
@@ -119,7 +119,8 @@ def summarise_rows(
 ) -> WindowSummary:
     """``keep_sorted``: the whole window's checks leave their sorted columns in its slice
     (the scan keeps the window as the next one's reference)."""
-    slices = {"": _slice(model, "", live, performance, windows.seconds, keep_sorted)}
+    whole = WindowInputs(model, live, performance, windows.seconds)
+    slices = {"": _slice(model, "", live, performance, windows.seconds, keep_sorted, whole)}
     values = top_segments(model, live, limit=model.max_segments)
     perf_parts = dict(segment_frames(model, performance, limit=0, values=values))
     for value, part in segment_frames(model, live, limit=0, values=values):
@@ -133,7 +134,7 @@ def summarise_rows(
             "labelled": _labelled(model, performance),
         },
         model_versions=_versions(model, live),
-        observed=observe(model, live, performance, reference.whole, windows.live),
+        observed=observe(model, live, performance, reference.whole, windows.live, whole),
     )
 
 
@@ -144,6 +145,7 @@ def _slice(
     performance: pd.DataFrame,
     seconds: float,
     keep_sorted: bool = False,
+    inputs: WindowInputs | None = None,
 ) -> SliceSummary:
     target = model.target_column
     return SliceSummary(
@@ -151,27 +153,24 @@ def _slice(
         rows=len(live),
         columns=live,
         target=performance[target].dropna() if target in performance.columns else None,
-        metrics=_metrics(model, live, performance, seconds),
+        metrics=_metrics(model, inputs or WindowInputs(model, live, performance, seconds)),
         sorted={} if keep_sorted else None,
     )
 
 
-def _metrics(
-    model: ModelConfig, live: pd.DataFrame, performance: pd.DataFrame, seconds: float
-) -> dict[tuple[str, str | None], Any]:
+def _metrics(model: ModelConfig, inputs: WindowInputs) -> dict[tuple[str, str | None], Any]:
     values = {}
     for name, column in ladders(model.checks.thresholds):
         metric = get_metric(name)
         on_labels = metric.needs_labels or name in LABEL_WINDOW_METRICS
-        frame = performance if on_labels else live
-        inputs = metric_inputs(model, frame, window_seconds=seconds, feature_columns=not on_labels)
-        values[(name, column)] = metric.compute(inputs, column)
+        values[(name, column)] = metric.compute(
+            inputs.performance if on_labels else inputs.live, column
+        )
     # the realised value beside each estimate (monitor/scans/estimates.py)
     realised = {ESTIMATED[t.metric] for t in model.checks.thresholds if t.metric in ESTIMATED}
     for name in sorted(realised - {n for n, _ in values}):
-        inputs = metric_inputs(model, performance, window_seconds=seconds)
         try:
-            values[(name, None)] = get_metric(name).compute(inputs)
+            values[(name, None)] = get_metric(name).compute(inputs.performance)
         except ChecksError:  # a multiclass roc_auc: one score column cannot give it
             continue
     return values

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from checks import metrics
+from checks.registry import latency_percentiles
 from monitor.config.schema import ModelConfig
-from monitor.scans.performance import performance_metrics
+from monitor.scans.performance import WindowInputs, performance_metrics
 from monitor.scans.summary import Summary
 from monitor.windows import Window
 
@@ -22,17 +23,24 @@ def observe(
     performance: pd.DataFrame,
     reference: Summary,
     window: Window,
+    inputs: WindowInputs | None = None,
 ) -> dict[str, Any]:
-    """``operations`` (row count, throughput, latency) and ``performance`` with baselines."""
+    """``operations`` (row count, throughput, latency) and ``performance`` with baselines;
+    ``inputs``: those of ``live`` and ``performance``, if the scan built them already."""
     seconds = (window.end - window.start).total_seconds()
+    inputs = inputs or WindowInputs(model, live, performance, seconds)
     operations: dict[str, Any] = {
         "row_count": len(live),
         "throughput_per_s": metrics.throughput(len(live), seconds).value,
     }
     if model.latency is not None:
-        for q in LATENCY_QUANTILES:
-            operations[f"latency_p{q}"] = metrics.latency_percentile(live[model.latency], q).value
-    current = performance_metrics(model, performance) if model.target is not None else {}
+        for q, value in latency_percentiles(inputs.live, LATENCY_QUANTILES).items():
+            operations[f"latency_p{q}"] = value.value
+    current = (
+        performance_metrics(model, performance, inputs.performance)
+        if model.target is not None
+        else {}
+    )
     perf = {
         name: value | {"baseline": reference.metrics.get(name, {}).get("value")}
         for name, value in current.items()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from checks.registry import MetricInputs, get_metric
@@ -29,9 +31,10 @@ def metric_inputs(
     def column(name: str | None) -> Any:
         return frame[name].to_numpy() if name and name in frame.columns else None
 
-    # Feature arrays only where asked: a categorical column's array is built, not viewed.
+    # Feature arrays only where asked, and only those a metric reads (missing_share): a
+    # categorical column's array is built, not viewed.
     features = model.features.all if feature_columns else []
-    columns = {c: frame[c].to_numpy() for c in features if c in frame.columns}
+    columns = _Columns(frame, [c for c in features if c in frame.columns])
     return MetricInputs(
         y_true=column(model.target_column),
         y_pred=column(model.prediction),
@@ -44,6 +47,53 @@ def metric_inputs(
         decision_threshold=model.decision_threshold,
         multiclass=model.task == "multiclass_classification",
     )
+
+
+class _Columns(Mapping[str, Any]):
+    """``frame``'s ``names`` as arrays, each built when a metric first reads it."""
+
+    def __init__(self, frame: pd.DataFrame, names: list[str]) -> None:
+        self._frame, self._names, self._arrays = frame, names, dict[str, Any]()
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._arrays:
+            self._arrays[name] = self._frame[name].to_numpy()
+        return self._arrays[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class WindowInputs:
+    """The registry's inputs of one window's live and performance frames, each built once,
+    so that the metrics a scan asks for twice (a threshold's value and the status report's
+    observed one) share their work: the confusion counts, the scored pairs, the latency
+    percentiles (:class:`checks.registry.MetricInputs`)."""
+
+    def __init__(
+        self, model: ModelConfig, live: pd.DataFrame, performance: pd.DataFrame, seconds: float
+    ) -> None:
+        self._model, self._live, self._performance, self._seconds = (
+            model,
+            live,
+            performance,
+            seconds,
+        )
+
+    @cached_property
+    def live(self) -> MetricInputs:
+        return metric_inputs(
+            self._model, self._live, window_seconds=self._seconds, feature_columns=True
+        )
+
+    @cached_property
+    def performance(self) -> MetricInputs:
+        return metric_inputs(self._model, self._performance, window_seconds=self._seconds)
 
 
 def available_performance(model: ModelConfig) -> list[str]:
@@ -59,9 +109,12 @@ def available_performance(model: ModelConfig) -> list[str]:
     ]
 
 
-def performance_metrics(model: ModelConfig, frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """``{metric: {value, labelled, reason}}`` for every available performance metric."""
-    inputs = metric_inputs(model, frame)
+def performance_metrics(
+    model: ModelConfig, frame: pd.DataFrame, inputs: MetricInputs | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{metric: {value, labelled, reason}}`` for every available performance metric;
+    ``inputs``: ``frame``'s, if already built (:class:`WindowInputs`)."""
+    inputs = inputs or metric_inputs(model, frame)
     values = {}
     for name in available_performance(model):
         result = get_metric(name).compute(inputs)

@@ -11,7 +11,7 @@ from sklearn import metrics as skm
 
 from checks import metrics as m
 from checks.errors import ChecksError, UnknownNameError
-from checks.registry import MetricInputs, get_metric, metric_names
+from checks.registry import MetricInputs, get_metric, latency_percentiles, metric_names
 
 
 @pytest.fixture
@@ -152,6 +152,42 @@ def test_latency_percentiles_equal_numpy_linear_interpolation() -> None:
     for q in (50, 95, 99):
         expected = np.nanpercentile(latency, q)
         assert get_metric(f"latency_p{q}").compute(inputs).value == pytest.approx(expected)
+
+
+def test_percentiles_asked_together_are_each_numpys_exactly() -> None:
+    rng = np.random.default_rng(11)
+    latency = rng.lognormal(3, 0.6, 10_001).astype(np.float32).astype(np.float64)
+    latency[::37] = np.nan
+    clean = latency[~np.isnan(latency)]
+    together = m.latency_percentiles(latency, [50, 95, 99, 99.9])
+    for q, value in together.items():
+        assert value.value == float(np.percentile(clean, q)) and value.details["rows"] == len(clean)
+    inputs = MetricInputs(latency=latency)
+    assert get_metric("latency_p99").compute(inputs).value == together[99].value
+    assert latency_percentiles(inputs, [50, 95, 99]) == {q: together[q] for q in (50, 95, 99)}
+
+
+def test_metrics_sharing_one_inputs_equal_each_on_its_own() -> None:
+    """Confusion counts, scored pairs and percentiles are computed once per inputs; every
+    metric still equals what it gives on inputs of its own."""
+    rng = np.random.default_rng(5)
+    n = 5_000
+    truth = rng.integers(0, 2, n).astype(float)
+    truth[::13] = np.nan
+    score = np.round(rng.random(n), 2)  # many ties
+    latency = rng.lognormal(3, 0.5, n)
+
+    def fresh() -> MetricInputs:
+        return MetricInputs(y_true=truth, y_score=score, latency=latency)
+
+    shared = fresh()
+    names = ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "latency_p50"]
+    names += ["latency_p95", "latency_p99"]
+    for name in [*names, *reversed(names)]:
+        assert get_metric(name).compute(shared) == get_metric(name).compute(fresh())
+    labelled = ~np.isnan(truth)
+    expected_auc = skm.roc_auc_score(truth[labelled], score[labelled])
+    assert get_metric("roc_auc").compute(shared).value == pytest.approx(expected_auc, rel=1e-15)
 
 
 def test_throughput_divides_rows_by_the_window_length() -> None:
