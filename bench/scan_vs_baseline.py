@@ -5,6 +5,8 @@
     python bench/scan_vs_baseline.py --forms table between previous file --rows 250000 \
         --reference-rows 250000
     python bench/scan_vs_baseline.py --scaling 10000 100000 1000000 10000000
+    python bench/scan_vs_baseline.py --forms between --base /tmp/base \
+        --base-python /tmp/old-venv/bin/python   # "before": older code and packages
 
 The logs (20 numerical + 5 categorical features, prediction, score, label, latency) are
 loaded into the PostgreSQL database ``bench_monitor`` (or $BENCH_DATABASE) once
@@ -92,9 +94,9 @@ def write_config(
     return path
 
 
-def fresh_state(config: Path) -> None:
+def fresh_state(config: Path, python: str = sys.executable) -> None:
     (config.parent / "state.db").unlink(missing_ok=True)
-    monitor = [sys.executable, "-m", "monitor", "db", "upgrade", "-c", str(config)]
+    monitor = [python, "-m", "monitor", "db", "upgrade", "-c", str(config)]
     subprocess.run(monitor, check=True, cwd=ROOT, capture_output=True)
 
 
@@ -115,8 +117,8 @@ def code(base: Path | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def scan_command(config: Path, at: str = AT) -> list[str]:
-    return [sys.executable, "-m", "monitor", "scan", "-c", str(config), "--at", at, "--json"]
+def scan_command(config: Path, at: str = AT, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "monitor", "scan", "-c", str(config), "--at", at, "--json"]
 
 
 def baseline_command(table: str, reference: str = "bench_reference") -> list[str]:
@@ -195,7 +197,12 @@ def compare(rows: int, rounds: int) -> str:
 
 
 def compare_forms(
-    rows: int, reference_rows: int, rounds: int, forms: list[str], base: Path | None
+    rows: int,
+    reference_rows: int,
+    rounds: int,
+    forms: list[str],
+    base: Path | None,
+    base_python: str = sys.executable,
 ) -> str:
     """One table: per reference form, the baseline, ours cold and ours warm, interleaved."""
     live_table = pg_data.ensure(rows, reference_rows)
@@ -212,7 +219,7 @@ def compare_forms(
         "| reference form | baseline wall / CPU (s) | ours cold wall / CPU (s) "
         "| ours warm wall / CPU (s) | warm vs baseline (wall, CPU) | cold vs baseline (wall, CPU) "
         "| peak MB: baseline / cold / warm | verdicts equal (cold, warm) "
-        + ("| before: warm wall / CPU (s) |" if base else "|"),
+        + ("| before: cold, warm wall / CPU (s) |" if base else "|"),
         "|---|---|---|---|---|---|---|---|" + ("---|" if base else ""),
     ]
     loads = []
@@ -243,9 +250,14 @@ def compare_forms(
                     flags[kind] = scan_verdicts(output)
                 if base is not None:
                     with code(base):
-                        fresh_state(old_config)
-                        run_once(scan_command(old_config), f"{form} before cold")
-                        stats, output = run_once(scan_command(old_config), f"{form} before warm")
+                        fresh_state(old_config, base_python)
+                        cold, _ = run_once(
+                            scan_command(old_config, python=base_python), f"{form} before cold"
+                        )
+                        stats, output = run_once(
+                            scan_command(old_config, python=base_python), f"{form} before warm"
+                        )
+                    runs.setdefault("before cold", []).append(cold)
                     runs.setdefault("before", []).append(stats)
                     flags["before"] = scan_verdicts(output)
             loads += [r["load"] for v in runs.values() for r in v]
@@ -278,7 +290,12 @@ def _form_row(form: str, runs: dict[str, list[dict[str, Any]]], flags: dict[str,
         f"| {wall['baseline'] / wall['cold']:.1f}x, {cpu['baseline'] / cpu['cold']:.1f}x "
         f"| {peak['baseline']:.0f} / {peak['cold']:.0f} / {peak['warm']:.0f} "
         f"| {agree['cold']}, {agree['warm']} of {len(columns)} |"
-        + (f" {wall['before']:.1f} / {cpu['before']:.1f} |" if "before" in runs else "")
+        + (
+            f" {wall['before cold']:.1f} / {cpu['before cold']:.1f}, "
+            f"{wall['before']:.1f} / {cpu['before']:.1f} |"
+            if "before" in runs
+            else ""
+        )
     )
 
 
@@ -369,14 +386,23 @@ def main() -> None:
     parser.add_argument("--scaling", type=int, nargs="+")
     parser.add_argument("--forms", nargs="+", choices=FORMS)
     parser.add_argument("--reference-rows", type=int, default=pg_data.REFERENCE_ROWS)
-    parser.add_argument("--base", type=Path, help="with --forms: also time this checkout, warm")
+    parser.add_argument(
+        "--base", type=Path, help="with --forms: also time this checkout, cold and warm"
+    )
+    parser.add_argument(
+        "--base-python",
+        default=sys.executable,
+        help="the interpreter of the --base runs (a virtualenv with other package versions)",
+    )
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     as_installed(ROOT, *([args.base] if args.base else []))
     if args.scaling:
         markdown, name = scaling(args.scaling), "scan_scaling.md"
     elif args.forms:
-        markdown = compare_forms(args.rows, args.reference_rows, args.rounds, args.forms, args.base)
+        markdown = compare_forms(
+            args.rows, args.reference_rows, args.rounds, args.forms, args.base, args.base_python
+        )
         name = "scan_vs_baseline_forms.md"
     else:
         markdown = compare(args.rows, args.rounds)
