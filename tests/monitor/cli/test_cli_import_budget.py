@@ -235,3 +235,31 @@ def test_short_commands_run_without_the_cyclic_collector_and_restore_it(
         check=False,
     )
     assert f"during: [{collects}] after: True" in done.stdout, done.stderr[-2000:]
+
+
+#: runs ``monitor.cli.main`` as the console script does (no argv: the process's own command
+#: line) or as tests do (an argv), and prints at exit how many objects the collector left out
+AT_EXIT = """
+import atexit, gc, sys
+from monitor.cli import main
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))
+own = sys.argv[1] == "own"
+sys.argv = ["monitor", *sys.argv[2:]]
+main(None if own else sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(("how", "frozen"), [("own", True), ("given", False)])
+def test_the_process_exit_skips_the_final_collection_only_when_main_owns_the_process(
+    how: str, frozen: bool, config: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", AT_EXIT, how, "status", "-c", str(config)],
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"frozen at exit: {frozen}" in done.stdout, done.stdout[-2000:]
