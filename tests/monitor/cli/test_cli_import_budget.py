@@ -141,9 +141,7 @@ WITH_ORM = ["silence", "churn", "--for", "1h", "--by", "ana", "--reason", "deplo
 
 
 @pytest.mark.parametrize("args", [*WITHOUT_ORM, WITH_ORM], ids=" ".join)
-def test_the_on_call_commands_load_no_orm(
-    args: list[str], db_url: str, tmp_path: Path
-) -> None:
+def test_the_on_call_commands_load_no_orm(args: list[str], db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "monitor.yaml"
     text = CONFIG.format(state="", logs=tmp_path / "logs.db")
     path.write_text(text.replace('"sqlite:///"', f'"{db_url}"', 1), encoding="utf-8")
