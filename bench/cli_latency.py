@@ -12,10 +12,12 @@ Each command (`status`, `status --json`, `alerts`, `alerts --state all --json`, 
 `ack`; ``--commands`` picks some) runs as a fresh `python -m monitor ...` process; the figure is
 the median wall time of ``--runs`` runs, with the process's CPU time (user + system, from
 ``resource``) beside it, median and least (the least is the steadier on a loaded machine).
-``python -c "import sqlalchemy"`` is the floor. With ``--base DIR`` (a checkout of an older
-commit, e.g. ``git worktree add /tmp/lat-base 58fe298``) the same commands run against that code
-(through ``PYTHONPATH``) in the same run, each on its own state DB migrated by its own code, so
-the two columns see the same load.
+``python -c "import sqlalchemy"`` is the floor. Before each timed `ack` an untimed `unack` puts
+the alert back to firing, so every timed `ack` is a real transition with its outbox delivery
+(before, every `ack` after the first was refused: a read, no write). With ``--base DIR`` (a
+checkout of an older commit, e.g. ``git worktree add /tmp/lat-base 58fe298``) the same commands
+run against that code (through ``PYTHONPATH``) in the same run, each on its own state DB migrated
+by its own code, so the two columns see the same load.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ RESULTS = ROOT / "bench" / "results"
 MODELS = 20
 DAYS = 365
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+UNACK = ["unack", "--by", "bench"]
 
 
 def _python_env(code: Path | None) -> dict[str, str]:
@@ -256,10 +259,15 @@ def main() -> None:
         for (tag, backend), (config, firing, env) in setups.items():
             for label, argv in commands.items():
                 argv = [a.format(alert=firing) for a in argv]
+                if label == "ack":  # untimed: every timed ack acknowledges a firing alert
+                    _run(
+                        [sys.executable, "-m", "monitor", *UNACK, str(firing), "-c", str(config)],
+                        env,
+                    )
                 wall, cpu, err = _run(
                     [sys.executable, "-m", "monitor", *argv, "-c", str(config)], env
                 )
-                if err and label != "ack":  # a second ack of the same alert may be refused
+                if err:
                     raise SystemExit(f"{tag}/{backend} `{label}`: {err}")
                 figures.setdefault((label, backend, tag), []).append((wall, cpu))
     load = os.getloadavg()[0]

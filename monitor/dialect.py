@@ -182,9 +182,16 @@ def _pastes_parameters(dialect: Dialect) -> bool:
     return dialect.name == "hive"
 
 
-def insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+def state_dialect(bind: Connection | Session) -> str:
+    """The name of the state DB's dialect, from a Core connection or an ORM session."""
+    if isinstance(bind, Connection):
+        return bind.dialect.name
+    return bind.get_bind().dialect.name
+
+
+def insert(session: Connection | Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An ``INSERT`` into a state-DB table with ``on_conflict_do_nothing`` / ``_do_update``."""
-    name = session.get_bind().dialect.name
+    name = state_dialect(session)
     # imported here: the state DB's own dialect is loaded already, the other need not be
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -197,10 +204,10 @@ def insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     raise NotImplementedError(f"state DB dialect {name!r}")  # pragma: no cover - DESIGN.md
 
 
-def locks_rows(session: Session) -> bool:
+def locks_rows(session: Connection | Session) -> bool:
     """Whether ``SELECT ... FOR UPDATE SKIP LOCKED`` claims rows (PostgreSQL); SQLite has
     no row locks, and a conditional UPDATE per row decides instead."""
-    return session.get_bind().dialect.name == "postgresql"
+    return state_dialect(session) == "postgresql"
 
 
 def read_only(conn: Connection) -> None:

@@ -2,36 +2,41 @@
 
 Keyword-only service functions taking the session; they never commit. Each one is a
 compare-and-set on the alert's version: when two people act at once, one wins and the other
-gets :class:`AlertConflictError` saying who won and when.
+gets :class:`AlertConflictError` saying who won and when. The statements are Core: the session
+is an ORM session (the API, the Slack buttons) or a plain connection (``monitor ack``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, select
 
 from monitor.alerts.errors import AlertConflictError, AlertStateError, InvalidActionError
 from monitor.alerts.notify import ThreadEvent
 from monitor.alerts.outbox import enqueue
 from monitor.alerts.policy import MAX_SNOOZE
-from monitor.alerts.store import Transition, cas, load, record
-from monitor.store import OPEN_STATES, Alert, AlertCondition, Silence
+from monitor.alerts.store import Transition, cas, read, record
+from monitor.store import OPEN_STATES, tables
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    from monitor.store.rows import AlertRow, Reader
 
 # (kind, column changes, thread event) for a valid action; raising AlertStateError otherwise.
 Plan = tuple[str, dict[str, Any], ThreadEvent]
-Planner = Callable[[Alert], Plan]
+Planner = Callable[["AlertRow"], Plan]
 
 
 def acknowledge(
-    *, session: Session, alert_id: int, by: str, now: datetime, note: str | None = None
+    *, session: Reader, alert_id: int, by: str, now: datetime, note: str | None = None
 ) -> Transition:
     """Firing -> acknowledged (reminders stop); recovered -> resolved."""
 
-    def plan(alert: Alert) -> Plan:
+    def plan(alert: AlertRow) -> Plan:
         if alert.state == "firing":
             timeout = alert.ack_timeout_s
             changes = {
@@ -58,10 +63,10 @@ def acknowledge(
     return _act(session, alert_id, by, now, plan, note=note)
 
 
-def unacknowledge(*, session: Session, alert_id: int, by: str, now: datetime) -> Transition:
+def unacknowledge(*, session: Reader, alert_id: int, by: str, now: datetime) -> Transition:
     """Acknowledged -> firing (reminders restart), or recovered if the condition is ok."""
 
-    def plan(alert: Alert) -> Plan:
+    def plan(alert: AlertRow) -> Plan:
         if alert.state != "acknowledged":
             raise AlertStateError(alert.id, f"is {alert.state}, not acknowledged")
         state = "recovered" if alert.condition == "ok" else "firing"
@@ -81,15 +86,15 @@ def unacknowledge(*, session: Session, alert_id: int, by: str, now: datetime) ->
 
 
 def snooze(
-    *, session: Session, alert_id: int, by: str, now: datetime, duration: timedelta
+    *, session: Reader, alert_id: int, by: str, now: datetime, duration: timedelta
 ) -> Transition:
     """Mute this alert's pings until ``now + duration`` (at most 7 days); edits continue."""
     if duration <= timedelta(0) or duration > MAX_SNOOZE:
         raise InvalidActionError(f"alert {alert_id}: snooze must be > 0 and at most 7 days")
     until = now + duration
 
-    def plan(alert: Alert) -> Plan:
-        if not alert.is_open:
+    def plan(alert: AlertRow) -> Plan:
+        if alert.state not in OPEN_STATES:
             raise AlertStateError(alert.id, _already(alert))
         changes = {"snoozed_until": until, "snoozed_by": by}
         event = ThreadEvent("snoozed", {"by": by, "until": until.isoformat()})
@@ -103,7 +108,7 @@ RESOLUTIONS = ("fixed", "expected", "false_positive")
 
 def resolve(
     *,
-    session: Session,
+    session: Reader,
     alert_id: int,
     by: str,
     now: datetime,
@@ -120,8 +125,8 @@ def resolve(
             f"{', '.join(RESOLUTIONS)}"
         )
 
-    def plan(alert: Alert) -> Plan:
-        if not alert.is_open:
+    def plan(alert: AlertRow) -> Plan:
+        if alert.state not in OPEN_STATES:
             raise AlertStateError(alert.id, _already(alert))
         changes = {**_resolved(now, by, "manual"), "resolution": resolution}
         data: dict[str, object] = {"by": by, "note": note}
@@ -133,7 +138,7 @@ def resolve(
 
 
 def resolve_removed_checks(
-    *, session: Session, configured: Mapping[str, set[str]], now: datetime
+    *, session: Reader, configured: Mapping[str, set[str]], now: datetime
 ) -> list[Transition]:
     """Resolve open alerts whose model or check left the config (reason ``check_removed``).
 
@@ -142,38 +147,52 @@ def resolve_removed_checks(
     back starts from a clean debounce.
     """
     transitions = []
-    for alert in session.scalars(select(Alert).where(Alert.state.in_(OPEN_STATES))).all():
+    alerts = tables.alert.c
+    open_alerts = select(alerts.id, alerts.model, alerts.check_id).where(
+        alerts.state.in_(OPEN_STATES)
+    )
+    for alert in session.execute(open_alerts.order_by(alerts.id)).all():
         if _still_configured(configured, alert.model, alert.check_id):
             continue
 
-        def plan(alert: Alert) -> Plan:
+        def plan(alert: AlertRow) -> Plan:
             changes = _resolved(now, "config", "check_removed")
             return "resolved", changes, ThreadEvent("check_removed")
 
         transitions.append(_act(session, alert.id, "config", now, plan, reason="check_removed"))
-    for condition in session.scalars(select(AlertCondition)).all():
-        if not _still_configured(configured, condition.model, condition.check_id):
-            session.delete(condition)
-    session.flush()
+    conditions = tables.alert_condition.c
+    removed = [
+        condition.id
+        for condition in session.execute(
+            select(conditions.id, conditions.model, conditions.check_id)
+        )
+        if not _still_configured(configured, condition.model, condition.check_id)
+    ]
+    if removed:
+        session.execute(delete(tables.alert_condition).where(conditions.id.in_(removed)))
     return transitions
 
 
 def silence_model(
-    *, session: Session, model: str, by: str, now: datetime, duration: timedelta, reason: str
-) -> Silence:
-    """Mute a model: its alerts still open and are stored, nothing is posted until the end."""
+    *, session: Reader, model: str, by: str, now: datetime, duration: timedelta, reason: str
+) -> Row[Any]:
+    """Mute a model: its alerts still open and are stored, nothing is posted until the end.
+    Returns the silence's row."""
     if duration <= timedelta(0):
         raise InvalidActionError(f"model {model!r}: a silence needs a positive duration")
-    silence = Silence(
-        model=model, starts_at=now, ends_at=now + duration, created_by=by, reason=reason
-    )
-    session.add(silence)
-    session.flush()
-    return silence
+    values = {
+        "model": model,
+        "starts_at": now,
+        "ends_at": now + duration,
+        "created_by": by,
+        "reason": reason,
+    }
+    made = insert(tables.silence).values(**values).returning(*tables.silence.c)
+    return session.execute(made).one()
 
 
 def _act(
-    session: Session,
+    session: Reader,
     alert_id: int,
     by: str,
     now: datetime,
@@ -184,11 +203,11 @@ def _act(
 ) -> Transition:
     if not by.strip():
         raise InvalidActionError(f"alert {alert_id}: the actor (--by) must not be empty")
-    alert = load(session, alert_id)
+    alert = read(session, alert_id)
     kind, changes, event = plan(alert)
     from_state = alert.state
     if not cas(session, alert, changes):
-        alert = load(session, alert_id)
+        alert = read(session, alert_id)
         if alert.state != from_state:
             # The person decided on the state they saw; a different one (e.g. re-fired under
             # an ack of a recovered alert) is theirs to look at again, not ours to guess.
@@ -226,7 +245,7 @@ def _resolved(now: datetime, by: str, reason: str) -> dict[str, Any]:
     }
 
 
-def _already(alert: Alert) -> str:
+def _already(alert: AlertRow) -> str:
     if alert.state == "acknowledged":
         return f"already acknowledged by {alert.acked_by} at {_when(alert.acked_at)}"
     if alert.state == "resolved":
@@ -235,7 +254,7 @@ def _already(alert: Alert) -> str:
     return f"is {alert.state}"
 
 
-def _changed(alert: Alert, seen: str) -> str:
+def _changed(alert: AlertRow, seen: str) -> str:
     if alert.state in ("acknowledged", "resolved"):
         return _already(alert)
     if alert.state == "firing" and seen == "recovered":
@@ -260,7 +279,7 @@ ACTION_NAMES = ("ack", "unack", "snooze", "resolve")
 
 def apply_action(
     *,
-    session: Session,
+    session: Reader,
     action: str,
     alert_id: int,
     by: str,

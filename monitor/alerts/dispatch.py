@@ -24,20 +24,36 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias, overload
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, select, update
 
 from monitor.alerts import outbox
 from monitor.alerts.holds import hold, hold_until
 from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
 from monitor.alerts.policy import is_external
-from monitor.store import Alert, Notification, active_silence_end
+from monitor.store import active_silence_end, tables
+from monitor.store.rows import alert_copy
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from monitor.store.rows import AlertRow, Reader
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
+# Rows of one alert go one per round (in order); a few rounds deliver a whole burst.
+_MAX_ROUNDS = 20
 
-SessionSource = Callable[[], Session] | Session
+#: where each step gets its session: a factory (a new session per step), or one session
+#: committed per step
+SessionSource: TypeAlias = "Callable[[], Session] | Session"
+#: the same for a delivery, whose statements are Core: it also runs on one Core connection
+#: (`monitor ack`, which then needs no ORM)
+Source: TypeAlias = "Callable[[], Reader] | Reader"
+#: the statements are Core, so they run on either
+OUTBOX = tables.notification
+ALERT = tables.alert
 Clock = Callable[[], datetime]
 
 
@@ -90,13 +106,13 @@ class _Job:
     channel: str  # where the call goes: the post's channel, else the alert's message
     event: ThreadEvent
     broadcast: bool
-    alert: Alert  # a copy bound to no session
+    alert: AlertRow  # a copy bound to no session or connection
     parent: MessageRef | None  # the destination's first message about the alert, once posted
 
 
 def deliver_one(
     *,
-    sessions: SessionSource,
+    sessions: Source,
     row_id: int,
     notifier: Notifier,
     run: DeliveryPass,
@@ -114,38 +130,74 @@ def deliver_one(
     _record(sessions, job, run, report, ref=ref)
 
 
-def unit(sessions: SessionSource) -> AbstractContextManager[Session]:
+def deliver_due(
+    sessions: Source,
+    *,
+    now: datetime,
+    notifier: Notifier,
+    report: DeliveryReport | None = None,
+    batch: int = 50,
+    clock: Clock | None = None,
+) -> DeliveryReport:
+    """Claim and deliver due outbox rows until none is left (or a few rounds have run)."""
+    report = report or DeliveryReport()
+    run = DeliveryPass.start(now, clock)
+    for _ in range(_MAX_ROUNDS):
+        settled_before = report.settled
+        with unit(sessions) as session:
+            claimed = outbox.claim_due(session, now=run.lease_clock(), limit=batch, by=run.claimer)
+            session.commit()
+        for row_id in claimed:
+            deliver_one(sessions=sessions, row_id=row_id, notifier=notifier, run=run, report=report)
+        # Stop when a round only deferred rows: what is left waits for a later tick.
+        if not claimed or report.settled == settled_before:
+            break
+    return report
+
+
+@overload
+def unit(sessions: SessionSource) -> AbstractContextManager[Session]: ...
+
+
+@overload
+def unit(sessions: Source) -> AbstractContextManager[Reader]: ...
+
+
+def unit(sessions: Source) -> AbstractContextManager[Reader]:
     """A session for one step: a new one from a factory, or the caller's (committed per step)."""
-    if isinstance(sessions, Session):
-        return nullcontext(sessions)
-    return sessions()
+    if callable(sessions):
+        step: AbstractContextManager[Reader] = sessions()
+        return step
+    return nullcontext(sessions)
 
 
 def _prepare(
-    sessions: SessionSource, row_id: int, run: DeliveryPass, report: DeliveryReport
+    sessions: Source, row_id: int, run: DeliveryPass, report: DeliveryReport
 ) -> _Job | None:
     with unit(sessions) as session:
         if not outbox.renew_claim(session, row_id, by=run.claimer, now=run.lease_clock()):
             session.rollback()
             return None  # settled meanwhile, or its expired claim went to another pass
-        row = session.get_one(Notification, row_id, populate_existing=True)
-        alert = session.get_one(Alert, row.alert_id, populate_existing=True)
+        row = _outbox_row(session, row_id)
+        found = session.execute(select(ALERT).where(ALERT.c.id == row.alert_id)).one()
+        alert = alert_copy(found._mapping)
         now = run.clock()
-        if _hold_reason(session, row, alert, now, report) is not None:
+        changes: dict[str, Any] = {}
+        if _hold_reason(session, row, alert, now, report, changes) is not None:
+            _change(session, row_id, changes)
             session.commit()
             return None
-        row.attempts += 1
-        row.attempt_started_at = now
+        _change(session, row_id, {"attempts": row.attempts + 1, "attempt_started_at": now})
         event = ThreadEvent(row.event, dict(row.data or {}))
         channel = _target_channel(row, alert)
         parent = _parent(session, row, alert)
-        job = _Job(row.id, row.kind, channel, event, row.broadcast, _copy(alert), parent)
+        job = _Job(row.id, row.kind, channel, event, row.broadcast, alert, parent)
         session.commit()
     return job
 
 
 def _record(
-    sessions: SessionSource,
+    sessions: Source,
     job: _Job,
     run: DeliveryPass,
     report: DeliveryReport,
@@ -154,93 +206,106 @@ def _record(
     error: DeliveryError | None = None,
 ) -> None:
     with unit(sessions) as session:
-        row = session.get_one(Notification, job.row_id, populate_existing=True)
+        row = _outbox_row(session, job.row_id)
         now = run.clock()
         if error is not None:
-            _on_error(session, row, job.channel, error, now, report)
+            changes = _on_error(session, row, job.channel, error, now, report)
         else:
-            _on_sent(session, row, ref, now)
+            changes = _on_sent(session, row, ref, now)
             report.sent += 1
+        _change(session, row.id, changes)
         session.commit()
 
 
-def _copy(alert: Alert) -> Alert:
-    """A transient copy of ``alert``'s columns: the notifier may read it after our commit."""
-    columns = inspect(Alert).column_attrs
-    return Alert(**{attr.key: getattr(alert, attr.key) for attr in columns})
+def _outbox_row(session: Reader, row_id: int) -> Row[Any]:
+    return session.execute(select(OUTBOX).where(OUTBOX.c.id == row_id)).one()
+
+
+def _change(session: Reader, row_id: int, changes: dict[str, Any]) -> None:
+    if changes:
+        session.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(**changes))
 
 
 def _hold_reason(
-    session: Session, row: Notification, alert: Alert, now: datetime, report: DeliveryReport
+    session: Reader,
+    row: Row[Any],
+    alert: AlertRow,
+    now: datetime,
+    report: DeliveryReport,
+    changes: dict[str, Any],
 ) -> str | None:
-    """Why this row is not sent now (deferred, dropped, skipped), or None to send it."""
+    """Why this row is not sent now (deferred, dropped, skipped), or None to send it; what
+    that changes in the row goes into ``changes``."""
     silence_end = active_silence_end(session, alert.model, now)
     if silence_end is not None and row.kind == "post":
-        return _defer(row, silence_end, "silenced", report)
+        return _defer(changes, silence_end, "silenced", report)
     if row.kind == "reply" and silence_end is not None:
-        return _drop(row, "model silenced", report)
+        return _drop(changes, "model silenced", report)
     if row.kind == "reply" and alert.snoozed_until is not None and alert.snoozed_until > now:
-        return _drop(row, "alert snoozed", report)
+        return _drop(changes, "alert snoozed", report)
     parent = _parent(session, row, alert)
     if row.kind != "post" and parent is None:
-        return _drop(row, "the parent message was never posted", report)
+        return _drop(changes, "the parent message was never posted", report)
     if row.kind == "post" and parent is not None:
-        return _already_posted(row, parent, now, report)
+        return _already_posted(changes, parent, now, report)
     channel = _target_channel(row, alert)
     until = report.rate_limited.get(channel) or hold_until(session, channel, now=now)
     if until is not None and until > now:
         report.rate_limited[channel] = until
-        return _defer(row, until, "channel rate limited", report)
+        return _defer(changes, until, "channel rate limited", report)
     return None
 
 
-def _parent(session: Session, row: Notification, alert: Alert) -> MessageRef | None:
+def _parent(session: Reader, row: Row[Any], alert: AlertRow) -> MessageRef | None:
     """Where the alert's first message to this row's destination landed, if it did: the
     alert's thread for Slack (and the console), the sent post row for other destinations."""
     if not is_external(row.channel):
         if alert.slack_channel is None or alert.slack_ts is None:
             return None
         return MessageRef(alert.slack_channel, alert.slack_ts)
-    query = select(Notification.slack_ts).where(
-        Notification.alert_id == alert.id,
-        Notification.channel == row.channel,
-        Notification.kind == "post",
-        Notification.status == "sent",
-        Notification.slack_ts.is_not(None),
+    posts = OUTBOX.c
+    query = select(posts.slack_ts).where(
+        posts.alert_id == alert.id,
+        posts.channel == row.channel,
+        posts.kind == "post",
+        posts.status == "sent",
+        posts.slack_ts.is_not(None),
     )
-    ts = session.scalars(query.order_by(Notification.id).limit(1)).first()
+    ts = session.scalars(query.order_by(posts.id).limit(1)).first()
     return MessageRef(row.channel, ts) if ts is not None else None
 
 
 def _already_posted(
-    row: Notification, parent: MessageRef, now: datetime, report: DeliveryReport
+    changes: dict[str, Any], parent: MessageRef, now: datetime, report: DeliveryReport
 ) -> str:
     # Another pass posted this alert's parent (its claim on this row had expired): one parent
     # per alert and destination, so this row is done; later edits keep that message current.
-    row.status, row.sent_at, row.slack_ts = "sent", now, parent.ts
-    row.claimed_until = row.claimed_by = None
-    row.last_error = f"not posted again: the alert's message {parent.ts} exists"
+    changes.update(status="sent", sent_at=now, slack_ts=parent.ts, **_UNCLAIMED)
+    changes["last_error"] = f"not posted again: the alert's message {parent.ts} exists"
     report.skipped += 1
     return "parent already posted"
 
 
-def _defer(row: Notification, until: datetime, why: str, report: DeliveryReport) -> str:
-    row.next_attempt_at, row.claimed_until, row.claimed_by = until, None, None
+def _defer(changes: dict[str, Any], until: datetime, why: str, report: DeliveryReport) -> str:
+    changes.update(next_attempt_at=until, **_UNCLAIMED)
     report.deferred += 1
     return why
 
 
-def _drop(row: Notification, why: str, report: DeliveryReport) -> str:
-    row.status, row.last_error = "dropped", why
-    row.claimed_until = row.claimed_by = None
+def _drop(changes: dict[str, Any], why: str, report: DeliveryReport) -> str:
+    changes.update(status="dropped", last_error=why, **_UNCLAIMED)
     report.dropped += 1
     return why
 
 
-def _target_channel(row: Notification, alert: Alert) -> str:
-    if row.kind == "post" or is_external(row.channel):
-        return row.channel
-    return alert.slack_channel or row.channel
+_UNCLAIMED: dict[str, Any] = {"claimed_until": None, "claimed_by": None}
+
+
+def _target_channel(row: Row[Any], alert: AlertRow) -> str:
+    channel: str = row.channel
+    if row.kind == "post" or is_external(channel):
+        return channel
+    return alert.slack_channel or channel
 
 
 def _call(notifier: Notifier, job: _Job) -> MessageRef | None:
@@ -261,42 +326,46 @@ def _call(notifier: Notifier, job: _Job) -> MessageRef | None:
     )
 
 
-def _on_sent(session: Session, row: Notification, ref: MessageRef | None, now: datetime) -> None:
-    row.status, row.sent_at, row.last_error = "sent", now, None
-    row.claimed_until = row.claimed_by = None
+def _on_sent(
+    session: Reader, row: Row[Any], ref: MessageRef | None, now: datetime
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {"status": "sent", "sent_at": now, "last_error": None}
+    changes.update(_UNCLAIMED)
     if ref is not None:
-        row.slack_ts = ref.ts
+        changes["slack_ts"] = ref.ts
     if row.kind == "post" and ref is not None and not is_external(row.channel):
         # Not a workflow change: no version bump, so it never conflicts with an acknowledgement.
         session.execute(
-            update(Alert)
-            .where(Alert.id == row.alert_id)
+            update(ALERT)
+            .where(ALERT.c.id == row.alert_id)
             .values(slack_channel=ref.channel, slack_ts=ref.ts)
-            .execution_options(synchronize_session=False)
         )
+    return changes
 
 
 def _on_error(
-    session: Session,
-    row: Notification,
+    session: Reader,
+    row: Row[Any],
     channel: str,
     exc: DeliveryError,
     now: datetime,
     report: DeliveryReport,
-) -> None:
-    row.last_error = str(exc)[:2000]
-    row.claimed_until = row.claimed_by = None
+) -> dict[str, Any]:
+    error = str(exc)[:2000]
+    changes: dict[str, Any] = {"last_error": error, **_UNCLAIMED}
     if exc.permanent:
-        row.status = "failed"
+        changes["status"] = "failed"
         report.failed += 1
-        return
+        return changes
     if exc.retry_after is not None:
-        row.next_attempt_at = now + timedelta(seconds=exc.retry_after)
-        report.rate_limited[channel] = row.next_attempt_at
-        hold(session, channel, until=row.next_attempt_at, reason=row.last_error)
+        until = now + timedelta(seconds=exc.retry_after)
+        report.rate_limited[channel] = until
+        hold(session, channel, until=until, reason=error)
     else:
-        row.next_attempt_at = now + backoff(row.attempts)
+        until = now + backoff(row.attempts)
+    changes["next_attempt_at"] = until
     report.retried += 1
+    return changes
 
 
 def backoff(attempts: int) -> timedelta:

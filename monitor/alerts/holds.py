@@ -9,57 +9,65 @@ configured name, ``#ml-alerts``; replies and edits to the id Slack answered with
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from monitor import dialect
 from monitor.alerts.policy import is_external
-from monitor.store import Alert, ChannelHold, Notification
+from monitor.store import tables
+
+if TYPE_CHECKING:
+    from monitor.store.rows import Reader
+
+# Core tables: a delivery runs on an ORM session or on a plain connection (`monitor ack`).
+HOLD = tables.channel_hold
+ALERT = tables.alert
+OUTBOX = tables.notification
 
 
-def hold_until(session: Session, channel: str, *, now: datetime) -> datetime | None:
+def hold_until(session: Reader, channel: str, *, now: datetime) -> datetime | None:
     """When the hold on ``channel`` ends, or None if it is not held at ``now``."""
-    query = select(ChannelHold.until).where(
-        ChannelHold.channel.in_(_spellings(session, channel)), ChannelHold.until > now
+    query = select(HOLD.c.until).where(
+        HOLD.c.channel.in_(_spellings(session, channel)), HOLD.c.until > now
     )
     ends = list(session.scalars(query))
     return max(ends) if ends else None
 
 
-def hold(session: Session, channel: str, *, until: datetime, reason: str) -> None:
+def hold(session: Reader, channel: str, *, until: datetime, reason: str) -> None:
     """Hold ``channel`` (both its spellings) until ``until``; a later hold is never shortened."""
     for name in _spellings(session, channel):
-        statement = dialect.insert(session, ChannelHold).values(
+        statement = dialect.insert(session, HOLD).values(
             channel=name, until=until, reason=reason[:500]
         )
         session.execute(
             statement.on_conflict_do_update(
-                index_elements=[ChannelHold.channel],
+                index_elements=[HOLD.c.channel],
                 set_={"until": statement.excluded.until, "reason": statement.excluded.reason},
-                where=ChannelHold.until < statement.excluded.until,
+                where=HOLD.c.until < statement.excluded.until,
             )
         )
 
 
-def prune_holds(session: Session, *, now: datetime) -> int:
-    result = session.execute(delete(ChannelHold).where(ChannelHold.until <= now))
+def prune_holds(session: Reader, *, now: datetime) -> int:
+    result = session.execute(delete(HOLD).where(HOLD.c.until <= now))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _spellings(session: Session, channel: str) -> set[str]:
+def _spellings(session: Reader, channel: str) -> set[str]:
     """``channel`` and, if a posted alert links them, its other spelling (name or id).
     A ``kind:name`` destination has one spelling (and is no Slack channel's other one)."""
     if is_external(channel):
         return {channel}
     linked = (
-        select(Notification.channel, Alert.slack_channel)
-        .join(Alert, Alert.id == Notification.alert_id)
+        select(OUTBOX.c.channel, ALERT.c.slack_channel)
+        .join(ALERT, ALERT.c.id == OUTBOX.c.alert_id)
         .where(
-            Notification.kind == "post",
-            ~Notification.channel.contains(":"),
-            Alert.slack_channel.is_not(None),
-            (Notification.channel == channel) | (Alert.slack_channel == channel),
+            OUTBOX.c.kind == "post",
+            ~OUTBOX.c.channel.contains(":"),
+            ALERT.c.slack_channel.is_not(None),
+            (OUTBOX.c.channel == channel) | (ALERT.c.slack_channel == channel),
         )
         .limit(1)
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor.store import Alert
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,10 @@ class Notifier(Protocol):
     it is permanent and, when the receiver asked for it, how long to wait.
     """
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef: ...
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef: ...
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None: ...
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None: ...
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef: ...

@@ -10,14 +10,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Update, and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, Update, and_, exists, func, insert, or_, select, update
 
 from monitor import dialect
 from monitor.alerts.policy import is_external
-from monitor.store import Alert, Notification
+from monitor.store import tables
+
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow, Reader
+
+# Core statements: they run on an ORM session and on a plain connection (`monitor ack`) alike.
+OUTBOX = tables.notification
 
 CLAIM_LEASE = timedelta(minutes=2)
 PENDING = "pending"
@@ -25,8 +30,8 @@ HELD = "held"
 
 
 def enqueue(
-    session: Session,
-    alert: Alert,
+    session: Reader,
+    alert: AlertRow,
     kind: str,
     *,
     now: datetime,
@@ -35,28 +40,29 @@ def enqueue(
     data: Mapping[str, Any] | None = None,
     broadcast: bool = False,
     held: bool = False,
-) -> Notification | None:
+) -> int:
     """Add an outbox row for ``alert``: a post to ``channel``; an update or a reply to every
     destination the alert was posted to (each has its own row stream). Updates re-render the
-    alert, so one pending per destination is enough. Returns the first row added.
+    alert, so one pending per destination is enough.
 
     A reply carries ``event`` (its kind) and ``data`` (its facts); the notifier words it.
     ``held``: written as ``held``, not ``pending`` (a backfill's transitions): nothing
     delivers it; :func:`monitor.alerts.backfill.release_held` replaces the held rows of an
-    alert with one notification of its final state."""
+    alert with one notification of its final state. Returns how many rows were added."""
     targets = [channel] if kind == "post" else _destinations(session, alert)
-    added = []
+    added = 0
     for target in targets or [channel]:
         target = target or alert.slack_channel or ""
         status = HELD if held else PENDING
         if kind == "update" and _pending_update_exists(session, alert.id, target, status):
             continue
-        added.append(_row(alert, kind, target, now, event, data, broadcast, status))
-        session.add(added[-1])
-    return added[0] if added else None
+        row = _row(alert, kind, target, now, event, data, broadcast, status)
+        session.execute(insert(OUTBOX).values(**row))
+        added += 1
+    return added
 
 
-def posted_missing(session: Session, alert: Alert, channels: list[str]) -> list[str]:
+def posted_missing(session: Reader, alert: AlertRow, channels: list[str]) -> list[str]:
     """The ``channels`` ``alert`` has no post row for yet. The thread's channel (Slack or the
     console) counts as one destination, however it is spelt."""
     posted = set(_posted_channels(session, alert.id))
@@ -64,21 +70,21 @@ def posted_missing(session: Session, alert: Alert, channels: list[str]) -> list[
     return [c for c in channels if c not in posted and (is_external(c) or not thread_posted)]
 
 
-def _posted_channels(session: Session, alert_id: int) -> list[str]:
+def _posted_channels(session: Reader, alert_id: int) -> list[str]:
     query = (
-        select(Notification.channel)
+        select(OUTBOX.c.channel)
         .where(
-            Notification.alert_id == alert_id,
-            Notification.kind == "post",
-            Notification.status != "dropped",  # a backfill's held post, summarised instead
+            OUTBOX.c.alert_id == alert_id,
+            OUTBOX.c.kind == "post",
+            OUTBOX.c.status != "dropped",  # a backfill's held post, summarised instead
         )
-        .group_by(Notification.channel)
-        .order_by(func.min(Notification.id))
+        .group_by(OUTBOX.c.channel)
+        .order_by(func.min(OUTBOX.c.id))
     )
     return list(session.scalars(query))
 
 
-def _destinations(session: Session, alert: Alert) -> list[str]:
+def _destinations(session: Reader, alert: AlertRow) -> list[str]:
     """Where edits and replies of ``alert`` go: its thread (by the id Slack answered with,
     once known), then each other destination it was posted to."""
     targets: list[str] = []
@@ -90,7 +96,7 @@ def _destinations(session: Session, alert: Alert) -> list[str]:
 
 
 def _row(
-    alert: Alert,
+    alert: AlertRow,
     kind: str,
     channel: str,
     now: datetime,
@@ -98,29 +104,29 @@ def _row(
     data: Mapping[str, Any] | None,
     broadcast: bool,
     status: str,
-) -> Notification:
-    return Notification(
-        alert_id=alert.id,
-        kind=kind,
-        channel=channel,
-        event=event,
-        data=dict(data or {}),
-        broadcast=broadcast,
-        status=status,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-    )
+) -> dict[str, Any]:
+    return {
+        "alert_id": alert.id,
+        "kind": kind,
+        "channel": channel,
+        "event": event,
+        "data": dict(data or {}),
+        "broadcast": broadcast,
+        "status": status,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
 
 
-def _pending_update_exists(session: Session, alert_id: int, channel: str, status: str) -> bool:
+def _pending_update_exists(session: Reader, alert_id: int, channel: str, status: str) -> bool:
     # An update already claimed may have rendered the old state: only an unclaimed one counts.
-    query = select(Notification.id).where(
-        Notification.alert_id == alert_id,
-        Notification.channel == channel,
-        Notification.kind == "update",
-        Notification.status == status,
-        Notification.claimed_until.is_(None),
+    query = select(OUTBOX.c.id).where(
+        OUTBOX.c.alert_id == alert_id,
+        OUTBOX.c.channel == channel,
+        OUTBOX.c.kind == "update",
+        OUTBOX.c.status == status,
+        OUTBOX.c.claimed_until.is_(None),
     )
     return session.scalars(query.limit(1)).first() is not None
 
@@ -128,29 +134,29 @@ def _pending_update_exists(session: Session, alert_id: int, channel: str, status
 def due_query(now: datetime, limit: int) -> Select[int]:
     """Due, unclaimed rows with no earlier row still pending for the same alert and
     destination (per-destination order: a PagerDuty retrying does not hold up the thread)."""
-    earlier = aliased(Notification)
-    thread = and_(~earlier.channel.contains(":"), ~Notification.channel.contains(":"))
+    earlier = OUTBOX.alias("earlier").c
+    thread = and_(~earlier.channel.contains(":"), ~OUTBOX.c.channel.contains(":"))
     blocked = exists().where(
-        earlier.alert_id == Notification.alert_id,
-        earlier.id < Notification.id,
+        earlier.alert_id == OUTBOX.c.alert_id,
+        earlier.id < OUTBOX.c.id,
         earlier.status == "pending",
-        or_(earlier.channel == Notification.channel, thread),
+        or_(earlier.channel == OUTBOX.c.channel, thread),
     )
     return (
-        select(Notification.id)
+        select(OUTBOX.c.id)
         .where(
-            Notification.status == "pending",
-            Notification.next_attempt_at <= now,
-            or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
+            OUTBOX.c.status == "pending",
+            OUTBOX.c.next_attempt_at <= now,
+            or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
             ~blocked,
         )
-        .order_by(Notification.id)
+        .order_by(OUTBOX.c.id)
         .limit(limit)
     )
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int = 50, by: str | None = None
+    session: Reader, *, now: datetime, limit: int = 50, by: str | None = None
 ) -> list[int]:
     """Claim due rows for the delivery pass ``by`` and return their ids; the caller commits.
 
@@ -161,18 +167,18 @@ def claim_due(
     by = by or uuid.uuid4().hex
     query = due_query(now, limit)
     if dialect.locks_rows(session):
-        ids = list(session.scalars(query.with_for_update(skip_locked=True, of=Notification)))
+        ids = list(session.scalars(query.with_for_update(skip_locked=True, of=OUTBOX)))
         if ids:
-            session.execute(_claim(now, by).where(Notification.id.in_(ids)))
+            session.execute(_claim(now, by).where(OUTBOX.c.id.in_(ids)))
         return ids
     # SQLite has no row locks: a conditional UPDATE per row decides which worker gets it.
     claimed = []
     for row_id in session.scalars(query).all():
         result = session.execute(
             _claim(now, by).where(
-                Notification.id == row_id,
-                Notification.status == "pending",
-                or_(Notification.claimed_until.is_(None), Notification.claimed_until <= now),
+                OUTBOX.c.id == row_id,
+                OUTBOX.c.status == "pending",
+                or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
             )
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -180,22 +186,18 @@ def claim_due(
     return claimed
 
 
-def renew_claim(session: Session, row_id: int, *, by: str, now: datetime) -> bool:
+def renew_claim(session: Reader, row_id: int, *, by: str, now: datetime) -> bool:
     """Extend pass ``by``'s claim on a pending row to ``now + CLAIM_LEASE``; False when the
     row is settled or its claim now belongs to another pass."""
     result = session.execute(
         _claim(now, by).where(
-            Notification.id == row_id,
-            Notification.claimed_by == by,
-            Notification.status == "pending",
+            OUTBOX.c.id == row_id,
+            OUTBOX.c.claimed_by == by,
+            OUTBOX.c.status == "pending",
         )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _claim(now: datetime, by: str) -> Update:
-    return (
-        update(Notification)
-        .values(claimed_until=now + CLAIM_LEASE, claimed_by=by)
-        .execution_options(synchronize_session=False)
-    )
+    return update(OUTBOX).values(claimed_until=now + CLAIM_LEASE, claimed_by=by)

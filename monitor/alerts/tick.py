@@ -16,24 +16,20 @@ from sqlalchemy import delete
 
 from monitor.alerts.dispatch import (
     Clock,
-    DeliveryPass,
     DeliveryReport,
     SessionSource,
-    deliver_one,
+    deliver_due,
     unit,
 )
 from monitor.alerts.escalation import expire_acknowledgements, repage_unacknowledged
 from monitor.alerts.holds import prune_holds
 from monitor.alerts.notify import Notifier
-from monitor.alerts.outbox import claim_due
 from monitor.alerts.policy import Routing
 from monitor.alerts.store import Transition
 from monitor.alerts.timers import end_silences, end_snoozes, send_due_reminders
-from monitor.store import Notification
+from monitor.store import tables
 
 NOTIFICATION_RETENTION = timedelta(days=30)
-# Rows of one alert go one per round (in order); a few rounds deliver a whole burst.
-_MAX_ROUNDS = 20
 
 
 @dataclass
@@ -76,38 +72,13 @@ def tick(
     return report
 
 
-def deliver_due(
-    sessions: SessionSource,
-    *,
-    now: datetime,
-    notifier: Notifier,
-    report: DeliveryReport | None = None,
-    batch: int = 50,
-    clock: Clock | None = None,
-) -> DeliveryReport:
-    """Claim and deliver due outbox rows until none is left (or a few rounds have run)."""
-    report = report or DeliveryReport()
-    run = DeliveryPass.start(now, clock)
-    for _ in range(_MAX_ROUNDS):
-        settled_before = report.settled
-        with unit(sessions) as session:
-            claimed = claim_due(session, now=run.lease_clock(), limit=batch, by=run.claimer)
-            session.commit()
-        for row_id in claimed:
-            deliver_one(sessions=sessions, row_id=row_id, notifier=notifier, run=run, report=report)
-        # Stop when a round only deferred rows: what is left waits for a later tick.
-        if not claimed or report.settled == settled_before:
-            break
-    return report
-
-
 def _prune(sessions: SessionSource, before: datetime, now: datetime) -> int:
     with unit(sessions) as session:
         result = session.execute(
-            delete(Notification).where(
+            delete(tables.notification).where(
                 # Held rows wait for their backfill's release, however long it takes.
-                Notification.status.not_in(("pending", "held")),
-                Notification.created_at < before,
+                tables.notification.c.status.not_in(("pending", "held")),
+                tables.notification.c.created_at < before,
             )
         )
         prune_holds(session, now=now)

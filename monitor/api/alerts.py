@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from monitor import views
 from monitor.alerts.actions import apply_action
+from monitor.alerts.dispatch import deliver_due
 from monitor.alerts.errors import (
     AlertConflictError,
     AlertNotFoundError,
@@ -23,7 +24,6 @@ from monitor.alerts.queries import (
     get_alert,
     list_alerts,
 )
-from monitor.alerts.tick import deliver_due
 from monitor.api.deps import (
     AppState,
     json_response,

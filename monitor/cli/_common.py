@@ -91,3 +91,12 @@ def state_connection(url: str) -> Iterator[Connection]:
 
     with connection_on(url) as conn:
         yield conn
+
+
+@contextmanager
+def state_writer(url: str) -> Iterator[Connection]:
+    """See :func:`monitor.store.state_writer`: for the commands that write without the ORM."""
+    from monitor.store import state_writer as writer_on
+
+    with writer_on(url) as conn:
+        yield conn

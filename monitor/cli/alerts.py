@@ -7,11 +7,19 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from monitor.cli._common import config_option, load, state_connection, state_session
+from monitor.cli._common import (
+    config_option,
+    load,
+    state_connection,
+    state_session,
+    state_writer,
+)
 
 if TYPE_CHECKING:
     from datetime import timedelta
     from typing import TextIO
+
+    from sqlalchemy.orm import Session
 
     from monitor import views
     from monitor.config import Config
@@ -170,9 +178,9 @@ def _unacknowledged(config: str | None, model: str, check: str | None) -> list[i
     from monitor.alerts.queries import list_alerts
 
     settings = load(config)
-    with state_session(settings.state_db) as session:
-        _require_model(settings, session, model)
-        rows = list_alerts(session=session, state="open", model=model, check_id=check)
+    with state_connection(settings.state_db) as conn:
+        _require_model(settings, conn, model)
+        rows = list_alerts(session=conn, state="open", model=model, check_id=check)
         return sorted(a.id for a in rows if a.state in ("firing", "recovered"))
 
 
@@ -370,15 +378,17 @@ def _act_many(
     from datetime import UTC, datetime
 
     from monitor.alerts.actions import apply_action
+    from monitor.alerts.dispatch import deliver_due
     from monitor.alerts.queries import get_alert
-    from monitor.alerts.tick import deliver_due
     from monitor.errors import MonitorError
     from monitor.run.notifiers import build_notifier
+    from monitor.store import make_sessionmaker
 
     settings = load(config)
     failed: list[str] = []
     done_ids: list[int] = []
-    with state_session(settings.state_db) as session:
+    # Core, no ORM: the transition, its event and outbox rows, and their delivery
+    with state_writer(settings.state_db) as session:
         now = datetime.now(UTC)
         for alert_id in alert_ids:
             try:
@@ -403,7 +413,14 @@ def _act_many(
             typer.echo(f"{done.describe()} by {by}")
         if done_ids:
             # Edit the Slack messages now rather than at the next tick.
-            notifier = build_notifier(settings, out=_stderr(), sessions=session)
+            engine = session.engine
+
+            def sessions() -> Session:
+                # a webhook's body reads the alert's latest scan through an ORM session of
+                # its own, made (and the ORM loaded) only if a webhook is delivered to
+                return make_sessionmaker(engine)()
+
+            notifier = build_notifier(settings, out=_stderr(), sessions=sessions)
             deliver_due(session, now=now, notifier=notifier)
             rows = [get_alert(session=session, alert_id=i) for i in done_ids]
             typer.echo("\n".join(_table(rows)))

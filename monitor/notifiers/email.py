@@ -23,11 +23,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 
 from monitor.alerts.notify import DeliveryError, MessageRef, ThreadEvent
 from monitor.notifiers.words import alert_key, alert_link, alert_text, event_text, public_event
 from monitor.slack.render import title
-from monitor.store import Alert
+
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,17 @@ class EmailNotifier:
         # The thread replies to send, by public event name (None: all of them).
         self.events = frozenset(events) if events is not None else None
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef:
         message = self._message(alert, alert_text(alert))
         message["Message-ID"] = self.message_id(alert_key(alert))
         self._send(message, channel)
         return MessageRef(channel=channel, ts=alert_key(alert))
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None:
         return None
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         if self.events is not None and public_event(event.kind) not in self.events:
             return MessageRef(channel=channel, ts=thread_ts)
@@ -84,7 +87,7 @@ class EmailNotifier:
         domain = self.server.sender.rpartition("@")[2] or "monitor.invalid"
         return f"<{key}@{domain}>"
 
-    def _message(self, alert: Alert, text: str, *, reply: bool = False) -> EmailMessage:
+    def _message(self, alert: AlertRow, text: str, *, reply: bool = False) -> EmailMessage:
         message = EmailMessage()
         subject = f"[{alert.severity.upper()}] {title(alert)}"
         message["Subject"] = f"Re: {subject}" if reply else subject

@@ -16,12 +16,14 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.notify import MessageRef, ThreadEvent
 from monitor.notifiers.http import post_json
 from monitor.notifiers.words import alert_key, alert_text, dashboard_links
-from monitor.store import Alert
+
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow
 
 _ACTION = {"acknowledged": "acknowledge", "resolved": "resolve"}
 _SEVERITY = {"critical": "critical", "warning": "warning"}
@@ -44,25 +46,25 @@ class PagerDutyNotifier:
         self.public_url = public_url
         self.timeout = timeout
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef:
         return self._send(alert, channel, "trigger")
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None:
         self._send(alert, channel, _ACTION.get(alert.state, "trigger"))
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         return MessageRef(channel=channel, ts=thread_ts)
 
-    def _send(self, alert: Alert, channel: str, action: str) -> MessageRef:
+    def _send(self, alert: AlertRow, channel: str, action: str) -> MessageRef:
         body = event_body(alert, action, routing_key=self.routing_key, public_url=self.public_url)
         who = f"PagerDuty ({channel})"
         post_json(f"{self.api_url}/v2/enqueue", body, who=who, timeout=self.timeout)
         return MessageRef(channel=channel, ts=alert_key(alert))
 
 
-def event_body(alert: Alert, action: str, *, routing_key: str, public_url: str | None) -> bytes:
+def event_body(alert: AlertRow, action: str, *, routing_key: str, public_url: str | None) -> bytes:
     """The Events API v2 request for ``action`` (trigger, acknowledge, resolve) on ``alert``."""
     event: dict[str, Any] = {
         "routing_key": routing_key,
@@ -92,7 +94,7 @@ _LINKS = (
 )
 
 
-def _details(alert: Alert, links: dict[str, str]) -> dict[str, Any]:
+def _details(alert: AlertRow, links: dict[str, str]) -> dict[str, Any]:
     return {
         "state": alert.state,
         "value": alert.value,

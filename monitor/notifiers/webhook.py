@@ -28,13 +28,13 @@ from monitor.alerts.notify import MessageRef, ThreadEvent
 from monitor.alerts.queries import alert_json
 from monitor.notifiers.http import post_json
 from monitor.notifiers.words import alert_key, dashboard_links, public_event
-from monitor.store import Alert
+from monitor.store.rows import AlertRow
 from monitor.windows import isoformat_z
 
 SCHEMA_VERSION: Literal[1] = 1
 TOLERANCE_S = 300
 #: the alert's model's latest scan and health, read when the body is built
-Context = Callable[[Alert], tuple[views.ScanDetail | None, views.AlertHealth | None]]
+Context = Callable[[AlertRow], tuple[views.ScanDetail | None, views.AlertHealth | None]]
 
 
 class WebhookNotifier:
@@ -59,20 +59,20 @@ class WebhookNotifier:
         self.timeout = timeout
         self.clock = clock
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef:
         return self._send(alert, channel, "raised", {})
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None:
         self._send(alert, channel, "updated", {"version": alert.version})
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         facts = {"kind": event.kind, **event.data}
         return self._send(alert, channel, public_event(event.kind), facts)
 
     def _send(
-        self, alert: Alert, channel: str, event: str, facts: Mapping[str, object]
+        self, alert: AlertRow, channel: str, event: str, facts: Mapping[str, object]
     ) -> MessageRef:
         delivery = _delivery_id(alert, event, facts)
         if event not in self.events:
@@ -83,7 +83,7 @@ class WebhookNotifier:
         post_json(self.url, body, who=f"webhook {channel}", headers=headers, timeout=self.timeout)
         return MessageRef(channel=channel, ts=delivery)
 
-    def body(self, alert: Alert, event: str, delivery: str) -> bytes:
+    def body(self, alert: AlertRow, event: str, delivery: str) -> bytes:
         scan, health = self.context(alert) if self.context is not None else (None, None)
         document = views.WebhookBody(
             schema_version=SCHEMA_VERSION,
@@ -123,7 +123,7 @@ def verify(
     return hmac.compare_digest(expected, lower.get("x-monitor-signature", ""))
 
 
-def _delivery_id(alert: Alert, event: str, facts: Mapping[str, object]) -> str:
+def _delivery_id(alert: AlertRow, event: str, facts: Mapping[str, object]) -> str:
     """Stable across retries of one notification (its facts were fixed when it was queued)."""
     seed = json.dumps([alert_key(alert), event, facts], sort_keys=True, default=str)
     return hashlib.sha256(seed.encode()).hexdigest()[:32]

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from monitor.alerts.notify import ThreadEvent
 from monitor.slack.render import fallback_text, reply_text
-from monitor.store import Alert
 from monitor.store.rows import AlertRow
 
 _PUBLIC = {
@@ -51,7 +50,7 @@ def plain(text: str) -> str:
     return _LINK.sub(r"\2 (\1)", _EMOJI.sub("", text)).replace("*", "").strip()
 
 
-def alert_text(alert: Alert) -> str:
+def alert_text(alert: AlertRow) -> str:
     return plain(fallback_text(alert))
 
 
@@ -59,12 +58,12 @@ def event_text(event: ThreadEvent) -> str:
     return plain(reply_text(event))
 
 
-def alert_link(alert: Alert, public_url: str | None) -> str | None:
+def alert_link(alert: AlertRow, public_url: str | None) -> str | None:
     """The alert on the dashboard, when the service has a public URL."""
     return f"{public_url.rstrip('/')}/#/alerts/{alert.id}" if public_url else None
 
 
-def dashboard_links(alert: Alert, public_url: str | None) -> dict[str, str]:
+def dashboard_links(alert: AlertRow, public_url: str | None) -> dict[str, str]:
     """The alert, its check's chart (value against threshold) and its model's page on the
     dashboard, by name; empty without a public URL. Names are encoded as the dashboard's
     own links encode them (``drift:income`` -> ``drift%3Aincome``)."""

@@ -12,21 +12,20 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy.orm import Session
-
 from monitor import views
-from monitor.alerts.dispatch import SessionSource, unit
+from monitor.alerts.dispatch import SessionSource, deliver_due, unit
 from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
 from monitor.alerts.policy import is_external
-from monitor.alerts.tick import deliver_due
 from monitor.config.notify import DEFAULT_EVENTS, NotifyEntry, SmtpConfig, destinations
 from monitor.config.schema import Config
 from monitor.slack.console import ConsoleNotifier
-from monitor.store import Alert
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from monitor.notifiers.email import SmtpServer
     from monitor.notifiers.webhook import Context
+    from monitor.store.rows import AlertRow
 
 
 def build_notifier(
@@ -115,14 +114,14 @@ class RoutedNotifier:
         self.thread = thread
         self.others = dict(others)
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef:
         return self._for(channel).post(alert, channel=channel, mention=mention)
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None:
         self._for(channel).update(alert, channel=channel, ts=ts)
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         return self._for(channel).reply(
             alert, channel=channel, thread_ts=thread_ts, event=event, broadcast=broadcast
@@ -145,7 +144,7 @@ def _webhook_context(config: Config, sessions: SessionSource) -> Context:
     from monitor.status.history import list_scans, scan_detail_json
     from monitor.status.report import model_status
 
-    def read(alert: Alert) -> tuple[views.ScanDetail | None, views.AlertHealth | None]:
+    def read(alert: AlertRow) -> tuple[views.ScanDetail | None, views.AlertHealth | None]:
         model = next((m for m in config.models if m.name == alert.model), None)
         with unit(sessions) as session:
             scans = list_scans(session=session, model=alert.model, limit=1)

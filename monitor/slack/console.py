@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.alerts.notify import DeliveryError, MessageRef, ThreadEvent
 from monitor.slack.render import Rendered, render_alert, reply_text
-from monitor.store import Alert
+
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow
 
 CONSOLE_CHANNEL = "console"
 
@@ -21,7 +23,7 @@ class ConsoleNotifier:
         self.interactive = interactive
         self._ts = itertools.count(1)
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef:
         ts = f"alert-{alert.id}"  # one parent per alert: stable across runs of the CLI
         self._print(
             f"┌ Slack post to {channel} (message {ts})",
@@ -29,12 +31,12 @@ class ConsoleNotifier:
         )
         return MessageRef(channel=channel, ts=ts)
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None:
         rendered = render_alert(alert, interactive=self.interactive)
         self._print(f"┌ Slack edit of message {ts} in {channel}", rendered)
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         where = "thread reply, also sent to channel" if broadcast else "thread reply"
         self._write(f"└─ {where} on alert {alert.id}: {reply_text(event)}\n")

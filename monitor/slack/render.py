@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.notify import ThreadEvent
-from monitor.store import Alert
+from monitor.store import OPEN_STATES
+
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow
 
 _FIRING_EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
 _EMOJI = {
@@ -40,18 +43,18 @@ class Rendered:
     blocks: list[dict[str, Any]]
 
 
-def title(alert: Alert) -> str:
+def title(alert: AlertRow) -> str:
     segment = f" [{alert.segment}]" if alert.segment else ""
     return f"{alert.model}: {alert.check_id}{segment}"
 
 
-def emoji(alert: Alert) -> str:
+def emoji(alert: AlertRow) -> str:
     if alert.state == "firing":
         return _FIRING_EMOJI[alert.severity]
     return _EMOJI[alert.state]
 
 
-def fallback_text(alert: Alert) -> str:
+def fallback_text(alert: AlertRow) -> str:
     what = alert.summary or _value_vs_threshold(alert)
     name = title(alert)
     if f"{alert.check_id} " in what or what.startswith(f"{alert.check_id}:"):
@@ -63,7 +66,7 @@ def fallback_text(alert: Alert) -> str:
 
 
 def render_alert(
-    alert: Alert, *, interactive: bool, public_url: str | None = None, mention: str | None = None
+    alert: AlertRow, *, interactive: bool, public_url: str | None = None, mention: str | None = None
 ) -> Rendered:
     """The parent message of ``alert``: header, fields, state line, buttons or CLI hint."""
     header = f"{emoji(alert)} {alert.severity.upper()} {title(alert)}"[:HEADER_MAX]
@@ -75,13 +78,13 @@ def render_alert(
     actions = _actions(alert, public_url) if interactive else []
     if actions:
         blocks.append({"type": "actions", "block_id": f"alert:{alert.id}", "elements": actions})
-    elif alert.is_open:
+    elif alert.state in OPEN_STATES:
         blocks.append({"type": "context", "elements": [_mrkdwn(cli_hint(alert))]})
     text = fallback_text(alert)
     return Rendered(text=f"{mention} {text}" if mention else text, blocks=blocks)
 
 
-def fields(alert: Alert) -> list[tuple[str, str]]:
+def fields(alert: AlertRow) -> list[tuple[str, str]]:
     """The (label, value) pairs shown in the message, at most 10 (Slack's limit)."""
     rows = [
         ("Model", alert.model),
@@ -101,7 +104,7 @@ def fields(alert: Alert) -> list[tuple[str, str]]:
     return rows
 
 
-def _value_label(alert: Alert) -> str:
+def _value_label(alert: AlertRow) -> str:
     """A recovered or resolved alert keeps the value it breached with (the thread reply of its
     recovery gives the current one): say so, rather than show it as the current value."""
     if alert.state in ("recovered", "resolved"):
@@ -109,7 +112,7 @@ def _value_label(alert: Alert) -> str:
     return "Value vs threshold"
 
 
-def _last_breach(alert: Alert) -> list[tuple[str, str]]:
+def _last_breach(alert: AlertRow) -> list[tuple[str, str]]:
     """The last failing window, when it is not the first: how long it has been failing."""
     last = alert.last_breach_at
     return [("Last breach", _when(last))] if last and last != alert.raised_at else []
@@ -120,7 +123,7 @@ def _fired(occurrences: int) -> str:
     return "once" if occurrences == 1 else f"{occurrences} times (re-fired after recovering)"
 
 
-def segment_list(alert: Alert) -> str:
+def segment_list(alert: AlertRow) -> str:
     """The failing segments, worst first: ``north (critical): mae 9.1 > max 5``."""
     shown = [
         f"{s['segment']} ({s['severity']}): {_bare(s['summary'], s['segment'])}"
@@ -134,7 +137,7 @@ def _bare(summary: str, segment: str) -> str:
     return summary.removesuffix(f" [{segment}]")
 
 
-def status_line(alert: Alert) -> str:
+def status_line(alert: AlertRow) -> str:
     parts = [f"Alert {alert.id}"]
     if alert.acked_by:
         note = f": {alert.ack_note}" if alert.ack_note else ""
@@ -157,7 +160,7 @@ def status_line(alert: Alert) -> str:
     return " · ".join(parts)
 
 
-def cli_hint(alert: Alert) -> str:
+def cli_hint(alert: AlertRow) -> str:
     """What a person can still do from the CLI: acknowledge, or (acknowledged) resolve."""
     if alert.state == "acknowledged":
         return (
@@ -265,8 +268,8 @@ _REPLIES: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
-def _actions(alert: Alert, public_url: str | None) -> list[dict[str, Any]]:
-    if not alert.is_open:
+def _actions(alert: AlertRow, public_url: str | None) -> list[dict[str, Any]]:
+    if alert.state not in OPEN_STATES:
         return []
     value = f"{alert.id}:{alert.version}"
     buttons = []
@@ -353,7 +356,7 @@ def _mrkdwn(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
 
 
-def _value_vs_threshold(alert: Alert) -> str:
+def _value_vs_threshold(alert: AlertRow) -> str:
     if alert.value is None:
         return "n/a"
     if alert.threshold is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -19,7 +19,9 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor.alerts.notify import DeliveryError, MessageRef, ThreadEvent
 from monitor.slack.render import render_alert, reply_text
-from monitor.store import Alert
+
+if TYPE_CHECKING:
+    from monitor.store.rows import AlertRow
 
 # Retrying cannot fix these: the channel, the token or the message itself is wrong.
 PERMANENT_ERRORS = frozenset(
@@ -76,7 +78,7 @@ class SlackNotifier:
         self.interactive = interactive
         self.public_url = public_url
 
-    def post(self, alert: Alert, *, channel: str, mention: str | None) -> MessageRef:
+    def post(self, alert: AlertRow, *, channel: str, mention: str | None) -> MessageRef:
         message = render_alert(
             alert, interactive=self.interactive, public_url=self.public_url, mention=mention
         )
@@ -87,7 +89,7 @@ class SlackNotifier:
         )
         return MessageRef(channel=str(data["channel"]), ts=str(data["ts"]))
 
-    def update(self, alert: Alert, *, channel: str, ts: str) -> None:
+    def update(self, alert: AlertRow, *, channel: str, ts: str) -> None:
         message = render_alert(alert, interactive=self.interactive, public_url=self.public_url)
         _call(
             lambda: self.client.chat_update(
@@ -96,7 +98,7 @@ class SlackNotifier:
         )
 
     def reply(
-        self, alert: Alert, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
+        self, alert: AlertRow, *, channel: str, thread_ts: str, event: ThreadEvent, broadcast: bool
     ) -> MessageRef:
         text = reply_text(event)
         data = _call(

@@ -28,6 +28,7 @@ from monitor.store.engine import (
     state_connection,
     state_db_errors,
     state_session,
+    state_writer,
     unavailable_reason,
 )
 from monitor.store.tables import (
@@ -35,6 +36,7 @@ from monitor.store.tables import (
     OPEN_STATES,
     SCAN_STATUSES,
     SEVERITIES,
+    active_silence_end,
     silence_in_force,
 )
 
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
         ChannelHold,
         Notification,
         Silence,
-        active_silence_end,
     )
     from monitor.store.leases import Heartbeat, Lease
     from monitor.store.orm import Base
@@ -76,7 +77,6 @@ _LAZY = {
             "ChannelHold",
             "Notification",
             "Silence",
-            "active_silence_end",
         ),
         "monitor.store.alerts",
     ),
@@ -156,6 +156,7 @@ __all__ = [
     "state_connection",
     "state_db_errors",
     "state_session",
+    "state_writer",
     "tables",
     "unavailable_reason",
 ]

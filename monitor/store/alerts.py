@@ -11,15 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    select,
-)
-from sqlalchemy.orm import Mapped, Session
+from sqlalchemy.orm import Mapped
 
 from monitor.store import tables
 from monitor.store.orm import Base
 from monitor.store.rows import cancelled_at
-from monitor.store.tables import ALL_STATES, OPEN_STATES, SEVERITIES, silence_in_force
+from monitor.store.tables import (
+    ALL_STATES,
+    OPEN_STATES,
+    SEVERITIES,
+    active_silence_end,
+    silence_in_force,
+)
 
 
 class AlertCondition(Base):
@@ -177,13 +180,6 @@ class Silence(Base):
     def cancelled_at(self) -> datetime | None:
         """When it was cancelled, or None if it was not."""
         return cancelled_at(self)
-
-
-def active_silence_end(session: Session, model: str, now: datetime) -> datetime | None:
-    """The latest end of the silences covering ``model`` now, or None if it is not silenced."""
-    query = select(Silence.ends_at).where(Silence.model == model, silence_in_force(now))
-    ends = list(session.scalars(query))
-    return max(ends) if ends else None
 
 
 class ChannelHold(Base):

@@ -153,6 +153,16 @@ def state_connection(url: str) -> Iterator[Connection]:
 
 
 @contextmanager
+def state_writer(url: str) -> Iterator[Connection]:
+    """A Core connection on the migrated state DB for a command that writes a few rows without
+    the ORM (``monitor ack``); the caller commits, anything uncommitted is rolled back at the
+    end. Errors as :func:`state_session`'s."""
+    with _state_engine(url) as engine, state_db_errors(url), engine.connect() as conn:
+        _require_tables(conn)
+        yield conn
+
+
+@contextmanager
 def _state_engine(url: str) -> Iterator[Engine]:
     """An engine on the state DB, disposed of at the end; a SQLite file that does not exist is
     an error saying what to run (connecting would create it empty)."""

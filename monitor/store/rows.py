@@ -8,9 +8,9 @@ protocols. What a mapped class adds as a method is a function here, so a row has
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -111,6 +111,20 @@ class AlertRow(Protocol):
     slack_channel: str | None
     slack_ts: str | None
     version: int
+
+
+class AlertCopy:
+    """An alert's columns as a Core query read them, held by no session or connection: the
+    write path changes it as it changes the row (:func:`monitor.alerts.store.cas`), and a
+    notifier reads it after the commit. Made by :func:`alert_copy`."""
+
+    def __init__(self, columns: Mapping[Any, Any]) -> None:
+        self.__dict__.update(columns)
+
+
+def alert_copy(columns: Mapping[Any, Any]) -> AlertRow:
+    """An :class:`AlertCopy` of ``columns`` (a row's ``_mapping``), typed as the row it holds."""
+    return cast("AlertRow", AlertCopy(columns))
 
 
 class AlertConditionRow(Protocol):

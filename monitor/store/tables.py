@@ -11,6 +11,7 @@ is documented on its mapped class.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -30,10 +31,14 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     or_,
+    select,
 )
 
 from monitor.dialect import partial_index
 from monitor.store.base import NAMING_CONVENTION, WHOLE_WINDOW, UTCDateTime, json_type
+
+if TYPE_CHECKING:
+    from monitor.store.rows import Reader
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -344,3 +349,10 @@ def silence_in_force(now: datetime) -> ColumnElement[bool]:
         window.ends_at > now,
         or_(window.ended_at.is_(None), window.ended_at > now),
     )
+
+
+def active_silence_end(bind: Reader, model: str, now: datetime) -> datetime | None:
+    """The latest end of the silences covering ``model`` now, or None if it is not silenced."""
+    query = select(silence.c.ends_at).where(silence.c.model == model, silence_in_force(now))
+    ends = list(bind.scalars(query))
+    return max(ends) if ends else None

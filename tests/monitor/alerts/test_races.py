@@ -24,6 +24,7 @@ from monitor.alerts.errors import AlertConflictError, AlertStateError
 from monitor.alerts.lifecycle import apply_change
 from monitor.alerts.policy import AlertPolicy, Routing
 from monitor.store import Alert, AlertEvent
+from monitor.store.rows import AlertRow, Reader
 from tests.monitor.alerts.conftest import HOUR, T0, failing, passing, run_scan
 
 BREACH_AT = T0 + 2 * HOUR
@@ -171,14 +172,14 @@ def _race_once(
 def _recording_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the alert states the acknowledgement reads (its plan and any re-plan)."""
     saw: list[str] = []
-    real = actions.load
+    real = actions.read
 
-    def load(session: Session, alert_id: int) -> Alert:
+    def read(session: Reader, alert_id: int) -> AlertRow:
         alert = real(session, alert_id)
         saw.append(alert.state)
         return alert
 
-    monkeypatch.setattr(actions, "load", load)
+    monkeypatch.setattr(actions, "read", read)
     return saw
 
 

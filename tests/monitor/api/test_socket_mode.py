@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.tick import deliver_due
+from monitor.alerts.dispatch import deliver_due
 from monitor.slack.interactions import click_handler
 from monitor.slack.transport import (
     SlackNotifier,
