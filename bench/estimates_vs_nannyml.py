@@ -21,9 +21,11 @@ must agree with NannyML's within 1e-6.
 Both tools also run warm ("fit stored"), as a scheduled scan of a fixed reference does: the
 fits are made once before the rounds (untimed) and stored, ours as ``to_json_dict`` JSON,
 NannyML's with its own ``FilesystemStore``; the timed process loads them and judges the
-window. ``--before COMMIT`` adds the pyarrow path on that commit's ``checks`` (git archive)
-to the same rounds. The project's modules are byte-compiled first, as a wheel install has them.
-The Markdown section is printed and appended, dated, to bench/results/estimates_vs_nannyml.md.
+window. ``--before COMMIT`` adds the pyarrow path, cold and fit stored, on that commit's
+``checks`` (git archive) to the same rounds (the stored fit is the one this commit stored:
+``to_json_dict``'s form is the same). The project's modules are byte-compiled first, as a
+wheel install has them. The Markdown section is printed and appended, dated, to
+bench/results/estimates_vs_nannyml.md.
 """
 
 from __future__ import annotations
@@ -324,6 +326,7 @@ TOOLS = {
 RUNNERS = {
     "ours": (run_ours, False),
     "ours-before": (run_ours, False),
+    "ours-stored-before": (run_ours_stored, True),
     "ours-pandas": (run_ours_pandas, False),
     "nannyml": (run_nannyml, False),
     "ours-stored": (run_ours_stored, True),
@@ -353,6 +356,7 @@ def table(
     labels = dict(TOOLS)
     if "ours-before" in runs:
         labels["ours-before"] = f"ours: library, pyarrow, before ({before})"
+        labels["ours-stored-before"] = f"ours: fit stored, pyarrow, before ({before})"
     head = " | ".join([*labels.values(), *(r[0] for r in RATIOS)])
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
@@ -467,7 +471,7 @@ def _rounds(
     tools in turn, ``args.rounds`` times."""
     roots = {tool: ROOT for tool in RUNNERS}
     if args.before:
-        roots["ours-before"] = work / "before"
+        roots["ours-before"] = roots["ours-stored-before"] = work / "before"
         roots["ours-before"].mkdir()
         archive = subprocess.run(
             ["git", "archive", args.before, "checks"], cwd=ROOT, capture_output=True, check=True
@@ -481,7 +485,7 @@ def _rounds(
     for tool, python in (("ours", sys.executable), ("nannyml", args.nannyml_python)):
         cmd = [python, __file__, "--store", tool, str(ref), str(live)]
         subprocess.run(cmd, check=True, env=env)
-    tools = [*TOOLS, *(["ours-before"] if args.before else [])]
+    tools = [*TOOLS, *(["ours-before", "ours-stored-before"] if args.before else [])]
     runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
     before = _load()
     for _ in range(args.rounds):

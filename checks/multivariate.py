@@ -223,7 +223,8 @@ class ReconstructionModel:
         Blocks of 8,192 rows stay in cache and under OpenBLAS's threading threshold: a
         second thread cost more CPU than it saved on so narrow a product (65,536-row blocks
         doubled the CPU for the same wall time), and a column-at-a-time loop of scaled sums
-        took twice the CPU of these products.
+        took twice the CPU of these products. The squared residuals are added up row by row
+        into the output (what ``sum(axis=0)`` does, without its temporary).
         """
         shift, scale = self.scaler.mean, self.scaler.scale
         mean, basis = self.pca.mean, self.pca.basis
@@ -248,7 +249,11 @@ class ReconstructionModel:
             np.matmul(basis.T, p, out=r)
             np.subtract(c, r, out=r)
             r *= r
-            np.sqrt(r.sum(axis=0), out=out[start:stop])
+            total = out[start:stop]  # the squares summed row by row into the output, in place
+            np.add(r[0], r[1], out=total)
+            for row in r[2:]:
+                total += row
+            np.sqrt(total, out=total)
         return out
 
     def evaluate(self, table: Table) -> ReconstructionDrift:
@@ -352,8 +357,9 @@ def fit_reconstruction(
 def _with_thresholds(
     model: ReconstructionModel, reference: Sequence[FloatArray]
 ) -> ReconstructionModel:
-    distances = model.distances(reference)
-    chunks = len(distances) // model.chunk_size
+    chunks = len(reference[0]) // model.chunk_size
+    # no complete chunk (a reference smaller than the window): no error to measure on it
+    distances = model.distances(reference) if chunks else np.empty(0)
     errors = tuple(
         float(distances[i * model.chunk_size : (i + 1) * model.chunk_size].mean())
         for i in range(chunks)

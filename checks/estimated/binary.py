@@ -14,6 +14,7 @@ from checks.estimated.calibration import (
     Calibrator,
     FloatArray,
     check_calibration,
+    locate,
 )
 from checks.estimated.core import (
     BAND_WIDTH,
@@ -26,6 +27,7 @@ from checks.estimated.core import (
     labelled,
     null,
     roc_auc_ranked,
+    roc_auc_steps,
     spreads,
     values_from_counts,
 )
@@ -64,20 +66,9 @@ class BinaryCBPE:
         return {m: estimate(m, values.get(m), errors[m], rows, how) for m in self.metrics}
 
     def _values(self, raw: FloatArray, positive: npt.NDArray[np.bool_]) -> dict[str, float | None]:
-        """The estimates from one sort of the window's scores: the calibration is monotone, so
-        the sorted scores mapped through it are the sorted probabilities (what the ROC AUC
-        ranks), and ``np.interp`` on sorted input is ten times faster than on shuffled. The
-        expected true positives are the predicted positives' probabilities, summed the same
-        way from their own sort."""
-        ranked = np.sort(raw)
-        p_sorted = self.calibrator(ranked)
-        tp = float(self.calibrator(np.sort(raw[positive])).sum())
-        predicted_positive = float(np.count_nonzero(positive))
-        fn = float(p_sorted.sum()) - tp
-        counts = (tp, predicted_positive - tp, fn, len(raw) - predicted_positive - fn)
-        return values_from_counts(
-            self.metrics, counts, len(raw), lambda: roc_auc_ranked(ranked[::-1], p_sorted[::-1])
-        )
+        if self.calibrator.points is None:
+            return _values_sorted(self.metrics, raw, positive)
+        return _values_stepped(self.metrics, self.calibrator.points, raw, positive)
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON, so a fit on a fixed reference can be cached and reused by later scans."""
@@ -111,6 +102,68 @@ class BinaryCBPE:
             f"CBPE on the {calibration} ({self.calibration.reason}); band ± {BAND_WIDTH:g} "
             f"sampling errors at {rows} rows, from {self.reference_rows} reference rows"
         )
+
+
+def _values_sorted(
+    metrics: tuple[str, ...], p: FloatArray, positive: npt.NDArray[np.bool_]
+) -> dict[str, float | None]:
+    """The estimates when the score is its own probability (no calibration): every row has
+    its own, so the ROC AUC ranks them with one sort of the window."""
+    ranked = np.sort(p)
+    tp = float(p[positive].sum())
+    predicted_positive = float(np.count_nonzero(positive))
+    fn = float(p.sum()) - tp
+    counts = (tp, predicted_positive - tp, fn, len(p) - predicted_positive - fn)
+    return values_from_counts(
+        metrics, counts, len(p), lambda: roc_auc_ranked(ranked[::-1], ranked[::-1])
+    )
+
+
+def _values_stepped(
+    metrics: tuple[str, ...],
+    points: tuple[FloatArray, FloatArray],
+    raw: FloatArray,
+    positive: npt.NDArray[np.bool_],
+) -> dict[str, float | None]:
+    """The estimates without sorting the window, exact all the same.
+
+    The isotonic map is flat between the first and last breakpoint of each of its levels and
+    rises in a straight line only across the gap to the next level (a gap between two
+    neighbouring reference scores). A window row on a flat piece takes that level's
+    probability, so those pieces need only their counts (with and without the predicted
+    positives); the few rows on a rising piece are mapped and sorted on their own. In score
+    order the pieces are steps of the ROC curve: a flat piece one step (its rows share a
+    probability, so their order among themselves does not change the area), a rising
+    piece's rows one step each. On the bench's 1M rows with 232 breakpoints, 1,098 rows
+    fall on rising pieces.
+    """
+    x, y = points
+    pieces = len(x) + 1  # below the first breakpoint, between each two, from the last
+    piece = locate(x, raw)
+    counts = np.bincount(piece * 2 + positive, minlength=2 * pieces).reshape(pieces, 2)
+    level = np.concatenate((y[:1], y))  # a flat piece's probability (np.interp's value)
+    rising = np.zeros(pieces, dtype=bool)
+    rising[1:-1] = y[:-1] != y[1:]
+    rows = counts.sum(axis=1)
+    flat = ~rising & (rows > 0)
+    on_rise = np.flatnonzero(rising[piece])
+    rise_score = raw[on_rise]
+    rise_p = np.interp(rise_score, x, y)
+    # each step's lowest score orders the steps: a flat piece's lower breakpoint, a row's score
+    start = np.concatenate(([-np.inf], x))[flat]
+    order = np.argsort(np.concatenate((start, rise_score)), kind="stable")[::-1]
+    gained = np.concatenate((level[flat] * rows[flat], rise_p))
+    step_rows = np.concatenate((rows[flat], np.ones(len(on_rise), dtype=rows.dtype)))
+    tp = float((level[flat] * counts[flat, 1]).sum() + rise_p[positive[on_rise]].sum())
+    predicted_positive = float(counts[:, 1].sum())
+    fn = float(gained.sum()) - tp
+    expected = (tp, predicted_positive - tp, fn, len(raw) - predicted_positive - fn)
+    return values_from_counts(
+        metrics,
+        expected,
+        len(raw),
+        lambda: roc_auc_steps(gained[order], step_rows[order].astype(np.float64)),
+    )
 
 
 def _check_window(raw: np.ndarray, predicted: npt.ArrayLike | None) -> None:

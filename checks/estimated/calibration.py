@@ -41,6 +41,9 @@ SPLITS = 10
 SPLIT_SEED = 42
 SEPARABLE_AUC = 0.999
 TEST_SHARE = 0.1
+#: equal cells of [0, 1] in :func:`locate`'s table (a power of two), and the window size from
+#: which the table is worth building
+LOCATE_CELLS = 1 << 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +126,30 @@ class Calibrator:
         return cls(
             (np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64))
         )
+
+
+def locate(breakpoints: FloatArray, score: FloatArray) -> IntArray:
+    """How many breakpoints lie at or below each score in [0, 1]: ``np.searchsorted(
+    breakpoints, score, side="right")``, the piece of a calibration map each score falls on.
+
+    A binary search per score is slow on a shuffled window (88 ms on the bench's 1M scores
+    and 232 breakpoints, against 18 ms for this). A large window looks its scores up in a
+    table of :data:`LOCATE_CELLS` equal cells of [0, 1] instead (``score * cells`` is exact,
+    a power of two), each cell holding the count of breakpoints below it, and then steps
+    over the breakpoints inside its own cell (at most two, else the binary search).
+    """
+    if len(score) >= LOCATE_CELLS:
+        cells = np.arange(LOCATE_CELLS + 1) / LOCATE_CELLS
+        below = np.searchsorted(breakpoints, cells, side="left")
+        inside = int(np.diff(below).max(initial=0))  # the most breakpoints in one cell
+        if inside <= 2:
+            located: IntArray = below[(score * LOCATE_CELLS).astype(np.intp)]
+            following = np.append(breakpoints, np.inf)  # the breakpoint after those counted
+            for _ in range(inside):
+                located += following[located] <= score
+            return located
+    located = np.searchsorted(breakpoints, score, side="right")
+    return located
 
 
 def isotonic_means(sums: FloatArray, weights: FloatArray) -> FloatArray:

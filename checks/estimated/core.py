@@ -139,7 +139,25 @@ def roc_auc_ranked(ranked: FloatArray, p_sorted: FloatArray) -> float | None:
         last_of_tie = np.flatnonzero(step_ends)
         tps = np.concatenate(([0.0], tps[1:][last_of_tie]))
         fps = np.concatenate(([0.0], last_of_tie + 1.0))
-    fps -= tps
+    return _area(tps, fps)
+
+
+def roc_auc_steps(positives: FloatArray, rows: FloatArray) -> float | None:
+    """The expected ROC AUC from steps of rows in descending score order: per step, the sum
+    of its rows' probabilities and its row count. Rows that share a probability may share a
+    step, whatever their order among themselves: the curve runs straight across them, so
+    the area is the same as with one step per row."""
+    tps = np.zeros(len(positives) + 1)
+    np.cumsum(positives, out=tps[1:])
+    fps = np.zeros(len(rows) + 1)
+    np.cumsum(rows, out=fps[1:])
+    return _area(tps, fps)
+
+
+def _area(tps: FloatArray, rows: FloatArray) -> float | None:
+    """Trapezoidal area under the curve through (false, true) positives, both cumulative
+    from 0; ``rows`` are the cumulative rows, so the false positives are ``rows - tps``."""
+    fps = np.subtract(rows, tps, out=rows)
     if tps[-1] <= 0 or fps[-1] <= 0:
         return None
     tps /= tps[-1]

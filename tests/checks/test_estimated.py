@@ -326,3 +326,57 @@ def test_the_calibrator_maps_untied_scores_as_scikit_learns_isotonic_regression(
     probe = np.concatenate([rng.uniform(-0.2, 1.2, size=10_000), score])
     ours = Calibrator.fit(y, score)
     np.testing.assert_allclose(ours(probe), regression.predict(probe), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "breakpoints",
+    [
+        np.sort(np.random.default_rng(4).uniform(size=300)),  # at most a few to a table cell
+        np.array([0.0, 0.25, 0.5, 0.5 + 2**-17, 0.5 + 2**-16, 1.0]),  # on and inside cell edges
+        np.linspace(0.3, 0.3 + 1e-9, 5),  # five in one cell: the binary search instead
+        np.array([0.7]),
+    ],
+    ids=["spread", "cell-edges", "clustered", "one"],
+)
+def test_locate_counts_the_breakpoints_at_or_below_each_score_as_searchsorted(
+    breakpoints: np.ndarray,
+) -> None:
+    from checks.estimated.calibration import LOCATE_CELLS, locate
+
+    rng = np.random.default_rng(5)
+    exact = np.concatenate([breakpoints, np.nextafter(breakpoints, -1), [0.0, 1.0]])
+    cells = np.arange(LOCATE_CELLS + 1) / LOCATE_CELLS
+    score = np.clip(np.concatenate([rng.uniform(size=100_000), exact, cells]), 0.0, 1.0)
+    expected = np.searchsorted(breakpoints, score, side="right")
+    np.testing.assert_array_equal(locate(breakpoints, score), expected)
+    np.testing.assert_array_equal(locate(breakpoints, score[:1_000]), expected[:1_000])
+
+
+@pytest.mark.parametrize("decimals", [None, 3], ids=["untied", "tied"])
+def test_a_large_calibrated_window_estimates_the_metrics_of_its_expected_confusion_matrix(
+    decimals: int | None,
+) -> None:
+    # a window above the lookup table's size, mapped by scikit-learn's isotonic regression:
+    # each row counts as a positive with weight p and a negative with weight 1 - p, so the
+    # estimates are scikit-learn's metrics on those weighted rows
+    rng = np.random.default_rng(21)
+    y_ref, p_ref = _calibrated(rng, 30_000)
+    _, p_live = _calibrated(rng, 150_000, shift=0.4)
+    score_ref, score = p_ref**2, p_live**2
+    if decimals is not None:
+        score_ref, score = np.round(score_ref, decimals), np.round(score, decimals)
+    fitted = fit_binary(y_ref, score_ref, decision_threshold=0.25)
+    assert fitted.calibration.needed
+    est = fitted.estimate(score)
+    p = IsotonicRegression(out_of_bounds="clip").fit(score_ref, y_ref).predict(score)
+    truth = np.r_[np.ones(len(p), bool), np.zeros(len(p), bool)]
+    twice, pred, weight = np.r_[score, score], np.r_[score, score] >= 0.25, np.r_[p, 1 - p]
+    expected = {
+        "accuracy": skm.accuracy_score(truth, pred, sample_weight=weight),
+        "precision": skm.precision_score(truth, pred, sample_weight=weight),
+        "recall": skm.recall_score(truth, pred, sample_weight=weight),
+        "f1": skm.f1_score(truth, pred, sample_weight=weight),
+        "roc_auc": skm.roc_auc_score(truth, twice, sample_weight=weight),
+    }
+    for metric, value in expected.items():
+        assert est[metric].value == pytest.approx(value, abs=1e-10), metric

@@ -47,14 +47,16 @@ def cbpe_needed(reference: pd.DataFrame) -> bool:
     return bool(needs_calibration(reference["y"], reference["score"], IsotonicCalibrator()))
 
 
-def _nannyml_cbpe(reference: pd.DataFrame, analysis: pd.DataFrame) -> pd.DataFrame:
+def _nannyml_cbpe(
+    reference: pd.DataFrame, analysis: pd.DataFrame, chunk: int = CHUNK
+) -> pd.DataFrame:
     cbpe = nml.CBPE(
         y_pred_proba="score",
         y_pred="pred",
         y_true="y",
         problem_type="classification_binary",
         metrics=BINARY_METRICS,
-        chunk_size=CHUNK,
+        chunk_size=chunk,
     )
     cbpe.fit(reference)
     return cbpe.estimate(analysis).filter(period="analysis").to_df()
@@ -81,6 +83,21 @@ def test_binary_estimates_equal_nannyml(power: float) -> None:
         for metric in ("accuracy", "precision", "recall"):
             error = theirs[(metric, "sampling_error")].iloc[i]
             assert est[metric].sampling_error == pytest.approx(error, abs=1e-12), metric
+
+
+def test_binary_estimates_on_a_large_window_equal_nannyml() -> None:
+    # above checks.estimated.calibration.LOCATE_CELLS rows a window's scores are located on
+    # the calibration map through a lookup table: the estimates must not move
+    rng = np.random.default_rng(2027)
+    reference = _binary(rng, 20_000, 0.0, 3.0)
+    analysis = _binary(rng, 100_000, 0.4, 3.0)
+    theirs = _nannyml_cbpe(reference, analysis, chunk=len(analysis))
+    ours = fit_binary(reference["y"], reference["score"], predicted=reference["pred"] == 1)
+    assert ours.calibration.needed
+    est = ours.estimate(analysis["score"], predicted=analysis["pred"] == 1)
+    for metric in BINARY_METRICS:
+        value = theirs[(metric, "value")].iloc[0]
+        assert est[metric].value == pytest.approx(value, abs=TOLERANCE[metric]), metric
 
 
 def test_calibration_decision_equals_nannyml() -> None:
