@@ -120,12 +120,12 @@ def summarise_rows(
     """``keep_sorted``: the whole window's checks leave their sorted columns in its slice
     (the scan keeps the window as the next one's reference)."""
     whole = WindowInputs(model, live, performance, windows.seconds)
-    slices = {"": _slice(model, "", live, performance, windows.seconds, keep_sorted, whole)}
+    slices = {"": _slice(model, "", whole, keep_sorted)}
     values = top_segments(model, live, limit=model.max_segments)
     perf_parts = dict(segment_frames(model, performance, limit=0, values=values))
     for value, part in segment_frames(model, live, limit=0, values=values):
         perf = perf_parts.get(value, performance.iloc[0:0])
-        slices[value] = _slice(model, value, part, perf, windows.seconds)
+        slices[value] = _slice(model, value, WindowInputs(model, part, perf, windows.seconds))
     return WindowSummary(
         slices=slices,
         rows={
@@ -139,21 +139,16 @@ def summarise_rows(
 
 
 def _slice(
-    model: ModelConfig,
-    segment: str,
-    live: pd.DataFrame,
-    performance: pd.DataFrame,
-    seconds: float,
-    keep_sorted: bool = False,
-    inputs: WindowInputs | None = None,
+    model: ModelConfig, segment: str, inputs: WindowInputs, keep_sorted: bool = False
 ) -> SliceSummary:
     target = model.target_column
+    live, performance = inputs.frames
     return SliceSummary(
         segment=segment,
         rows=len(live),
         columns=live,
         target=performance[target].dropna() if target in performance.columns else None,
-        metrics=_metrics(model, inputs or WindowInputs(model, live, performance, seconds)),
+        metrics=_metrics(model, inputs),
         sorted={} if keep_sorted else None,
     )
 

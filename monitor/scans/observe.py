@@ -23,12 +23,12 @@ def observe(
     performance: pd.DataFrame,
     reference: Summary,
     window: Window,
-    inputs: WindowInputs | None = None,
+    inputs: WindowInputs,
 ) -> dict[str, Any]:
     """``operations`` (row count, throughput, latency) and ``performance`` with baselines;
-    ``inputs``: those of ``live`` and ``performance``, if the scan built them already."""
+    ``inputs``: the metric inputs of ``live`` and ``performance``, shared with the scan's
+    threshold values."""
     seconds = (window.end - window.start).total_seconds()
-    inputs = inputs or WindowInputs(model, live, performance, seconds)
     operations: dict[str, Any] = {
         "row_count": len(live),
         "throughput_per_s": metrics.throughput(len(live), seconds).value,

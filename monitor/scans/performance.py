@@ -85,6 +85,11 @@ class WindowInputs:
             seconds,
         )
 
+    @property
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The live and the performance frame."""
+        return self._live, self._performance
+
     @cached_property
     def live(self) -> MetricInputs:
         return metric_inputs(
