@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from monitor import views
 from monitor.alerts.dispatch import SessionSource, deliver_due, unit
 from monitor.alerts.notify import DeliveryError, MessageRef, Notifier, ThreadEvent
 from monitor.alerts.policy import is_external
@@ -23,6 +22,7 @@ from monitor.slack.console import ConsoleNotifier
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from monitor import views
     from monitor.notifiers.email import SmtpServer
     from monitor.notifiers.webhook import Context
     from monitor.store.rows import AlertRow
@@ -143,6 +143,7 @@ def _webhook_context(config: Config, sessions: SessionSource) -> Context:
     # the scan history and status modules load only for a config with a webhook destination
     from monitor.status.history import list_scans, scan_detail_json
     from monitor.status.report import model_status
+    from monitor.views import AlertHealth
 
     def read(alert: AlertRow) -> tuple[views.ScanDetail | None, views.AlertHealth | None]:
         model = next((m for m in config.models if m.name == alert.model), None)
@@ -152,7 +153,7 @@ def _webhook_context(config: Config, sessions: SessionSource) -> Context:
             if model is None:
                 return scan, None
             status = model_status(model, session=session, now=datetime.now(UTC))
-            return scan, views.AlertHealth(health=status.health, reason=status.reason)
+            return scan, AlertHealth(health=status.health, reason=status.reason)
 
     return read
 
