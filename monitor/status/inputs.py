@@ -14,7 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    tuple_,
+    values,
+)
 
 from monitor import views
 from monitor.alerts.queries import resolutions_by_model
@@ -155,22 +165,28 @@ def _latest_scans(
 ) -> tuple[dict[str, ScanRow], dict[str, ScanRow]]:
     """Per model: the latest scan and the latest not in error.
 
-    One statement of two scalar subqueries per model, each the first row of a backward walk
-    of the unique (model, window_end) index: a year of daily scans costs what one day does.
-    (A GROUP BY with conditional maxima read every scan row of the model, JSON included.)"""
+    One statement: for each name of a VALUES list, two correlated scalar subqueries, each the
+    first row of a backward walk of the unique (model, window_end) index: a year of daily
+    scans costs what one day does. (A GROUP BY with conditional maxima read every scan row of
+    the model, JSON included; two subqueries written out per model cost SQLAlchemy 10 ms to
+    compile for 20 models, this form the same for any number.)"""
 
     scan = Scan
+    listed = values(column("name", scan.model.type), name="names").data([(n,) for n in names])
+    model = listed.cte("names").c.name
 
-    def newest(name: str, *where: ColumnElement[bool]) -> ScalarSelect[int]:
-        query = select(scan.id).where(scan.model == name, *where)
+    def newest(*where: ColumnElement[bool]) -> ScalarSelect[int]:
+        query = select(scan.id).where(scan.model == model, *where)
         return query.order_by(scan.window_end.desc()).limit(1).scalar_subquery()
 
-    ok = scan.status != "error"
-    row = session.execute(
-        select(*(newest(n) for n in names), *(newest(n, ok) for n in names))
-    ).one()
-    last_ids = dict(zip(names, row[: len(names)], strict=True))
-    judged_ids = dict(zip(names, row[len(names) :], strict=True))
+    found = {
+        name: (last_id, judged_id)
+        for name, last_id, judged_id in session.execute(
+            select(model, newest(), newest(scan.status != "error"))
+        )
+    }
+    last_ids = {name: found[name][0] for name in names}
+    judged_ids = {name: found[name][1] for name in names}
     wanted = {i for i in (*last_ids.values(), *judged_ids.values()) if i is not None}
     if not wanted:
         return {}, {}
