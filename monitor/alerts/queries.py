@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from monitor.alerts.errors import AlertNotFoundError, InvalidActionError
 from monitor.store import ALL_STATES, MAX_ID, OPEN_STATES, WHOLE_WINDOW, tables
@@ -148,7 +148,14 @@ def resolutions(*, session: Reader, model: str) -> tuple[views.CheckResolutions,
 def resolutions_by_model(
     *, session: Reader, models: Sequence[str]
 ) -> dict[str, tuple[views.CheckResolutions, ...]]:
-    """:func:`resolutions` of each of ``models``, in one query."""
+    """:func:`resolutions` of each of ``models``, in one query.
+
+    Only the checks with a judged alert at all are ranked: the others' tallies would be all
+    unjudged, and dropped. Most resolved alerts are nobody's verdict (a check that recovered),
+    and a year of them cost the ranking a sort of every one (10 ms of `monitor status` on
+    PostgreSQL, 25 ms on SQLite)."""
+    resolved = (Alert.model.in_(models), Alert.state == "resolved")
+    judged = select(Alert.model, Alert.check_id).where(*resolved, Alert.resolution.is_not(None))
     latest = (
         select(
             Alert.model,
@@ -158,7 +165,7 @@ def resolutions_by_model(
             .over(partition_by=(Alert.model, Alert.check_id), order_by=Alert.id.desc())
             .label("nth"),
         )
-        .where(Alert.model.in_(models), Alert.state == "resolved")
+        .where(*resolved, tuple_(Alert.model, Alert.check_id).in_(judged))
         .subquery()
     )
     query = select(latest.c.model, latest.c.check_id, latest.c.resolution).where(
