@@ -232,14 +232,18 @@ def alert_json(alert: AlertRow) -> views.Alert:
 
 def alert_detail(*, session: Reader, alert_id: int) -> views.AlertDetail:
     """One alert with its whole event history, oldest first (CLI ``alerts show`` and the API)."""
+    return detail_of(session=session, alert=get_alert(session=session, alert_id=alert_id))
+
+
+def detail_of(*, session: Reader, alert: AlertRow) -> views.AlertDetail:
+    """:func:`alert_detail` of an alert row already read."""
     from monitor import views
 
-    alert = get_alert(session=session, alert_id=alert_id)
-    events = alert_events(session=session, alert_id=alert_id)
+    events = alert_events(session=session, alert_id=alert.id)
     return views.AlertDetail(
         **dict(alert_json(alert)),
         events=[event_json(e) for e in events],
-        retraining_requested_at=_iso(retraining_requested_at(session=session, alert_id=alert_id)),
+        retraining_requested_at=_iso(retraining_requested_at(session=session, alert_id=alert.id)),
     )
 
 

@@ -93,15 +93,16 @@ def show(
     """One alert with its whole event history, oldest first."""
     import json
 
-    from monitor.alerts.queries import alert_detail, get_alert
+    from monitor.alerts.queries import detail_of, get_alert
 
     settings = load(config)
     with state_connection(settings.state_db) as conn:
-        detail = alert_detail(session=conn, alert_id=alert_id)
+        alert = get_alert(session=conn, alert_id=alert_id)
+        detail = detail_of(session=conn, alert=alert)
         if as_json:
             typer.echo(json.dumps(detail.as_json(), indent=2))
             return
-        typer.echo("\n".join(_table([get_alert(session=conn, alert_id=alert_id)])))
+        typer.echo("\n".join(_table([alert])))
     for label, value in [
         ("recorded", _second(detail.recorded_at)),
         ("acknowledged", _by(detail.acked_by, _second(detail.acked_at), detail.ack_note)),
