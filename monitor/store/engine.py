@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import QueuePool
 
@@ -142,23 +142,27 @@ def state_session(url: str) -> Iterator[Session]:
 def state_connection(url: str) -> Iterator[Connection]:
     """A Core connection on the migrated state DB, in one transaction that is rolled back at
     the end, for commands that only read (``monitor status``, ``monitor alerts``): it needs no
-    ORM, and PostgreSQL refuses writes in it. Errors as :func:`state_session`'s. The tables are
-    looked for on the same connection: a second checkout would cost a rollback and a ping."""
+    ORM, and PostgreSQL refuses writes in it. Errors as :func:`state_session`'s; a state DB
+    without tables is told once a statement fails (:func:`_tables_required`)."""
     from monitor.dialect import read_only
 
     with _state_engine(url) as engine, state_db_errors(url), engine.connect() as conn:
         read_only(conn)
-        _require_tables(conn)
-        yield conn
+        with _tables_required(conn):
+            yield conn
 
 
 @contextmanager
 def state_writer(url: str) -> Iterator[Connection]:
     """A Core connection on the migrated state DB for a command that writes a few rows without
     the ORM (``monitor ack``); the caller commits, anything uncommitted is rolled back at the
-    end. Errors as :func:`state_session`'s."""
-    with _state_engine(url) as engine, state_db_errors(url), engine.connect() as conn:
-        _require_tables(conn)
+    end. Errors as :func:`state_connection`'s."""
+    with (
+        _state_engine(url) as engine,
+        state_db_errors(url),
+        engine.connect() as conn,
+        _tables_required(conn),
+    ):
         yield conn
 
 
@@ -180,9 +184,36 @@ def _state_engine(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
+NO_TABLES = "the state DB has no tables yet: run `monitor db upgrade`"
+
+
 def _require_tables(bind: Engine | Connection) -> None:
     if not inspect(bind).has_table("scan"):
-        raise MonitorError("the state DB has no tables yet: run `monitor db upgrade`")
+        raise MonitorError(NO_TABLES)
+
+
+@contextmanager
+def _tables_required(conn: Connection) -> Iterator[None]:
+    """:func:`_require_tables` for the statements of the block on ``conn``, asked only once
+    one of them has failed: the catalog query costs a short command 4-8 ms on PostgreSQL
+    (SQLAlchemy compiles it afresh in each process), and every statement of a state DB
+    without tables fails anyway. The failure stands when the tables are there."""
+    try:
+        yield
+    except DBAPIError:
+        if not _has_tables(conn):
+            raise MonitorError(NO_TABLES) from None
+        raise
+
+
+def _has_tables(conn: Connection) -> bool:
+    """Whether the state DB behind ``conn`` has its tables; True when it cannot tell (the
+    connection is lost, say), so that the error already raised is the one reported."""
+    try:
+        conn.rollback()  # PostgreSQL refuses every statement after an error until then
+        return inspect(conn).has_table("scan")
+    except DBAPIError:
+        return True
 
 
 def shown_url(url: str) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,26 @@ def test_a_state_db_that_cannot_be_used_is_one_error_line_and_exit_two(
         shown = make_url(url).render_as_string(hide_password=True)
         assert lines[0].startswith(f"error: state DB {shown}: "), (kind, lines)
         assert len(lines[0]) > len(f"error: state DB {shown}: ") + 5  # a reason follows
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["status", "--json"], ["alerts"], ["alerts", "show", "1"], COMMANDS[2]],
+    ids=" ".join,
+)
+def test_a_state_db_without_tables_says_to_run_db_upgrade(
+    backend: str, db_url: str, tmp_path: Path, command: list[str]
+) -> None:
+    """The commands on a Core connection learn that the tables are missing from their first
+    statement's failure, and say what to run, as the ORM commands do."""
+    if backend == "sqlite":
+        sqlite3.connect(make_url(db_url).database or "").execute("VACUUM").connection.close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", *command, "-c", str(_config(tmp_path, db_url))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
+    expected = "error: the state DB has no tables yet: run `monitor db upgrade`"
+    assert proc.stderr.strip() == expected
