@@ -110,10 +110,11 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in PROCESS_DEFAULTS.items():
         os.environ.setdefault(name, value)
     args = sys.argv[1:] if argv is None else argv
-    if not (args and args[0] in SHORT_COMMANDS):  # the commands that may read data
+    short = bool(args) and args[0] in SHORT_COMMANDS
+    if not short:  # a command that may read data
         _large_buffers_mapped()
     collecting = gc.isenabled()
-    if args and args[0] in SHORT_COMMANDS:
+    if short:
         gc.disable()
     app = build_app()
     try:
