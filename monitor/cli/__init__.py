@@ -72,49 +72,20 @@ PROCESS_DEFAULTS = {
     # pydantic looks for plugins in the entry points of every installed distribution when it
     # builds its first model (20-30 ms here, a tenth of `monitor status`); the monitor uses none.
     "PYDANTIC_DISABLE_PLUGINS": "__all__",
-    # Arrow's buffers from glibc's malloc, not mimalloc: a scan's Arrow data is made once and
-    # freed once (the read's batches, then its compacted columns after the handover to
-    # numpy); mimalloc's decommit and recommit of those pages cost a warm 1M + 1M scan about
-    # 0.45 s of system time more.
-    "ARROW_DEFAULT_MEMORY_POOL": "system",
-    # One OpenBLAS thread. The monitor's BLAS calls are vector-sized (a dot product over a
-    # column, a PCA basis of a few dozen features); with more threads each call hands the work
-    # out and the helper threads then spin, taking CPU from the scan's read thread.
+    # One OpenBLAS thread. The monitor's BLAS calls are vector-sized (Wasserstein's dot product
+    # over a column, a PCA basis of a few dozen features); with a thread per core each call
+    # hands the work out and the helper threads then spin, taking the CPU that the scan's read
+    # thread needs (a warm 1M + 1M scan: 0.16-0.39 s of CPU, 3-7 %).
     "OPENBLAS_NUM_THREADS": "1",
 }
-
-
-#: With Arrow on glibc's malloc (above), buffers of this size and more get mappings of their
-#: own, returned to the system when freed. glibc's default threshold grows to the largest
-#: buffer freed so far, after which a scan's column-sized buffers come from the heap and stay
-#: there once freed: a cold scan's peak grew by about 60 MB.
-MMAP_THRESHOLD = 4 << 20
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
-
-
-def _large_buffers_mapped() -> None:
-    """glibc's mmap threshold fixed at :data:`MMAP_THRESHOLD`, unless the user set one (glibc
-    reads ``MALLOC_MMAP_THRESHOLD_`` at start-up) or the C library is not glibc."""
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
-        return
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, TypeError, AttributeError):  # no dlopen(NULL) (Windows), no mallopt
-        return
-    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def main(argv: list[str] | None = None) -> None:
     for name, value in PROCESS_DEFAULTS.items():
         os.environ.setdefault(name, value)
     args = sys.argv[1:] if argv is None else argv
-    short = bool(args) and args[0] in SHORT_COMMANDS
-    if not short:  # a command that may read data
-        _large_buffers_mapped()
     collecting = gc.isenabled()
-    if short:
+    if args and args[0] in SHORT_COMMANDS:
         gc.disable()
     app = build_app()
     try:
