@@ -65,11 +65,24 @@ def _root(
     """Drift and model-health monitoring."""
 
 
-def main(argv: list[str] | None = None) -> None:
+#: Settings of the libraries the monitor runs on, for its own process; a variable the user set
+#: (even to "") wins. Each is read when its library loads, which no command has done by the
+#: time :func:`main` sets them (docs/performance.md, "Process defaults").
+PROCESS_DEFAULTS = {
     # pydantic looks for plugins in the entry points of every installed distribution when it
-    # builds its first model (20-30 ms here, a tenth of `monitor status`); the monitor uses
-    # none. Set the variable (even to "") to have them loaded.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # builds its first model (20-30 ms here, a tenth of `monitor status`); the monitor uses none.
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+    # One OpenBLAS thread. The monitor's BLAS calls are vector-sized (Wasserstein's dot product
+    # over a column, a PCA basis of a few dozen features); with a thread per core each call
+    # hands the work out and the helper threads then spin, taking the CPU that the scan's read
+    # thread needs (a warm 1M + 1M scan: 0.16-0.39 s of CPU, 3-7 %).
+    "OPENBLAS_NUM_THREADS": "1",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    for name, value in PROCESS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     args = sys.argv[1:] if argv is None else argv
     collecting = gc.isenabled()
     if args and args[0] in SHORT_COMMANDS:
