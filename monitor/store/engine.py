@@ -188,8 +188,13 @@ NO_TABLES = "the state DB has no tables yet: run `monitor db upgrade`"
 
 
 def _require_tables(bind: Engine | Connection) -> None:
-    if not inspect(bind).has_table("scan"):
+    if not _migrated(bind):
         raise MonitorError(NO_TABLES)
+
+
+def _migrated(bind: Engine | Connection) -> bool:
+    """Whether the state DB has its tables (the catalog query)."""
+    return inspect(bind).has_table("scan")
 
 
 @contextmanager
@@ -211,7 +216,7 @@ def _has_tables(conn: Connection) -> bool:
     connection is lost, say), so that the error already raised is the one reported."""
     try:
         conn.rollback()  # PostgreSQL refuses every statement after an error until then
-        return inspect(conn).has_table("scan")
+        return _migrated(conn)
     except DBAPIError:
         return True
 
