@@ -500,9 +500,9 @@ async function poll() {
   try {
     const signature = signatureOf(await getJSON("/api/models"));
     const typing = document.activeElement && document.activeElement.closest("form") !== null;
-    if (live.signature !== null && signature !== live.signature && !typing) await route();
-    else markUpdated();
-    live.signature = signature;
+    if (signature === live.signature) markUpdated();
+    // A change seen while the person types in a form is kept unseen: it redraws after.
+    else if (!typing) { await route(); live.signature = signature; }
   } catch (err) {
     document.getElementById("updated").textContent = `update failed: ${err.message}`;
   } finally {
@@ -546,4 +546,15 @@ if (/^\d+$/.test(legacyAlert || "") && !location.hash) {
 }
 
 window.addEventListener("hashchange", route);
-route().then(() => { poll(); setInterval(poll, REFRESH_S * 1000); setInterval(tickUpdated, 1000); });
+// The first signature is read before the first render, so that a scan stored while the page
+// renders differs from it and the first poll redraws; read after the render, it was taken as
+// already shown. (If that read fails, the first poll that succeeds redraws.)
+async function start() {
+  live.signature = await getJSON("/api/models").then(signatureOf, () => null);
+  await route();
+  poll();
+  setInterval(poll, REFRESH_S * 1000);
+  setInterval(tickUpdated, 1000);
+}
+
+start();
