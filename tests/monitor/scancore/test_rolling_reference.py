@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from scipy import stats
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,36 @@ def test_next_scan_uses_the_live_window_summary_of_the_previous_scan(
     live = frame[ts >= day(2).replace(tzinfo=None)]
     assert kept["drift:age"][0] == pytest.approx(stats.ks_2samp(reference.age, live.age).pvalue)
     assert second.rows_reference == len(reference)
+
+
+def test_a_kept_summary_is_used_without_writing_its_row(
+    db_url: str, engine: Engine, engines_for: Engines, session: Session
+) -> None:
+    """The scan that uses a kept summary leaves its row as it is: no UPDATE of
+    ``reference_profile`` (on SQLite one rewrites the whole row, the summary included), only
+    the insert of its own window's summary and the delete of the one no scan needs now."""
+    write(engine, log_frame(T0, 72, seed=12), "preds")
+    config = _rolling(db_url)
+    _scan(config, engines_for, session, 2)
+    before = session.execute(select(ReferenceProfile.id, ReferenceProfile.checked_at)).all()
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "reference_profile" in statement:
+            seen.append(statement.split(None, 1)[0].upper())
+
+    state = session.get_bind()
+    event.listen(state, "before_cursor_execute", record)
+    try:
+        second = _scan(config, engines_for, session, 3)
+    finally:
+        event.remove(state, "before_cursor_execute", record)
+    assert second.reference["cached"] is True
+    assert "UPDATE" not in seen
+    assert "INSERT" in seen  # its own live window, kept for the next day
+    session.expire_all()
+    kept = dict(session.execute(select(ReferenceProfile.id, ReferenceProfile.checked_at)).all())
+    assert kept[before[0].id] == before[0].checked_at
 
 
 @pytest.mark.parametrize("evidently", [True, False], ids=["evidently", "calibrated"])
