@@ -26,7 +26,7 @@ from monitor.scans.summary import (
 )
 from monitor.sources import ModelLog, ReferenceReader
 from monitor.sources.reference import ReferenceSpec
-from monitor.store import DriftCalibration, ReferenceProfile
+from monitor.store import DriftCalibration, ReferencePayload, ReferenceProfile
 from monitor.windows import Window
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def load_reference(
             ReferenceProfile.id == plan.cached_id
         )
         cached = session.execute(stored).one()
-        payload = dialect.large_value(session, ReferenceProfile.profiles, plan.cached_id)
+        payload = dialect.large_value(session, ReferencePayload.profiles, plan.cached_id)
         if payload is None:
             raise MonitorError(f"model {plan.model.name!r}: cached reference summary deleted")
         summary = from_bytes(payload, cached.descriptor["rows"], cached.metrics)
@@ -238,6 +238,8 @@ def _store_live_profile(
         if r.descriptor.get("kind") == "previous" and _when(r.descriptor["end"]) < _when(end)
     }
     if old:
+        # the payloads first: the foreign key cascades too, where the connection enforces it
+        session.execute(delete(ReferencePayload).where(ReferencePayload.profile_id.in_(old)))
         session.execute(delete(ReferenceProfile).where(ReferenceProfile.id.in_(old)))
         gone = DriftCalibration.fingerprint.in_(old.values())
         session.execute(delete(DriftCalibration).where(gone))
@@ -298,10 +300,24 @@ def _remember(session: Session, row: dict[str, Any]) -> None:
     error: the same fingerprint means the same summary, theirs is as good as ours. One
     ``INSERT ... ON CONFLICT DO NOTHING`` in the scan's transaction, so a dry run's rollback
     takes it back too; the payload is an execution parameter, so that no statement or ORM
-    object keeps a copy of it (:func:`~monitor.dialect.insert_large`)."""
+    object keeps a copy of it (:func:`~monitor.dialect.insert_large`). The payload goes in
+    its own table (``reference_payload``), under the id of the row it belongs to."""
+    profiles = row.pop("profiles")
     stmt = dialect.insert(session, ReferenceProfile.__table__)
     stmt = stmt.on_conflict_do_nothing(index_elements=["fingerprint"])
-    dialect.insert_large(session, stmt, row, large="profiles")
+    profile_id = session.execute(stmt.returning(ReferenceProfile.id), row).scalar()
+    if profile_id is None:  # stored first by another scan: the same summary
+        return
+    payload = dialect.insert(session, ReferencePayload.__table__)
+    payload = payload.on_conflict_do_nothing(index_elements=["profile_id"])
+    try:
+        dialect.insert_large(
+            session, payload, {"profile_id": profile_id, "profiles": profiles}, large="profiles"
+        )
+    except BaseException:
+        # no summary without its payload: whatever commits this transaction commits neither
+        session.execute(delete(ReferenceProfile).where(ReferenceProfile.id == profile_id))
+        raise
 
 
 def _row(model: ModelConfig, spec: ReferenceSpec, summary: ReferenceSummary) -> dict[str, Any]:

@@ -102,7 +102,6 @@ class ReferenceProfile(Base):
     fingerprint: Mapped[str]
     descriptor: Mapped[dict[str, Any]]
     rows: Mapped[int]
-    profiles: Mapped[bytes]
     metrics: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     #: what the reference is without its contents (the fingerprint less the contents), and
@@ -110,6 +109,16 @@ class ReferenceProfile(Base):
     #: ``reference.refresh`` of that time reuses the profile without checking them
     identity: Mapped[str | None]
     checked_at: Mapped[datetime | None]
+
+
+class ReferencePayload(Base):
+    """The stored summary of a :class:`ReferenceProfile` (its id), Arrow IPC
+    (monitor/store/profiles.py); deleted with it."""
+
+    __table__ = tables.reference_payload
+
+    profile_id: Mapped[int]
+    profiles: Mapped[bytes]
 
 
 class DriftCalibration(Base):

@@ -266,11 +266,27 @@ reference_profile = Table(
     Column("fingerprint", String(64), nullable=False, unique=True),
     Column("descriptor", json_type(), nullable=False),
     Column("rows", Integer, nullable=False),
-    Column("profiles", LargeBinary, nullable=False),
     Column("metrics", json_type(), nullable=False, default=dict),
     _at("created_at"),
     Column("identity", String(64), index=True),
     _at("checked_at", nullable=True),
+)
+
+#: a ``reference_profile`` row's summary (Arrow IPC, 160 MB for 1M rows of 20 numerical
+#: columns), in a row of its own: SQLite rewrites a whole row on any UPDATE and walks a
+#: large value's pages to reach the columns after it, so beside the summary, marking a
+#: fixed reference checked rewrote the summary and reading its metrics read through it
+reference_payload = Table(
+    "reference_payload",
+    metadata,
+    Column(
+        "profile_id",
+        Integer,
+        ForeignKey("reference_profile.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("profiles", LargeBinary, nullable=False),
 )
 
 drift_calibration = Table(

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from monitor import dialect
 from monitor.config import Config
 from monitor.scans import summary as summary_module
+from monitor.scans.cache import _remember
 from monitor.scans.summary import summarise, summarise_columns, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
-from monitor.store import ReferenceProfile, Scan
+from monitor.store import ReferencePayload, ReferenceProfile, Scan
 from monitor.windows import Window
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 from tests.monitor.scancore.test_scan import Engines, _scan
@@ -154,15 +155,12 @@ def test_a_large_insert_leaves_a_row_already_stored_as_it_was(session: Session) 
     """The payload is stored whole (on SQLite written into the row a chunk at a time), and
     a second insert of the same key, a concurrent scan's, leaves the stored row as it was."""
     payload = np.random.default_rng(0).bytes((2 << 20) + 12345)  # chunks of 1 MiB and a rest
-    row = _profile_row("f" * 64, payload)
-    stmt = dialect.insert(session, ReferenceProfile).on_conflict_do_nothing(
-        index_elements=["fingerprint"]
-    )
-    dialect.insert_large(session, stmt, row, large="profiles")
-    dialect.insert_large(session, stmt, row | {"profiles": b"other"}, large="profiles")
+    _remember(session, _profile_row("f" * 64, payload))
+    _remember(session, _profile_row("f" * 64, b"other"))
     session.commit()
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 1
-    assert session.scalar(select(ReferenceProfile.profiles)) == payload
+    (stored,) = session.execute(select(ReferencePayload.profile_id, ReferencePayload.profiles))
+    assert stored == (session.scalar(select(ReferenceProfile.id)), payload)
 
 
 def test_a_large_insert_that_fails_midway_leaves_no_row_to_commit(
@@ -173,9 +171,6 @@ def test_a_large_insert_that_fails_midway_leaves_no_row_to_commit(
     must not commit a cache entry of zeros that every later scan would then read."""
     payload = np.random.default_rng(1).bytes((1 << 20) + 7)
     row = _profile_row("e" * 64, payload)
-    stmt = dialect.insert(session, ReferenceProfile).on_conflict_do_nothing(
-        index_elements=["fingerprint"]
-    )
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("other databases insert the value in the row's one statement")
     # a view longer than the blob: its last chunk's write fails past the blob's end
@@ -183,13 +178,14 @@ def test_a_large_insert_that_fails_midway_leaves_no_row_to_commit(
         dialect, "memoryview", lambda v: memoryview(bytes(len(v) + 1)), raising=False
     )
     with pytest.raises(ValueError):
-        dialect.insert_large(session, stmt, row, large="profiles")
+        _remember(session, row)
     session.commit()
     assert session.scalar(select(func.count()).select_from(ReferenceProfile)) == 0
+    assert session.scalar(select(func.count()).select_from(ReferencePayload)) == 0
 
 
 def _profile_row(fingerprint: str, payload: bytes) -> dict[str, Any]:
-    """A reference-profile row holding ``payload``, for :func:`dialect.insert_large`."""
+    """A reference-profile row holding ``payload``, as the scan stores it (``_remember``)."""
     return {
         "model": "churn",
         "fingerprint": fingerprint,

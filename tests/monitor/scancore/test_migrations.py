@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -200,3 +201,41 @@ def test_estimates_stored_before_the_segment_column_are_the_whole_windows(
     with engine.connect() as conn:
         kept = conn.execute(text("SELECT metric, estimated FROM performance_estimate")).all()
     assert [tuple(r) for r in kept] == [("accuracy", 0.8)]
+
+
+def test_reference_summaries_move_to_their_own_table_and_back(db_url: str, engine: Engine) -> None:
+    """Revision 20261205_10 moves each cached summary's bytes to ``reference_payload`` under
+    its row's id, unchanged; the summary reads back through it (SQLite's blob I/O included);
+    deleting the row deletes its payload; a downgrade puts the bytes back in the row."""
+    from monitor import dialect
+    from monitor.store import ReferencePayload, ReferenceProfile
+
+    migrate.upgrade(db_url, "20261204_10")
+    stored = {"a" * 64: os.urandom(3_000_001), "b" * 64: b"\x00small\xff"}
+    with engine.begin() as conn:
+        for fingerprint, payload in stored.items():
+            conn.execute(
+                text(
+                    "INSERT INTO reference_profile (model, fingerprint, descriptor, rows,"
+                    " profiles, metrics, created_at) VALUES ('churn', :f, '{}', 7, :p,"
+                    " '{\"x\": 1}', :t)"
+                ),
+                {"f": fingerprint, "p": payload, "t": datetime(2026, 3, 1, tzinfo=UTC)},
+            )
+    migrate.upgrade(db_url)
+    with make_sessionmaker(engine)() as session:
+        rows = {r.fingerprint: r for r in session.scalars(select(ReferenceProfile))}
+        assert {f: (r.rows, r.metrics) for f, r in rows.items()} == dict.fromkeys(
+            stored, (7, {"x": 1})
+        )
+        for fingerprint, payload in stored.items():
+            key = rows[fingerprint].id
+            assert dialect.large_value(session, ReferencePayload.profiles, key) == payload
+        session.execute(delete(ReferenceProfile).where(ReferenceProfile.fingerprint == "b" * 64))
+        session.commit()
+        assert session.scalars(select(ReferencePayload.profile_id)).all() == [rows["a" * 64].id]
+    command.downgrade(migrate.alembic_config(db_url), "20261204_10")
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT fingerprint, profiles FROM reference_profile")).all()
+        assert "reference_payload" not in inspect(conn).get_table_names()
+    assert [(f, bytes(p)) for f, p in back] == [("a" * 64, stored["a" * 64])]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from monitor.config import Config
 from monitor.scans.summary import summarise, to_bytes
 from monitor.sources import ModelLog, ReferenceReader
-from monitor.store import DriftCalibration, ReferenceProfile, Scan
+from monitor.store import DriftCalibration, ReferencePayload, ReferenceProfile, Scan
 from monitor.windows import Window
 from tests.monitor.scancore.conftest import T0, day, log_frame, make_config, model_dict, write
 from tests.monitor.scancore.test_scan import Engines, _results, _scan
@@ -120,7 +120,11 @@ def test_kept_summary_is_the_summary_of_the_period_read_from_its_rows(
     reader = ReferenceReader(ModelLog(model, engines_for(config)))
     rows = reader.load(Window(day(2), day(3)))  # its reference period: day 1
     read = summarise(model, rows)
-    assert bytes(kept.profiles) == bytes(to_bytes(read))
+    stored = session.scalar(
+        select(ReferencePayload.profiles).where(ReferencePayload.profile_id == kept.id)
+    )
+    assert stored is not None
+    assert bytes(stored) == bytes(to_bytes(read))
     assert kept.metrics == {k: s.metrics for k, s in read.slices.items()}
     assert kept.descriptor["rows"] == {k: s.rows for k, s in read.slices.items()}
     assert len(read.slices) == (3 if "segment" in overrides else 1)
