@@ -6,7 +6,7 @@ const main = document.getElementById("main");
 const TOKEN_KEY = "monitor.token", BY_KEY = "monitor.by";
 // Seconds between polls of /api/models; `/?refresh=5` polls faster (a wall screen, a test).
 const REFRESH_S = Math.max(1, Number(new URLSearchParams(location.search).get("refresh")) || 30);
-const live = { updated: null, signature: null, busy: false };
+const live = { updated: null, signature: null, shown: null, busy: false };
 let pendingCharts = [];
 
 function toast(text) {
@@ -307,6 +307,7 @@ async function alertPage(id) {
 
 async function overview() {
   const [status, alerts] = await Promise.all([getJSON("/api/models"), getJSON("/api/alerts?state=open")]);
+  live.shown = signatureOf(status);
   return `<h1>Models</h1><div class="cards">${status.models.map(modelCard).join("") || '<p class="muted">No models configured.</p>'}</div>
     <h2>Open alerts</h2>${alertsTable(alerts.alerts)}`;
 }
@@ -457,10 +458,13 @@ async function route() {
     const match = path.match(pattern);
     if (!match) continue;
     pendingCharts = [];
+    live.shown = null;
     const scroll = window.scrollY;
     try {
       const html = await page(...match.slice(1), params);
       main.innerHTML = html;
+      // a page drawn from /api/models (the overview) is exactly as new as what it drew
+      if (live.shown !== null) live.signature = live.shown;
       for (const { id, draw } of pendingCharts) {
         const el = document.getElementById(id);
         if (el && el.closest("details:not([open])") === null) draw(el);
@@ -502,7 +506,7 @@ async function poll() {
     const typing = document.activeElement && document.activeElement.closest("form") !== null;
     if (signature === live.signature) markUpdated();
     // A change seen while the person types in a form is kept unseen: it redraws after.
-    else if (!typing) { await route(); live.signature = signature; }
+    else if (!typing) { live.signature = signature; await route(); }
   } catch (err) {
     document.getElementById("updated").textContent = `update failed: ${err.message}`;
   } finally {
@@ -546,11 +550,12 @@ if (/^\d+$/.test(legacyAlert || "") && !location.hash) {
 }
 
 window.addEventListener("hashchange", route);
-// The first signature is read before the first render, so that a scan stored while the page
-// renders differs from it and the first poll redraws; read after the render, it was taken as
-// already shown. (If that read fails, the first poll that succeeds redraws.)
+// The first signature must not be newer than what the first render drew: taken from the first
+// poll, after the render, a scan stored in between was taken as already shown. The overview
+// draws from /api/models and keeps the signature of what it drew (route); any other page reads
+// it before it draws. (If that read fails, the first poll that succeeds redraws.)
 async function start() {
-  live.signature = await getJSON("/api/models").then(signatureOf, () => null);
+  if (!ROUTES[0][0].test(parseHash().path)) live.signature = await getJSON("/api/models").then(signatureOf, () => null);
   await route();
   poll();
   setInterval(poll, REFRESH_S * 1000);

@@ -233,12 +233,13 @@ def test_a_selected_segment_shows_that_segments_values(site: Site, page: Any) ->
 
 
 @pytest.mark.parametrize("landing", [1, 2, 3])
+@pytest.mark.parametrize("start", ["#/", "#/models/churn"], ids=["overview", "model"])
 def test_auto_refresh_picks_up_a_new_scan_without_reload(
-    site: Site, page: Any, landing: int
+    site: Site, page: Any, start: str, landing: int
 ) -> None:
     """A scan stored at any point of the page's start shows without a reload: it is committed
-    just before the ``landing``-th request to /api/models is served (the page reads it for its
-    first render and every poll; which one comes first is the page's business). A page that
+    just before the ``landing``-th request to /api/models is served (the overview draws from
+    it, every page polls it; which request comes first is the page's business). A page that
     took the first poll's answer as already shown kept, when the scan landed between its
     render and that poll, the old card until the next change (CI saw it once)."""
     from playwright.sync_api import expect
@@ -280,9 +281,9 @@ def test_auto_refresh_picks_up_a_new_scan_without_reload(
 
     page.route("**/api/models", serve)
     try:
-        _open(page, site.url + "/?refresh=1#/")
+        _open(page, site.url + "/?refresh=1" + start)
         page.evaluate("window.sameDocument = true")
-        card = page.locator(".card[data-model=churn]")
+        card = page.locator(".card[data-model=churn]" if start == "#/" else "main")
         expect(card).to_be_visible()
         # the route handler runs while Playwright waits, so wait in the page, not in sleep
         deadline = time.monotonic() + PATIENCE
