@@ -315,8 +315,11 @@ def _remember(session: Session, row: dict[str, Any]) -> None:
             session, payload, {"profile_id": profile_id, "profiles": profiles}, large="profiles"
         )
     except BaseException:
-        # no summary without its payload: whatever commits this transaction commits neither
-        session.execute(delete(ReferenceProfile).where(ReferenceProfile.id == profile_id))
+        if session.connection().dialect.name == "sqlite":
+            # the transaction goes on after a failed blob write (its row is out again): the
+            # summary's row goes too, so that whatever commits commits no summary without
+            # its payload. On PostgreSQL the one failed INSERT aborted the transaction.
+            session.execute(delete(ReferenceProfile).where(ReferenceProfile.id == profile_id))
         raise
 
 

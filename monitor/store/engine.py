@@ -247,9 +247,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Debian's and Ubuntu's SQLite zero every freed page (compiled-in secure_delete=ON): the
     # delete of a 1M-row window's summary (160 MB), which a rolling reference does every
-    # scan and retention every day, wrote 160 MB of zeros (0.3 s, then as much to
-    # checkpoint). FAST still clears deleted rows inside the b-tree pages, not freed
-    # overflow pages; `VACUUM` rewrites the file without them (docs/performance.md).
+    # scan, wrote 160 MB of zeros (0.3 s, then as much to checkpoint). FAST still clears
+    # deleted rows inside the b-tree pages, not freed overflow pages; `VACUUM` rewrites the
+    # file without them (docs/performance.md).
     cursor.execute("PRAGMA secure_delete=FAST")
     cursor.close()
 
