@@ -443,8 +443,9 @@ async function scanPage(id) {
     ${segmented ? `<h2>Segments × checks (${segmented} results)</h2>${heatmap(s.model, s.results)}` : ""}`;
 }
 
+const OVERVIEW = /^#?\/?$/;
 const ROUTES = [
-  [/^#?\/?$/, overview],
+  [OVERVIEW, overview],
   [/^#\/alerts$/, (params) => alertsPage(params)],
   [/^#\/alerts\/(\d+)$/, alertPage],
   [/^#\/models\/([^/]+)\/checks\/([^/]+)$/, (m, c, params) => checkPage(decodeURIComponent(m), decodeURIComponent(c), params)],
@@ -555,7 +556,7 @@ window.addEventListener("hashchange", route);
 // draws from /api/models and keeps the signature of what it drew (route); any other page reads
 // it before it draws. (If that read fails, the first poll that succeeds redraws.)
 async function start() {
-  if (!ROUTES[0][0].test(parseHash().path)) live.signature = await getJSON("/api/models").then(signatureOf, () => null);
+  if (!OVERVIEW.test(parseHash().path)) live.signature = await getJSON("/api/models").then(signatureOf, () => null);
   await route();
   poll();
   setInterval(poll, REFRESH_S * 1000);
